@@ -1,0 +1,14 @@
+"""Near-infrared cluster imaging, galaxy-cluster bulk flows and massive-particle lensing.
+
+See README.md for the branches, the outputs and how to run on a cluster.
+"""
+
+
+include: "rules/common.smk"
+include: "rules/lensing.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        lensing_targets(),

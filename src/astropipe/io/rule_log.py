@@ -1,0 +1,44 @@
+"""Logging for workflow scripts: one log file per job, with progress and ETA."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+__all__ = ["rule_logger", "Progress"]
+
+
+def rule_logger(path: str | Path, name: str) -> logging.Logger:
+    """A logger writing timestamped lines to the job's ``log:`` file.
+
+    Also routes Python warnings to the same file, so that nothing a job
+    reports is lost.
+    """
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.INFO)
+    handler = logging.FileHandler(path, mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.handlers[:] = [handler]
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").handlers[:] = [handler]
+    return logger
+
+
+class Progress:
+    """Log 'what, how far, ETA' lines at most every ``interval`` seconds."""
+
+    def __init__(self, logger: logging.Logger, what: str, total: int, interval: float = 10.0) -> None:
+        self.logger, self.what, self.total, self.interval = logger, what, total, interval
+        self.start = self.last = time.monotonic()
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last < self.interval and done < self.total:
+            return
+        self.last = now
+        elapsed = now - self.start
+        eta = elapsed / done * (self.total - done) if done else float("nan")
+        self.logger.info("%s: %d/%d (%.0f%%), elapsed %.1f s, ETA %.1f s",
+                         self.what, done, self.total, 100.0 * done / self.total, elapsed, eta)

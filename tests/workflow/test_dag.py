@@ -1,0 +1,43 @@
+"""The DAG of the default configuration, lint and formatting."""
+
+import re
+import subprocess
+import sys
+
+from conftest import REPO, run_snakemake
+
+EXPECTED_RULES = {"all", "lensing_chunk", "lensing_gather", "lensing_summary", "lensing_figures"}
+
+
+def _job_counts(output: str) -> dict[str, int]:
+    counts = {}
+    for line in output.splitlines():
+        match = re.fullmatch(r"(\w+)\s+(\d+)", line.strip())
+        if match and match.group(1) != "total":
+            counts[match.group(1)] = int(match.group(2))
+    return counts
+
+
+def test_dry_run_of_default_config_lists_expected_rules(tmp_path):
+    result = run_snakemake("-n", "--directory", str(tmp_path), "--configfile", str(REPO / "config.yaml"))
+    counts = _job_counts(result.stdout)
+    assert set(counts) == EXPECTED_RULES
+    assert counts["lensing_chunk"] == 4  # lensing.chunks in config.yaml
+
+
+def test_rulegraph_is_produced(tmp_path):
+    result = run_snakemake("--rulegraph", "dot", "--directory", str(tmp_path), "--configfile", str(REPO / "config.yaml"))
+    assert result.stdout.lstrip().startswith("digraph")
+    for rule in EXPECTED_RULES:
+        assert rule in result.stdout
+
+
+def test_lint_reports_nothing():
+    result = run_snakemake("--lint", cwd=REPO)
+    assert "Congratulations, your workflow is in a good condition" in result.stdout + result.stderr
+
+
+def test_snakefmt_check_is_clean():
+    files = [str(REPO / "Snakefile"), *map(str, sorted((REPO / "rules").glob("*.smk")))]
+    result = subprocess.run([sys.executable, "-m", "snakefmt", "--check", *files], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,61 @@
+"""A real run of the lensing branch on the CI configuration, checked against the library."""
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+from astropy.table import Table
+
+from astropipe.lensing import deflection_angle, time_delay
+from conftest import REPO, run_snakemake
+
+CI_CONFIG = REPO / "tests" / "config-ci.yaml"
+
+
+@pytest.fixture(scope="module")
+def ci_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("lensing_run")
+    run_snakemake("--cores", "2", "--directory", str(workdir), "--configfile", str(CI_CONFIG))
+    return workdir
+
+
+def test_grid_has_every_point_and_matches_the_library(ci_run):
+    config = yaml.safe_load(CI_CONFIG.read_text())["lensing"]
+    grid = Table.read(ci_run / "results/lensing/grid.ecsv", format="ascii.ecsv")
+    assert len(grid) == len(config["speeds"]) * config["impact_parameter"]["points"]
+    assert grid["alpha_exact"].unit == "rad"
+    rows = grid[::5]
+    np.testing.assert_array_equal(rows["alpha_exact"], deflection_angle(rows["b"], rows["v"]))
+    radius = config["delay_radius_over_mass"]
+    np.testing.assert_allclose(rows["delay_exact"], time_delay(radius, radius, rows["b"], rows["v"]), rtol=1e-12)
+
+
+def test_summary_has_the_solar_limb_deflection(ci_run):
+    summary = json.loads((ci_run / "results/lensing/summary.json").read_text())
+    limb = {e["name"]: e for e in summary["examples"]}["light_at_solar_limb"]
+    assert limb["alpha_exact_arcsec"] == pytest.approx(1.7512, abs=5e-5)
+    light = [s for s in summary["speeds"] if s["v"] == 1.0][0]
+    assert light["critical_impact_parameter_m"] == pytest.approx(3 * np.sqrt(3))
+
+
+def test_figures_logs_and_benchmarks_exist(ci_run):
+    for name in ("joshi_fig1a_classical_vs_relativistic", "joshi_fig1b_light_vs_massive",
+                 "deflection_vs_impact_parameter", "time_delay", "cross_section"):
+        png = ci_run / f"results/figures/lensing/{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (ci_run / "results/logs/lensing/gather.log").read_text().strip()
+    assert (ci_run / "results/benchmarks/lensing/chunk_000.tsv").is_file()
+    assert not list(ci_run.glob("results/**/.*.ecsv")), "temporary files of atomic writes were left behind"
+
+
+def test_grid_is_identical_for_another_chunking(ci_run, tmp_path):
+    config = yaml.safe_load(CI_CONFIG.read_text())
+    config["lensing"]["chunks"] = 5
+    config_file = tmp_path / "five_chunks.yaml"
+    config_file.write_text(yaml.safe_dump(config))
+    # the target goes first: --configfile takes several values
+    run_snakemake("results/lensing/grid.ecsv", "--cores", "2", "--directory", str(tmp_path),
+                  "--configfile", str(config_file))
+    assert len(list((tmp_path / "results/lensing/chunks").glob("*.ecsv"))) == 5
+    assert (tmp_path / "results/lensing/grid.ecsv").read_bytes() == (ci_run / "results/lensing/grid.ecsv").read_bytes()
