@@ -6,9 +6,11 @@ See README.md for the branches, the outputs and how to run on a cluster.
 
 include: "rules/common.smk"
 include: "rules/lensing.smk"
+include: "rules/simulate.smk"
 
 
 rule all:
     default_target: True
     input:
         lensing_targets(),
+        simulated_night_targets(),

@@ -26,8 +26,24 @@ LENSING_FIGURES = [
 ]
 
 
+IMAGING = config["imaging"]
+NIGHT = IMAGING["night"]
+_reference = Path(IMAGING["reference_dir"])
+REFERENCE_DIR = str(
+    _reference if _reference.is_absolute() else Path(workflow.basedir) / _reference
+)
+OBJECT = IMAGING["object"]["name"]
+SURVEY_FIELDS = [f"cand{i + 1:02d}" for i in range(IMAGING["survey"]["n_fields"])]
+SEQUENCES = [(OBJECT, band) for band in IMAGING["object"]["sequences"]] + [
+    (field, IMAGING["survey"]["filter"]) for field in SURVEY_FIELDS
+]
+
+
 wildcard_constraints:
     chunk=r"\d{3}",
+    night=r"\d{4}-\d{2}-\d{2}",
+    field=r"[A-Za-z0-9_]+",
+    filter=r"J|H|Ks",
 
 
 def lensing_targets():
@@ -38,5 +54,26 @@ def lensing_targets():
         *expand(
             "results/figures/lensing/{figure}.png",
             figure=LENSING_FIGURES,
+        ),
+    ]
+
+
+def simulated_night_targets():
+    """The raw simulated night and its truth (only when the data are simulated)."""
+    return [
+        f"results/raw/{NIGHT}/calib",
+        f"results/raw/{NIGHT}/standards",
+        *[f"results/raw/{NIGHT}/{field}/{band}" for field, band in SEQUENCES],
+        f"results/raw/{NIGHT}/reference/{OBJECT}_2mass.ecsv",
+        *expand(
+            "results/truth/{night}/{name}",
+            night=NIGHT,
+            name=[
+                "stars.ecsv",
+                "scene.json",
+                "instrument.json",
+                "survey_labels.ecsv",
+                "response.fits",
+            ],
         ),
     ]

@@ -6,7 +6,18 @@ import sys
 
 from conftest import REPO, run_snakemake
 
-EXPECTED_RULES = {"all", "lensing_chunk", "lensing_gather", "lensing_summary", "lensing_figures"}
+EXPECTED_RULES = {
+    "all",
+    "lensing_chunk",
+    "lensing_gather",
+    "lensing_summary",
+    "lensing_figures",
+    "simulate_calibrations",
+    "simulate_standards",
+    "simulate_sequence",
+    "simulate_reference_catalogue",
+    "simulate_truth",
+}
 
 
 def _job_counts(output: str) -> dict[str, int]:
@@ -23,6 +34,7 @@ def test_dry_run_of_default_config_lists_expected_rules(tmp_path):
     counts = _job_counts(result.stdout)
     assert set(counts) == EXPECTED_RULES
     assert counts["lensing_chunk"] == 4  # lensing.chunks in config.yaml
+    assert counts["simulate_sequence"] == 2 + 20  # Object 11 in H and Ks + 20 survey fields in Ks
 
 
 def test_rulegraph_is_produced(tmp_path):

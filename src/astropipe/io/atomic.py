@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from typing import Any
 
 from astropy.table import Table
 
-__all__ = ["atomic_output", "write_json", "write_table"]
+__all__ = ["atomic_output", "atomic_directory", "write_json", "write_table"]
 
 
 @contextmanager
@@ -39,6 +40,26 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(temporary_path, target)
     except BaseException:
         temporary_path.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary directory beside ``path``; rename it onto ``path`` on success.
+
+    An existing ``path`` (e.g. an empty directory pre-created by a workflow
+    engine) is replaced; on an exception the temporary directory is removed.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield temporary
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(temporary, target)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
         raise
 
 

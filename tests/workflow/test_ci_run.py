@@ -1,4 +1,4 @@
-"""A real run of the lensing branch on the CI configuration, checked against the library."""
+"""A real run of the CI configuration (every rule), checked against the library and the truth."""
 
 import json
 
@@ -59,3 +59,20 @@ def test_grid_is_identical_for_another_chunking(ci_run, tmp_path):
                   "--configfile", str(config_file))
     assert len(list((tmp_path / "results/lensing/chunks").glob("*.ecsv"))) == 5
     assert (tmp_path / "results/lensing/grid.ecsv").read_bytes() == (ci_run / "results/lensing/grid.ecsv").read_bytes()
+
+
+def test_simulated_night_is_written_with_truth(ci_run):
+    from astropy.io import fits
+
+    night = ci_run / "results/raw/2002-07-05"
+    frames = sorted((night / "object11" / "Ks").glob("*.fits"))
+    assert len(frames) == 5
+    with fits.open(frames[0]) as hdul:
+        assert hdul[0].header["HIERARCH ESO INS FILT1 NAME"] == "Ks"
+        assert hdul[0].data.shape == (256, 256)
+    assert len(list((night / "standards").glob("*.fits"))) == 2 * 3 * 2 * 3
+    assert (night / "calib" / "bad_pixel_map.fits").is_file()
+    labels = Table.read(ci_run / "results/truth/2002-07-05/survey_labels.ecsv", format="ascii.ecsv")
+    assert list(labels["field"]) == ["cand01", "cand02"]
+    scene = json.loads((ci_run / "results/truth/2002-07-05/scene.json").read_text())
+    assert scene["cluster_e_hk"] == 1.14 and scene["zero_points"]["Ks"] == 22.35

@@ -1,0 +1,414 @@
+"""A whole simulated SOFI night: calibrations, standards, science sequences, reference, truth.
+
+Every random draw is seeded by the configuration seed plus a tag naming what
+is drawn (``scene/object11``, ``frame/object11/Ks/3``, ...), so each job can
+regenerate what it needs independently and the files are byte-identical for
+a given configuration, whatever the order or parallelism of the jobs.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import astropy.units as u
+import numpy as np
+from astropy.coordinates import SkyCoord
+from astropy.io import fits
+from astropy.table import Table
+from astropy.time import Time
+
+from astropipe.simulate.detector import DetectorMaps, DetectorModel, detector_maps, expose
+from astropipe.simulate.observation import (
+    PhotometricSystem,
+    SkyModel,
+    dither_offsets,
+    frame_wcs,
+    pointing_after_offset,
+    raw_header,
+)
+from astropipe.simulate.populations import UpperMainSequence
+from astropipe.simulate.psf import render_stars
+from astropipe.simulate.scene import SURVEY_CLASSES, ClusterSpec, FieldSpec, Scene, build_scene
+
+__all__ = ["NightSimulation", "read_persson_standards", "PIXEL_SCALES"]
+
+#: SOFI pixel scales (arcsec/pixel) of the small and large fields (seed 000 §2.1)
+PIXEL_SCALES = {"small": 0.145, "large": 0.292}
+#: clock overhead per exposure (s), for the time stamps
+OVERHEAD_S = 10.0
+
+
+def _rng(seed: int, tag: str) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(tag.encode())]))
+
+
+def read_persson_standards(path: str | Path) -> Table:
+    """Persson et al. (1998) standards: number, RA, Dec, H, K, Ks (with errors)."""
+    rows = []
+    for line in Path(path).read_text().splitlines():
+        parts = line.split()
+        if not parts or line.startswith("#") or not parts[0].isdigit():
+            continue
+        value = [np.nan if p == "&" else p for p in parts]
+        rows.append((int(value[0]), value[2], value[3], *map(float, value[4:12])))
+    names = ("number", "ra", "dec", "J", "e_J", "H", "e_H", "K", "e_K", "Ks", "e_Ks")
+    return Table(rows=rows, names=names)
+
+
+@dataclass
+class _Sequence:
+    field: str
+    band: str
+    dit: float
+    ndit: int
+    nexp: int
+    mode: str
+    start_hours: float
+
+
+class NightSimulation:
+    """The simulated night described by the ``imaging`` section of the configuration.
+
+    Parameters
+    ----------
+    imaging : dict
+        The validated ``imaging`` configuration.
+    reference_dir : str or Path
+        Directory with the shared reference tables (Persson standards, dwarf sequence, Cotera).
+    """
+
+    def __init__(self, imaging: dict[str, Any], reference_dir: str | Path) -> None:
+        self.config = imaging
+        self.sim = imaging["simulation"]
+        self.seed = int(imaging["seed"])
+        self.reference_dir = Path(reference_dir)
+        det = self.sim["detector"]
+        self.detector = DetectorModel(
+            shape=(det["size"], det["size"]),
+            gain=det["gain"],
+            read_noise=det["read_noise"],
+            dark_current=det["dark_current"],
+            reset_level=det["reset_level"],
+            saturation=det["saturation"],
+            nonlinearity=det["nonlinearity"],
+            bad_column=det["size"] * 11 // 16,
+        )
+        self.photometry = PhotometricSystem(
+            zero_point=self.sim["zero_points"], colour_term=self.sim["colour_terms"], extinction=self.sim["extinction"]
+        )
+        self.sky = SkyModel(mag_arcsec2=self.sim["sky_mag_arcsec2"])
+        self.ak_per_ehk = float(imaging["extinction_law_ak_per_ehk"])
+        self.start = Time(f"{imaging['night']}T23:30:00", scale="utc")
+        self._maps: DetectorMaps | None = None
+
+    # ------------------------------------------------------------------ plan
+    @property
+    def maps(self) -> DetectorMaps:
+        if self._maps is None:
+            self._maps = detector_maps(self.detector, _rng(self.seed, "detector"))
+        return self._maps
+
+    def survey_fields(self) -> list[FieldSpec]:
+        """Candidate fields, classes assigned in the configured proportions (shuffled by the seed)."""
+        survey = self.config["survey"]
+        n = survey["n_fields"]
+        rng = _rng(self.seed, "survey/plan")
+        fractions = survey["class_fractions"]
+        counts = {c: int(np.floor(fractions.get(c, 0.0) * n)) for c in SURVEY_CLASSES}
+        order = sorted(SURVEY_CLASSES, key=lambda c: -fractions.get(c, 0.0))
+        for c in order[: n - sum(counts.values())]:
+            counts[c] += 1
+        classes = rng.permutation([c for c in SURVEY_CLASSES for _ in range(counts[c])])
+        l_deg = rng.uniform(-4.0, 4.0, n)
+        b_deg = np.clip(rng.normal(0.0, 1.0, n), -3.0, 3.0)
+        return [self._survey_spec(f"cand{i + 1:02d}", str(cls), float(l_deg[i]), float(b_deg[i]), rng)
+                for i, cls in enumerate(classes)]
+
+    def _half_size(self, mode: str, box: float) -> float:
+        return self.detector.shape[0] * PIXEL_SCALES[mode] / 2 + box / 2 + 10.0
+
+    def _survey_spec(self, name: str, cls: str, l_deg: float, b_deg: float, rng: np.random.Generator) -> FieldSpec:
+        density = self.sim["survey_bulge_density_arcmin2"] * np.exp(-abs(b_deg) / 1.5)
+        common = dict(
+            name=name, kind=cls, l_deg=l_deg, b_deg=b_deg,
+            half_size_arcsec=self._half_size(self.config["survey"]["mode"], self.sim["jitter_box_arcsec"]),
+            bulge_density=density, disc_density=self.sim["disc_density_arcmin2"],
+        )  # fmt: skip
+        if cls == "embedded_cluster":
+            cluster = ClusterSpec(tenth_type="B0V", distance_kpc=rng.uniform(4.0, 8.0), e_hk=rng.uniform(1.0, 1.6),
+                                  differential_e_hk=0.2, core_radius_arcsec=8.0, radius_arcsec=25.0)
+            return FieldSpec(**common, cluster=cluster, nebula_peak_ks_mag_arcsec2=15.0, nebula_sigma_arcsec=25.0,
+                             dust_radius_arcsec=60.0, dust_e_hk=1.5)
+        if cls == "dissolving_cluster":
+            cluster = ClusterSpec(tenth_type="B1V", distance_kpc=rng.uniform(3.0, 6.0), e_hk=rng.uniform(0.5, 0.9),
+                                  differential_e_hk=0.1, core_radius_arcsec=20.0, radius_arcsec=50.0)
+            return FieldSpec(**common, cluster=cluster)
+        if cls == "bright_star_blend":
+            return FieldSpec(**common, blend_stars=int(rng.integers(3, 6)))
+        return FieldSpec(**common)
+
+    def object_field(self) -> FieldSpec:
+        obj = self.config["object"]
+        cluster = ClusterSpec(**self.sim["cluster"])
+        return FieldSpec(
+            name=obj["name"], kind="object", l_deg=obj["l_deg"], b_deg=obj["b_deg"],
+            half_size_arcsec=self._half_size(obj["mode"], self.sim["jitter_box_arcsec"]),
+            bulge_density=self.sim["bulge_density_arcmin2"], disc_density=self.sim["disc_density_arcmin2"],
+            cluster=cluster, nebula_peak_ks_mag_arcsec2=self.sim["nebula_ks_mag_arcsec2"],
+            nebula_sigma_arcsec=cluster.radius_arcsec,
+        )  # fmt: skip
+
+    def fields(self) -> dict[str, FieldSpec]:
+        specs = [self.object_field(), *self.survey_fields()]
+        return {s.name: s for s in specs}
+
+    def sequences(self) -> dict[tuple[str, str], _Sequence]:
+        """(field, band) -> exposure sequence, with start times laid out through the night."""
+        out: dict[tuple[str, str], _Sequence] = {}
+        clock = 0.5  # hours after the start: standards and calibrations first
+        obj = self.config["object"]
+        for band, seq in obj["sequences"].items():
+            out[(obj["name"], band)] = _Sequence(obj["name"], band, seq["dit"], seq["ndit"], seq["nexp"], obj["mode"], clock)
+            clock += seq["nexp"] * (seq["dit"] * seq["ndit"] + OVERHEAD_S) / 3600.0
+        survey = self.config["survey"]
+        for spec in self.survey_fields():
+            out[(spec.name, survey["filter"])] = _Sequence(spec.name, survey["filter"], survey["dit"], survey["ndit"],
+                                                           survey["nexp"], survey["mode"], clock)
+            clock += survey["nexp"] * (survey["dit"] * survey["ndit"] + OVERHEAD_S) / 3600.0
+        return out
+
+    def scene(self, field: str) -> Scene:
+        spec = self.fields()[field]
+        sequence = UpperMainSequence(self.reference_dir)
+        return build_scene(spec, _rng(self.seed, f"scene/{field}"), sequence, str(self.reference_dir), self.ak_per_ehk)
+
+    # --------------------------------------------------------------- frames
+    def _psf_fwhm(self, rng: np.random.Generator) -> float:
+        return self.sim["seeing_arcsec"] * float(np.exp(self.sim["seeing_jitter"] * rng.standard_normal()))
+
+    def _write(self, path: Path, data: np.ndarray, header: fits.Header) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fits.PrimaryHDU(data=data, header=header).writeto(path, overwrite=True)
+
+    def write_sequence(self, field: str, band: str, outdir: str | Path) -> list[Path]:
+        """Write the dithered exposures of one (field, band) sequence; return their paths."""
+        sequence = self.sequences()[(field, band)]
+        scene = self.scene(field)
+        scale = PIXEL_SCALES[sequence.mode]
+        shape = self.detector.shape
+        rng = _rng(self.seed, f"dither/{field}/{band}")
+        offsets = dither_offsets(rng, sequence.nexp, self.sim["jitter_box_arcsec"])
+        stars = scene.stars
+        reference_wcs = frame_wcs(scene.center, scale, shape)
+        centre_ref = np.array(reference_wcs.world_to_pixel(scene.center))
+        paths = []
+        for i, offset in enumerate(offsets):
+            frame_rng = _rng(self.seed, f"frame/{field}/{band}/{i}")
+            hours = sequence.start_hours + i * (sequence.dit * sequence.ndit + OVERHEAD_S) / 3600.0
+            airmass = self.sim["object_airmass"] + 0.05 * hours
+            fwhm = self._psf_fwhm(frame_rng)
+            wcs = frame_wcs(pointing_after_offset(scene.center, offset), scale, shape)
+            x, y = wcs.all_world2pix(np.asarray(stars["ra"]), np.asarray(stars["dec"]), 0)
+            rate = self.photometry.count_rate(band, np.asarray(stars["H"]), np.asarray(stars["K"]), airmass)
+            image = render_stars(shape, x, y, rate, fwhm / scale, self.sim["moffat_beta"])
+            sky_mag = self.sky.level(band, hours, frame_rng)
+            image += self.photometry.surface_rate(band, sky_mag, scale) * self.sky.pattern(shape, frame_rng)
+            image += self._nebula(scene, wcs, band, scale, shape)
+            raw = expose(self.detector, self.maps, image, sequence.dit, sequence.ndit, frame_rng)
+            centre = np.array(wcs.world_to_pixel(scene.center))
+            header = raw_header(
+                wcs, object_name=field, category="SCIENCE", frame_type="OBJECT", band=band, dit=sequence.dit,
+                ndit=sequence.ndit, airmass=airmass, start=self.start + hours * u.hour, pixel_scale=scale,
+                expno=i + 1, nexp=sequence.nexp, cumulative_offset_px=tuple(np.round(centre - centre_ref, 3)),
+            )  # fmt: skip
+            header["HIERARCH ESO TEL AMBI FWHM START"] = (round(fwhm, 4), "[arcsec] seeing (simulated truth)")
+            path = Path(outdir) / f"{field}_{band}_{i + 1:03d}.fits"
+            self._write(path, raw, header)
+            paths.append(path)
+        return paths
+
+    def _nebula(self, scene: Scene, wcs, band: str, scale: float, shape: tuple[int, int]) -> np.ndarray:
+        if scene.spec.nebula_peak_ks_mag_arcsec2 is None:
+            return np.zeros(shape)
+        ny, nx = shape
+        yy, xx = np.mgrid[0:ny, 0:nx]
+        cx, cy = wcs.world_to_pixel(scene.center)
+        xi, eta = -(xx - cx) * scale, (yy - cy) * scale
+        mag = scene.nebula_ks_mag_arcsec2(xi, eta)
+        colour = 1.0 if band == "H" else 0.0  # nebula fainter in H (hot dust, H - Ks ~ 1)
+        return self.photometry.surface_rate(band, mag + colour, scale)
+
+    def write_calibrations(self, outdir: str | Path) -> list[Path]:
+        """Darks for every DIT used, lamp-on/off dome flats, illumination corrections, bad-pixel map."""
+        cal = self.sim["calibrations"]
+        outdir = Path(outdir)
+        shape = self.detector.shape
+        wcs = frame_wcs(self.start_pointing(), PIXEL_SCALES["small"], shape)
+        paths: list[Path] = []
+        dits = sorted({s.dit for s in self.sequences().values()} | {self.config["standards"]["dit"], cal["flat_dit"]})
+        for dit in dits:
+            for i in range(cal["darks_per_dit"]):
+                rng = _rng(self.seed, f"dark/{dit}/{i}")
+                raw = expose(self.detector, self.maps, np.zeros(shape), dit, 1, rng)
+                header = raw_header(wcs, object_name="DARK", category="CALIB", frame_type="DARK", band=None, dit=dit,
+                                    ndit=1, airmass=1.0, start=self.start, pixel_scale=PIXEL_SCALES["small"],
+                                    expno=i + 1, nexp=cal["darks_per_dit"])  # fmt: skip
+                paths.append(outdir / f"dark_{dit:g}s_{i + 1:02d}.fits")
+                self._write(paths[-1], raw, header)
+        for band in self.bands():
+            thermal = self.photometry.surface_rate(band, self.sim["sky_mag_arcsec2"][band] + 2.0, PIXEL_SCALES["small"])
+            for state in ("on", "off"):
+                for i in range(cal["flats_per_state"]):
+                    rng = _rng(self.seed, f"flat/{band}/{state}/{i}")
+                    lamp = cal["flat_lamp_rate"] if state == "on" else 0.0
+                    raw = expose(self.detector, self.maps, np.full(shape, lamp + thermal), cal["flat_dit"], 1, rng,
+                                 lamp_pattern=True)
+                    header = raw_header(wcs, object_name="FLAT", category="CALIB", frame_type="FLAT,LAMP", band=band,
+                                        dit=cal["flat_dit"], ndit=1, airmass=1.0, start=self.start,
+                                        pixel_scale=PIXEL_SCALES["small"], expno=i + 1, nexp=cal["flats_per_state"],
+                                        lamp_on=state == "on")  # fmt: skip
+                    paths.append(outdir / f"flat_{band}_{state}_{i + 1:02d}.fits")
+                    self._write(paths[-1], raw, header)
+            # ESO's illumination correction: what turns a normalised dome flat into the sky response
+            illum = self.maps.illumination / self.maps.dome_pattern
+            header = fits.Header({"OBJECT": "ILLUMINATION", "INSTRUME": "SOFI"})
+            header["HIERARCH ESO DPR TYPE"] = "ILLUM"
+            header["HIERARCH ESO INS FILT1 NAME"] = band
+            paths.append(outdir / f"illumination_{band}.fits")
+            self._write(paths[-1], (illum / illum.mean()).astype(np.float32), header)
+        bpm_header = fits.Header({"OBJECT": "BADPIXELMAP", "INSTRUME": "SOFI", "COMMENT": "1 = bad pixel, 0 = good"})
+        bpm_header["HIERARCH ESO DPR TYPE"] = "BPM"
+        paths.append(outdir / "bad_pixel_map.fits")
+        self._write(paths[-1], self.maps.bad.astype(np.uint8), bpm_header)
+        return paths
+
+    def bands(self) -> list[str]:
+        return sorted({band for (_, band) in self.sequences()})
+
+    def start_pointing(self) -> SkyCoord:
+        spec = self.object_field()
+        return SkyCoord(l=spec.l_deg * u.deg, b=spec.b_deg * u.deg, frame="galactic").icrs
+
+    def write_standards(self, outdir: str | Path) -> list[Path]:
+        """Persson standards, each at every configured airmass, NEXP dithered short exposures per band."""
+        std = self.config["standards"]
+        catalogue = read_persson_standards(self.reference_dir / "persson1998_nir_standards.txt")
+        shape, scale = self.detector.shape, PIXEL_SCALES[self.config["object"]["mode"]]
+        paths: list[Path] = []
+        for number in std["stars"]:
+            rows = catalogue[catalogue["number"] == number]
+            if len(rows) == 0:
+                raise ValueError(f"standard {number} is not in {self.reference_dir / 'persson1998_nir_standards.txt'}")
+            star = rows[0]
+            centre = SkyCoord(star["ra"], star["dec"], unit=(u.hourangle, u.deg))
+            for j, airmass in enumerate(std["airmasses"]):
+                for band in self.bands():
+                    rng = _rng(self.seed, f"standard/{number}/{j}/{band}")
+                    offsets = dither_offsets(rng, std["nexp"], self.sim["jitter_box_arcsec"])
+                    field_h = rng.uniform(14.0, 18.0, 15)
+                    field_xy = rng.uniform(-0.45, 0.45, (15, 2)) * shape[0] * scale
+                    for i, offset in enumerate(offsets):
+                        frame_rng = _rng(self.seed, f"standard/{number}/{j}/{band}/{i}")
+                        wcs = frame_wcs(pointing_after_offset(centre, offset), scale, shape)
+                        x0, y0 = wcs.world_to_pixel(centre)
+                        x = np.concatenate([[x0], x0 - field_xy[:, 0] / scale])
+                        y = np.concatenate([[y0], y0 + field_xy[:, 1] / scale])
+                        h = np.concatenate([[star["H"]], field_h])
+                        k = np.concatenate([[star["K"]], field_h - 0.2])
+                        rate = self.photometry.count_rate(band, h, k, airmass)
+                        image = render_stars(shape, x, y, rate, self._psf_fwhm(frame_rng) / scale, self.sim["moffat_beta"])
+                        sky = self.photometry.surface_rate(band, self.sky.level(band, 0.2 + 0.1 * j, frame_rng), scale)
+                        raw = expose(self.detector, self.maps, image + sky, std["dit"], std["ndit"], frame_rng)
+                        header = raw_header(wcs, object_name=f"STD-{number}", category="CALIB", frame_type="STD",
+                                            band=band, dit=std["dit"], ndit=std["ndit"], airmass=airmass,
+                                            start=self.start + (0.2 + 0.1 * j) * u.hour, pixel_scale=scale,
+                                            expno=i + 1, nexp=std["nexp"])  # fmt: skip
+                        header["HIERARCH ESO OBS TARG NAME"] = str(number)
+                        paths.append(Path(outdir) / f"std_{number}_X{j + 1}_{band}_{i + 1:02d}.fits")
+                        self._write(paths[-1], raw, header)
+        return paths
+
+    def reference_catalogue(self, field: str) -> Table:
+        """A 2MASS-like catalogue of the field: shallow, blended at 2MASS resolution, offset (seed 000 §3.2).
+
+        Stars closer than ``resolution_arcsec`` are merged into the brighter one
+        (fluxes summed); each band is kept to its limit; magnitudes get the
+        linear offset m_2MASS = m + offset + slope (m - 12) and noise.
+        """
+        ref = self.sim["twomass"]
+        stars = self.scene(field).stars
+        order = np.argsort(np.asarray(stars["K"]))
+        xi, eta = np.asarray(stars["xi"])[order], np.asarray(stars["eta"])[order]
+        flux = {b: 10 ** (-0.4 * np.asarray(stars[c])[order]) for b, c in (("H", "H"), ("Ks", "K"))}
+        alive = np.ones(order.size, dtype=bool)
+        bright = np.flatnonzero(np.asarray(stars["K"])[order] < ref["limit_Ks"] + 2.5)
+        for i in bright:
+            if not alive[i]:
+                continue
+            near = alive & (np.hypot(xi - xi[i], eta - eta[i]) < ref["resolution_arcsec"])
+            near[i] = False
+            for band in flux:
+                flux[band][i] += flux[band][near].sum()
+            alive[near] = False
+        rng = _rng(self.seed, f"twomass/{field}")
+        table = Table()
+        keep = alive & (-2.5 * np.log10(flux["Ks"]) < ref["limit_Ks"]) | alive & (-2.5 * np.log10(flux["H"]) < ref["limit_H"])
+        table["ra"] = np.asarray(stars["ra"])[order][keep] * u.deg
+        table["dec"] = np.asarray(stars["dec"])[order][keep] * u.deg
+        for band in ("H", "Ks"):
+            m = -2.5 * np.log10(flux[band][keep])
+            error = 0.02 + 0.08 * 10 ** (0.4 * (m - ref[f"limit_{band}"]))
+            observed = m + ref["offset"][band] + ref["slope"][band] * (m - 12.0) + error * rng.standard_normal(m.size)
+            table[band] = np.where(m < ref[f"limit_{band}"], observed, np.nan) * u.mag
+            table[f"e_{band}"] = np.where(m < ref[f"limit_{band}"], error, np.nan) * u.mag
+        table.meta["description"] = f"2MASS-like reference catalogue of {field} (simulated)"
+        return table
+
+    # ----------------------------------------------------------------- truth
+    def truth(self) -> dict[str, Any]:
+        """Tables and documents of the truth: stars, scene, instrument, survey labels, response map."""
+        fields = self.fields()
+        scenes = {name: self.scene(name) for name in fields}
+        stars = Table(np.concatenate([s.stars.as_array() for s in scenes.values()]))
+        for column in ("xi", "eta"):
+            stars[column].unit = u.arcsec
+        for column in ("ra", "dec"):
+            stars[column].unit = u.deg
+        for column in ("H", "K", "absolute_k", "intrinsic_hk", "distance_modulus", "e_hk"):
+            stars[column].unit = u.mag
+        survey = [s for s in fields.values() if s.kind != "object"]
+        labels = Table(
+            {"field": [s.name for s in survey], "l": [s.l_deg for s in survey] * u.deg,
+             "b": [s.b_deg for s in survey] * u.deg, "class": [s.kind for s in survey]}
+        )  # fmt: skip
+        obj = self.config["object"]["name"]
+        scene = {
+            "night": self.config["night"],
+            "seed": self.seed,
+            "extinction_law_ak_per_ehk": self.ak_per_ehk,
+            "zero_points": self.sim["zero_points"],
+            "colour_terms": self.sim["colour_terms"],
+            "extinction_coefficients": self.sim["extinction"],
+            "object_field": obj,
+            "fields": {name: s.meta for name, s in scenes.items()},
+            "bulge": {"e_hk_mean": fields[obj].bulge_e_hk, "e_hk_sigma": fields[obj].bulge_e_hk_sigma,
+                      "distance_modulus": fields[obj].bulge_distance_modulus},
+        }  # fmt: skip
+        cluster = scene["fields"][obj].get("cluster", {})
+        scene.update({"cluster_e_hk": cluster.get("e_hk"), "cluster_distance_kpc": cluster.get("distance_kpc"),
+                      "cluster_k10": cluster.get("k10")})  # fmt: skip
+        instrument = {
+            "detector": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(self.detector).items()},
+            "n_hot_pixels": int(self.maps.hot.sum()),
+            "n_dead_pixels": int(self.maps.dead.sum()),
+            "pixel_scales_arcsec": PIXEL_SCALES,
+            "seeing_arcsec": self.sim["seeing_arcsec"],
+            "seeing_jitter": self.sim["seeing_jitter"],
+            "moffat_beta": self.sim["moffat_beta"],
+            "sky_mag_arcsec2": self.sim["sky_mag_arcsec2"],
+        }
+        return {"stars": stars, "labels": labels, "scene": scene, "instrument": instrument,
+                "response": self.maps.sky_response.astype(np.float32)}  # fmt: skip

@@ -1,0 +1,65 @@
+"""The detector and PSF models against their own definitions: flux, noise, limits."""
+
+import numpy as np
+import pytest
+from photutils.aperture import CircularAperture, aperture_photometry
+
+from astropipe.simulate.detector import DetectorModel, detector_maps, expose
+from astropipe.simulate.psf import moffat_enclosed_fraction, render_stars
+
+
+def test_rendered_star_holds_its_flux():
+    flux, fwhm, beta = 1e5, 5.0, 3.0
+    image = render_stars((200, 200), np.array([90.3]), np.array([101.7]), np.array([flux]), fwhm, beta)
+    assert image.sum() == pytest.approx(flux * moffat_enclosed_fraction(8 * fwhm * 1.0, fwhm, beta), rel=2e-3)
+    # sampling at pixel centres (not integrating over pixels) matters only in the core
+    for radius, tolerance in ((1.0, 1e-2), (2.0, 2e-3), (4.0, 2e-3)):
+        measured = aperture_photometry(image, CircularAperture((90.3, 101.7), r=radius * fwhm))["aperture_sum"][0]
+        assert measured == pytest.approx(flux * moffat_enclosed_fraction(radius * fwhm, fwhm, beta), rel=tolerance)
+
+
+def test_injected_flux_recovered_by_aperture_photometry_on_a_noiseless_sky_frame():
+    # defects are tested separately; here the aperture must see only good pixels
+    model = DetectorModel(shape=(128, 128), hot_fraction=0.0, dead_fraction=0.0, bad_column=None)
+    maps = detector_maps(model, np.random.default_rng(1))
+    rate, fwhm, beta, dit, ndit = 2.0e4, 5.5, 3.0, 10.0, 3
+    star = render_stars(model.shape, np.array([60.2]), np.array([70.6]), np.array([rate]), fwhm, beta)
+    raw = expose(model, maps, star, dit, ndit, np.random.default_rng(2)).astype(float)
+    dark = (model.dark_current + maps.dark_excess) * dit / model.gain
+    response = maps.sky_response
+    good = ~maps.bad
+    calibrated = np.where(good, (raw - model.reset_level - dark) / np.where(good, response, 1.0), 0.0)
+    aperture = CircularAperture((60.2, 70.6), r=6 * fwhm)
+    mask = aperture.to_mask(method="center").to_image(model.shape) > 0
+    measured = aperture_photometry(calibrated, aperture)["aperture_sum"][0] / dit
+    expected = rate * moffat_enclosed_fraction(6 * fwhm, fwhm, beta)
+    noise_adu = np.sqrt((expected * dit * model.gain + mask.sum() * model.read_noise**2) / ndit) / model.gain / dit
+    assert measured == pytest.approx(expected, abs=4 * noise_adu + 2e-3 * expected)
+
+
+@pytest.mark.parametrize(("rate", "ndit"), [(0.0, 1), (0.0, 4), (200.0, 1), (200.0, 3)])
+def test_noise_matches_gain_read_noise_and_shot_noise(rate, ndit):
+    model = DetectorModel(shape=(256, 256), flat_rms=0.0, illumination_amplitude=0.0, hot_fraction=0.0,
+                          dead_fraction=0.0, bad_column=None, nonlinearity=0.0)
+    maps = detector_maps(model, np.random.default_rng(3))
+    dit = 20.0
+    frames = [expose(model, maps, np.full(model.shape, rate), dit, ndit, np.random.default_rng(s)).astype(float)
+              for s in (10, 11)]
+    measured = np.std(frames[0] - frames[1]) / np.sqrt(2)
+    electrons = (rate * model.gain + model.dark_current) * dit
+    expected = np.sqrt((electrons + model.read_noise**2) / ndit) / model.gain
+    assert measured == pytest.approx(expected, rel=0.03)
+    assert np.mean(frames[0]) == pytest.approx(model.reset_level + electrons / model.gain, rel=1e-3)
+
+
+def test_saturation_nonlinearity_and_defects():
+    model = DetectorModel(shape=(64, 64), bad_column=10)
+    maps = detector_maps(model, np.random.default_rng(4))
+    raw = expose(model, maps, np.full(model.shape, 1e6), 10.0, 1, np.random.default_rng(5))
+    assert raw.max() <= model.saturation + model.reset_level
+    assert np.all(raw[:, 10] == model.reset_level + 0.5 * model.saturation)
+    moderate = expose(model, maps, np.full(model.shape, 1000.0), 10.0, 1, np.random.default_rng(6))
+    good = ~maps.bad
+    linear = 1000.0 * 10.0 * maps.sky_response[good]
+    ratio = np.median((moderate[good] - model.reset_level) / linear)
+    assert ratio == pytest.approx(1 - model.nonlinearity * 1e4, abs=2e-3)

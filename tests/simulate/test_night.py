@@ -1,0 +1,179 @@
+"""The simulated night: headers, WCS, determinism, completeness, and the scene's physics."""
+
+import filecmp
+
+import astropy.units as u
+import numpy as np
+import pytest
+import yaml
+from astropy.coordinates import SkyCoord
+from astropy.io import fits
+from astropy.wcs import WCS
+from snakemake.utils import validate
+
+from astropipe.simulate.night import NightSimulation
+from conftest import REPO
+
+REFERENCE = REPO.parent / "shared" / "data" / "reference"
+pytestmark = pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"shared reference data not found at {REFERENCE}")
+
+REQUIRED_KEYWORDS = [
+    "OBJECT", "DATE-OBS", "MJD-OBS", "EXPTIME", "BUNIT", "PIXSCALE", "HIERARCH ESO DPR CATG", "HIERARCH ESO DPR TYPE",
+    "HIERARCH ESO DET DIT", "HIERARCH ESO DET NDIT", "HIERARCH ESO INS FILT1 NAME", "HIERARCH ESO TEL AIRM START",
+    "HIERARCH ESO SEQ CUMOFFSETX", "HIERARCH ESO SEQ CUMOFFSETY", "HIERARCH ESO TPL EXPNO", "HIERARCH ESO TPL NEXP",
+]  # fmt: skip
+
+
+def _config(path=REPO / "tests" / "config-ci.yaml"):
+    config = yaml.safe_load(path.read_text())
+    validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
+    return config["imaging"]
+
+
+@pytest.fixture(scope="module")
+def night():
+    return NightSimulation(_config(), REFERENCE)
+
+
+@pytest.fixture(scope="module")
+def ks_sequence(night, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("object11_Ks")
+    return night.write_sequence("object11", "Ks", directory)
+
+
+def test_headers_contain_what_ingest_needs(ks_sequence, night):
+    times = []
+    for i, path in enumerate(ks_sequence):
+        header = fits.getheader(path)
+        for key in REQUIRED_KEYWORDS:
+            assert key in header, f"{path.name} lacks {key}"
+        assert header["HIERARCH ESO INS FILT1 NAME"] == "Ks"
+        assert header["HIERARCH ESO DET DIT"] == 20 and header["HIERARCH ESO DET NDIT"] == 3
+        assert header["HIERARCH ESO TEL AIRM START"] >= 1.0
+        assert header["HIERARCH ESO TPL EXPNO"] == i + 1
+        assert WCS(header).has_celestial
+        times.append(header["MJD-OBS"])
+    assert np.all(np.diff(times) > 0)
+
+
+def test_cumulative_offsets_agree_with_the_wcs(ks_sequence):
+    first = WCS(fits.getheader(ks_sequence[0]))
+    point = first.pixel_to_world(100.0, 120.0)
+    for path in ks_sequence[1:]:
+        header = fits.getheader(path)
+        x, y = WCS(header).world_to_pixel(point)
+        assert x - 100.0 == pytest.approx(header["HIERARCH ESO SEQ CUMOFFSETX"], abs=0.01)
+        assert y - 120.0 == pytest.approx(header["HIERARCH ESO SEQ CUMOFFSETY"], abs=0.01)
+
+
+def test_wcs_places_the_truth_stars(ks_sequence, night):
+    stars = night.scene("object11").stars
+    header = fits.getheader(ks_sequence[0])
+    data = fits.getdata(ks_sequence[0]).astype(float)
+    wcs = WCS(header)
+    x, y = wcs.world_to_pixel(SkyCoord(stars["ra"], stars["dec"], unit="deg"))
+    inside = (x > 15) & (x < 240) & (y > 15) & (y < 240)
+    k = np.where(inside, np.asarray(stars["K"]), 99)
+    brightest = np.argsort(k)[:3]
+    for i in brightest:
+        xi, yi = int(round(x[i])), int(round(y[i]))
+        box = data[yi - 4 : yi + 5, xi - 4 : xi + 5] - np.median(data)
+        yy, xx = np.mgrid[yi - 4 : yi + 5, xi - 4 : xi + 5]
+        weights = np.clip(box, 0, None)
+        assert (xx * weights).sum() / weights.sum() == pytest.approx(x[i], abs=0.5)
+        assert (yy * weights).sum() / weights.sum() == pytest.approx(y[i], abs=0.5)
+
+
+def test_same_seed_gives_byte_identical_frames(ks_sequence, tmp_path):
+    again = NightSimulation(_config(), REFERENCE).write_sequence("object11", "Ks", tmp_path)
+    for a, b in zip(ks_sequence, again):
+        assert filecmp.cmp(a, b, shallow=False)
+    other = _config()
+    other["seed"] += 1
+    different = NightSimulation(other, REFERENCE).write_sequence("object11", "Ks", tmp_path / "other")
+    assert not filecmp.cmp(ks_sequence[0], different[0], shallow=False)
+
+
+def test_different_frames_get_independent_noise(night, tmp_path):
+    paths = night.write_calibrations(tmp_path)
+    darks = [fits.getdata(p).astype(float) for p in paths if p.name.startswith("dark_20s")]
+    good = ~night.maps.bad
+    a, b = (d[good] - d[good].mean() for d in darks[:2])
+    assert abs(np.corrcoef(a, b)[0, 1]) < 0.02
+
+
+def test_calibrations_cover_every_dit_and_band(night, tmp_path):
+    names = {p.name for p in night.write_calibrations(tmp_path)}
+    for dit in (30, 20, 7, 2, 3):
+        assert f"dark_{dit}s_01.fits" in names
+    for band in ("H", "Ks"):
+        assert {f"flat_{band}_on_01.fits", f"flat_{band}_off_01.fits", f"illumination_{band}.fits"} <= names
+    assert "bad_pixel_map.fits" in names
+    bpm = fits.getdata(tmp_path / "bad_pixel_map.fits")
+    assert bpm.dtype == np.uint8 and bpm.sum() == night.maps.bad.sum()
+
+
+def test_standards_at_every_airmass(night, tmp_path):
+    config = _config()["standards"]
+    paths = night.write_standards(tmp_path)
+    assert len(paths) == len(config["stars"]) * len(config["airmasses"]) * 2 * config["nexp"]
+    airmasses = {fits.getheader(p)["HIERARCH ESO TEL AIRM START"] for p in paths}
+    assert airmasses == set(config["airmasses"])
+    header = fits.getheader(paths[0])
+    assert header["HIERARCH ESO DPR TYPE"] == "STD" and header["HIERARCH ESO DET DIT"] == 2
+
+
+@pytest.fixture(scope="module")
+def default_scene():
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
+    return NightSimulation(config["imaging"], REFERENCE).scene("object11")
+
+
+def test_cluster_tenth_brightest_star_is_near_the_paper(default_scene):
+    cluster = default_scene.meta["cluster"]
+    assert cluster["k10"] == pytest.approx(12.7, abs=0.3)
+    members = default_scene.stars[default_scene.stars["member"]]
+    assert np.median(members["e_hk"]) == pytest.approx(1.14, abs=0.05)
+    assert np.max(np.hypot(members["xi"], members["eta"])) <= 40.0
+
+
+def test_bulge_clump_and_disc_sequence_sit_where_the_paper_sees_them(default_scene):
+    stars = default_scene.stars
+    colour = np.asarray(stars["H"] - stars["K"])
+    clump = (stars["population"] == "bulge") & (np.abs(stars["absolute_k"] + 1.99) < 0.2)
+    # clump: (H-K)0 = 0.15 plus E(H-K) = 0.10 + 0.60 (seed 000 §3.3)
+    assert np.median(colour[clump]) == pytest.approx(0.85, abs=0.05)
+    disc = (stars["population"] == "disc") & (stars["K"] < 16)
+    assert np.median(colour[disc]) == pytest.approx(0.25, abs=0.08)
+    area = (2 * default_scene.spec.half_size_arcsec / 60) ** 2
+    assert np.sum(stars["K"] < 17) / area > 300  # crowded: > 300 stars / arcmin^2 at K < 17
+
+
+def test_reference_catalogue_is_shallow_blended_and_offset(night):
+    table = night.reference_catalogue("object11")
+    assert np.nanmax(table["H"].value) < 14.0 + 0.17 + 0.3
+    stars = night.scene("object11").stars
+    truth = SkyCoord(stars["ra"], stars["dec"], unit="deg")
+    ref = SkyCoord(table["ra"], table["dec"])
+    index, _, _ = ref.match_to_catalog_sky(truth)
+    # blending at 2MASS resolution: the catalogue star holds the light of its neighbours
+    neighbours = truth.search_around_sky(ref, 2.5 * u.arcsec)
+    flux = 10 ** (-0.4 * np.asarray(stars["H"]))
+    summed = np.bincount(neighbours[0], weights=flux[neighbours[1]], minlength=len(table))
+    blended = -2.5 * np.log10(summed)
+    finite = np.isfinite(table["H"].value)
+    offset = table["H"].value[finite] - blended[finite]
+    expected = 0.17 + 0.02 * (blended[finite] - 12.0)
+    assert np.median(offset - expected) == pytest.approx(0.0, abs=0.02)
+    assert np.median(summed[finite] / flux[index[finite]]) > 1.0  # crowded: most entries are blends
+
+
+def test_survey_labels_follow_the_configured_classes():
+    config = _config()
+    config["survey"]["n_fields"] = 8
+    night = NightSimulation(config, REFERENCE)
+    specs = night.survey_fields()
+    assert [s.name for s in specs] == [f"cand{i:02d}" for i in range(1, 9)]
+    counts = {c: sum(s.kind == c for s in specs) for c in {s.kind for s in specs}}
+    assert counts == {"embedded_cluster": 2, "dissolving_cluster": 2, "bright_star_blend": 2, "field": 2}
