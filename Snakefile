@@ -7,6 +7,8 @@ See README.md for the branches, the outputs and how to run on a cluster.
 include: "rules/common.smk"
 include: "rules/lensing.smk"
 include: "rules/simulate.smk"
+include: "rules/reduce.smk"
+include: "rules/photometry.smk"
 
 
 rule all:
@@ -14,3 +16,4 @@ rule all:
     input:
         lensing_targets(),
         simulated_night_targets(),
+        imaging_targets(),

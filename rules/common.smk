@@ -58,8 +58,42 @@ def lensing_targets():
     ]
 
 
+RAW_DIRECTORY = IMAGING["raw_directory"]
+STACK_FILES = [
+    "stack.fits",
+    "weight.fits",
+    "offsets.ecsv",
+    "catalog.ecsv",
+    "psf.fits",
+    "residual.fits",
+    "completeness.ecsv",
+]
+
+
+def raw_night_inputs(wildcards):
+    """The raw frames to ingest: the user's directory, or the simulated night."""
+    if RAW_DIRECTORY:
+        return [RAW_DIRECTORY]
+    return [
+        f"results/raw/{wildcards.night}/calib",
+        f"results/raw/{wildcards.night}/standards",
+        *[f"results/raw/{wildcards.night}/{field}/{band}" for field, band in SEQUENCES],
+    ]
+
+
+def imaging_targets():
+    """Reduced stacks and PSF photometry of the science (Object 11) field in every band."""
+    return [
+        f"results/imaging/{NIGHT}/{OBJECT}/{band}/{name}"
+        for band in IMAGING["object"]["sequences"]
+        for name in STACK_FILES
+    ]
+
+
 def simulated_night_targets():
     """The raw simulated night and its truth (only when the data are simulated)."""
+    if RAW_DIRECTORY:
+        return []
     return [
         f"results/raw/{NIGHT}/calib",
         f"results/raw/{NIGHT}/standards",

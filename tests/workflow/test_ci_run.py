@@ -69,10 +69,27 @@ def test_simulated_night_is_written_with_truth(ci_run):
     assert len(frames) == 5
     with fits.open(frames[0]) as hdul:
         assert hdul[0].header["HIERARCH ESO INS FILT1 NAME"] == "Ks"
-        assert hdul[0].data.shape == (256, 256)
+        assert hdul[0].data.shape == (512, 512)
     assert len(list((night / "standards").glob("*.fits"))) == 2 * 3 * 2 * 3
     assert (night / "calib" / "bad_pixel_map.fits").is_file()
     labels = Table.read(ci_run / "results/truth/2002-07-05/survey_labels.ecsv", format="ascii.ecsv")
     assert list(labels["field"]) == ["cand01", "cand02"]
     scene = json.loads((ci_run / "results/truth/2002-07-05/scene.json").read_text())
     assert scene["cluster_e_hk"] == 1.14 and scene["zero_points"]["Ks"] == 22.35
+
+
+def test_object_field_is_reduced_and_measured(ci_run):
+    from astropy.io import fits
+
+    base = ci_run / "results/imaging/2002-07-05/object11"
+    for band in ("H", "Ks"):
+        header = fits.getheader(base / band / "stack.fits")
+        assert header["BUNIT"] == "adu/s" and header["NCOMBINE"] == 5 and "CTYPE1" in header
+        catalog = Table.read(base / band / "catalog.ecsv", format="ascii.ecsv")
+        assert len(catalog) > 100
+        assert {"ra", "dec", "mag_inst", "mag_inst_err", "chi", "sharpness", "flags"} <= set(catalog.colnames)
+        assert np.isfinite(catalog.meta["aperture_correction_mag"])
+        completeness = Table.read(base / band / "completeness.ecsv", format="ascii.ecsv")
+        assert completeness["completeness"].max() >= 0.8 and np.isfinite(completeness.meta["mag50_inst"])
+    frames = Table.read(ci_run / "results/imaging/2002-07-05/frames.ecsv", format="ascii.ecsv")
+    assert (frames["type"] == "OBJECT").sum() == 2 * 5 + 2 * 4

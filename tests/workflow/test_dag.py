@@ -17,6 +17,11 @@ EXPECTED_RULES = {
     "simulate_sequence",
     "simulate_reference_catalogue",
     "simulate_truth",
+    "imaging_ingest",
+    "imaging_masters",
+    "imaging_reduce",
+    "imaging_photometry",
+    "imaging_completeness",
 }
 
 
@@ -35,6 +40,7 @@ def test_dry_run_of_default_config_lists_expected_rules(tmp_path):
     assert set(counts) == EXPECTED_RULES
     assert counts["lensing_chunk"] == 4  # lensing.chunks in config.yaml
     assert counts["simulate_sequence"] == 2 + 20  # Object 11 in H and Ks + 20 survey fields in Ks
+    assert counts["imaging_reduce"] == counts["imaging_photometry"] == 2  # Object 11 in H and Ks
 
 
 def test_rulegraph_is_produced(tmp_path):

@@ -1,0 +1,49 @@
+"""PSF photometry of each stack and its artificial-star tests (issue 5)."""
+
+
+rule imaging_photometry:
+    input:
+        stack="results/imaging/{night}/{field}/{filter}/stack.fits",
+        weight="results/imaging/{night}/{field}/{filter}/weight.fits",
+    output:
+        catalog="results/imaging/{night}/{field}/{filter}/catalog.ecsv",
+        psf="results/imaging/{night}/{field}/{filter}/psf.fits",
+        residual="results/imaging/{night}/{field}/{filter}/residual.fits",
+    log:
+        "results/logs/imaging/{night}/{field}_{filter}_photometry.log",
+    benchmark:
+        "results/benchmarks/imaging/{night}/{field}_{filter}_photometry.tsv"
+    conda:
+        "../envs/imaging.yaml"
+    resources:
+        mem_mb=6000,
+        runtime=60,
+    params:
+        photometry=IMAGING["photometry"],
+    script:
+        "../scripts/imaging/photometry.py"
+
+
+rule imaging_completeness:
+    input:
+        stack="results/imaging/{night}/{field}/{filter}/stack.fits",
+        weight="results/imaging/{night}/{field}/{filter}/weight.fits",
+        psf="results/imaging/{night}/{field}/{filter}/psf.fits",
+        catalog="results/imaging/{night}/{field}/{filter}/catalog.ecsv",
+    output:
+        completeness="results/imaging/{night}/{field}/{filter}/completeness.ecsv",
+        injected="results/imaging/{night}/{field}/{filter}/artificial_stars.ecsv",
+    log:
+        "results/logs/imaging/{night}/{field}_{filter}_completeness.log",
+    benchmark:
+        "results/benchmarks/imaging/{night}/{field}_{filter}_completeness.tsv"
+    conda:
+        "../envs/imaging.yaml"
+    resources:
+        mem_mb=6000,
+        runtime=120,
+    params:
+        photometry=IMAGING["photometry"],
+        seed=IMAGING["seed"],
+    script:
+        "../scripts/imaging/completeness.py"

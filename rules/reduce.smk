@@ -1,0 +1,60 @@
+"""Reduction: ingest the raw night, master calibrations, one stack per field and filter (issue 5)."""
+
+
+rule imaging_ingest:
+    input:
+        raw_night_inputs,
+    output:
+        "results/imaging/{night}/frames.ecsv",
+    log:
+        "results/logs/imaging/{night}/ingest.log",
+    benchmark:
+        "results/benchmarks/imaging/{night}/ingest.tsv"
+    conda:
+        "../envs/imaging.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/imaging/ingest.py"
+
+
+rule imaging_masters:
+    input:
+        frames="results/imaging/{night}/frames.ecsv",
+    output:
+        directory("results/imaging/{night}/masters"),
+    log:
+        "results/logs/imaging/{night}/masters.log",
+    benchmark:
+        "results/benchmarks/imaging/{night}/masters.tsv"
+    conda:
+        "../envs/imaging.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    script:
+        "../scripts/imaging/masters.py"
+
+
+rule imaging_reduce:
+    input:
+        frames="results/imaging/{night}/frames.ecsv",
+        masters="results/imaging/{night}/masters",
+    output:
+        stack="results/imaging/{night}/{field}/{filter}/stack.fits",
+        weight="results/imaging/{night}/{field}/{filter}/weight.fits",
+        offsets="results/imaging/{night}/{field}/{filter}/offsets.ecsv",
+    log:
+        "results/logs/imaging/{night}/{field}_{filter}_reduce.log",
+    benchmark:
+        "results/benchmarks/imaging/{night}/{field}_{filter}_reduce.tsv"
+    conda:
+        "../envs/imaging.yaml"
+    resources:
+        mem_mb=6000,
+        runtime=60,
+    params:
+        reduction=IMAGING["reduction"],
+    script:
+        "../scripts/imaging/reduce.py"

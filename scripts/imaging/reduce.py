@@ -1,0 +1,34 @@
+"""Reduce one dithered sequence (night, field, filter) into a stack, exposure map and offsets."""
+
+import numpy as np
+from astropy.io import fits
+from astropy.table import Table
+
+from astropipe.io import atomic_output, write_table
+from astropipe.io.rule_log import rule_logger
+from astropipe.reduce.masters import load_masters
+from astropipe.reduce.sequence import reduce_sequence
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = rule_logger(snakemake.log[0], "imaging_reduce")
+field, band = snakemake.wildcards.field, snakemake.wildcards.filter
+frames = Table.read(snakemake.input.frames, format="ascii.ecsv")
+sequence = frames[(frames["type"] == "OBJECT") & (frames["object"] == field) & (frames["filter"] == band)]
+if len(sequence) == 0:
+    raise ValueError(f"{snakemake.input.frames}: no OBJECT frames of field {field!r} in filter {band!r}")
+settings = snakemake.params.reduction
+dark, flat, bad = load_masters(snakemake.input.masters, float(sequence["dit"][0]), band)
+result = reduce_sequence(
+    sequence, dark, flat, bad,
+    sky_window=settings["sky_window"], mask_nsigma=settings["mask_nsigma"], mask_grow=settings["mask_grow"],
+    combine_sigma=settings["combine_sigma"], search=settings["search_px"],
+    saturation_adu=settings["saturation_adu"], gain=settings["gain"], log=log,
+)  # fmt: skip
+with atomic_output(snakemake.output.stack) as path:
+    fits.PrimaryHDU(result.image.astype(np.float32), header=result.header).writeto(path)
+weight_header = result.header.copy()
+weight_header["BUNIT"] = "s"
+weight_header["COMMENT"] = "exposure time per pixel (frames used x DIT x NDIT)"
+with atomic_output(snakemake.output.weight) as path:
+    fits.PrimaryHDU(result.exposure.astype(np.float32), header=weight_header).writeto(path)
+write_table(result.offsets, snakemake.output.offsets, format="ascii.ecsv")

@@ -1,0 +1,10 @@
+"""PSF photometry in the role of DAOPHOT/ALLSTAR (seed 000 §3.1; DESIGN.md step 5).
+
+Modules: :mod:`background` (background and noise maps), :mod:`detection`
+(star finding against the local noise), :mod:`epsf` (empirical PSF from bright
+isolated stars), :mod:`psf_model` (fast evaluation of the ePSF and its
+derivatives), :mod:`fitting` (simultaneous vectorised fit of all stars),
+:mod:`aperture_correction` (curve of growth), :mod:`pipeline` (detection,
+fitting, subtraction and re-detection passes) and :mod:`artificial_stars`
+(completeness and photometric bias).
+"""

@@ -1,0 +1,342 @@
+"""PSF photometry of one image: background, detection, ePSF, simultaneous fit, re-detection passes.
+
+The DAOPHOT/ALLSTAR recipe: detect against the local noise; build an
+empirical PSF from bright isolated unsaturated stars; fit every star
+simultaneously; subtract, detect what the subtraction uncovers, and refit
+everything (``passes`` times); measure the aperture correction on the PSF
+stars. The fitting engine is this package's vectorised fitter (``fast``) or
+photutils' ``PSFPhotometry`` (``photutils``, the reference), on the same
+stars with the same ePSF.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from astropy.table import Table
+from astropy.wcs import WCS
+from numpy.typing import NDArray
+from photutils.psf import fit_fwhm
+from scipy.ndimage import binary_dilation
+from scipy.spatial import cKDTree
+
+from astropipe.photometry.aperture_correction import curve_of_growth, extrapolated_correction
+from astropipe.photometry.background import background_map, noise_map
+from astropipe.photometry.detection import detect_stars
+from astropipe.photometry.epsf import build_epsf, select_psf_stars
+from astropipe.photometry.fitting import fit_stars
+from astropipe.photometry.psf_model import PSFModel
+
+__all__ = ["PhotometrySettings", "PhotometryResult", "estimate_fwhm", "psf_photometry", "fit_with_engine"]
+
+FLAG_SATURATED = 1
+FLAG_EDGE = 2
+FLAG_POOR_FIT = 4
+
+
+@dataclass
+class PhotometrySettings:
+    """Settings of the photometry (``imaging.photometry`` in the configuration)."""
+
+    detection_nsigma: float = 4.0
+    passes: int = 3
+    fit_radius_fwhm: float = 1.0
+    psf_half_size_fwhm: float = 3.5
+    psf_oversampling: int = 2
+    psf_stars: int = 80
+    aperture_radius_arcsec: float = 5.2
+    background_box: int = 32
+    engine: str = "fast"
+    max_chi: float = 5.0
+
+    @classmethod
+    def from_config(cls, photometry: dict) -> "PhotometrySettings":
+        """Settings from the ``imaging.photometry`` configuration (other keys ignored)."""
+        names = set(cls.__dataclass_fields__)
+        return cls(**{key: value for key, value in photometry.items() if key in names})
+
+
+@dataclass
+class PhotometryResult:
+    """Catalogue, ePSF, residual and background of one image."""
+
+    catalog: Table
+    psf: PSFModel
+    epsf_image: NDArray[np.float64]
+    residual: NDArray[np.float64]
+    background: NDArray[np.float64]
+    meta: dict = field(default_factory=dict)
+
+
+def estimate_fwhm(signal: NDArray[np.float64], stars: Table, guess: float, saturation: float) -> float:
+    """Median FWHM (pixels) of Gaussian fits to up to 40 bright isolated unsaturated stars."""
+    half = int(np.ceil(2 * guess)) | 1
+    chosen = select_psf_stars(stars, signal, guess, saturation, half, max_stars=40)
+    if len(chosen) < 3:
+        return guess
+    size = 2 * half + 1
+    fwhm = fit_fwhm(np.nan_to_num(signal), xypos=np.column_stack([chosen["x"], chosen["y"]]), fit_shape=size)
+    fwhm = np.asarray(fwhm, float)
+    fwhm = fwhm[np.isfinite(fwhm) & (fwhm > 0.5) & (fwhm < 5 * guess)]
+    return float(np.median(fwhm)) if fwhm.size >= 3 else guess
+
+
+def fit_with_engine(engine, signal, noise, psf, epsf_image, oversampling, x, y, flux, fit_radius, bad):
+    """Fit with the ``fast`` engine or photutils' ``PSFPhotometry``; return (x, y, flux, flux_err, chi, kept)."""
+    if engine == "fast":
+        fit = fit_stars(signal, noise, psf, x, y, flux, fit_radius, bad=bad)
+        return fit.x, fit.y, fit.flux, fit.flux_err, fit.chi, fit.kept
+    if engine == "photutils":
+        from photutils.psf import ImagePSF, PSFPhotometry, SourceGrouper
+
+        model = ImagePSF(epsf_image, oversampling=oversampling)
+        size = 2 * int(np.ceil(fit_radius)) + 1
+        phot = PSFPhotometry(model, (size, size), grouper=SourceGrouper(min_separation=2.0 * fit_radius),
+                             aperture_radius=fit_radius)  # fmt: skip
+        init = Table({"x": x, "y": y, "flux": flux})
+        mask = ~np.isfinite(signal) | (bad if bad is not None else False)
+        out = phot(np.nan_to_num(signal), mask=mask, error=np.nan_to_num(noise, nan=1e30), init_params=init)
+        fx, fy, ff = (np.asarray(out[c], float) for c in ("x_fit", "y_fit", "flux_fit"))
+        fe = np.asarray(out["flux_err"], float) if "flux_err" in out.colnames else np.full(fx.size, np.nan)
+        chi = np.asarray(out["reduced_chi2"], float) ** 0.5 if "reduced_chi2" in out.colnames else np.full(fx.size, np.nan)
+        return fx, fy, ff, fe, chi, np.isfinite(ff) & (ff > 0)
+    raise ValueError(f"photometry engine must be 'fast' or 'photutils'; got {engine!r}")
+
+
+def psf_photometry(
+    image: NDArray[np.float64],
+    *,
+    fwhm_guess: float,
+    pixel_scale: float,
+    saturation: float = np.inf,
+    exposure: NDArray[np.float64] | None = None,
+    gain: float | None = None,
+    wcs: WCS | None = None,
+    settings: PhotometrySettings | None = None,
+    psf: tuple[PSFModel, NDArray[np.float64]] | None = None,
+    log: logging.Logger | None = None,
+) -> PhotometryResult:
+    """Measure every star of ``image``.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        Stacked (or any reduced) image; NaN where not covered.
+    fwhm_guess : float
+        Approximate PSF FWHM in pixels (refined from the image).
+    pixel_scale : float
+        arcsec per pixel (for the aperture-correction radius).
+    saturation : float
+        Pixel value (image units, background included) above which pixels are saturated.
+    exposure : numpy.ndarray, optional
+        Exposure map (noise scales with depth).
+    gain : float, optional
+        Effective gain at full depth (source Poisson noise).
+    wcs : astropy.wcs.WCS, optional
+        For sky coordinates in the catalogue.
+    settings : PhotometrySettings, optional
+    psf : (PSFModel, numpy.ndarray), optional
+        A measured PSF (model and oversampled image) to use as it is, e.g. for
+        artificial-star tests; by default the ePSF is built from the image.
+    log : logging.Logger, optional
+
+    Returns
+    -------
+    PhotometryResult
+    """
+    settings = settings or PhotometrySettings()
+    log = log or logging.getLogger(__name__)
+    covered = np.isfinite(image)
+    if covered.sum() < 1000:
+        raise ValueError("image has fewer than 1000 finite pixels")
+    background, rms = background_map(image, box=settings.background_box)
+    signal = image - background
+    noise = noise_map(rms, signal, exposure, gain)
+    first = detect_stars(signal, noise, fwhm_guess, nsigma=max(settings.detection_nsigma, 5.0))
+    fwhm = estimate_fwhm(signal, first, fwhm_guess, saturation)
+    # background again with every star masked out to where its wings fall below half the noise
+    background, rms = background_map(
+        image, mask=wing_mask(first, fwhm, float(np.nanmedian(rms)), image.shape), box=settings.background_box
+    )
+    signal = image - background
+    noise = noise_map(rms, signal, exposure, gain)
+    saturated = binary_dilation(np.nan_to_num(image, nan=0.0) > saturation, iterations=1)
+    stars = detect_stars(signal, noise, fwhm, nsigma=settings.detection_nsigma)
+    log.info("FWHM %.2f px; pass 1: %d detections", fwhm, len(stars))
+    half = int(np.ceil(settings.psf_half_size_fwhm * fwhm))
+    psf_stars = select_psf_stars(stars, signal, fwhm, saturation - np.nanmedian(background), half, settings.psf_stars)
+    fixed_psf = psf is not None
+    if fixed_psf:
+        psf, epsf_image = psf
+    else:
+        psf, epsf_image = build_epsf(signal, psf_stars, half, settings.psf_oversampling)
+        log.info("ePSF from %d stars", len(psf_stars))
+    fit_radius = max(2.0, settings.fit_radius_fwhm * fwhm)
+    x, y = np.asarray(stars["x"], float), np.asarray(stars["y"], float)
+    flux = np.maximum(np.asarray(stars["peak"], float), 0.0) / max(float(psf(np.zeros(1), np.zeros(1))[0]), 1e-12)
+    sharp, round_ = np.asarray(stars["sharpness"], float), np.asarray(stars["roundness"], float)
+    found_in = np.ones(x.size, dtype=int)
+    residual = signal
+    for pass_number in range(1, settings.passes + 1):
+        x, y, flux, flux_err, chi, kept = fit_with_engine(
+            settings.engine, signal, noise, psf, epsf_image, settings.psf_oversampling, x, y, flux, fit_radius, saturated
+        )
+        x, y, flux, flux_err, chi = x[kept], y[kept], flux[kept], flux_err[kept], chi[kept]
+        sharp, round_, found_in = sharp[kept], round_[kept], found_in[kept]
+        stars_model = psf.image(signal.shape, x, y, flux)
+        if pass_number == 1:
+            # background again on the image with every fitted star removed, then the ePSF
+            # again from PSF stars with their neighbours subtracted (DAOPHOT's second PSF pass)
+            background, rms = background_map(
+                image - stars_model, mask=source_mask_small(x, y, fwhm, image.shape), box=settings.background_box
+            )
+            signal = image - background
+            noise = noise_map(rms, signal, exposure, gain)
+            if not fixed_psf:
+                psf_stars, psf, epsf_image = _rebuild_epsf(
+                    signal, stars_model, psf, epsf_image, psf_stars, x, y, flux, half, settings
+                )
+                stars_model = psf.image(signal.shape, x, y, flux)
+        residual = signal - stars_model
+        if pass_number == settings.passes:
+            break
+        new = detect_stars(residual, noise, fwhm, nsigma=settings.detection_nsigma, exclude=(x, y))
+        log.info("pass %d: %d stars fitted, %d new detections in the residual", pass_number, x.size, len(new))
+        if len(new) == 0:
+            break
+        x = np.concatenate([x, new["x"]])
+        y = np.concatenate([y, new["y"]])
+        flux = np.concatenate([flux, np.maximum(np.asarray(new["peak"], float), 0.0) / float(psf(np.zeros(1), np.zeros(1))[0])])
+        sharp = np.concatenate([sharp, new["sharpness"]])
+        round_ = np.concatenate([round_, new["roundness"]])
+        found_in = np.concatenate([found_in, np.full(len(new), pass_number + 1)])
+    log.info("final: %d stars", x.size)
+    catalog = _catalog(x, y, flux, flux_err, chi, sharp, round_, found_in, image, saturation, fit_radius,
+                       settings.max_chi, wcs)  # fmt: skip
+    meta = {"fwhm_px": fwhm, "fit_radius_px": fit_radius, "n_psf_stars": len(psf_stars), "engine": settings.engine}
+    meta.update(_aperture_correction(residual, catalog, psf_stars, psf, settings, pixel_scale, fwhm, log))
+    catalog.meta.update(meta)
+    return PhotometryResult(catalog=catalog, psf=psf, epsf_image=epsf_image, residual=residual,
+                            background=background, meta=meta)  # fmt: skip
+
+
+def wing_mask(stars: Table, fwhm: float, rms: float, shape, beta: float = 3.0) -> NDArray[np.bool_]:
+    """Mask each star out to the radius where a Moffat-like wing of its peak drops below rms / 2.
+
+    r = alpha sqrt((peak / (rms/2))^(1/beta) - 1), clipped to [1.5, 4] FWHM.
+    """
+    alpha = fwhm / (2.0 * np.sqrt(2.0 ** (1.0 / beta) - 1.0))
+    peak = np.clip(np.asarray(stars["peak"], float), 0.0, None)
+    radius = alpha * np.sqrt(np.clip((peak / (0.5 * rms)) ** (1.0 / beta) - 1.0, 0.0, None))
+    radius = np.clip(radius, 1.5 * fwhm, 4.0 * fwhm)
+    mask = np.zeros(shape, dtype=bool)
+    yy, xx = np.ogrid[: shape[0], : shape[1]]
+    for x0, y0, r in zip(np.asarray(stars["x"]), np.asarray(stars["y"]), radius):
+        r = float(r)
+        x_lo, x_hi = max(0, int(x0 - r)), min(shape[1], int(x0 + r) + 2)
+        y_lo, y_hi = max(0, int(y0 - r)), min(shape[0], int(y0 + r) + 2)
+        mask[y_lo:y_hi, x_lo:x_hi] |= (xx[:, x_lo:x_hi] - x0) ** 2 + (yy[y_lo:y_hi] - y0) ** 2 <= r * r
+    return mask
+
+
+def _rebuild_epsf(signal, stars_model, psf, epsf_image, psf_stars, x, y, flux, half, settings):
+    """ePSF from the PSF stars on the image with every other star subtracted."""
+    tree = cKDTree(np.column_stack([x, y]))
+    distance, index = tree.query(np.column_stack([psf_stars["x"], psf_stars["y"]]))
+    found = distance < 1.0
+    if found.sum() < 5:
+        return psf_stars, psf, epsf_image
+    chosen = index[found]
+    own = psf.image(signal.shape, x[chosen], y[chosen], flux[chosen])
+    neighbours_removed = signal - (stars_model - own)
+    refined = Table({"x": x[chosen], "y": y[chosen], "peak": np.asarray(psf_stars["peak"])[found]})
+    try:
+        new_psf, new_image = build_epsf(neighbours_removed, refined, half, settings.psf_oversampling)
+    except ValueError as problem:  # too few or too faint PSF stars after subtraction: keep the first ePSF
+        logging.getLogger(__name__).warning("second ePSF pass failed (%s); keeping the first-pass ePSF", problem)
+        return psf_stars, psf, epsf_image
+    return refined, new_psf, new_image
+
+
+def source_mask_small(x, y, fwhm: float, shape) -> NDArray[np.bool_]:
+    """Pixels within one FWHM of the given stars (the cores that subtraction leaves noisiest)."""
+    mask = np.zeros(shape, dtype=bool)
+    xi = np.clip(np.round(x).astype(int), 0, shape[1] - 1)
+    yi = np.clip(np.round(y).astype(int), 0, shape[0] - 1)
+    mask[yi, xi] = True
+    return binary_dilation(mask, iterations=max(1, int(round(fwhm))))
+
+
+def _catalog(x, y, flux, flux_err, chi, sharp, round_, found_in, image, saturation, fit_radius, max_chi, wcs):
+    ny, nx = image.shape
+    xi = np.clip(np.round(x).astype(int), 0, nx - 1)
+    yi = np.clip(np.round(y).astype(int), 0, ny - 1)
+    flags = np.zeros(x.size, dtype=np.int16)
+    peak = np.nan_to_num(image[yi, xi], nan=0.0)
+    flags[peak > saturation] |= FLAG_SATURATED
+    edge_mask = binary_dilation(~np.isfinite(image), iterations=int(np.ceil(fit_radius)))
+    flags[edge_mask[yi, xi] | (x < fit_radius) | (y < fit_radius) | (x > nx - 1 - fit_radius) | (y > ny - 1 - fit_radius)] |= FLAG_EDGE
+    flags[~(chi < max_chi)] |= FLAG_POOR_FIT
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = -2.5 * np.log10(flux)
+        mag_err = 2.5 / np.log(10) * flux_err / flux
+    table = Table()
+    table["id"] = np.arange(1, x.size + 1)
+    table["x"], table["y"] = x, y
+    if wcs is not None:
+        sky = wcs.pixel_to_world(x, y)
+        table["ra"], table["dec"] = sky.icrs.ra.deg, sky.icrs.dec.deg
+        table["ra"].unit = table["dec"].unit = "deg"
+    table["flux"], table["flux_err"] = flux, flux_err
+    table["mag_inst"], table["mag_inst_err"] = mag, mag_err
+    table["mag_inst"].unit = table["mag_inst_err"].unit = "mag"
+    table["chi"], table["sharpness"], table["roundness"] = chi, sharp, round_
+    table["pass"] = found_in
+    table["flags"] = flags
+    table["x"].description = "0-based pixel column of the image"
+    table["flux"].description = "PSF flux in image units (e.g. adu/s) within the ePSF footprint"
+    table["mag_inst"].description = "-2.5 log10(flux); add the aperture correction for the standards' aperture"
+    table["flags"].description = "1 saturated, 2 near an edge or uncovered pixels, 4 chi above max_chi"
+    return table
+
+
+def _aperture_correction(residual, catalog, psf_stars, psf, settings, pixel_scale, fwhm, log) -> dict:
+    radius = settings.aperture_radius_arcsec / pixel_scale
+    tree = cKDTree(np.column_stack([catalog["x"], catalog["y"]]))
+    distance, index = tree.query(np.column_stack([psf_stars["x"], psf_stars["y"]]))
+    matched = index[distance < 1.0]
+    # no saturated star (badly subtracted core) inside the aperture
+    saturated = (np.asarray(catalog["flags"]) & FLAG_SATURATED) > 0
+    if saturated.any():
+        near, _ = cKDTree(np.column_stack([catalog["x"][saturated], catalog["y"][saturated]])).query(
+            np.column_stack([catalog["x"][matched], catalog["y"][matched]])
+        )
+        matched = matched[near > 1.4 * radius]
+    if matched.size < 3:
+        log.warning("aperture correction: fewer than 3 PSF stars in the final catalogue")
+        return {"aperture_correction_mag": float("nan"), "aperture_correction_err_mag": float("nan")}
+    x, y, flux = (np.asarray(catalog[c], float)[matched] for c in ("x", "y", "flux"))
+    isolated = residual + psf.image(residual.shape, x, y, flux)
+    radii = np.linspace(1.0, radius, 24)
+    failed = {"aperture_correction_mag": float("nan"), "aperture_correction_err_mag": float("nan")}
+    try:
+        ratio, error, n = curve_of_growth(isolated, x, y, flux, radii)
+        correction, correction_err, beta = extrapolated_correction(radii, ratio, error, fwhm, radius, 3.0 * fwhm)
+    except (ValueError, RuntimeError) as problem:
+        log.warning("aperture correction: %s", problem)
+        return failed
+    direct = -2.5 * np.log10(ratio[-1]) if ratio[-1] > 0 else float("nan")
+    log.info("aperture correction to R = %.1f px: %.4f +- %.4f mag (%d stars; Moffat beta %.2f; direct %.4f)",
+             radius, correction, correction_err, n, beta, direct)  # fmt: skip
+    return {
+        "aperture_radius_px": float(radius),
+        "aperture_correction_mag": correction,
+        "aperture_correction_err_mag": correction_err,
+        "aperture_correction_direct_mag": float(direct),
+        "aperture_correction_n_stars": n,
+        "curve_of_growth_beta": beta,
+        "curve_of_growth_radii_px": [float(r) for r in radii],
+        "curve_of_growth_ratio": [float(r) for r in ratio],
+    }

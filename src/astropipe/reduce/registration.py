@@ -1,0 +1,127 @@
+"""Registration of dithered frames: header offsets refined by cross-correlation and star matching.
+
+The offset of frame i is the shift s (pixels) of the sky on the detector
+relative to the reference frame (a sky point at x in the reference is at
+x + s in frame i), the convention of ``ESO SEQ CUMOFFSETX/Y``. The header
+value seeds a search of the cross-correlation peak within ``search`` pixels;
+a parabola through the logarithm of the peak and its neighbours gives the
+sub-pixel position (exact for a Gaussian-shaped peak). Finally the same
+bright stars are centroided in both frames and the median displacement gives
+the offset to ~0.01 pixel (:func:`refine_with_stars`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from photutils.centroids import centroid_2dg, centroid_sources
+from photutils.detection import find_peaks
+
+__all__ = ["prepare_for_correlation", "refine_offset", "refine_with_stars"]
+
+
+def prepare_for_correlation(image: NDArray[np.float64], noise: float) -> NDArray[np.float64]:
+    """Sky-subtracted image with NaN -> 0, clipped to [0, 50 noise] so no single star dominates."""
+    return np.clip(np.nan_to_num(image, nan=0.0), 0.0, 50.0 * noise)
+
+
+def _parabola_peak(minus: float, centre: float, plus: float) -> float:
+    """Vertex of the parabola through log values (exact for a Gaussian peak)."""
+    if min(minus, centre, plus) <= 0:
+        values = (minus, centre, plus)
+    else:
+        values = tuple(np.log((minus, centre, plus)))
+    denominator = values[0] - 2.0 * values[1] + values[2]
+    return 0.0 if denominator == 0 else 0.5 * (values[0] - values[2]) / denominator
+
+
+def refine_offset(
+    reference: NDArray[np.float64], image: NDArray[np.float64], guess: tuple[float, float], search: int = 5
+) -> tuple[float, float]:
+    """Offset (dx, dy) of ``image`` relative to ``reference`` near ``guess``.
+
+    Parameters
+    ----------
+    reference, image : numpy.ndarray
+        Prepared images (:func:`prepare_for_correlation`) of the same shape.
+    guess : (float, float)
+        Offset from the headers, pixels.
+    search : int
+        Half-size of the search box around the guess, pixels.
+
+    Returns
+    -------
+    (dx, dy) : tuple of float
+    """
+    ny, nx = reference.shape
+    spectrum = np.conj(np.fft.rfft2(reference)) * np.fft.rfft2(image)
+    correlation = np.fft.irfft2(spectrum, s=reference.shape)
+    gx, gy = int(round(guess[0])), int(round(guess[1]))
+    best, best_value = (gx, gy), -np.inf
+    for dy in range(gy - search, gy + search + 1):
+        for dx in range(gx - search, gx + search + 1):
+            value = correlation[dy % ny, dx % nx]
+            if value > best_value:
+                best, best_value = (dx, dy), value
+    bx, by = best
+    fx = _parabola_peak(correlation[by % ny, (bx - 1) % nx], best_value, correlation[by % ny, (bx + 1) % nx])
+    fy = _parabola_peak(correlation[(by - 1) % ny, bx % nx], best_value, correlation[(by + 1) % ny, bx % nx])
+    return bx + fx, by + fy
+
+
+def refine_with_stars(
+    reference: NDArray[np.float64],
+    image: NDArray[np.float64],
+    offset: tuple[float, float],
+    noise: float,
+    n_stars: int = 40,
+    box: int = 11,
+    peak_max: float = np.inf,
+) -> tuple[float, float]:
+    """Offset from the median displacement of bright stars between the two frames.
+
+    Parameters
+    ----------
+    reference, image : numpy.ndarray
+        Sky-subtracted frames (NaN allowed).
+    offset : (float, float)
+        Starting offset (e.g. from :func:`refine_offset`), pixels.
+    noise : float
+        Sky noise of the reference, for the detection threshold.
+    n_stars : int
+        Brightest peaks used.
+    box : int
+        Centroiding box, pixels (odd).
+    peak_max : float
+        Peaks above this (saturated or non-linear stars) are not used.
+
+    Returns
+    -------
+    (dx, dy) : tuple of float
+        The refined offset, or ``offset`` unchanged when fewer than 3 stars
+        could be centroided in both frames.
+    """
+    ref = np.nan_to_num(reference, nan=0.0)
+    img = np.nan_to_num(image, nan=0.0)
+    ny, nx = ref.shape
+    edge = box + int(np.ceil(max(abs(offset[0]), abs(offset[1])))) + 2
+    peaks = find_peaks(ref, threshold=20.0 * noise, box_size=11, border_width=edge)
+    if peaks is None:
+        return offset
+    peaks = peaks[np.asarray(peaks["peak_value"]) < peak_max]
+    peaks = peaks[np.argsort(-np.asarray(peaks["peak_value"]))][:n_stars]
+    if len(peaks) < 3:
+        return offset
+    x0, y0 = np.asarray(peaks["x_peak"], float), np.asarray(peaks["y_peak"], float)
+    xr, yr = centroid_sources(ref, x0, y0, box_size=box, centroid_func=centroid_2dg)
+    xp, yp = xr + offset[0], yr + offset[1]
+    on_image = np.isfinite(xp) & np.isfinite(yp) & (xp > box) & (xp < nx - box - 1) & (yp > box) & (yp < ny - box - 1)
+    if on_image.sum() < 3:
+        return offset
+    xr, yr, xp, yp = xr[on_image], yr[on_image], xp[on_image], yp[on_image]
+    xi, yi = centroid_sources(img, xp, yp, box_size=box, centroid_func=centroid_2dg)
+    dx, dy = xi - xr, yi - yr
+    good = np.isfinite(dx) & np.isfinite(dy) & (np.hypot(dx - offset[0], dy - offset[1]) < 1.5)
+    if good.sum() < 3:
+        return offset
+    return float(np.median(dx[good])), float(np.median(dy[good]))

@@ -1,0 +1,164 @@
+"""Reduce one dithered sequence (night, field, filter) to a stack: the two-pass recipe.
+
+1. calibrate each frame: (raw - dark) / flat, bad pixels NaN;
+2. first-pass sky from the time-adjacent frames, masking bright pixels;
+3. register: header offsets refined by cross-correlation, then by star matching;
+4. first stack, object mask from it (everything above ``mask_nsigma`` on the
+   stack, grown by ``mask_grow`` pixels), projected back into every frame;
+5. second-pass sky with that mask, re-stack: sigma-clipped weighted mean in
+   ADU/s, exposure map in seconds, WCS of the reference frame on the canvas.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from astropy.io import fits
+from astropy.stats import sigma_clipped_stats
+from astropy.table import Table
+from astropy.wcs import WCS
+from numpy.typing import NDArray
+from scipy.ndimage import binary_dilation
+from scipy.ndimage import shift as ndi_shift
+
+from astropipe.reduce.calibration import calibrate_frame
+from astropipe.reduce.registration import prepare_for_correlation, refine_offset, refine_with_stars
+from astropipe.reduce.sky import bright_pixel_mask, frame_level, running_sky
+from astropipe.reduce.stack import canvas_margin, combine, place_on_canvas
+
+__all__ = ["StackResult", "reduce_sequence"]
+
+
+@dataclass
+class StackResult:
+    """A reduced sequence."""
+
+    image: NDArray[np.float64]  # ADU/s, sky-subtracted
+    exposure: NDArray[np.float64]  # seconds of exposure per pixel
+    header: fits.Header
+    offsets: Table  # per frame: path, header and refined offsets, sky level and noise
+
+
+def _project_mask(canvas_mask: NDArray[np.bool_], offset, margin: int, shape) -> NDArray[np.bool_]:
+    ny, nx = shape
+    moved = ndi_shift(canvas_mask.astype(float), (offset[1], offset[0]), order=1, mode="constant", cval=0.0)
+    return moved[margin : margin + ny, margin : margin + nx] > 0.01
+
+
+def _stack(sky_subtracted, offsets, margin, weights, sigma):
+    placed = [place_on_canvas(image, offset, margin) for image, offset in zip(sky_subtracted, offsets)]
+    return combine([p[0] for p in placed], weights, sigma), [p[1] for p in placed]
+
+
+def reduce_sequence(
+    frames: Table,
+    dark: NDArray[np.float64],
+    flat: NDArray[np.float64],
+    bad: NDArray[np.bool_],
+    *,
+    sky_window: int = 6,
+    mask_nsigma: float = 1.0,
+    mask_grow: int = 4,
+    combine_sigma: float = 4.0,
+    search: int = 5,
+    saturation_adu: float = 15000.0,
+    gain: float = 5.4,
+    log: logging.Logger | None = None,
+) -> StackResult:
+    """Reduce the frames of one sequence (rows of the ingest table, one DIT and filter).
+
+    Parameters
+    ----------
+    frames : astropy.table.Table
+        Ingest rows: ``path``, ``mjd``, ``offset_x``, ``offset_y``, ``dit``, ``ndit``, ``filter``, ``object``.
+    dark, flat, bad : numpy.ndarray
+        Master dark for this DIT, master flat for this filter, bad-pixel mask.
+    sky_window : int
+        Time-adjacent frames in each frame's sky.
+    mask_nsigma, mask_grow : float, int
+        Object mask from the first stack: threshold (stack noise) and growth (pixels).
+    combine_sigma : float
+        Rejection threshold of the combine.
+    search : int
+        Half-size (pixels) of the cross-correlation search around the header offset.
+    saturation_adu : float
+        Raw saturation level (ADU); the stack header's SATURATE is the level above
+        the subtracted sky (ADU/s) where pixels are no longer trustworthy (90 %).
+    gain : float
+        Detector gain, e-/ADU (the stack header's GAIN is the effective gain of the stack).
+    log : logging.Logger, optional
+        Progress messages.
+
+    Returns
+    -------
+    StackResult
+    """
+    log = log or logging.getLogger(__name__)
+    frames = frames[np.argsort(frames["mjd"])]
+    if len({float(d) for d in frames["dit"]}) != 1 or len(set(frames["filter"])) != 1:
+        raise ValueError(f"a sequence must have one DIT and one filter; got {sorted(set(frames['dit']))}, "
+                         f"{sorted(set(frames['filter']))}")  # fmt: skip
+    dit, ndit = float(frames["dit"][0]), int(frames["ndit"][0])
+    calibrated = [calibrate_frame(fits.getdata(p).astype(float), dark, flat, bad) for p in frames["path"]]
+    log.info("calibrated %d frames of %s %s", len(calibrated), frames["object"][0], frames["filter"][0])
+    times = np.asarray(frames["mjd"], dtype=float)
+    masks = [bright_pixel_mask(f) | ~np.isfinite(f) for f in calibrated]
+    skies = running_sky(calibrated, masks, times, sky_window)
+    first = [f - s for f, s in zip(calibrated, skies)]
+    noise = np.array([frame_level(f, m)[1] for f, m in zip(first, masks)])
+    reference = prepare_for_correlation(first[0], noise[0])
+    guesses = np.column_stack([frames["offset_x"], frames["offset_y"]]).astype(float)
+    guesses -= guesses[0]
+    correlated = [refine_offset(reference, prepare_for_correlation(f, n), tuple(g), search)
+                  for f, n, g in zip(first[1:], noise[1:], guesses[1:])]  # fmt: skip
+    linear_limit = 0.5 * (saturation_adu - float(np.median(dark)) - max(frame_level(f, m)[0] for f, m in zip(calibrated, masks)))
+    offsets = np.array([(0.0, 0.0)] + [refine_with_stars(first[0], f, c, noise[0], peak_max=linear_limit)
+                                       for f, c in zip(first[1:], correlated)])  # fmt: skip
+    log.info("offsets refined: max |refined - header| = %.3f px", float(np.max(np.abs(offsets - guesses))))
+    margin = canvas_margin(offsets)
+    weights = 1.0 / noise**2
+    (stack1, _), _ = _stack(first, offsets, margin, weights, combine_sigma)
+    _, level, spread = sigma_clipped_stats(stack1[np.isfinite(stack1)], sigma=3.0)
+    objects = binary_dilation(np.nan_to_num(stack1, nan=level) > level + mask_nsigma * spread, iterations=mask_grow)
+    log.info("object mask from the first stack covers %.1f%% of the canvas", 100 * objects.mean())
+    shape = calibrated[0].shape
+    masks2 = [m | _project_mask(objects, o, margin, shape) for m, o in zip(masks, offsets)]
+    skies2 = running_sky(calibrated, masks2, times, sky_window)
+    second = [f - s for f, s in zip(calibrated, skies2)]
+    noise2 = np.array([frame_level(f, m)[1] for f, m in zip(second, masks2)])
+    # photon-noise weights: in crowded fields the measured scatter is mostly unresolved stars
+    sky_levels = np.array([frame_level(s, m)[0] for s, m in zip(skies2, masks2)])
+    (stack, used), valid = _stack(second, offsets, margin, 1.0 / sky_levels, combine_sigma)
+    exposure = used.astype(float) * dit * ndit
+    image = stack / dit  # ADU per DIT -> ADU/s
+    # saturation in the units of the sky-subtracted stack, for the brightest sky of the sequence,
+    # 10 % below the hard limit where the non-linearity is already severe
+    usable_adu = 0.9 * (saturation_adu - float(np.median(dark)) - float(np.max(sky_levels)))
+    header = _stack_header(frames, margin, dit, ndit, len(first), usable_adu, gain)
+    header["SKYNOISE"] = (float(np.median(noise2)) / dit, "[adu/s] median per-frame sky noise")
+    table = Table({"path": frames["path"], "mjd": frames["mjd"], "header_dx": guesses[:, 0], "header_dy": guesses[:, 1],
+                   "dx": offsets[:, 0], "dy": offsets[:, 1], "sky_level": sky_levels,
+                   "sky_noise": noise2})  # fmt: skip
+    return StackResult(image=image, exposure=exposure, header=header, offsets=table)
+
+
+def _stack_header(frames: Table, margin: int, dit: float, ndit: int, n: int, usable_adu: float, gain: float) -> fits.Header:
+    raw = fits.getheader(frames["path"][0])
+    wcs = WCS(raw).celestial
+    wcs.wcs.crpix = wcs.wcs.crpix + margin
+    header = wcs.to_header()
+    for key in ("OBJECT", "INSTRUME", "TELESCOP", "PIXSCALE", "DATE-OBS", "MJD-OBS"):
+        if key in raw:
+            header[key] = raw[key]
+    header["FILTER"] = (str(frames["filter"][0]), "ESO INS FILT1 NAME")
+    header["BUNIT"] = "adu/s"
+    header["DIT"] = (dit, "[s]")
+    header["NDIT"] = ndit
+    header["NCOMBINE"] = (n, "frames combined")
+    header["EXPTIME"] = (dit * ndit * n, "[s] total exposure at full depth")
+    header["GAIN"] = (gain * dit * ndit * n, "[e-/(adu/s)] effective, full depth")
+    header["SATURATE"] = (usable_adu / dit, "[adu/s] saturation above the subtracted sky")
+    header["AIRMASS"] = (float(np.mean(frames["airmass"])), "mean airmass")
+    return header
