@@ -28,6 +28,20 @@ LENSING_FIGURES = [
 
 IMAGING = config["imaging"]
 NIGHT = IMAGING["night"]
+# what defines the simulated night: reduction and photometry settings must not re-trigger it
+SIMULATION = {
+    key: IMAGING[key]
+    for key in (
+        "night",
+        "seed",
+        "reference_dir",
+        "extinction_law_ak_per_ehk",
+        "object",
+        "survey",
+        "standards",
+        "simulation",
+    )
+}
 _reference = Path(IMAGING["reference_dir"])
 REFERENCE_DIR = str(
     _reference if _reference.is_absolute() else Path(workflow.basedir) / _reference

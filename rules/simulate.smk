@@ -14,7 +14,7 @@ rule simulate_calibrations:
         mem_mb=3000,
         runtime=20,
     params:
-        imaging=IMAGING,
+        imaging=SIMULATION,
         reference_dir=REFERENCE_DIR,
     script:
         "../scripts/simulate/calibrations.py"
@@ -33,7 +33,7 @@ rule simulate_standards:
         mem_mb=3000,
         runtime=30,
     params:
-        imaging=IMAGING,
+        imaging=SIMULATION,
         reference_dir=REFERENCE_DIR,
     script:
         "../scripts/simulate/standards.py"
@@ -52,7 +52,7 @@ rule simulate_sequence:
         mem_mb=4000,
         runtime=30,
     params:
-        imaging=IMAGING,
+        imaging=SIMULATION,
         reference_dir=REFERENCE_DIR,
     script:
         "../scripts/simulate/sequence.py"
@@ -71,7 +71,7 @@ rule simulate_reference_catalogue:
         mem_mb=2000,
         runtime=10,
     params:
-        imaging=IMAGING,
+        imaging=SIMULATION,
         reference_dir=REFERENCE_DIR,
     script:
         "../scripts/simulate/reference_catalogue.py"
@@ -94,7 +94,7 @@ rule simulate_truth:
         mem_mb=4000,
         runtime=20,
     params:
-        imaging=IMAGING,
+        imaging=SIMULATION,
         reference_dir=REFERENCE_DIR,
     script:
         "../scripts/simulate/truth.py"
