@@ -9,6 +9,7 @@ include: "rules/lensing.smk"
 include: "rules/simulate.smk"
 include: "rules/reduce.smk"
 include: "rules/photometry.smk"
+include: "rules/flow.smk"
 
 
 rule all:
@@ -17,3 +18,4 @@ rule all:
         lensing_targets(),
         simulated_night_targets(),
         imaging_targets(),
+        flow_targets(),

@@ -58,6 +58,7 @@ wildcard_constraints:
     night=r"\d{4}-\d{2}-\d{2}",
     field=r"[A-Za-z0-9_]+",
     filter=r"J|H|Ks",
+    survey=r"[A-Za-z0-9_]+",
 
 
 def lensing_targets():
@@ -123,5 +124,25 @@ def simulated_night_targets():
                 "survey_labels.ecsv",
                 "response.fits",
             ],
+        ),
+    ]
+
+
+FLOW = config["flow"]
+FLOW_SURVEY = FLOW["survey"]
+FLOW_CHUNKS = [f"{i:03d}" for i in range(FLOW["resampling"]["chunks"])]
+FLOW_FIGURES = ["velocity_vs_apex_angle", "aitoff_directions"]
+
+
+def flow_targets():
+    """Bulk flow, its resampling and the figures of the simulated survey (and its truth)."""
+    return [
+        f"results/flow/{FLOW_SURVEY}/bulkflow.json",
+        f"results/flow/{FLOW_SURVEY}/resampling.json",
+        f"results/truth/flow/{FLOW_SURVEY}.json",
+        *expand(
+            "results/figures/flow/{survey}/{figure}.png",
+            survey=FLOW_SURVEY,
+            figure=FLOW_FIGURES,
         ),
     ]

@@ -93,3 +93,15 @@ def test_object_field_is_reduced_and_measured(ci_run):
         assert completeness["completeness"].max() >= 0.8 and np.isfinite(completeness.meta["mag50_inst"])
     frames = Table.read(ci_run / "results/imaging/2002-07-05/frames.ecsv", format="ascii.ecsv")
     assert (frames["type"] == "OBJECT").sum() == 2 * 5 + 2 * 4
+
+
+def test_flow_branch_outputs(ci_run):
+    bulkflow = json.loads((ci_run / "results/flow/smac_sim/bulkflow.json").read_text())
+    for key in ("vector_kms", "covariance_kms2", "amplitude_kms", "amplitude_err_kms", "amplitude_debiased_kms",
+                "l_deg", "l_err_deg", "b_deg", "b_err_deg", "delta_chi2_rest", "p_rest", "lower95_kms", "n_objects"):
+        assert key in bulkflow
+    resampling = json.loads((ci_run / "results/flow/smac_sim/resampling.json").read_text())
+    assert resampling["cluster_bootstrap"]["n"] == 40 and resampling["jackknife_cluster"]["n"] == 56
+    assert len(list((ci_run / "results/flow/smac_sim/resample").glob("*.ecsv"))) == 3
+    truth = json.loads((ci_run / "results/truth/flow/smac_sim.json").read_text())
+    assert truth["flow_kms"] == 630.0

@@ -22,6 +22,11 @@ EXPECTED_RULES = {
     "imaging_reduce",
     "imaging_photometry",
     "imaging_completeness",
+    "flow_simulate_survey",
+    "flow_fit",
+    "flow_resample",
+    "flow_resample_gather",
+    "flow_figures",
 }
 
 

@@ -1,0 +1,115 @@
+"""The flow branch: simulated FP survey, bulk-flow fit, resampling (issue 7)."""
+
+
+localrules:
+    flow_resample_gather,
+
+
+rule flow_simulate_survey:
+    output:
+        clusters="results/flow/{survey}/input/clusters.ecsv",
+        galaxies="results/flow/{survey}/input/galaxies.ecsv",
+        dispersions="results/flow/{survey}/input/dispersions.ecsv",
+        truth="results/truth/flow/{survey}.json",
+    log:
+        "results/logs/flow/{survey}/simulate.log",
+    conda:
+        "../envs/flow.yaml"
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        simulation=FLOW["simulation"],
+        seed=FLOW["seed"],
+    script:
+        "../scripts/flow/simulate_survey.py"
+
+
+rule flow_fit:
+    input:
+        clusters="results/flow/{survey}/input/clusters.ecsv",
+        galaxies="results/flow/{survey}/input/galaxies.ecsv",
+        dispersions="results/flow/{survey}/input/dispersions.ecsv",
+    output:
+        clusters="results/flow/{survey}/clusters.ecsv",
+        bulkflow="results/flow/{survey}/bulkflow.json",
+    log:
+        "results/logs/flow/{survey}/fit.log",
+    benchmark:
+        "results/benchmarks/flow/{survey}/fit.tsv"
+    conda:
+        "../envs/flow.yaml"
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        flow=FLOW,
+    script:
+        "../scripts/flow/fit.py"
+
+
+rule flow_resample:
+    input:
+        clusters="results/flow/{survey}/input/clusters.ecsv",
+        galaxies="results/flow/{survey}/input/galaxies.ecsv",
+        dispersions="results/flow/{survey}/input/dispersions.ecsv",
+    output:
+        "results/flow/{survey}/resample/{chunk}.ecsv",
+    log:
+        "results/logs/flow/{survey}/resample_{chunk}.log",
+    benchmark:
+        "results/benchmarks/flow/{survey}/resample_{chunk}.tsv"
+    conda:
+        "../envs/flow.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
+    params:
+        flow=FLOW,
+    script:
+        "../scripts/flow/resample.py"
+
+
+rule flow_resample_gather:
+    input:
+        chunks=expand(
+            "results/flow/{{survey}}/resample/{chunk}.ecsv", chunk=FLOW_CHUNKS
+        ),
+        bulkflow="results/flow/{survey}/bulkflow.json",
+    output:
+        "results/flow/{survey}/resampling.json",
+    log:
+        "results/logs/flow/{survey}/resample_gather.log",
+    conda:
+        "../envs/flow.yaml"
+    script:
+        "../scripts/flow/gather.py"
+
+
+rule flow_figures:
+    input:
+        clusters="results/flow/{survey}/clusters.ecsv",
+        bulkflow="results/flow/{survey}/bulkflow.json",
+    output:
+        **{
+            name: report(
+                f"results/figures/flow/{{survey}}/{name}.png",
+                caption=f"../report/flow/{name}.rst",
+                category="Flow",
+            )
+            for name in FLOW_FIGURES
+        },
+    log:
+        "results/logs/flow/{survey}/figures.log",
+    benchmark:
+        "results/benchmarks/flow/{survey}/figures.tsv"
+    conda:
+        "../envs/flow.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        seed=FLOW["seed"],
+    script:
+        "../scripts/flow/figures.py"

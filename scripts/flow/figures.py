@@ -1,0 +1,25 @@
+"""Draw the flow figures (Hudson et al. 1999 Figs. 1 and 3)."""
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+from astropy.table import Table
+
+from astropipe.flow.figures import aitoff_directions, velocity_vs_apex_angle
+from astropipe.io import atomic_output
+from astropipe.io.rule_log import rule_logger
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = rule_logger(snakemake.log[0], "flow_figures")
+clusters = Table.read(snakemake.input.clusters, format="ascii.ecsv")
+summary = json.loads(open(snakemake.input.bulkflow).read())
+figures = {
+    "velocity_vs_apex_angle": velocity_vs_apex_angle(clusters, summary),
+    "aitoff_directions": aitoff_directions(clusters, summary, np.random.default_rng(snakemake.params.seed)),
+}
+for name, figure in figures.items():
+    with atomic_output(snakemake.output[name]) as path:
+        figure.savefig(path, dpi=120)
+    plt.close(figure)
+    log.info("wrote %s", snakemake.output[name])

@@ -1,0 +1,19 @@
+"""Gather the resampling chunks into results/flow/{survey}/resampling.json."""
+
+import json
+
+import numpy as np
+from astropy.table import Table
+
+from astropipe.flow.resample import gather, summarise
+from astropipe.io import write_json
+from astropipe.io.rule_log import rule_logger
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = rule_logger(snakemake.log[0], "flow_resample_gather")
+bulkflow = json.loads(open(snakemake.input.bulkflow).read())
+realisations = gather([Table.read(p, format="ascii.ecsv") for p in snakemake.input.chunks])
+summary = summarise(realisations, np.array(bulkflow["vector_kms"]), np.array(bulkflow["covariance_kms2"]))
+summary["units"] = "km/s; covariances km^2/s^2"
+write_json(summary, snakemake.output[0])
+log.info("%d realisations gathered", len(realisations))

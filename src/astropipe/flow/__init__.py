@@ -1,0 +1,9 @@
+"""Peculiar velocities and bulk flows of galaxy clusters (seed 001, Hudson et al. 1999).
+
+Modules: :mod:`geometry` (directions, CMB frame), :mod:`survey` (a simulated
+SMAC-like survey with a known flow), :mod:`runs` (homogenisation of velocity
+dispersions across spectroscopic runs), :mod:`fundamental_plane` (inverse FP
+fit and cluster distances), :mod:`peculiar` (Malmquist correction, zero point,
+peculiar velocities), :mod:`bulkflow` (the chi^2 bulk-flow fit) and
+:mod:`resample` (bootstrap and jackknife realisations).
+"""

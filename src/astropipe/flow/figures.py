@@ -1,0 +1,65 @@
+"""Figures of the flow branch: Hudson et al. (1999) Figs. 1 and 3."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from astropy.table import Table  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from astropipe.flow.geometry import unit_vectors  # noqa: E402
+
+__all__ = ["velocity_vs_apex_angle", "aitoff_directions"]
+
+
+def velocity_vs_apex_angle(clusters: Table, summary: dict) -> Figure:
+    """Fig. 1: peculiar velocity against angle from the flow apex, with the model V cos(theta)."""
+    apex = np.asarray(summary["vector_kms"]) / summary["amplitude_kms"]
+    cos_angle = unit_vectors(clusters["l"], clusters["b"]) @ apex
+    angle = np.degrees(np.arccos(np.clip(cos_angle, -1, 1)))
+    v, e = np.asarray(clusters["peculiar_kms"]), np.asarray(clusters["error_kms"])
+    model = summary["amplitude_kms"] * cos_angle
+    outlier = np.abs(v - model) > 2 * e
+    fig, ax = plt.subplots(figsize=(7, 5))
+    ax.scatter(angle, v, s=4e4 / e, facecolors="none", edgecolors="k")
+    ax.errorbar(angle[outlier], v[outlier], yerr=e[outlier], fmt="none", ecolor="C3", label="> 2 sigma from the flow")
+    grid = np.linspace(0, 180, 200)
+    ax.plot(grid, summary["amplitude_kms"] * np.cos(np.radians(grid)), "C0-", label="best-fitting bulk flow")
+    ax.axhline(0, color="0.6", lw=0.6)
+    ax.set_xlabel("angle from the apex (deg)")
+    ax.set_ylabel("CMB-frame peculiar velocity (km/s)")
+    ax.set_title(f"V = {summary['amplitude_kms']:.0f} +- {summary['amplitude_err_kms']:.0f} km/s towards "
+                 f"l = {summary['l_deg']:.0f}, b = {summary['b_deg']:.0f}; symbol size ~ 1/error", fontsize=9)  # fmt: skip
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _aitoff_xy(l_deg, b_deg):
+    lon = -np.radians((np.asarray(l_deg) + 180.0) % 360.0 - 180.0)  # l increasing to the left
+    return lon, np.radians(np.asarray(b_deg))
+
+
+def aitoff_directions(clusters: Table, summary: dict, rng: np.random.Generator, draws: int = 1000) -> Figure:
+    """Fig. 3: clusters in Galactic coordinates, the flow apex and 1000 directions from the error ellipsoid."""
+    fig = plt.figure(figsize=(9, 5))
+    ax = fig.add_subplot(111, projection="aitoff")
+    v = np.asarray(clusters["peculiar_kms"])
+    x, y = _aitoff_xy(clusters["l"], clusters["b"])
+    ax.scatter(x[v < 0], y[v < 0], s=np.abs(v[v < 0]) / 10, facecolors="none", edgecolors="C0", label="inflowing")
+    ax.scatter(x[v >= 0], y[v >= 0], s=np.abs(v[v >= 0]) / 10, marker="*", color="C3", label="outflowing")
+    samples = rng.multivariate_normal(summary["vector_kms"], summary["covariance_kms2"], size=draws)
+    l_s = np.degrees(np.arctan2(samples[:, 1], samples[:, 0])) % 360
+    b_s = np.degrees(np.arcsin(samples[:, 2] / np.linalg.norm(samples, axis=1)))
+    sx, sy = _aitoff_xy(l_s, b_s)
+    ax.plot(sx, sy, ",", color="0.3")
+    ax_, ay_ = _aitoff_xy(summary["l_deg"], summary["b_deg"])
+    ax.text(ax_, ay_, "S", fontsize=16, ha="center", va="center", color="k", weight="bold")
+    ax.grid(True)
+    ax.set_xticklabels([f"{int(t)}" for t in (150, 120, 90, 60, 30, 0, 330, 300, 270, 240, 210)], fontsize=7)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig

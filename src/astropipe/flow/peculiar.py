@@ -1,0 +1,115 @@
+"""From FP distances to CMB-frame peculiar velocities, and the whole chain to a bulk flow.
+
+* Homogeneous Malmquist bias (log-normal distance errors, uniform density):
+  E[r | d] = d exp(3.5 Delta^2), Delta the fractional (ln) distance error.
+* Zero point: the common FP zero point (a distance scale factor s) makes the
+  error-weighted mean peculiar velocity zero - no net monopole (seed 001 §2).
+* Peculiar velocity v = cz_CMB - s d (linear), or the non-linear form
+  v = c (z - z_d) / (1 + z_d) for deeper samples.
+* Errors eps^2 = (s d Delta)^2 + sigma_cz^2 + sigma_th^2 (eq. 1's error model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from astropy.table import Table
+from numpy.typing import NDArray
+
+from astropipe.flow.bulkflow import BulkFlow, fit_bulk_flow
+from astropipe.flow.fundamental_plane import InverseFP, fit_inverse_fp
+from astropipe.flow.geometry import SPEED_OF_LIGHT_KMS, cmb_velocity, unit_vectors
+from astropipe.flow.runs import homogenise, run_offsets
+
+__all__ = ["FlowSettings", "FlowResult", "malmquist_corrected", "peculiar_velocity", "analyse_survey"]
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    thermal_kms: float = 250.0
+    extinction_map: str = "sfd"  # or "bh"
+    nonlinear: bool = False
+    malmquist: bool = True
+    zero_point_shift: float = 0.0  # fractional change of the distance scale (FP zero point)
+
+
+@dataclass
+class FlowResult:
+    clusters: Table
+    fp: InverseFP
+    flow: BulkFlow
+    offsets: NDArray[np.float64]
+
+
+def malmquist_corrected(distance: NDArray, fractional_error: NDArray) -> NDArray:
+    """Homogeneous Malmquist correction for log-normal errors: d exp(3.5 Delta^2)."""
+    return distance * np.exp(3.5 * fractional_error**2)
+
+
+def peculiar_velocity(cz_cmb: NDArray, distance: NDArray, nonlinear: bool = False) -> NDArray:
+    """v = cz - d, or c (z - z_d) / (1 + z_d) (distances and cz in km/s)."""
+    if not nonlinear:
+        return cz_cmb - distance
+    z, z_d = cz_cmb / SPEED_OF_LIGHT_KMS, distance / SPEED_OF_LIGHT_KMS
+    return SPEED_OF_LIGHT_KMS * (z - z_d) / (1.0 + z_d)
+
+
+def analyse_survey(
+    clusters: Table,
+    galaxies: Table,
+    dispersions: Table,
+    settings: FlowSettings = FlowSettings(),
+    n_runs: int | None = None,
+    measurement_weights: NDArray | None = None,
+    cluster_weights: NDArray | None = None,
+    offsets: NDArray | None = None,
+) -> FlowResult:
+    """Run homogenisation -> inverse FP -> distances -> Malmquist -> zero point -> peculiar velocities -> bulk flow.
+
+    ``measurement_weights`` (per dispersion measurement) resample the run
+    corrections; ``cluster_weights`` (per cluster, e.g. bootstrap counts or a
+    0 to leave a cluster out) resample the clusters in the flow fit;
+    ``offsets`` fixes the run offsets instead of solving for them.
+    """
+    names = list(clusters["cluster"])
+    index = {name: k for k, name in enumerate(names)}
+    try:
+        member = np.array([index[c] for c in galaxies["cluster"]])
+    except KeyError as error:
+        raise ValueError(f"galaxy table names cluster {error.args[0]!r}, absent from the cluster table") from error
+    n_gal, n_clu = len(galaxies), len(clusters)
+    n_runs = int(np.max(dispersions["run"])) + 1 if n_runs is None else n_runs
+    if offsets is None:
+        offsets = run_offsets(dispersions, n_gal, n_runs, measurement_weights)
+    log_sigma, _ = homogenise(dispersions, offsets, n_gal)
+    extinction = np.asarray(clusters[f"extinction_{settings.extinction_map}"])[member]
+    mu_e = np.asarray(galaxies["mu_e"]) - extinction
+    fp = fit_inverse_fp(log_sigma, np.asarray(galaxies["log_theta"]), mu_e, member, n_clu)
+    delta = fp.fractional_error()
+    relative = 10 ** fp.log_distance()
+    if settings.malmquist:
+        relative = malmquist_corrected(relative, delta)
+    cz_cmb = cmb_velocity(clusters["cz_helio"], clusters["l"], clusters["b"])
+    cz_err = np.asarray(clusters["cz_err"], float)
+    weight_c = np.ones(n_clu) if cluster_weights is None else np.asarray(cluster_weights, float)
+    scale = np.sum(weight_c * cz_cmb) / np.sum(weight_c * relative)
+    for _ in range(20):  # no net monopole: error-weighted mean peculiar velocity = 0
+        error = np.sqrt((scale * relative * delta) ** 2 + cz_err**2 + settings.thermal_kms**2)
+        w = weight_c / error**2
+        new_scale = np.sum(w * cz_cmb) / np.sum(w * relative)
+        converged = abs(new_scale / scale - 1.0) < 1e-12
+        scale = new_scale
+        if converged:
+            break
+    distance = scale * relative * (1.0 + settings.zero_point_shift)
+    error = np.sqrt((distance * delta) ** 2 + cz_err**2 + settings.thermal_kms**2)
+    velocity = peculiar_velocity(cz_cmb, distance, settings.nonlinear)
+    r_hat = unit_vectors(clusters["l"], clusters["b"])
+    keep = weight_c > 0
+    repeat = np.repeat(np.arange(n_clu)[keep], weight_c[keep].astype(int)) if cluster_weights is not None else np.arange(n_clu)
+    flow = fit_bulk_flow(r_hat[repeat], velocity[repeat], error[repeat], distance[repeat])
+    table = Table({"cluster": names, "l": clusters["l"], "b": clusters["b"], "n_galaxies": fp.counts,
+                   "cz_cmb": cz_cmb, "distance_kms": distance, "distance_frac_err": delta,
+                   "peculiar_kms": velocity, "error_kms": error})  # fmt: skip
+    return FlowResult(clusters=table, fp=fp, flow=flow, offsets=offsets)

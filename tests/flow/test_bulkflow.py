@@ -1,0 +1,58 @@
+"""The bulk-flow fit: exact on noise-free data, clear errors on degenerate input."""
+
+import numpy as np
+import pytest
+
+from astropipe.flow.bulkflow import fit_bulk_flow
+from astropipe.flow.geometry import cmb_velocity, direction_of, unit_vectors
+
+
+def _sky(n, seed=1):
+    v = np.random.default_rng(seed).normal(size=(n, 3))
+    return v / np.linalg.norm(v, axis=1)[:, None]
+
+
+def test_noise_free_flow_is_recovered_exactly_with_the_analytic_covariance():
+    r_hat, truth = _sky(40), np.array([-100.0, -600.0, 50.0])
+    error = np.linspace(200, 900, 40)
+    flow = fit_bulk_flow(r_hat, r_hat @ truth, error)
+    np.testing.assert_allclose(flow.vector, truth, atol=1e-9)
+    expected = np.linalg.inv((r_hat / error[:, None] ** 2).T @ r_hat)
+    np.testing.assert_allclose(flow.covariance, expected, rtol=1e-12)
+    summary = flow.summary()
+    amplitude, l_deg, b_deg = direction_of(truth)
+    assert summary["amplitude_kms"] == pytest.approx(amplitude) and summary["l_deg"] == pytest.approx(l_deg)
+    assert summary["amplitude_debiased_kms"] == pytest.approx(np.sqrt(amplitude**2 - np.trace(expected)))
+    assert summary["p_rest"] < 1e-4 and summary["chi2"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_direction_errors_match_monte_carlo():
+    r_hat, truth = _sky(60, 2), 600 * unit_vectors(260.0, -1.0)[0]
+    error = np.full(60, 400.0)
+    rng = np.random.default_rng(3)
+    fits = [fit_bulk_flow(r_hat, r_hat @ truth + error * rng.standard_normal(60), error) for _ in range(2000)]
+    l_values = np.array([direction_of(f.vector)[1] for f in fits])
+    summary = fit_bulk_flow(r_hat, r_hat @ truth, error).summary()
+    assert np.std(l_values) == pytest.approx(summary["l_err_deg"], rel=0.15)
+
+
+def test_cmb_frame_adds_the_solar_dipole():
+    apex = cmb_velocity(0.0, 264.0, 48.3)
+    assert apex == pytest.approx(369.8, rel=1e-3)
+    assert cmb_velocity(10000.0, 84.0, -48.3) == pytest.approx(10000.0 - 369.8 * (1 + 10000 / 299792.458), rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r, v, e: (r[:3], v[:3], e[:3]), "at least 4 objects"),
+        (lambda r, v, e: (r, np.where(np.arange(v.size) == 2, np.nan, v), e), "NaN"),
+        (lambda r, v, e: (r, v, np.where(np.arange(e.size) == 1, 0.0, e)), "errors must be positive"),
+        (lambda r, v, e: (np.abs(r), v, e), "one hemisphere"),
+        (lambda r, v, e: (np.tile([[1.0, 0, 0], [-1.0, 0, 0], [0.6, 0.8, 0], [-0.6, -0.8, 0]], (5, 1)), v[:20], e[:20]), "singular"),
+    ],
+)
+def test_degenerate_inputs_are_rejected_with_a_reason(change, message):
+    r_hat, velocity, error = _sky(30), np.zeros(30), np.full(30, 300.0)
+    with pytest.raises(ValueError, match=message):
+        fit_bulk_flow(*change(r_hat, velocity, error))

@@ -1,0 +1,60 @@
+"""The whole chain on simulated SMAC-like surveys: the injected flow, coverage, resampling."""
+
+import numpy as np
+import pytest
+from scipy.stats import chi2
+
+from astropipe.flow.peculiar import analyse_survey
+from astropipe.flow.resample import gather, run_realisations, summarise
+from astropipe.flow.survey import SurveySpec, simulate_survey
+
+
+@pytest.fixture(scope="module")
+def default_survey():
+    return simulate_survey(SurveySpec(), np.random.default_rng(19990101))
+
+
+def test_default_survey_recovers_the_injected_flow(default_survey):
+    clusters, galaxies, dispersions, truth = default_survey
+    result = analyse_survey(clusters, galaxies, dispersions)
+    delta = result.flow.vector - np.array(truth["flow_vector_kms"])
+    assert delta @ np.linalg.solve(result.flow.covariance, delta) < chi2.ppf(0.997, 3)
+    assert result.fp.galaxy_distance_error() == pytest.approx(0.21, abs=0.03)  # paper: 21 % per galaxy
+    assert np.median(result.clusters["distance_frac_err"]) == pytest.approx(0.07, abs=0.02)  # paper: median 7 %
+    true_offsets = np.array(truth["run_offsets_dex"])
+    np.testing.assert_allclose(result.offsets, true_offsets - true_offsets.mean(), atol=0.02)
+    summary = result.flow.summary()
+    assert summary["p_rest"] < 0.01 and 4000 < summary["depth_kms"] < 9000
+
+
+def test_sixty_eight_percent_region_covers_the_truth_sixty_to_seventy_six_percent_of_the_time():
+    inside = []
+    for i in range(200):
+        clusters, galaxies, dispersions, truth = simulate_survey(SurveySpec(), np.random.default_rng(5000 + i))
+        flow = analyse_survey(clusters, galaxies, dispersions).flow
+        delta = flow.vector - np.array(truth["flow_vector_kms"])
+        inside.append(delta @ np.linalg.solve(flow.covariance, delta) < chi2.ppf(0.68, 3))
+    assert 0.60 <= np.mean(inside) <= 0.76
+
+
+def test_resampling_is_identical_for_any_chunking(default_survey):
+    clusters, galaxies, dispersions, _ = default_survey
+    whole = run_realisations("cluster_bootstrap", 0, 12, clusters, galaxies, dispersions, seed=7)
+    pieces = gather([run_realisations("cluster_bootstrap", a, b, clusters, galaxies, dispersions, seed=7)
+                     for a, b in ((0, 5), (5, 6), (6, 12))])  # fmt: skip
+    for column in ("vx", "vy", "vz"):
+        np.testing.assert_array_equal(whole[column], pieces[column])
+
+
+def test_bootstrap_and_jackknife_covariances_match_the_analytic_one(default_survey):
+    clusters, galaxies, dispersions, _ = default_survey
+    reference = analyse_survey(clusters, galaxies, dispersions).flow
+    realisations = gather([
+        run_realisations("cluster_bootstrap", 0, 400, clusters, galaxies, dispersions, seed=3),
+        run_realisations("jackknife_cluster", 0, len(clusters), clusters, galaxies, dispersions, seed=3),
+    ])  # fmt: skip
+    summary = summarise(realisations, reference.vector, reference.covariance)
+    analytic = np.trace(reference.covariance)
+    for kind in ("cluster_bootstrap", "jackknife_cluster"):
+        assert np.trace(summary[kind]["covariance_kms2"]) / analytic == pytest.approx(1.0, abs=0.25)
+    assert summary["jackknife_cluster"]["max_shift_kms"] > 0
