@@ -134,9 +134,38 @@ FLOW_CHUNKS = [f"{i:03d}" for i in range(FLOW["resampling"]["chunks"])]
 FLOW_FIGURES = ["velocity_vs_apex_angle", "aitoff_directions"]
 
 
+SUPERNOVAE = FLOW["supernovae"]
+if SUPERNOVAE is not None:
+    _sn_path = Path(SUPERNOVAE["path"])
+    SUPERNOVAE = {
+        "name": "pantheonplus",
+        "z_min": 0.01,
+        "z_max": 0.1,
+        "exclude_calibrators": True,
+        "h0": 73.0,
+        "omega_m": 0.3,
+        **SUPERNOVAE,
+        "path": str(
+            _sn_path if _sn_path.is_absolute() else Path(workflow.basedir) / _sn_path
+        ),
+    }
+
+
 def flow_targets():
-    """Bulk flow, its resampling and the figures of the simulated survey (and its truth)."""
-    return [
+    """Bulk flow, its resampling and the figures of the simulated survey (and its truth), and of the supernovae."""
+    supernova = (
+        []
+        if SUPERNOVAE is None
+        else [
+            f"results/flow/{SUPERNOVAE['name']}/bulkflow.json",
+            *expand(
+                "results/figures/flow/{survey}/{figure}.png",
+                survey=SUPERNOVAE["name"],
+                figure=FLOW_FIGURES,
+            ),
+        ]
+    )
+    return supernova + [
         f"results/flow/{FLOW_SURVEY}/bulkflow.json",
         f"results/flow/{FLOW_SURVEY}/resampling.json",
         f"results/truth/flow/{FLOW_SURVEY}.json",

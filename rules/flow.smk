@@ -5,6 +5,9 @@ localrules:
     flow_resample_gather,
 
 
+ruleorder: flow_supernovae > flow_fit
+
+
 rule flow_simulate_survey:
     output:
         clusters="results/flow/{survey}/input/clusters.ecsv",
@@ -113,3 +116,27 @@ rule flow_figures:
         seed=FLOW["seed"],
     script:
         "../scripts/flow/figures.py"
+
+
+rule flow_supernovae:
+    input:
+        table=SUPERNOVAE["path"] if SUPERNOVAE else [],
+    output:
+        clusters="results/flow/{survey}/clusters.ecsv",
+        bulkflow="results/flow/{survey}/bulkflow.json",
+    log:
+        "results/logs/flow/{survey}/supernovae.log",
+    benchmark:
+        "results/benchmarks/flow/{survey}/supernovae.tsv"
+    wildcard_constraints:
+        survey=SUPERNOVAE["name"] if SUPERNOVAE else "^$",
+    conda:
+        "../envs/flow.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        supernovae=SUPERNOVAE,
+        thermal_kms=FLOW["thermal_kms"],
+    script:
+        "../scripts/flow/supernovae.py"

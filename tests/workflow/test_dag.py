@@ -27,6 +27,7 @@ EXPECTED_RULES = {
     "flow_resample",
     "flow_resample_gather",
     "flow_figures",
+    "flow_supernovae",
 }
 
 

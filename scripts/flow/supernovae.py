@@ -1,0 +1,20 @@
+"""Peculiar velocities of type Ia supernovae (Pantheon+ format) and their bulk flow."""
+
+from astropipe.flow.supernovae import prepare_supernovae, read_pantheon, supernova_flow
+from astropipe.io import write_json, write_table
+from astropipe.io.rule_log import rule_logger
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = rule_logger(snakemake.log[0], "flow_supernovae")
+config = snakemake.params.supernovae
+table = read_pantheon(snakemake.input.table)
+objects = prepare_supernovae(table, config["z_min"], config["z_max"], config["exclude_calibrators"],
+                             config["h0"], config["omega_m"])  # fmt: skip
+objects, flow, offset = supernova_flow(objects, snakemake.params.thermal_kms)
+summary = flow.summary()
+summary.update({"n_rows_read": len(table), "distance_modulus_offset_mag": offset, "units": "km/s, degrees",
+                "selection": {k: config[k] for k in ("z_min", "z_max", "exclude_calibrators", "h0", "omega_m")}})  # fmt: skip
+write_table(objects, snakemake.output.clusters, format="ascii.ecsv")
+write_json(summary, snakemake.output.bulkflow)
+log.info("%d of %d rows -> %d supernovae; V = %.0f +- %.0f km/s towards l = %.1f, b = %.1f", len(objects),
+         len(table), len(objects), summary["amplitude_kms"], summary["amplitude_err_kms"], summary["l_deg"], summary["b_deg"])  # fmt: skip

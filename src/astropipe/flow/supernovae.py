@@ -1,0 +1,96 @@
+"""Peculiar velocities from type Ia supernova distances (e.g. Pantheon+SH0ES), for the same bulk-flow fit.
+
+Choices (configurable in ``flow.supernovae``, documented in the README):
+* Cepheid calibrators (IS_CALIBRATOR = 1) are excluded by default: their
+  distance moduli come from the Cepheid ladder, not from the SN alone.
+* The same SN observed by several surveys (repeated CID) is combined:
+  inverse-variance mean of the distance moduli, mean redshift.
+* The error on mu is the diagonal error with the catalogue's own
+  peculiar-velocity term removed (sqrt(ERR_DIAG^2 - m_b_corr_err_VPEC^2)):
+  the fit adds its own thermal term.
+* Redshift range z_min < zCMB < z_max (default 0.01-0.1): below, peculiar
+  velocities dominate the redshift; above, errors of thousands of km/s.
+* The cosmological redshift z_cos of each distance comes from the
+  luminosity distance of a flat LambdaCDM (H0 = 73, consistent with the SH0ES
+  magnitude scale; Omega_m = 0.3), and the peculiar velocity from the
+  non-linear estimator v = c (z_CMB - z_cos) / (1 + z_cos) (Davis &
+  Scrimgeour 2014). As for the FP survey, a common distance zero point is
+  chosen so that the error-weighted mean velocity is zero (no monopole).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+from astropy.coordinates import SkyCoord
+from astropy.cosmology import FlatLambdaCDM
+from astropy.table import Table
+from numpy.typing import NDArray
+
+from astropipe.flow.bulkflow import BulkFlow, fit_bulk_flow
+from astropipe.flow.geometry import SPEED_OF_LIGHT_KMS, unit_vectors
+
+__all__ = ["read_pantheon", "prepare_supernovae", "supernova_flow"]
+
+REQUIRED = ("CID", "zCMB", "MU_SH0ES", "MU_SH0ES_ERR_DIAG", "m_b_corr_err_VPEC", "RA", "DEC", "IS_CALIBRATOR")
+
+
+def read_pantheon(path: str | Path) -> Table:
+    """Read a Pantheon+-format table (whitespace separated, header line); check the needed columns."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"supernova table {path} not found")
+    table = Table.read(path, format="ascii.basic")
+    missing = [c for c in REQUIRED if c not in table.colnames]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}; expected the Pantheon+ format ({', '.join(REQUIRED)})")
+    return table
+
+
+def _z_of_mu(mu: NDArray, cosmology: FlatLambdaCDM) -> tuple[NDArray, NDArray]:
+    grid = np.geomspace(1e-4, 1.0, 4000)
+    mu_grid = cosmology.distmod(grid).value
+    z = np.interp(mu, mu_grid, grid)
+    dz_dmu = np.interp(mu, mu_grid, np.gradient(grid, mu_grid))
+    return z, dz_dmu
+
+
+def prepare_supernovae(table: Table, z_min: float = 0.01, z_max: float = 0.1, exclude_calibrators: bool = True,
+                       h0: float = 73.0, omega_m: float = 0.3) -> Table:  # fmt: skip
+    """One row per supernova: l, b, cz_CMB, distance (c z_cos), peculiar velocity and its error (km/s)."""
+    rows = table[np.asarray(table["IS_CALIBRATOR"]) == 0] if exclude_calibrators else table
+    error2 = np.asarray(rows["MU_SH0ES_ERR_DIAG"], float) ** 2 - np.asarray(rows["m_b_corr_err_VPEC"], float) ** 2
+    if np.any(error2 <= 0):
+        raise ValueError(f"non-positive distance-modulus variance after removing the VPEC term for CID "
+                         f"{list(np.asarray(rows['CID'])[error2 <= 0][:3])}")  # fmt: skip
+    weight = 1.0 / error2
+    names, first, inverse = np.unique(np.asarray(rows["CID"]).astype(str), return_index=True, return_inverse=True)
+    total = np.bincount(inverse, weights=weight)
+    mu = np.bincount(inverse, weights=weight * np.asarray(rows["MU_SH0ES"], float)) / total
+    z_cmb = np.bincount(inverse, weights=np.asarray(rows["zCMB"], float)) / np.bincount(inverse)
+    sky = SkyCoord(np.asarray(rows["RA"], float)[first] * u.deg, np.asarray(rows["DEC"], float)[first] * u.deg).galactic
+    keep = (z_cmb > z_min) & (z_cmb < z_max)
+    z_cos, dz_dmu = _z_of_mu(mu[keep], FlatLambdaCDM(H0=h0, Om0=omega_m))
+    zc = z_cmb[keep]
+    velocity = SPEED_OF_LIGHT_KMS * (zc - z_cos) / (1.0 + z_cos)
+    dv_dmu = -SPEED_OF_LIGHT_KMS * (1.0 + zc) / (1.0 + z_cos) ** 2 * dz_dmu
+    return Table({"name": names[keep], "l": sky.l.deg[keep], "b": sky.b.deg[keep], "cz_cmb": SPEED_OF_LIGHT_KMS * zc,
+                  "distance_kms": SPEED_OF_LIGHT_KMS * z_cos, "mu": mu[keep], "mu_err": 1.0 / np.sqrt(total[keep]),
+                  "peculiar_kms": velocity, "dv_dmu": dv_dmu,
+                  "velocity_err_kms": np.abs(dv_dmu) / np.sqrt(total[keep])})  # fmt: skip
+
+
+def supernova_flow(objects: Table, thermal_kms: float = 250.0) -> tuple[Table, BulkFlow, float]:
+    """Zero point without monopole, then the bulk flow; returns (objects with errors, flow, mu offset)."""
+    velocity = np.asarray(objects["peculiar_kms"], float)
+    slope = np.asarray(objects["dv_dmu"], float)
+    error = np.sqrt(np.asarray(objects["velocity_err_kms"], float) ** 2 + thermal_kms**2)
+    w = 1.0 / error**2
+    offset = -np.sum(w * velocity) / np.sum(w * slope)  # linearised: v(mu + offset) = v + slope * offset
+    out = objects.copy()
+    out["peculiar_kms"] = velocity + slope * offset
+    out["error_kms"] = error
+    flow = fit_bulk_flow(unit_vectors(out["l"], out["b"]), out["peculiar_kms"], error, out["distance_kms"])
+    return out, flow, float(offset)

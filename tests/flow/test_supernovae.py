@@ -1,0 +1,65 @@
+"""Supernova peculiar velocities: a synthetic Pantheon-format table with a known flow, and the real file."""
+
+import numpy as np
+import pytest
+from astropy.cosmology import FlatLambdaCDM
+from astropy.coordinates import SkyCoord
+from astropy.table import Table, vstack
+from scipy.stats import chi2
+
+from astropipe.flow.geometry import SPEED_OF_LIGHT_KMS, unit_vectors
+from astropipe.flow.supernovae import prepare_supernovae, read_pantheon, supernova_flow
+from conftest import REPO
+
+PANTHEON = REPO.parent / "shared" / "data" / "real" / "pantheonplus_sh0es.dat"
+
+
+def _synthetic_table(path, flow, n=400, seed=2):
+    rng = np.random.default_rng(seed)
+    cosmology = FlatLambdaCDM(H0=73.0, Om0=0.3)
+    ra, dec = rng.uniform(0, 360, n), np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    sky = SkyCoord(ra, dec, unit="deg").galactic
+    z_cos = rng.uniform(0.012, 0.09, n)
+    v = unit_vectors(sky.l.deg, sky.b.deg) @ flow + 250.0 * rng.standard_normal(n)
+    z_cmb = z_cos + v * (1 + z_cos) / SPEED_OF_LIGHT_KMS
+    mu_err = np.full(n, 0.12)
+    mu = cosmology.distmod(z_cos).value + mu_err * rng.standard_normal(n)
+    cid = [f"SN{i}" for i in range(n)]
+    table = Table({"CID": cid, "zCMB": z_cmb, "MU_SH0ES": mu, "MU_SH0ES_ERR_DIAG": np.hypot(mu_err, 0.05),
+                   "m_b_corr_err_VPEC": np.full(n, 0.05), "RA": ra, "DEC": dec, "IS_CALIBRATOR": np.zeros(n, int)})  # fmt: skip
+    duplicate = table[:20].copy()  # the same SNe seen by a second survey
+    duplicate["MU_SH0ES"] += 0.01
+    calibrator = table[:1].copy()
+    calibrator["CID"], calibrator["IS_CALIBRATOR"] = "CALIB", 1
+    vstack([table, duplicate, calibrator]).write(path, format="ascii.basic")
+    return n
+
+
+def test_synthetic_flow_is_recovered_and_duplicates_combined(tmp_path):
+    flow = 400.0 * unit_vectors(290.0, 10.0)[0]
+    n = _synthetic_table(tmp_path / "sn.dat", flow)
+    objects = prepare_supernovae(read_pantheon(tmp_path / "sn.dat"))
+    assert len(objects) == n  # 20 duplicates merged, the calibrator excluded
+    assert "CALIB" not in set(objects["name"])
+    combined = objects[objects["name"] == "SN3"]
+    assert combined["mu_err"][0] == pytest.approx(0.12 / np.sqrt(2), rel=1e-6)
+    _, result, _ = supernova_flow(objects)
+    delta = result.vector - flow
+    assert delta @ np.linalg.solve(result.covariance, delta) < chi2.ppf(0.997, 3)
+
+
+def test_bad_table_is_named(tmp_path):
+    Table({"CID": ["a"], "zCMB": [0.02]}).write(tmp_path / "bad.dat", format="ascii.basic")
+    with pytest.raises(ValueError, match="bad.dat: missing column"):
+        read_pantheon(tmp_path / "bad.dat")
+
+
+@pytest.mark.skipif(not PANTHEON.is_file(), reason=f"Pantheon+ table not found at {PANTHEON}")
+def test_pantheon_plus_runs_end_to_end():
+    table = read_pantheon(PANTHEON)
+    objects = prepare_supernovae(table)
+    assert 400 < len(objects) < len(set(table["CID"]))
+    assert np.all(objects["velocity_err_kms"] > 0) and np.all((objects["cz_cmb"] > 2990) & (objects["cz_cmb"] < 29980))
+    _, flow, _ = supernova_flow(objects)
+    summary = flow.summary()
+    assert 0 < summary["amplitude_err_kms"] < 200 and np.isfinite(summary["l_deg"])
