@@ -80,12 +80,17 @@ rule flow_resample_gather:
             "results/flow/{{survey}}/resample/{chunk}.ecsv", chunk=FLOW_CHUNKS
         ),
         bulkflow="results/flow/{survey}/bulkflow.json",
+        clusters="results/flow/{survey}/input/clusters.ecsv",
+        galaxies="results/flow/{survey}/input/galaxies.ecsv",
+        dispersions="results/flow/{survey}/input/dispersions.ecsv",
     output:
         "results/flow/{survey}/resampling.json",
     log:
         "results/logs/flow/{survey}/resample_gather.log",
     conda:
         "../envs/flow.yaml"
+    params:
+        flow=FLOW,
     script:
         "../scripts/flow/gather.py"
 

@@ -5,7 +5,9 @@ import json
 import numpy as np
 from astropy.table import Table
 
+from astropipe.flow.peculiar import FlowSettings
 from astropipe.flow.resample import gather, summarise
+from astropipe.flow.subsamples import subsample_table
 from astropipe.io import write_json
 from astropipe.io.rule_log import rule_logger
 
@@ -14,6 +16,11 @@ log = rule_logger(snakemake.log[0], "flow_resample_gather")
 bulkflow = json.loads(open(snakemake.input.bulkflow).read())
 realisations = gather([Table.read(p, format="ascii.ecsv") for p in snakemake.input.chunks])
 summary = summarise(realisations, np.array(bulkflow["vector_kms"]), np.array(bulkflow["covariance_kms2"]))
+flow = snakemake.params.flow
+settings = FlowSettings(thermal_kms=flow["thermal_kms"], extinction_map=flow["extinction_map"],
+                        nonlinear=flow["nonlinear"], malmquist=flow["malmquist"])  # fmt: skip
+tables = [Table.read(snakemake.input[n], format="ascii.ecsv") for n in ("clusters", "galaxies", "dispersions")]
+summary["subsamples"] = subsample_table(*tables, settings)
 summary["units"] = "km/s; covariances km^2/s^2"
 write_json(summary, snakemake.output[0])
 log.info("%d realisations gathered", len(realisations))

@@ -58,3 +58,17 @@ def test_bootstrap_and_jackknife_covariances_match_the_analytic_one(default_surv
     for kind in ("cluster_bootstrap", "jackknife_cluster"):
         assert np.trace(summary[kind]["covariance_kms2"]) / analytic == pytest.approx(1.0, abs=0.25)
     assert summary["jackknife_cluster"]["max_shift_kms"] > 0
+
+
+def test_subsample_table_is_consistent_with_one_flow(default_survey):
+    from astropipe.flow.subsamples import subsample_table
+
+    clusters, galaxies, dispersions, _ = default_survey
+    table = subsample_table(clusters, galaxies, dispersions)
+    for independent in ("inner_vs_outer", "E_vs_S0"):  # the simulation has one flow everywhere
+        assert table[independent]["delta_chi2"] < chi2.ppf(0.997, 3)
+    plus, minus = table["zero_point_plus_1pc"], table["zero_point_minus_1pc"]
+    # balanced sky coverage: a 1 % zero-point change moves the flow little, and symmetrically
+    assert abs(plus["delta_along_flow_kms"]) < 100
+    assert plus["delta_along_flow_kms"] == pytest.approx(-minus["delta_along_flow_kms"], rel=0.2)
+    assert "extinction_sfd_to_bh" in table
