@@ -14,10 +14,11 @@ rule simulate_calibrations:
         mem_mb=3000,
         runtime=20,
     params:
+        kind="calibrations",
         imaging=SIMULATION,
         reference_dir=REFERENCE_DIR,
     script:
-        "../scripts/simulate/calibrations.py"
+        "../scripts/simulate/frames.py"
 
 
 rule simulate_standards:
@@ -33,10 +34,11 @@ rule simulate_standards:
         mem_mb=3000,
         runtime=30,
     params:
+        kind="standards",
         imaging=SIMULATION,
         reference_dir=REFERENCE_DIR,
     script:
-        "../scripts/simulate/standards.py"
+        "../scripts/simulate/frames.py"
 
 
 rule simulate_sequence:
