@@ -131,7 +131,11 @@ def simulated_night_targets():
 FLOW = config["flow"]
 FLOW_SURVEY = FLOW["survey"]
 FLOW_CHUNKS = [f"{i:03d}" for i in range(FLOW["resampling"]["chunks"])]
-FLOW_FIGURES = ["velocity_vs_apex_angle", "aitoff_directions"]
+FLOW_FIGURES = [
+    "velocity_vs_apex_angle",
+    "supergalactic_projection",
+    "aitoff_directions",
+]
 
 
 SUPERNOVAE = FLOW["supernovae"]

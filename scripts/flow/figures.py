@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from astropy.table import Table
 
-from astropipe.flow.figures import aitoff_directions, velocity_vs_apex_angle
+from astropipe.flow.figures import aitoff_directions, supergalactic_projection, velocity_vs_apex_angle
 from astropipe.io import atomic_output
 from astropipe.io.rule_log import rule_logger
 
@@ -16,6 +16,7 @@ clusters = Table.read(snakemake.input.clusters, format="ascii.ecsv")
 summary = json.loads(open(snakemake.input.bulkflow).read())
 figures = {
     "velocity_vs_apex_angle": velocity_vs_apex_angle(clusters, summary),
+    "supergalactic_projection": supergalactic_projection(clusters),
     "aitoff_directions": aitoff_directions(clusters, summary, np.random.default_rng(snakemake.params.seed)),
 }
 for name, figure in figures.items():

@@ -10,9 +10,12 @@ import numpy as np  # noqa: E402
 from astropy.table import Table  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+import astropy.units as u  # noqa: E402
+from astropy.coordinates import SkyCoord, Supergalactic  # noqa: E402
+
 from astropipe.flow.geometry import unit_vectors  # noqa: E402
 
-__all__ = ["velocity_vs_apex_angle", "aitoff_directions"]
+__all__ = ["velocity_vs_apex_angle", "supergalactic_projection", "aitoff_directions"]
 
 
 def velocity_vs_apex_angle(clusters: Table, summary: dict) -> Figure:
@@ -61,5 +64,45 @@ def aitoff_directions(clusters: Table, summary: dict, rng: np.random.Generator, 
     ax.grid(True)
     ax.set_xticklabels([f"{int(t)}" for t in (150, 120, 90, 60, 30, 0, 330, 300, 270, 240, 210)], fontsize=7)
     ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def supergalactic_projection(clusters: Table, max_angle_deg: float = 45.0) -> Figure:
+    """Fig. 2: velocities projected on the plane 45 deg between SGX = 0 and SGZ = 0.
+
+    Horizontal axis e1 = (SGX + SGZ) / sqrt(2) (its negative end points to l = 272, b = -3),
+    vertical axis SGY; clusters within ``max_angle_deg`` of the plane; circles at the distance,
+    lines to the CMB-frame cz (solid and filled: outflowing; dotted and open: inflowing); circle
+    size inversely proportional to the velocity error; the zone of avoidance |b| < 15 deg shaded.
+    """
+    sg = SkyCoord(l=np.asarray(clusters["l"]) * u.deg, b=np.asarray(clusters["b"]) * u.deg, frame="galactic")
+    xyz = np.asarray(sg.transform_to(Supergalactic()).cartesian.xyz.value).T
+    e1, e2, normal = np.array([1, 0, 1]) / np.sqrt(2), np.array([0, 1, 0]), np.array([1, 0, -1]) / np.sqrt(2)
+    near = np.abs(xyz @ normal) < np.sin(np.radians(max_angle_deg))
+    d, cz = np.asarray(clusters["distance_kms"])[near], np.asarray(clusters["cz_cmb"])[near]
+    v, e = np.asarray(clusters["peculiar_kms"])[near], np.asarray(clusters["error_kms"])[near]
+    p1, p2 = xyz[near] @ e1, xyz[near] @ e2
+    fig, ax = plt.subplots(figsize=(7, 7))
+    theta = np.linspace(0, 2 * np.pi, 721)
+    directions = np.outer(np.cos(theta), e1) + np.outer(np.sin(theta), e2)
+    galactic_b = SkyCoord(*directions.T, representation_type="cartesian", frame=Supergalactic()).galactic.b.deg
+    limit = 1.05 * max(np.max(cz), np.max(d))
+    for t0, t1, zone in zip(theta[:-1], theta[1:], np.abs(galactic_b[:-1]) < 15):
+        if zone:
+            ax.fill([0, limit * np.cos(t0), limit * np.cos(t1)], [0, limit * np.sin(t0), limit * np.sin(t1)],
+                    color="0.85", lw=0)  # fmt: skip
+    for x, y, dist, z, vel, err in zip(p1, p2, d, cz, v, e):
+        outflow = vel >= 0
+        ax.plot([x * dist, x * z], [y * dist, y * z], "k-" if outflow else "k:", lw=0.8)
+        ax.scatter(x * dist, y * dist, s=3e4 / err, facecolors="k" if outflow else "none", edgecolors="k")
+    ax.plot(0, 0, "r+", ms=12)
+    ax.text(0, 0, " LG", color="r")
+    ax.set_xlim(-limit, limit)
+    ax.set_ylim(-limit, limit)
+    ax.set_aspect("equal")
+    ax.set_xlabel("(SGX + SGZ)/sqrt 2  (km/s)   <- l = 272, b = -3")
+    ax.set_ylabel("SGY (km/s)")
+    ax.set_title(f"{near.sum()} clusters within {max_angle_deg:.0f} deg of the plane; shaded: |b| < 15 deg", fontsize=9)
     fig.tight_layout()
     return fig
