@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import yaml
 from astropy.coordinates import SkyCoord
-from astropy.io import fits
 from astropy.wcs import WCS
 from snakemake.utils import validate
 
