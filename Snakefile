@@ -9,6 +9,9 @@ include: "rules/lensing.smk"
 include: "rules/simulate.smk"
 include: "rules/reduce.smk"
 include: "rules/photometry.smk"
+include: "rules/calibrate.smk"
+include: "rules/cmd.smk"
+include: "rules/distance.smk"
 include: "rules/flow.smk"
 
 

@@ -96,13 +96,51 @@ def raw_night_inputs(wildcards):
     ]
 
 
+OBJECT_ANALYSIS_FILES = [
+    "catalog.ecsv",
+    "reference_comparison.json",
+    "cmd.json",
+    "luminosity_function.ecsv",
+    "membership.ecsv",
+    "decontamination.json",
+    "summary.json",
+]
+OBJECT_FIGURES = [
+    "fig6_2mass_comparison",
+    "fig7_cmd",
+    "fig8_luminosity_function",
+    "fig9_decontamination",
+    "fig10_main_sequence",
+]
+
+
+def field_centre(field):
+    """(l, b) in degrees of the centre of a field's object region."""
+    if field == OBJECT:
+        return [IMAGING["object"]["l_deg"], IMAGING["object"]["b_deg"]]
+    raise ValueError(
+        f"no centre known for field {field!r}: the CMD analysis runs on the object field {OBJECT!r}"
+    )
+
+
 def imaging_targets():
-    """Reduced stacks and PSF photometry of the science (Object 11) field in every band."""
-    return [
+    """Stacks and PSF photometry of the object field in every band; with H and Ks, its calibrated analysis."""
+    bands = IMAGING["object"]["sequences"]
+    targets = [
         f"results/imaging/{NIGHT}/{OBJECT}/{band}/{name}"
-        for band in IMAGING["object"]["sequences"]
+        for band in bands
         for name in STACK_FILES
     ]
+    if {"H", "Ks"} <= set(bands):
+        targets += [f"results/imaging/{NIGHT}/calibration.json"]
+        targets += [
+            f"results/imaging/{NIGHT}/{OBJECT}/{name}" for name in OBJECT_ANALYSIS_FILES
+        ]
+        targets += [
+            f"results/figures/imaging/{NIGHT}/{OBJECT}/{name}.png"
+            for name in OBJECT_FIGURES
+        ]
+    return targets
 
 
 def simulated_night_targets():

@@ -95,6 +95,23 @@ def test_object_field_is_reduced_and_measured(ci_run):
     assert (frames["type"] == "OBJECT").sum() == 2 * 5 + 2 * 4
 
 
+def test_object_field_is_calibrated_and_analysed(ci_run):
+    night = ci_run / "results/imaging/2002-07-05"
+    calibration = json.loads((night / "calibration.json").read_text())
+    for band in ("H", "Ks"):
+        fit = calibration["bands"][band]
+        assert fit["n_standards"] == 2 and fit["n_points"] == 6 and abs(fit["zero_point_mag"] - {"H": 22.92, "Ks": 22.35}[band]) < 0.05
+    catalog = Table.read(night / "object11/catalog.ecsv", format="ascii.ecsv")
+    assert {"H", "e_H", "K", "e_K", "HK", "e_HK", "e_HK_cal"} <= set(catalog.colnames) and len(catalog) > 100
+    summary = json.loads((night / "object11/summary.json").read_text())
+    for key in ("k10", "e_hk", "e_hk_err", "e_hk_spread", "a_k", "a_k_err", "a_v"):
+        assert np.isfinite(summary[key]), key
+    for hypothesis in ("O5V", "B0V"):
+        assert summary["distance_kpc"][hypothesis]["value"] > 0 and summary["distance_kpc"][hypothesis]["err"] > 0
+    for name in ("fig6_2mass_comparison", "fig7_cmd", "fig8_luminosity_function", "fig9_decontamination", "fig10_main_sequence"):
+        assert (ci_run / f"results/figures/imaging/2002-07-05/object11/{name}.png").is_file()
+
+
 def test_flow_branch_outputs(ci_run):
     bulkflow = json.loads((ci_run / "results/flow/smac_sim/bulkflow.json").read_text())
     for key in ("vector_kms", "covariance_kms2", "amplitude_kms", "amplitude_err_kms", "amplitude_debiased_kms",

@@ -20,6 +20,7 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
 
+from astropipe.calibrate.standards import read_persson_standards
 from astropipe.simulate.detector import DetectorMaps, DetectorModel, detector_maps, expose
 from astropipe.simulate.observation import (
     PhotometricSystem,
@@ -33,7 +34,7 @@ from astropipe.simulate.populations import UpperMainSequence
 from astropipe.simulate.psf import render_stars
 from astropipe.simulate.scene import SURVEY_CLASSES, ClusterSpec, FieldSpec, Scene, build_scene
 
-__all__ = ["NightSimulation", "read_persson_standards", "PIXEL_SCALES"]
+__all__ = ["NightSimulation", "PIXEL_SCALES"]
 
 #: SOFI pixel scales (arcsec/pixel) of the small and large fields (seed 000 §2.1)
 PIXEL_SCALES = {"small": 0.145, "large": 0.292}
@@ -43,19 +44,6 @@ OVERHEAD_S = 10.0
 
 def _rng(seed: int, tag: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(tag.encode())]))
-
-
-def read_persson_standards(path: str | Path) -> Table:
-    """Persson et al. (1998) standards: number, RA, Dec, H, K, Ks (with errors)."""
-    rows = []
-    for line in Path(path).read_text().splitlines():
-        parts = line.split()
-        if not parts or line.startswith("#") or not parts[0].isdigit():
-            continue
-        value = [np.nan if p == "&" else p for p in parts]
-        rows.append((int(value[0]), value[2], value[3], *map(float, value[4:12])))
-    names = ("number", "ra", "dec", "J", "e_J", "H", "e_H", "K", "e_K", "Ks", "e_Ks")
-    return Table(rows=rows, names=names)
 
 
 @dataclass

@@ -1,0 +1,73 @@
+"""Photometric calibration: standards, calibrated catalogues, the 2MASS comparison (issue 6)."""
+
+
+rule imaging_standards:
+    input:
+        frames="results/imaging/{night}/frames.ecsv",
+        masters="results/imaging/{night}/masters",
+        standards_catalogue=f"{REFERENCE_DIR}/persson1998_nir_standards.txt",
+    output:
+        calibration="results/imaging/{night}/calibration.json",
+        measurements="results/imaging/{night}/standards.ecsv",
+    log:
+        "results/logs/imaging/{night}/standards.log",
+    benchmark:
+        "results/benchmarks/imaging/{night}/standards.tsv"
+    conda:
+        "../envs/imaging.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        calibration=IMAGING["calibration"],
+        gain=IMAGING["reduction"]["gain"],
+    script:
+        "../scripts/imaging/standards.py"
+
+
+rule imaging_calibrate:
+    input:
+        catalog_h="results/imaging/{night}/{field}/H/catalog.ecsv",
+        catalog_k="results/imaging/{night}/{field}/Ks/catalog.ecsv",
+        calibration="results/imaging/{night}/calibration.json",
+    output:
+        catalog="results/imaging/{night}/{field}/catalog.ecsv",
+    log:
+        "results/logs/imaging/{night}/{field}_calibrate.log",
+    benchmark:
+        "results/benchmarks/imaging/{night}/{field}_calibrate.tsv"
+    conda:
+        "../envs/imaging.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        calibration=IMAGING["calibration"],
+    script:
+        "../scripts/imaging/calibrate_field.py"
+
+
+rule imaging_compare_reference:
+    input:
+        catalog="results/imaging/{night}/{field}/catalog.ecsv",
+        reference=IMAGING["reference_catalogue"],
+    output:
+        comparison="results/imaging/{night}/{field}/reference_comparison.json",
+        figure=report(
+            "results/figures/imaging/{night}/{field}/fig6_2mass_comparison.png",
+            caption="../report/imaging/fig6_2mass_comparison.rst",
+            category="Imaging",
+        ),
+    log:
+        "results/logs/imaging/{night}/{field}_compare_reference.log",
+    benchmark:
+        "results/benchmarks/imaging/{night}/{field}_compare_reference.tsv"
+    conda:
+        "../envs/imaging.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        reference=IMAGING["calibration"]["reference"],
+    script:
+        "../scripts/imaging/compare_reference.py"

@@ -1,0 +1,31 @@
+"""Reddening and tenth-brightest-star distances of the object (issue 6)."""
+
+
+rule imaging_distance:
+    input:
+        stars="results/imaging/{night}/{field}/cmd_stars.ecsv",
+        membership="results/imaging/{night}/{field}/membership.ecsv",
+        cmd_summary="results/imaging/{night}/{field}/cmd.json",
+        decontamination="results/imaging/{night}/{field}/decontamination.json",
+    output:
+        summary="results/imaging/{night}/{field}/summary.json",
+        figure=report(
+            "results/figures/imaging/{night}/{field}/fig10_main_sequence.png",
+            caption="../report/imaging/fig10_main_sequence.rst",
+            category="Imaging",
+        ),
+    log:
+        "results/logs/imaging/{night}/{field}_distance.log",
+    benchmark:
+        "results/benchmarks/imaging/{night}/{field}_distance.tsv"
+    conda:
+        "../envs/imaging.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        distance=IMAGING["distance"],
+        law=IMAGING["extinction_law_ak_per_ehk"],
+        reference_dir=REFERENCE_DIR,
+    script:
+        "../scripts/imaging/distance.py"

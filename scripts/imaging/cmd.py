@@ -1,0 +1,107 @@
+"""CMD analysis of one field: regions and areas, colour sequences, luminosity functions (seed 000 Figs. 7-8)."""
+
+import numpy as np
+from astropy.coordinates import SkyCoord
+from astropy.io import fits
+from astropy.table import Table
+from astropy.wcs import WCS
+
+from astropipe.cmd.figures import cmd_figure, luminosity_figure
+from astropipe.cmd.luminosity import completeness_at, completeness_weights, field_subtracted, histogram
+from astropipe.cmd.regions import define_regions, usable_mask
+from astropipe.cmd.sequences import locate_sequences
+from astropipe.io import atomic_output, write_json, write_table
+from astropipe.io.rule_log import rule_logger
+
+FLAG_EDGE, FLAG_POOR_FIT = 2, 4
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = rule_logger(snakemake.log[0], "imaging_cmd")
+settings = snakemake.params.cmd
+catalog = Table.read(snakemake.input.catalog, format="ascii.ecsv")
+header_k = fits.getheader(snakemake.input.weight_k)
+wcs_k, wcs_h = WCS(header_k).celestial, WCS(fits.getheader(snakemake.input.weight_h)).celestial
+usable = usable_mask(fits.getdata(snakemake.input.weight_k).astype(float), fits.getdata(snakemake.input.weight_h).astype(float),
+                     wcs_k, wcs_h, settings["min_coverage"])  # fmt: skip
+centre = SkyCoord(l=snakemake.params.centre[0], b=snakemake.params.centre[1], unit="deg", frame="galactic")
+regions = define_regions(usable, wcs_k, centre, float(header_k["PIXSCALE"]), settings["object_radius_arcsec"],
+                         settings["field_inner_radius_arcsec"])  # fmt: skip
+area_object, area_field = regions.areas_arcmin2()
+log.info("usable areas: object %.3f arcmin^2, field %.3f arcmin^2", area_object, area_field)
+
+# quality: no edge/poor-fit flag in either band, colour error below the limit; saturated stars are kept
+# (their magnitudes are lower limits) but flagged
+bad = ((np.asarray(catalog["flags_h"]) | np.asarray(catalog["flags_ks"])) & (FLAG_EDGE | FLAG_POOR_FIT)) > 0
+good = ~bad & (np.asarray(catalog["e_HK"]) < settings["max_error_mag"]) & np.isfinite(catalog["HK"])
+stars = catalog[good]
+x, y = np.asarray(stars["x_ks"]), np.asarray(stars["y_ks"])
+region = np.full(len(stars), "other", dtype="<U6")
+region[regions.in_object(x, y)] = "object"
+region[regions.in_field(x, y)] = "field"
+stars["region"] = region
+stars["radius"] = regions.radius_arcsec(x, y)
+stars["radius"].unit = "arcsec"
+
+completeness = {band: Table.read(path, format="ascii.ecsv") for band, path in
+                (("H", snakemake.input.completeness_h), ("Ks", snakemake.input.completeness_k))}  # fmt: skip
+offsets = {band: float(catalog.meta[f"instrumental_to_calibrated_{band}_mag"]) for band in ("H", "Ks")}
+stars["completeness_h"] = completeness_at(completeness["H"], stars["H"], offsets["H"])
+stars["completeness_k"] = completeness_at(completeness["Ks"], stars["K"], offsets["Ks"])
+level = settings["completeness_level"]
+
+
+def limit(band: str) -> float:
+    """Calibrated magnitude where the completeness first falls below the level."""
+    table = completeness[band]
+    centre_mag = 0.5 * (np.asarray(table["mag_lo"]) + np.asarray(table["mag_hi"])) + offsets[band]
+    below = np.flatnonzero(np.asarray(table["completeness"]) < level)
+    return float(centre_mag[below[0]]) if below.size else float(centre_mag[-1])
+
+
+limits = {"H": limit("H"), "K": limit("Ks")}
+stars["in_sequences"] = (stars["H"] < limits["H"]) & (stars["K"] < limits["K"]) & (stars["region"] != "other")
+log.info("completeness %.0f %% limits: H = %.2f, K = %.2f", 100 * level, limits["H"], limits["K"])
+sequences = locate_sequences(np.asarray(stars["HK"][stars["in_sequences"]]), seed=snakemake.params.seed)
+log.info("colour sequences (medians) at H - K = %s", ", ".join(f"{m:.3f} +- {e:.3f}" for m, e in zip(sequences.medians, sequences.medians_err)))
+
+scale = area_object / area_field
+edges = np.linspace(0.0, settings["object_radius_arcsec"], settings["decontamination"]["annuli"] + 1)
+weights = completeness_weights(stars["completeness_h"], stars["completeness_k"], level)
+k_bins = np.arange(np.floor(np.nanmin(stars["K"])), np.ceil(limits["K"]) + 1.0 + 1e-9, settings["magnitude_bin_mag"])
+lf = Table({"k_lo": k_bins[:-1], "k_hi": k_bins[1:]})
+intervals = {"blue": tuple(settings["blue_interval"]), "red": tuple(settings["red_interval"])}
+for name, (lo, hi) in intervals.items():
+    in_colour = (stars["HK"] > lo) & (stars["HK"] < hi)
+    for where, factor in (("object", 1.0), ("field", scale)):
+        chosen = in_colour & (stars["region"] == where)
+        lf[f"{name}_{where}"], lf[f"{name}_{where}_err"] = histogram(stars["K"][chosen], k_bins, scale=factor)
+        lf[f"{name}_{where}_corrected"], lf[f"{name}_{where}_corrected_err"] = histogram(
+            stars["K"][chosen], k_bins, weights[chosen], scale=factor)
+    lf[f"{name}_subtracted"], lf[f"{name}_subtracted_err"] = field_subtracted(
+        lf[f"{name}_object"], lf[f"{name}_object_err"], lf[f"{name}_field"], lf[f"{name}_field_err"])
+    lf[f"{name}_subtracted_corrected"], lf[f"{name}_subtracted_corrected_err"] = field_subtracted(
+        lf[f"{name}_object_corrected"], lf[f"{name}_object_corrected_err"],
+        lf[f"{name}_field_corrected"], lf[f"{name}_field_corrected_err"])  # fmt: skip
+lf.meta["description"] = "K histograms per colour interval; field counts scaled to the object area"
+stars.meta.update({"area_object_arcmin2": area_object, "area_field_arcmin2": area_field})
+write_table(stars, snakemake.output.stars, format="ascii.ecsv")
+write_table(lf, snakemake.output.luminosity, format="ascii.ecsv")
+write_json({
+    "field": snakemake.wildcards.field,
+    "centre": {"l_deg": snakemake.params.centre[0], "b_deg": snakemake.params.centre[1],
+               "x_px": regions.centre_x, "y_px": regions.centre_y},
+    "object_radius_arcsec": settings["object_radius_arcsec"], "field_inner_radius_arcsec": settings["field_inner_radius_arcsec"],
+    "area_object_arcmin2": area_object, "area_field_arcmin2": area_field, "area_ratio": scale,
+    "annuli": [{"inner_arcsec": float(lo), "outer_arcsec": float(hi), "area_arcmin2": regions.area_arcmin2(lo, hi),
+                "area_ratio": regions.area_arcmin2(lo, hi) / area_field} for lo, hi in zip(edges[:-1], edges[1:])],
+    "n_object": int(np.sum(stars["region"] == "object")), "n_field": int(np.sum(stars["region"] == "field")),
+    "n_rejected_quality": int((~good).sum()),
+    "completeness_level": level, "completeness_limit_h_mag": limits["H"], "completeness_limit_k_mag": limits["K"],
+    "colour_sequences": sequences.as_dict(),
+    "colour_intervals": intervals,
+}, snakemake.output.summary)  # fmt: skip
+bins = np.arange(-0.5, 3.0 + 1e-9, settings["colour_bin_mag"])
+with atomic_output(snakemake.output.fig_cmd) as path:
+    cmd_figure(stars, sequences, bins).savefig(path, dpi=110)
+with atomic_output(snakemake.output.fig_lf) as path:
+    luminosity_figure(lf, intervals).savefig(path, dpi=110)

@@ -1,0 +1,64 @@
+"""Statistical decontamination of the object CMD by the field CMD (seed 000 §3.3, Fig. 9)."""
+
+import json
+
+import numpy as np
+from astropy.table import Table
+
+from astropipe.cmd.decontaminate import decontaminate
+from astropipe.cmd.figures import decontamination_figure
+from astropipe.io import atomic_output, write_json, write_table
+from astropipe.io.rule_log import rule_logger
+
+snakemake = snakemake  # noqa: F821  (injected by Snakemake)
+log = rule_logger(snakemake.log[0], "imaging_decontaminate")
+settings = snakemake.params.decontamination
+stars = Table.read(snakemake.input.stars, format="ascii.ecsv")
+summary = json.loads(open(snakemake.input.summary).read())
+obj = stars[stars["region"] == "object"]
+field = stars[stars["region"] == "field"]
+repeats = settings["repeats"]
+probability = np.zeros(len(obj))
+survivors = np.zeros((repeats, len(obj)), dtype=bool)
+n_subtracted, n_unmatched = np.zeros(repeats), np.zeros(repeats)
+# each ring of the object disc against the field scaled to the ring's area: the cluster's central
+# concentration then raises the membership probability where the cluster dominates
+for index, ring in enumerate(summary["annuli"]):
+    inside = (obj["radius"] >= ring["inner_arcsec"]) & (obj["radius"] < ring["outer_arcsec"])
+    result = decontaminate(
+        np.asarray(obj["HK"][inside]), np.asarray(obj["H"][inside]), np.asarray(field["HK"]), np.asarray(field["H"]),
+        ring["area_ratio"], colour_weight=settings["colour_weight"], max_distance=settings["max_distance_mag"],
+        repeats=repeats, seed=(snakemake.params.seed, index), resample_field=settings["resample_field"],
+    )  # fmt: skip
+    probability[inside], survivors[:, inside] = result.probability, result.survivors
+    n_subtracted += result.n_subtracted
+    n_unmatched += result.n_unmatched
+    log.info("ring %.1f-%.1f arcsec: %d stars, %.1f field stars subtracted per repeat", ring["inner_arcsec"],
+             ring["outer_arcsec"], inside.sum(), result.n_subtracted.mean())  # fmt: skip
+obj["probability"] = probability
+cut = settings["member_probability"]
+members = obj["probability"] >= cut
+log.info("%d object-area stars; %.0f field stars subtracted per repeat (%.1f unmatched); %d kept with p >= %.2f",
+         len(obj), n_subtracted.mean(), n_unmatched.mean(), members.sum(), cut)  # fmt: skip
+# the tenth-brightest red-sequence survivor of every repeat (the cluster is redder than the blue/red
+# boundary; foreground disc stars the field happened not to remove are not cluster candidates)
+boundary = summary["colour_sequences"]["valleys_mag"][0]
+k = np.asarray(obj["K"])
+order = np.argsort(k)
+red = np.asarray(obj["HK"])[order] > boundary
+tenth = np.array([k[order][alive[order] & red][9] if (alive[order] & red).sum() >= 10 else np.nan for alive in survivors])
+obj.meta.update({"member_probability": cut, "repeats": settings["repeats"]})
+write_table(obj, snakemake.output.membership, format="ascii.ecsv")
+write_json({
+    "field": snakemake.wildcards.field, "method": "Zoccali et al. (2003): d = sqrt([k d(H-K)]^2 + dH^2)",
+    "colour_weight": settings["colour_weight"], "max_distance_mag": settings["max_distance_mag"],
+    "repeats": settings["repeats"], "area_ratio": summary["area_ratio"],
+    "n_object": len(obj), "n_field": len(field),
+    "annuli": summary["annuli"], "resample_field": settings["resample_field"],
+    "n_subtracted_mean": float(n_subtracted.mean()), "n_unmatched_mean": float(n_unmatched.mean()),
+    "n_members": int(members.sum()), "member_probability": cut,
+    "red_sequence_boundary_hk": boundary, "k10_per_repeat_median_mag": float(np.nanmedian(tenth)), "k10_per_repeat_std_mag": float(np.nanstd(tenth)),
+    "k10_per_repeat": [float(v) for v in tenth],
+}, snakemake.output.summary)  # fmt: skip
+with atomic_output(snakemake.output.figure) as path:
+    decontamination_figure(obj, field, cut).savefig(path, dpi=110)

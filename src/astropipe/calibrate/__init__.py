@@ -1,0 +1,1 @@
+"""Photometric calibration: standard stars, the colour-term system, band matching, reference comparison."""

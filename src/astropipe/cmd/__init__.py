@@ -1,0 +1,1 @@
+"""Colour-magnitude analysis: regions and areas, colour sequences, luminosity functions, decontamination."""

@@ -1,0 +1,74 @@
+"""Standard-star fit (seed 000 eqs. 1-3) against injected transformations."""
+
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from astropipe.calibrate.standards import fit_transformation, normalise_measurements
+
+CATALOGUE = Table({"number": [1, 2, 3, 4], "H": [11.0, 10.5, 12.0, 11.2], "e_H": [0.005] * 4,
+                   "K": [10.5, 10.2, 11.9, 10.4], "e_K": [0.005] * 4})  # fmt: skip
+
+
+def _measurements(a: float, z: float, k_ext: float, band: str, noise: float, rng, airmasses=(1.05, 1.4, 1.9)) -> Table:
+    rows = []
+    for star in CATALOGUE:
+        standard = star["H"] if band == "H" else star["K"]
+        for x in airmasses:
+            for _ in range(5):
+                # m_ap = m_std - a (H-K) - z + K X - 2.5 log10(DIT), DIT = 2 s
+                m_ap = standard - a * (star["H"] - star["K"]) - z + k_ext * x - 2.5 * np.log10(2.0) + noise * rng.standard_normal()
+                rows.append({"standard": int(star["number"]), "filter": band, "airmass": x, "dit": 2.0,
+                             "m_ap": m_ap, "m_ap_err": noise})  # fmt: skip
+    return Table(rows=rows)
+
+
+@pytest.mark.parametrize("band", ["H", "Ks"])
+def test_fit_recovers_injected_transformation(band):
+    rng = np.random.default_rng(1)
+    measured = _measurements(-0.03, 22.9, 0.05, band, 0.01, rng)
+    fitted = fit_transformation(normalise_measurements(measured, {band: 0.05}), CATALOGUE, band, 0.05)
+    assert abs(fitted.colour_term + 0.03) < 3 * fitted.colour_term_err
+    assert abs(fitted.zero_point - 22.9) < 3 * fitted.zero_point_err
+    assert fitted.zero_point_err < 0.01 and fitted.n_standards == 4 and fitted.n_points == 12
+
+
+def test_extinction_fit_and_wrong_adopted_coefficient():
+    rng = np.random.default_rng(2)
+    measured = _measurements(0.0, 22.3, 0.09, "Ks", 0.005, rng)
+    free = fit_transformation(normalise_measurements(measured, {"Ks": 0.05}), CATALOGUE, "Ks", 0.05, fit_extinction=True)
+    assert abs(free.extinction - 0.09) < 3 * free.extinction_err and free.extinction_fitted
+    assert abs(free.zero_point - 22.3) < 3 * free.zero_point_err
+
+
+def test_prior_pulls_an_undetermined_colour_term():
+    rng = np.random.default_rng(3)
+    narrow = CATALOGUE.copy()
+    narrow["K"] = narrow["H"] - 0.08 - 0.01 * np.arange(4)  # standards of nearly one colour
+    measured = []
+    for star in narrow:
+        for x in (1.1, 1.6):
+            m_ap = star["H"] - 22.9 + 0.03 * x - 2.5 * np.log10(2.0) + 0.01 * rng.standard_normal()
+            measured.append({"standard": int(star["number"]), "filter": "H", "airmass": x, "dit": 2.0, "m_ap": m_ap, "m_ap_err": 0.01})
+    normalised = normalise_measurements(Table(rows=measured), {"H": 0.03})
+    data_only = fit_transformation(normalised, narrow, "H", 0.03)
+    with_prior = fit_transformation(normalised, narrow, "H", 0.03, colour_term_prior=(0.0, 0.03))
+    assert data_only.colour_term_err > 0.2  # 0.03 mag of colour leaves the term undetermined
+    assert with_prior.colour_term_err < 0.05 and abs(with_prior.colour_term) < 0.06
+    assert with_prior.colour_term_data_only == pytest.approx(data_only.colour_term)
+
+
+def test_too_few_standards_and_unknown_standard_are_refused():
+    rng = np.random.default_rng(4)
+    measured = _measurements(0.0, 22.9, 0.03, "H", 0.01, rng, airmasses=(1.2,))
+    one_star = measured[measured["standard"] == 1]
+    with pytest.raises(ValueError, match="needs at least 2 standards"):
+        fit_transformation(normalise_measurements(one_star, {"H": 0.03}), CATALOGUE, "H", 0.03)
+    with pytest.raises(ValueError, match="cannot fit the extinction"):
+        fit_transformation(normalise_measurements(measured, {"H": 0.03}), CATALOGUE, "H", 0.03, fit_extinction=True)
+    unknown = measured.copy()
+    unknown["standard"][0] = 99
+    with pytest.raises(ValueError, match=r"standards \[99\]"):
+        fit_transformation(normalise_measurements(unknown, {"H": 0.03}), CATALOGUE, "H", 0.03)
+    with pytest.raises(ValueError, match="no extinction coefficient for filter 'H'"):
+        normalise_measurements(measured, {"Ks": 0.05})

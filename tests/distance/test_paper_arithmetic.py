@@ -1,0 +1,67 @@
+"""Seed 000 §3.3 arithmetic from the paper's own measured inputs (issue 6 'done when')."""
+
+import numpy as np
+import pytest
+
+from astropipe.distance.reddening import clump_reddening, cluster_reddening, extinction_k
+from astropipe.distance.tenth_brightest import distance_error_kpc, distance_kpc, tenth_brightest, tenth_star_distance
+
+LAW, AV_PER_AK = 1.436, 3.315 / 0.367  # seed 000; Schlegel et al. (1998) A_V and A_K per E(B-V)
+
+
+def test_extinction_and_distances_of_object_11():
+    a_k = extinction_k(1.14, LAW)
+    assert a_k == pytest.approx(1.64, abs=0.005)
+    assert a_k * AV_PER_AK == pytest.approx(15.0, abs=0.3)  # "A_V ~ 15"
+    assert distance_kpc(12.7, a_k, -4.81) == pytest.approx(14.9, abs=0.05)  # O5V
+    b0v = tenth_star_distance(12.7, 0.0, a_k, 0.0, LAW * 0.35, -3.34)
+    assert b0v["value"] == pytest.approx(7.6, abs=0.05)
+    assert b0v["lower"] < b0v["value"] < b0v["upper"]
+
+
+def test_the_papers_distance_error():
+    """dE(H-K) = 0.35 gives dA_K = 0.50 (paper); propagated, that is +-1.75 kpc at 7.6 kpc.
+
+    The paper's +-1.2 kpc is what a 0.35 mag modulus error gives: it propagated
+    dE(H-K) rather than dA_K. The code propagates dA_K and says so in the README.
+    """
+    assert LAW * 0.35 == pytest.approx(0.50, abs=0.005)
+    b0v = tenth_star_distance(12.7, 0.0, extinction_k(1.14, LAW), 0.0, LAW * 0.35, -3.34)
+    assert b0v["err"] == pytest.approx(1.75, abs=0.02)
+    assert distance_error_kpc(7.6, 0.35) == pytest.approx(1.2, abs=0.03)
+
+
+def test_foreground_numbers_of_section_3_3():
+    """Clump at (H - K) = 0.85 against the b = -6 deg reference: Delta(H - K) = 0.60, E(H - K) = 0.70."""
+    rng = np.random.default_rng(0)
+    k0, hk0, e_true = 12.53, 0.15, 0.70
+    clump_k = k0 + LAW * e_true + 0.1 * rng.standard_normal(400)
+    clump_hk = hk0 + e_true + 0.05 * rng.standard_normal(400)
+    # a steep red giant branch and a blue disc sequence around it
+    rgb_k = rng.uniform(11.0, 16.0, 1500)
+    rgb_hk = hk0 + e_true + 0.04 * (k0 + LAW * e_true - rgb_k) + 0.05 * rng.standard_normal(1500)
+    disc_k, disc_hk = rng.uniform(10, 17, 800), rng.normal(0.3, 0.1, 800)
+    result = clump_reddening(np.concatenate([clump_k, rgb_k, disc_k]), np.concatenate([clump_hk, rgb_hk, disc_hk]),
+                             k0, hk0, 0.25, LAW, min_colour=0.6)  # fmt: skip
+    assert result.e_hk == pytest.approx(e_true, abs=3 * result.e_hk_err + 0.01)
+    assert result.delta_hk_reference == pytest.approx(0.60, abs=0.02)
+    assert result.clump_k == pytest.approx(k0 + LAW * e_true, abs=0.05)
+    assert result.relative_distance_modulus == pytest.approx(0.0, abs=0.06)
+    with pytest.raises(ValueError, match="red-sequence stars near the predicted clump"):
+        clump_reddening(disc_k, disc_hk, k0, hk0, 0.25, LAW, min_colour=0.6)
+
+
+def test_cluster_reddening_recovers_uniform_differential_reddening():
+    rng = np.random.default_rng(1)
+    n = 3000
+    hk = -0.07 + rng.uniform(1.14 - 0.35, 1.14 + 0.35, n) + 0.03 * rng.standard_normal(n)
+    result = cluster_reddening(hk, np.full(n, 0.03), -0.07)
+    assert result.e_hk == pytest.approx(1.14, abs=3 * result.e_hk_err)
+    assert result.e_hk_halfwidth == pytest.approx(0.35, rel=0.1)
+    with pytest.raises(ValueError, match="at least 5"):
+        cluster_reddening(hk[:3], np.full(3, 0.03), -0.07)
+
+
+def test_tenth_brightest():
+    assert tenth_brightest(np.arange(20.0)[::-1]) == 9.0
+    assert np.isnan(tenth_brightest(np.arange(9.0)))
