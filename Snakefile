@@ -12,6 +12,7 @@ include: "rules/photometry.smk"
 include: "rules/calibrate.smk"
 include: "rules/cmd.smk"
 include: "rules/distance.smk"
+include: "rules/survey.smk"
 include: "rules/flow.smk"
 
 
@@ -21,4 +22,5 @@ rule all:
         lensing_targets(),
         simulated_night_targets(),
         imaging_targets(),
+        survey_targets(),
         flow_targets(),

@@ -114,6 +114,28 @@ OBJECT_FIGURES = [
 ]
 
 
+SURVEY_FILTER = IMAGING["survey"]["filter"]
+SURVEY_ANALYSIS = IMAGING["survey_analysis"]
+
+
+def survey_truth_labels(wildcards):
+    """The simulated survey's true classes (only when the night is simulated)."""
+    if RAW_DIRECTORY:
+        return []
+    return f"results/truth/{wildcards.night}/survey_labels.ecsv"
+
+
+def survey_targets():
+    """Classification, its summary and Fig. 5 of the candidate survey (when it has fields)."""
+    if not SURVEY_FIELDS:
+        return []
+    return [
+        f"results/survey/{NIGHT}/classification.ecsv",
+        f"results/survey/{NIGHT}/classification.json",
+        f"results/figures/survey/{NIGHT}/fig5_sky_map.png",
+    ]
+
+
 def field_centre(field):
     """(l, b) in degrees of the centre of a field's object region."""
     if field == OBJECT:

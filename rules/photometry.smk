@@ -16,8 +16,8 @@ rule imaging_photometry:
     conda:
         "../envs/imaging.yaml"
     resources:
-        mem_mb=6000,
-        runtime=60,
+        mem_mb=lambda wildcards, attempt: 1500 * attempt,
+        runtime=lambda wildcards, attempt: 15 * attempt,
     params:
         photometry=IMAGING["photometry"],
     script:
@@ -40,8 +40,8 @@ rule imaging_completeness:
     conda:
         "../envs/imaging.yaml"
     resources:
-        mem_mb=6000,
-        runtime=120,
+        mem_mb=lambda wildcards, attempt: 1500 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         photometry=IMAGING["photometry"],
         seed=IMAGING["seed"],

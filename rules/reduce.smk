@@ -31,8 +31,8 @@ rule imaging_masters:
     conda:
         "../envs/imaging.yaml"
     resources:
-        mem_mb=4000,
-        runtime=20,
+        mem_mb=lambda wildcards, attempt: 1000 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     script:
         "../scripts/imaging/masters.py"
 
@@ -52,8 +52,8 @@ rule imaging_reduce:
     conda:
         "../envs/imaging.yaml"
     resources:
-        mem_mb=6000,
-        runtime=60,
+        mem_mb=lambda wildcards, attempt: 1500 * attempt,
+        runtime=lambda wildcards, attempt: 15 * attempt,
     params:
         reduction=IMAGING["reduction"],
     script:

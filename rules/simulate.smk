@@ -11,8 +11,8 @@ rule simulate_calibrations:
     conda:
         "../envs/imaging.yaml"
     resources:
-        mem_mb=3000,
-        runtime=20,
+        mem_mb=lambda wildcards, attempt: 1000 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         kind="calibrations",
         imaging=SIMULATION,
@@ -31,8 +31,8 @@ rule simulate_standards:
     conda:
         "../envs/imaging.yaml"
     resources:
-        mem_mb=3000,
-        runtime=30,
+        mem_mb=lambda wildcards, attempt: 1000 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         kind="standards",
         imaging=SIMULATION,
@@ -51,8 +51,8 @@ rule simulate_sequence:
     conda:
         "../envs/imaging.yaml"
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=lambda wildcards, attempt: 1200 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         imaging=SIMULATION,
         reference_dir=REFERENCE_DIR,
@@ -79,6 +79,20 @@ rule simulate_reference_catalogue:
         "../scripts/simulate/reference_catalogue.py"
 
 
+rule simulate_candidate_list:
+    output:
+        "results/raw/{night}/candidates.ecsv",
+    log:
+        "results/logs/simulate/{night}/candidates.log",
+    conda:
+        "../envs/imaging.yaml"
+    params:
+        imaging=SIMULATION,
+        reference_dir=REFERENCE_DIR,
+    script:
+        "../scripts/simulate/candidate_list.py"
+
+
 rule simulate_truth:
     output:
         stars="results/truth/{night}/stars.ecsv",
@@ -93,8 +107,8 @@ rule simulate_truth:
     conda:
         "../envs/imaging.yaml"
     resources:
-        mem_mb=4000,
-        runtime=20,
+        mem_mb=lambda wildcards, attempt: 1500 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         imaging=SIMULATION,
         reference_dir=REFERENCE_DIR,

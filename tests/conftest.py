@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+CI_CONFIG = REPO / "tests" / "config-ci.yaml"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
@@ -29,3 +30,11 @@ def run_snakemake(*args: str, cwd: Path = REPO, check: bool = True, timeout: flo
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def ci_run(tmp_path_factory) -> Path:
+    """A complete local run of the CI configuration (every rule), shared by the workflow tests."""
+    workdir = tmp_path_factory.mktemp("ci_run")
+    run_snakemake("--cores", "2", "--directory", str(workdir), "--configfile", str(CI_CONFIG))
+    return workdir

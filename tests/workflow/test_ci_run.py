@@ -8,16 +8,8 @@ import yaml
 from astropy.table import Table
 
 from astropipe.lensing import deflection_angle, time_delay
-from conftest import REPO, run_snakemake
+from conftest import CI_CONFIG, run_snakemake
 
-CI_CONFIG = REPO / "tests" / "config-ci.yaml"
-
-
-@pytest.fixture(scope="module")
-def ci_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("lensing_run")
-    run_snakemake("--cores", "2", "--directory", str(workdir), "--configfile", str(CI_CONFIG))
-    return workdir
 
 
 def test_grid_has_every_point_and_matches_the_library(ci_run):

@@ -115,6 +115,17 @@ class NightSimulation:
         return [self._survey_spec(f"cand{i + 1:02d}", str(cls), float(l_deg[i]), float(b_deg[i]), rng)
                 for i, cls in enumerate(classes)]
 
+    def candidate_list(self) -> Table:
+        """The survey's observing list: field, Galactic l, b (deg), mode, filter, DIT, NDIT, NEXP (no class)."""
+        survey = self.config["survey"]
+        specs = self.survey_fields()
+        table = Table({"field": [s.name for s in specs], "l": [s.l_deg for s in specs], "b": [s.b_deg for s in specs]})
+        table["l"].unit = table["b"].unit = u.deg
+        for key in ("mode", "filter", "dit", "ndit", "nexp"):
+            table[key] = [survey[key]] * len(specs)
+        table.meta["description"] = "candidate fields of the survey (seed 000 section 2): pointing and observation"
+        return table
+
     def _half_size(self, mode: str, box: float) -> float:
         return self.detector.shape[0] * PIXEL_SCALES[mode] / 2 + box / 2 + 10.0
 

@@ -1,0 +1,59 @@
+"""The candidate survey: per-field density and indicators, the objective classification, Fig. 5 (issue 8)."""
+
+
+rule survey_field:
+    input:
+        stack=f"results/imaging/{{night}}/{{field}}/{SURVEY_FILTER}/stack.fits",
+        weight=f"results/imaging/{{night}}/{{field}}/{SURVEY_FILTER}/weight.fits",
+        catalog=f"results/imaging/{{night}}/{{field}}/{SURVEY_FILTER}/catalog.ecsv",
+        calibration="results/imaging/{night}/calibration.json",
+        candidates=SURVEY_ANALYSIS["candidates"],
+    output:
+        metrics="results/survey/{night}/{field}/metrics.json",
+        thumbnail=report(
+            "results/figures/survey/{night}/{field}_thumbnail.png",
+            caption="../report/survey/thumbnail.rst",
+            category="Survey",
+            subcategory="Fields",
+        ),
+    log:
+        "results/logs/survey/{night}/{field}.log",
+    benchmark:
+        "results/benchmarks/survey/{night}/{field}.tsv"
+    conda:
+        "../envs/imaging.yaml"
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    params:
+        survey=SURVEY_ANALYSIS,
+        band=SURVEY_FILTER,
+    script:
+        "../scripts/survey/field.py"
+
+
+rule survey_classify:
+    input:
+        metrics=expand(
+            "results/survey/{{night}}/{field}/metrics.json", field=SURVEY_FIELDS
+        ),
+        labels=survey_truth_labels,
+    output:
+        classification="results/survey/{night}/classification.ecsv",
+        summary="results/survey/{night}/classification.json",
+        sky_map=report(
+            "results/figures/survey/{night}/fig5_sky_map.png",
+            caption="../report/survey/fig5_sky_map.rst",
+            category="Survey",
+        ),
+    log:
+        "results/logs/survey/{night}/classify.log",
+    conda:
+        "../envs/imaging.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        thresholds=SURVEY_ANALYSIS["classification"],
+    script:
+        "../scripts/survey/classify.py"

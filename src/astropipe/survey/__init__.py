@@ -1,0 +1,1 @@
+"""The candidate survey: stellar density around each candidate, gas/dust indicators, an objective class."""

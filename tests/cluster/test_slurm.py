@@ -1,0 +1,72 @@
+"""The workflow through a real Slurm: the resampling branch and a small imaging run (issue 9).
+
+A single-node Slurm is started here (``slurm_node.py``); the same targets of
+the CI configuration run locally (the shared ``ci_run``) and through
+``--executor slurm`` with the repository's ``profiles/slurm`` (its groups and
+resources), and the results must be identical. Outside CI the test skips with
+the reason when Slurm cannot be started; in CI (``ASTROPIPE_REQUIRE_SLURM=1``,
+set by ``.ci/run``) it fails instead.
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from cluster.slurm_node import SlurmNode, SlurmUnavailable
+from conftest import CI_CONFIG, REPO, run_snakemake
+
+NIGHT = "2002-07-05"
+JSON_RESULTS = ["results/flow/smac_sim/bulkflow.json", "results/flow/smac_sim/resampling.json"]
+TABLE_RESULTS = ["results/flow/smac_sim/clusters.ecsv", f"results/imaging/{NIGHT}/object11/Ks/catalog.ecsv",
+                 f"results/imaging/{NIGHT}/object11/Ks/offsets.ecsv"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    node = SlurmNode()
+    try:
+        node.start()
+    except SlurmUnavailable as problem:
+        if os.environ.get("ASTROPIPE_REQUIRE_SLURM") == "1":
+            pytest.fail(f"Slurm is required here (ASTROPIPE_REQUIRE_SLURM=1) but could not be started: {problem}")
+        pytest.skip(f"no Slurm: {problem}")
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="module")
+def slurm_run(slurm, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("slurm_run")
+    result = run_snakemake(
+        *JSON_RESULTS, *TABLE_RESULTS,
+        # --cores/--resources: the size of one node here; group jobs are stacked to fit it
+        "--workflow-profile", str(REPO / "profiles" / "slurm"), "--jobs", "4", "--cores", "2", "--resources", "mem_mb=8000",
+        "--default-resources", "slurm_partition=debug", "mem_mb=500", "runtime=10",
+        "--slurm-status-command", "squeue", "--slurm-no-account", "--slurm-init-seconds-before-status-checks", "2",
+        "--directory", str(workdir), "--configfile", str(CI_CONFIG), timeout=1200,
+    )  # fmt: skip
+    return workdir, result.stdout + result.stderr
+
+
+def test_jobs_ran_as_slurm_jobs_in_groups(slurm_run):
+    _, output = slurm_run
+    assert "submitted with SLURM jobid" in output
+    # the profile's groups: the resampling chunks and the simulated sequences went out as one job each
+    assert "Group job resampling" in output and "Group job simulation" in output
+
+
+def test_results_are_identical_to_the_local_run(slurm_run, ci_run):
+    workdir, _ = slurm_run
+    for path in JSON_RESULTS:
+        assert json.loads((workdir / path).read_text()) == json.loads((ci_run / path).read_text()), path
+    for path in TABLE_RESULTS:
+        remote, local = Table.read(workdir / path, format="ascii.ecsv"), Table.read(ci_run / path, format="ascii.ecsv")
+        assert remote.colnames == local.colnames and len(remote) == len(local), path
+        for name in remote.colnames:
+            if remote[name].dtype.kind == "f":
+                np.testing.assert_array_equal(np.asarray(remote[name]), np.asarray(local[name]), err_msg=f"{path}:{name}")
+            else:
+                assert list(remote[name]) == list(local[name]), f"{path}:{name}"

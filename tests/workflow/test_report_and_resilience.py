@@ -1,0 +1,65 @@
+"""The HTML report of a complete run, and a run killed mid-way then resumed (issue 9)."""
+
+import os
+import signal
+import subprocess
+import time
+
+import numpy as np
+from astropy.table import Table
+
+from conftest import CI_CONFIG, REPO, SNAKEMAKE
+
+NIGHT = "2002-07-05"
+
+
+def test_report_contains_every_figure_and_the_configuration(ci_run, tmp_path):
+    report = tmp_path / "report.html"
+    result = subprocess.run([*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(ci_run),
+                             "--configfile", str(CI_CONFIG), "--report", str(report)],
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "ERROR" not in result.stderr, result.stderr[-3000:]  # e.g. broken reStructuredText in a caption
+    html = report.read_text()
+    figures = sorted((ci_run / "results" / "figures").rglob("*.png"))
+    assert len(figures) >= 15
+    for figure in figures:
+        assert figure.name in html, figure
+    assert "config-ci.yaml" in html or "Configuration" in html
+
+
+def _wait_for(path, process, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, "the run ended before the job to interrupt started"
+        assert time.monotonic() < deadline, f"{path} did not appear within {timeout} s"
+        time.sleep(0.5)
+
+
+def test_killed_run_resumes_to_identical_results(ci_run, tmp_path):
+    """SIGKILL the whole run (Snakemake and its jobs) inside the Ks reduction, re-run, compare with ``ci_run``."""
+    target = f"results/imaging/{NIGHT}/object11/Ks/catalog.ecsv"
+    command = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), target, "--cores", "2", "--directory", str(tmp_path),
+               "--configfile", str(CI_CONFIG)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_for(tmp_path / f"results/logs/imaging/{NIGHT}/object11_Ks_reduce.log", process, timeout=600)
+        time.sleep(3.0)  # inside the job: frames calibrated, sky being computed
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    stack = tmp_path / f"results/imaging/{NIGHT}/object11/Ks/stack.fits"
+    assert not stack.exists(), "the killed reduction left a stack behind"
+    assert not (tmp_path / target).exists()
+    # what the README tells a user: the kill left Snakemake's lock behind - remove it, then run again
+    # (the default profile has rerun-incomplete, so the interrupted job is redone)
+    unlock = subprocess.run([*command, "--unlock"], capture_output=True, text=True, timeout=300)
+    assert unlock.returncode == 0, unlock.stderr[-3000:]
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    for name in ("catalog.ecsv", "offsets.ecsv"):
+        path = f"results/imaging/{NIGHT}/object11/Ks/{name}"
+        again, reference = Table.read(tmp_path / path, format="ascii.ecsv"), Table.read(ci_run / path, format="ascii.ecsv")
+        assert again.colnames == reference.colnames and len(again) == len(reference)
+        for column in again.colnames:
+            np.testing.assert_array_equal(np.asarray(again[column]), np.asarray(reference[column]), err_msg=f"{path}:{column}")
