@@ -28,6 +28,7 @@ rule survey_field:
     params:
         survey=SURVEY_ANALYSIS,
         band=SURVEY_FILTER,
+        seed=IMAGING["seed"],
     script:
         "../scripts/survey/field.py"
 

@@ -38,3 +38,27 @@ def ci_run(tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("ci_run")
     run_snakemake("--cores", "2", "--directory", str(workdir), "--configfile", str(CI_CONFIG))
     return workdir
+
+
+@pytest.fixture(scope="session")
+def object11_run(tmp_path_factory) -> Path:
+    """The workflow on the default configuration up to Object 11's summary (survey fields off), with its truth.
+
+    Shared by the reduction/photometry checks (issue 5) and the calibration/CMD/distance checks (issue 6).
+    """
+    import yaml
+
+    reference = REPO.parent / "shared" / "data" / "reference"
+    if not reference.is_dir():
+        pytest.skip(f"shared reference data not found at {reference}")
+    workdir = tmp_path_factory.mktemp("object11_run")
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["imaging"]["survey"]["n_fields"] = 0
+    config["imaging"]["reference_dir"] = str(reference)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    night = config["imaging"]["night"]
+    targets = [f"results/imaging/{night}/object11/{name}" for name in ("summary.json", "reference_comparison.json")]
+    targets += [f"results/truth/{night}/{name}" for name in ("stars.ecsv", "scene.json", "response.fits")]
+    run_snakemake(*targets, "--cores", "2", "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
+                  timeout=1500)  # fmt: skip
+    return workdir

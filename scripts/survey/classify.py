@@ -19,7 +19,8 @@ for path in snakemake.input.metrics:
     rows.append({"field": metrics["field"], "l": metrics["l"], "b": metrics["b"], "class": name,
                  "overdensity_sigma": metrics["overdensity_significance"],
                  "faint_overdensity_sigma": metrics["faint_overdensity_significance"],
-                 "bright_excess": metrics["bright_excess"], "ring_density_ratio": metrics["count_ratio_ring"],
+                 "bright_excess": metrics["bright_excess"], "light_concentration_p": metrics["light_concentration_p"],
+                 "ring_density_ratio": metrics["count_ratio_ring"], "count_deficit_sigma": metrics["count_deficit_sigma"],
                  "nebulosity_snr": metrics["nebulosity_snr"], "king_core_arcsec": metrics["king"]["core_radius"],
                  "evidence": evidence})  # fmt: skip
     log.info("%s: %s (%s)", metrics["field"], name, evidence)

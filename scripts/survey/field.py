@@ -12,7 +12,7 @@ from astropipe.io import atomic_output, write_json
 from astropipe.io.rule_log import rule_logger
 from astropipe.survey.density import fit_king, overdensity, radial_profile, ring_areas
 from astropipe.survey.figures import thumbnail_figure
-from astropipe.survey.indicators import nebulosity, star_mask
+from astropipe.survey.indicators import light_concentration, nebulosity, star_mask
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "survey_field")
@@ -36,9 +36,9 @@ usable = weight >= 0.5 * np.nanmax(weight)
 magnitude = np.asarray(catalog["mag_inst"]) + calibration["zero_point_mag"] - calibration["extinction_mag_per_airmass"] * float(
     catalog.meta.get("airmass", 1.0)) + float(catalog.meta.get("aperture_correction_mag", 0.0) or 0.0)  # fmt: skip
 good = np.isfinite(magnitude) & ((np.asarray(catalog["flags"]) & 2) == 0)
-counts, edges = np.histogram(magnitude[good], bins=np.arange(6.0, 22.0, 0.25))
-turnover = float(edges[np.argmax(counts)])
-limit = turnover - settings["depth_below_turnover_mag"]
+# depth: the magnitude above which the given fraction of the detections lie (the luminosity function's
+# own peak is the bulge red clump in these fields, not the completeness turnover)
+limit = float(np.percentile(magnitude[good], settings["count_percentile"]))
 x, y = np.asarray(catalog["x"]), np.asarray(catalog["y"])
 radius = np.hypot(x - cx, y - cy) * scale
 counted = good & (magnitude < limit)
@@ -79,20 +79,26 @@ masked = star_mask(image.shape, x[good], y[good], 3.0 * fwhm) | star_mask(image.
 ny, nx = image.shape
 pixel_radius = np.hypot(*np.meshgrid(np.arange(nx) - cx, np.arange(ny) - cy)) * scale
 nebula_snr, nebula_level = nebulosity(image, usable, masked, pixel_radius, settings["nebula_radius_arcsec"], (ring_lo, ring_hi))
+central_flux, light_p = light_concentration(image, usable, (cx, cy), bright_radius / scale,
+                                            np.random.default_rng(np.random.SeedSequence([snakemake.params.seed, *map(ord, field)])))  # fmt: skip
+ring_expected = density_bg * hole_area
+deficit_sigma = float((ring_expected - np.sum(stars & (radius >= hole_lo) & (radius < hole_hi)))
+                      / np.sqrt(ring_expected + ring_expected**2 / max(n_bg, 1)))  # fmt: skip
 metrics = {
     "field": field, "l": float(row["l"][0]), "b": float(row["b"][0]), "centre_px": [cx, cy],
     "magnitude_limit": limit, "n_stars": int(stars.sum()),
     "background_density_arcmin2": density_bg, "background_stars": n_bg,
     "overdensity_significance": all_over.significance, "overdensity": all_over.as_dict(),
     "faint_overdensity_significance": faint_over.significance, "faint_overdensity": faint_over.as_dict(),
-    "bright_excess": bright_excess, "count_ratio_ring": ring_ratio,
+    "bright_excess": bright_excess, "count_ratio_ring": ring_ratio, "count_deficit_sigma": deficit_sigma,
+    "central_flux_adu_s": central_flux, "light_concentration_p": light_p,
     "nebulosity_snr": nebula_snr, "nebulosity_adu_s": nebula_level, "king": king.as_dict(),
     "profile": {"inner_arcsec": profile.inner.tolist(), "outer_arcsec": profile.outer.tolist(),
                 "density_arcmin2": profile.density.tolist(), "density_err_arcmin2": profile.density_err.tolist()},
 }  # fmt: skip
-log.info("%s: %d stars to K = %.1f, overdensity %.1f sigma (faint %.1f), bright excess %.1f, ring ratio %.2f, "
-         "nebulosity %.2f", field, stars.sum(), limit, all_over.significance, faint_over.significance, bright_excess,
-         ring_ratio, nebula_snr)  # fmt: skip
+log.info("%s: %d stars to K = %.1f, overdensity %.1f sigma (faint %.1f), bright excess %.1f, light p %.3f, "
+         "ring deficit %.1f sigma (ratio %.2f), nebulosity %.2f", field, stars.sum(), limit, all_over.significance,
+         faint_over.significance, bright_excess, light_p, deficit_sigma, ring_ratio, nebula_snr)  # fmt: skip
 write_json(metrics, snakemake.output.metrics)
 with atomic_output(snakemake.output.thumbnail) as path:
     thumbnail_figure(image, (cx, cy), scale, profile, king, f"{field} (l = {metrics['l']:.2f}, b = {metrics['b']:.2f})").savefig(path, dpi=100)

@@ -1,8 +1,8 @@
 """Object 11 end to end from raw simulated frames: calibration, CMDs, decontamination, distances (issue 6).
 
-Runs the workflow on the default configuration (survey fields switched off:
-they do not enter the object's analysis) and compares every result with the
-injected truth. The recovered numbers are printed (``pytest -s``) and the
+Uses the workflow run on the default configuration (``object11_run``: survey
+fields switched off, they do not enter the object's analysis) and compares
+every result with the injected truth. The recovered numbers are printed (``pytest -s``) and the
 README quotes them.
 """
 
@@ -11,12 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from astropipe.cmd.sequences import locate_sequences
-from conftest import REPO, run_snakemake
+from conftest import REPO
 
 NIGHT = "2002-07-04"
 REFERENCE = REPO.parent / "shared" / "data" / "reference"
@@ -24,17 +23,8 @@ pytestmark = pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"shared referenc
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Path:
-    workdir = tmp_path_factory.mktemp("object11_analysis")
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    config["imaging"]["survey"]["n_fields"] = 0
-    config["imaging"]["reference_dir"] = str(REFERENCE)
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    targets = [f"results/imaging/{NIGHT}/object11/{name}" for name in ("summary.json", "reference_comparison.json")]
-    targets += [f"results/truth/{NIGHT}/{name}" for name in ("stars.ecsv", "scene.json")]
-    run_snakemake(*targets, "--cores", "2", "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
-                  timeout=1500)  # fmt: skip
-    return workdir
+def run(object11_run) -> Path:
+    return object11_run
 
 
 def _json(run: Path, path: str) -> dict:

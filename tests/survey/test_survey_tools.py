@@ -5,7 +5,7 @@ import pytest
 
 from astropipe.survey.classify import CLASSES, classify, confusion_matrix
 from astropipe.survey.density import fit_king, overdensity, radial_profile, ring_areas
-from astropipe.survey.indicators import nebulosity, star_mask
+from astropipe.survey.indicators import light_concentration, nebulosity, star_mask
 
 SCALE = 0.5  # arcsec per pixel
 SHAPE = (600, 600)
@@ -71,24 +71,37 @@ def test_nebulosity_measures_an_extended_excess_in_noise_units():
     assert snr == pytest.approx(level / 10.0, rel=0.1) and 0.3 < snr < 0.5
 
 
-THRESHOLDS = {"significance": 3.0, "nebulosity_snr": 0.3, "count_ratio_hole": 0.6, "bright_excess": 2.0}
+def test_light_concentration_p_value():
+    rng = np.random.default_rng(3)
+    image = rng.normal(0.0, 1.0, SHAPE)
+    usable = np.ones(SHAPE, dtype=bool)
+    flux, p = light_concentration(image, usable, CENTRE, 6.0, np.random.default_rng(0))
+    assert 0.02 < p < 0.98  # an ordinary position
+    image[297:304, 297:304] += 50.0  # a bright compact source on the candidate
+    flux, p = light_concentration(image, usable, CENTRE, 6.0, np.random.default_rng(0))
+    assert p == 0.0 and flux > 2000
+
+
+THRESHOLDS = {"significance": 3.0, "nebulosity_snr": 0.3, "light_p": 0.02}
+
+
+def _metrics(nebula, over, faint, deficit, light_p):
+    return {"nebulosity_snr": nebula, "overdensity_significance": over, "faint_overdensity_significance": faint,
+            "count_deficit_sigma": deficit, "light_concentration_p": light_p, "bright_excess": 0.0}  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("metrics", "expected"),
     [
-        ({"nebulosity_snr": 1.0, "overdensity_significance": 6.0, "faint_overdensity_significance": 5.0,
-          "count_ratio_ring": 0.4, "bright_excess": 4.0}, "embedded_cluster"),
-        ({"nebulosity_snr": 0.0, "overdensity_significance": 4.0, "faint_overdensity_significance": 1.0,
-          "count_ratio_ring": 1.0, "bright_excess": 3.5}, "bright_star_blend"),
-        ({"nebulosity_snr": 0.05, "overdensity_significance": 4.5, "faint_overdensity_significance": 4.0,
-          "count_ratio_ring": 1.0, "bright_excess": 0.5}, "dissolving_cluster"),
-        ({"nebulosity_snr": 0.05, "overdensity_significance": 1.0, "faint_overdensity_significance": 0.8,
-          "count_ratio_ring": 1.0, "bright_excess": 0.2}, "field"),
-        ({"nebulosity_snr": 0.8, "overdensity_significance": 1.0, "faint_overdensity_significance": 0.5,
-          "count_ratio_ring": 1.0, "bright_excess": 0.0}, "field"),  # diffuse light alone is not a cluster
+        (_metrics(50.0, 1.0, 1.0, 5.0, 0.3), "embedded_cluster"),  # nebula + dark-cloud deficit
+        (_metrics(50.0, 6.0, 6.0, 0.0, 0.3), "embedded_cluster"),  # nebula + overdensity
+        (_metrics(0.0, 2.0, 1.0, 0.0, 0.0), "bright_star_blend"),
+        (_metrics(0.0, 6.0, 6.0, 0.0, 0.0), "dissolving_cluster"),  # bright centre but a real cluster of faint stars
+        (_metrics(0.05, 5.0, 4.0, 0.0, 0.4), "dissolving_cluster"),
+        (_metrics(0.05, 1.0, 0.8, 0.0, 0.5), "field"),
+        (_metrics(0.8, 1.0, 0.5, 0.5, 0.5), "field"),  # diffuse light alone is not a cluster
     ],
-)  # fmt: skip
+)
 def test_decision_rules(metrics, expected):
     name, evidence = classify(metrics, THRESHOLDS)
     assert name == expected and evidence

@@ -104,6 +104,18 @@ def test_object_field_is_calibrated_and_analysed(ci_run):
         assert (ci_run / f"results/figures/imaging/2002-07-05/object11/{name}.png").is_file()
 
 
+def test_survey_fields_are_classified(ci_run):
+    classification = Table.read(ci_run / "results/survey/2002-07-05/classification.ecsv", format="ascii.ecsv")
+    assert list(classification["field"]) == ["cand01", "cand02"]
+    assert {"l", "b", "class", "true_class", "overdensity_sigma", "nebulosity_snr", "bright_excess", "evidence"} <= set(
+        classification.colnames)  # fmt: skip
+    summary = json.loads((ci_run / "results/survey/2002-07-05/classification.json").read_text())
+    assert summary["n_fields"] == 2 and 0.0 <= summary["agreement"] <= 1.0
+    assert sum(sum(row.values()) for row in summary["confusion_matrix"].values()) == 2
+    for name in ("fig5_sky_map.png", "cand01_thumbnail.png", "cand02_thumbnail.png"):
+        assert (ci_run / "results/figures/survey/2002-07-05" / name).is_file()
+
+
 def test_flow_branch_outputs(ci_run):
     bulkflow = json.loads((ci_run / "results/flow/smac_sim/bulkflow.json").read_text())
     for key in ("vector_kms", "covariance_kms2", "amplitude_kms", "amplitude_err_kms", "amplitude_debiased_kms",

@@ -28,6 +28,9 @@ EXPECTED_RULES = {
     "imaging_cmd",
     "imaging_decontaminate",
     "imaging_distance",
+    "simulate_candidate_list",
+    "survey_field",
+    "survey_classify",
     "flow_simulate_survey",
     "flow_fit",
     "flow_resample",
@@ -52,7 +55,9 @@ def test_dry_run_of_default_config_lists_expected_rules(tmp_path):
     assert set(counts) == EXPECTED_RULES
     assert counts["lensing_chunk"] == 4  # lensing.chunks in config.yaml
     assert counts["simulate_sequence"] == 2 + 20  # Object 11 in H and Ks + 20 survey fields in Ks
-    assert counts["imaging_reduce"] == counts["imaging_photometry"] == 2  # Object 11 in H and Ks
+    # Object 11 in H and Ks + every survey field in Ks
+    assert counts["imaging_reduce"] == counts["imaging_photometry"] == 2 + 20
+    assert counts["survey_field"] == 20 and counts["survey_classify"] == 1
 
 
 def test_rulegraph_is_produced(tmp_path):

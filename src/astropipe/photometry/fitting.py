@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, identity
 from scipy.sparse.linalg import spsolve
 
 from astropipe.photometry.psf_model import PSFModel
@@ -156,7 +156,14 @@ def fit_stars(
         solvable = normal.diagonal() > 0
         solved = np.zeros(idx.size)
         if np.any(solvable):
-            solved[solvable] = np.atleast_1d(spsolve(normal[solvable][:, solvable], rhs[solvable]))
+            sub = normal[solvable][:, solvable]
+            solved[solvable] = np.atleast_1d(spsolve(sub, rhs[solvable]))
+            if not np.all(np.isfinite(solved)):
+                # exactly singular (two stars on the same pixels): a tiny ridge shares their flux; the
+                # duplicate is merged or dropped by the later passes
+                ridge = 1e-9 * float(sub.diagonal().max()) * identity(sub.shape[0], format="csc")
+                solved[solvable] = np.atleast_1d(spsolve(sub + ridge, rhs[solvable]))
+            solved = np.nan_to_num(solved, nan=0.0)
         flux[idx] = solved
         dropped = ~solvable | (solved <= 0)
         alive[idx[dropped]] = False

@@ -3,11 +3,13 @@
 The decision, in order (thresholds in ``imaging.survey.classification``):
 
 1. ``embedded_cluster``: extended emission (nebulosity above its threshold)
-   together with a stellar overdensity or a dark-cloud star-count deficit
-   around the candidate - a young cluster still in its gas and dust;
-2. ``bright_star_blend``: an excess of bright stars near the centre while the
-   fainter stars show no significant overdensity - a few bright stars that the
-   2MASS images merged into an apparent cluster;
+   together with a stellar overdensity or a significant star-count deficit
+   (a dark cloud) around the candidate - a young cluster still in its gas and dust;
+2. ``bright_star_blend``: light concentrated on the candidate (its small
+   aperture brighter than all but a fraction ``light_p`` of random apertures
+   in the same image) while the fainter stars show no significant
+   overdensity - a few bright stars that the 2MASS images merged into an
+   apparent cluster;
 3. ``dissolving_cluster``: a significant overdensity of (fainter) stars without
    gas or dust - a concentration that is not embedded;
 4. ``field``: none of these.
@@ -28,19 +30,21 @@ def classify(metrics: dict, thresholds: dict) -> tuple[str, str]:
     nebula = metrics["nebulosity_snr"]
     significance = metrics["overdensity_significance"]
     faint_significance = metrics["faint_overdensity_significance"]
-    hole = metrics["count_ratio_ring"]
+    deficit = metrics["count_deficit_sigma"]
+    light_p = metrics["light_concentration_p"]
     bright = metrics["bright_excess"]
     embedded = np.isfinite(nebula) and nebula >= thresholds["nebulosity_snr"]
     concentrated = significance >= thresholds["significance"]
-    dark = np.isfinite(hole) and hole <= thresholds["count_ratio_hole"]
+    dark = np.isfinite(deficit) and deficit >= thresholds["significance"]
     if embedded and (concentrated or dark):
         return "embedded_cluster", (f"nebulosity {nebula:.1f} sigma/px, overdensity {significance:.1f} sigma, "
-                                    f"ring density ratio {hole:.2f}")  # fmt: skip
-    if bright >= thresholds["bright_excess"] and faint_significance < thresholds["significance"]:
-        return "bright_star_blend", f"{bright:.1f} extra bright stars, faint stars {faint_significance:.1f} sigma"
+                                    f"star-count deficit {deficit:.1f} sigma")  # fmt: skip
+    if np.isfinite(light_p) and light_p <= thresholds["light_p"] and faint_significance < thresholds["significance"]:
+        return "bright_star_blend", (f"central light brighter than {1 - light_p:.1%} of random apertures "
+                                     f"({bright:.1f} extra bright stars), faint stars {faint_significance:.1f} sigma")  # fmt: skip
     if concentrated:
         return "dissolving_cluster", f"overdensity {significance:.1f} sigma without gas/dust (nebulosity {nebula:.1f})"
-    return "field", f"overdensity {significance:.1f} sigma, nebulosity {nebula:.1f}, bright excess {bright:.1f}"
+    return "field", f"overdensity {significance:.1f} sigma, nebulosity {nebula:.1f}, central light p = {light_p:.2f}"
 
 
 def confusion_matrix(truth: list[str], predicted: list[str]) -> Table:

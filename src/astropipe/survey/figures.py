@@ -37,7 +37,7 @@ def thumbnail_figure(image: np.ndarray, centre: tuple[float, float], pixel_scale
     grid = np.linspace(0.5, profile.outer[-1], 200)
     if np.isfinite(king.background):
         ax_profile.plot(grid, _king(grid, king.background, king.central, king.core_radius), "C0-",
-                        label=f"King: r_c = {king.core_radius:.0f}\\", background {king.background:.0f}")  # fmt: skip
+                        label=f"King: r_c = {king.core_radius:.0f} arcsec, background {king.background:.0f}")  # fmt: skip
         ax_profile.legend(fontsize=8)
     ax_profile.set(xlabel="r (arcsec)", ylabel="stars per arcmin$^2$", xscale="log")
     fig.tight_layout()
@@ -52,8 +52,9 @@ def sky_map_figure(classification: Table, zone_deg: float = 1.43) -> Figure:
     for name in CLASSES:
         chosen = np.asarray(classification["class"]) == name
         marker, face, edge = MARKERS[name]
-        ax.scatter(l_deg[chosen], np.asarray(classification["b"], float)[chosen], marker=marker, facecolors=face,
-                   edgecolors=edge, s=40, label=f"{name} ({chosen.sum()})")  # fmt: skip
+        style = {"color": edge} if marker == "x" else {"facecolors": face, "edgecolors": edge}
+        ax.scatter(l_deg[chosen], np.asarray(classification["b"], float)[chosen], marker=marker, s=40,
+                   label=f"{name} ({chosen.sum()})", **style)  # fmt: skip
     for field, l_value, b_value in zip(classification["field"], l_deg, classification["b"]):
         ax.annotate(str(field), (l_value, float(b_value)), fontsize=6, xytext=(3, 3), textcoords="offset points")
     angle = np.linspace(0, 2 * np.pi, 200)

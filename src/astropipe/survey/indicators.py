@@ -12,6 +12,10 @@
 * Bright stars: stars brighter than ``bright_mag`` within ``bright_radius``
   beyond the background expectation. A blend of a few bright stars has this
   excess and no excess of fainter stars; a cluster has both.
+* Light concentration: the flux in a small aperture on the candidate,
+  compared with the same aperture at random positions of the same image; the
+  fraction of random apertures at least as bright is a p-value that does not
+  depend on detecting (possibly saturated) bright stars one by one.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import numpy as np
 from astropy.stats import mad_std
 from numpy.typing import NDArray
 
-__all__ = ["nebulosity", "star_mask"]
+__all__ = ["light_concentration", "nebulosity", "star_mask"]
 
 
 def star_mask(shape: tuple[int, int], x: NDArray[np.float64], y: NDArray[np.float64], radius_px: float) -> NDArray[np.bool_]:
@@ -64,3 +68,31 @@ def nebulosity(
         return float("nan"), float("nan")
     excess = float(np.median(image[inner]) - np.median(image[ring]))
     return excess / float(mad_std(image[ring])), excess
+
+
+def light_concentration(
+    image: NDArray[np.float64], usable: NDArray[np.bool_], centre: tuple[float, float], radius_px: float,
+    rng: np.random.Generator, n_random: int = 500,
+) -> tuple[float, float]:  # fmt: skip
+    """(flux in the aperture on ``centre``, fraction of random usable apertures with at least that flux).
+
+    Random apertures are centred on usable pixels at least one aperture
+    radius from the image edge; NaN pixels count as zero flux.
+    """
+    ny, nx = image.shape
+    r = int(np.ceil(radius_px))
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
+    disc = xx**2 + yy**2 <= radius_px**2
+    filled = np.nan_to_num(image)
+
+    def flux(x0: int, y0: int) -> float:
+        return float(filled[y0 - r : y0 + r + 1, x0 - r : x0 + r + 1][disc].sum())
+
+    cx, cy = int(round(centre[0])), int(round(centre[1]))
+    if not (r <= cx < nx - r and r <= cy < ny - r):
+        return float("nan"), float("nan")
+    ys, xs = np.nonzero(usable[r : ny - r, r : nx - r])
+    pick = rng.choice(xs.size, size=min(n_random, xs.size), replace=False)
+    random_flux = np.array([flux(int(xs[i]) + r, int(ys[i]) + r) for i in pick])
+    central = flux(cx, cy)
+    return central, float(np.mean(random_flux >= central))
