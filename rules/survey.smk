@@ -47,6 +47,11 @@ rule survey_classify:
             caption="../report/survey/fig5_sky_map.rst",
             category="Survey",
         ),
+        confusion=report(
+            "results/figures/survey/{night}/confusion_matrix.png",
+            caption="../report/survey/confusion_matrix.rst",
+            category="Survey",
+        ),
     log:
         "results/logs/survey/{night}/classify.log",
     conda:

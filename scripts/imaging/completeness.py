@@ -7,7 +7,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from astropipe.io import write_table
-from astropipe.io.rule_log import rule_logger
+from astropipe.io.rule_log import Progress, rule_logger
 from astropipe.photometry.artificial_stars import completeness_table, fifty_percent_limit, inject_and_recover
 from astropipe.photometry.pipeline import PhotometrySettings, psf_photometry
 from astropipe.photometry.psf_model import PSFModel
@@ -27,10 +27,17 @@ scale, gain = float(header["PIXSCALE"]), float(header["GAIN"])
 settings = PhotometrySettings.from_config(config)
 
 
+progress = Progress(log, "artificial-star rounds", ast["rounds"])
+rounds_done = [0]
+
+
 def measure(data):
-    return psf_photometry(data, fwhm_guess=config["fwhm_guess_arcsec"] / scale, pixel_scale=scale,
-                          saturation=float(header["SATURATE"]), exposure=exposure, gain=gain,
-                          settings=settings, psf=(psf, epsf_image)).catalog  # fmt: skip
+    measured = psf_photometry(data, fwhm_guess=config["fwhm_guess_arcsec"] / scale, pixel_scale=scale,
+                              saturation=float(header["SATURATE"]), exposure=exposure, gain=gain,
+                              settings=settings, psf=(psf, epsf_image)).catalog  # fmt: skip
+    rounds_done[0] += 1
+    progress.update(rounds_done[0])
+    return measured
 
 
 magnitudes = np.asarray(catalog["mag_inst"], float)

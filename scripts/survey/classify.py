@@ -8,7 +8,7 @@ from astropy.table import Table
 from astropipe.io import atomic_output, write_json, write_table
 from astropipe.io.rule_log import rule_logger
 from astropipe.survey.classify import classify, confusion_matrix
-from astropipe.survey.figures import sky_map_figure
+from astropipe.survey.figures import confusion_figure, sky_map_figure
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "survey_classify")
@@ -29,6 +29,7 @@ table["l"].unit = table["b"].unit = "deg"
 table["king_core_arcsec"].unit = "arcsec"
 summary = {"n_fields": len(table), "thresholds": snakemake.params.thresholds,
            "counts": {c: int(np.sum(table["class"] == c)) for c in sorted(set(table["class"]))}}  # fmt: skip
+matrix = None
 if snakemake.input.labels:
     labels = Table.read(snakemake.input.labels, format="ascii.ecsv")
     truth = dict(zip(labels["field"], labels["class"]))
@@ -42,3 +43,5 @@ write_table(table, snakemake.output.classification, format="ascii.ecsv")
 write_json(summary, snakemake.output.summary)
 with atomic_output(snakemake.output.sky_map) as path:
     sky_map_figure(table).savefig(path, dpi=120)
+with atomic_output(snakemake.output.confusion) as path:
+    confusion_figure(matrix, summary["counts"]).savefig(path, dpi=120)

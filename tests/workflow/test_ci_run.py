@@ -112,7 +112,7 @@ def test_survey_fields_are_classified(ci_run):
     summary = json.loads((ci_run / "results/survey/2002-07-05/classification.json").read_text())
     assert summary["n_fields"] == 2 and 0.0 <= summary["agreement"] <= 1.0
     assert sum(sum(row.values()) for row in summary["confusion_matrix"].values()) == 2
-    for name in ("fig5_sky_map.png", "cand01_thumbnail.png", "cand02_thumbnail.png"):
+    for name in ("fig5_sky_map.png", "confusion_matrix.png", "cand01_thumbnail.png", "cand02_thumbnail.png"):
         assert (ci_run / "results/figures/survey/2002-07-05" / name).is_file()
 
 

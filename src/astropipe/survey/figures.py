@@ -13,7 +13,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from astropipe.survey.classify import CLASSES  # noqa: E402
 from astropipe.survey.density import KingFit, RadialProfile, _king  # noqa: E402
 
-__all__ = ["thumbnail_figure", "sky_map_figure", "KNOWN_CLUSTERS"]
+__all__ = ["thumbnail_figure", "sky_map_figure", "confusion_figure", "KNOWN_CLUSTERS"]
 
 #: Galactic (l, b) in degrees of the massive young clusters marked in seed 000 Fig. 5
 KNOWN_CLUSTERS = {"Arches": (0.12, 0.02), "Quintuplet": (0.16, -0.06), "Nuclear Young Cluster": (-0.06, -0.05)}
@@ -59,11 +59,30 @@ def sky_map_figure(classification: Table, zone_deg: float = 1.43) -> Figure:
         ax.annotate(str(field), (l_value, float(b_value)), fontsize=6, xytext=(3, 3), textcoords="offset points")
     angle = np.linspace(0, 2 * np.pi, 200)
     ax.plot(zone_deg * np.cos(angle), zone_deg * np.sin(angle), "C3--", lw=1, label=f"{zone_deg} deg (200 pc)")
+    label_offsets = {"Arches": (6, 10), "Quintuplet": (6, -4), "Nuclear Young Cluster": (6, -18)}
     for name, (l_value, b_value) in KNOWN_CLUSTERS.items():
         ax.plot(l_value, b_value, "+", color="C2", ms=10, mew=1.5)
-        ax.annotate(name, (l_value, b_value), fontsize=7, color="C2", xytext=(4, -8), textcoords="offset points")
+        ax.annotate(name, (l_value, b_value), fontsize=7, color="C2", xytext=label_offsets.get(name, (4, -8)),
+                    textcoords="offset points", ha="right")  # fmt: skip
     ax.set(xlabel="l (deg)", ylabel="b (deg)", aspect="equal")
     ax.invert_xaxis()
     ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def confusion_figure(matrix: Table | None, counts: dict[str, int]) -> Figure:
+    """The confusion matrix (true class by row, assigned class by column), or the class counts without a truth."""
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.axis("off")
+    if matrix is None:
+        cells = [[name, str(counts.get(name, 0))] for name in CLASSES]
+        ax.table(cellText=cells, colLabels=["class", "fields"], loc="center")
+        ax.set_title("assigned classes (no truth: real data)")
+    else:
+        cells = [[row["true_class"]] + [str(int(row[name])) for name in CLASSES] for row in matrix]
+        ax.table(cellText=cells, colLabels=["true \\ assigned"] + list(CLASSES), loc="center")
+        agreement = sum(int(row[row["true_class"]]) for row in matrix) / max(1, sum(int(matrix[c].sum()) for c in CLASSES))
+        ax.set_title(f"confusion matrix: {agreement:.0%} of the fields agree with the truth")
     fig.tight_layout()
     return fig
