@@ -4,6 +4,9 @@ See README.md for the branches, the outputs and how to run on a cluster.
 """
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/lensing.smk"
 include: "rules/simulate.smk"

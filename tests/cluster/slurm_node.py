@@ -23,7 +23,8 @@ class SlurmUnavailable(RuntimeError):
     """Slurm cannot be started here (not root, packages missing, daemons failing)."""
 
 
-def _memory_mb() -> int:
+def node_memory_mb() -> int:
+    """The machine's memory (MB), from /proc/meminfo."""
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith("MemTotal:"):
             return int(line.split()[1]) // 1024
@@ -31,7 +32,7 @@ def _memory_mb() -> int:
 
 
 def _config(host: str) -> str:
-    memory = int(0.8 * _memory_mb())
+    memory = int(0.8 * node_memory_mb())
     return "\n".join([
         "ClusterName=local", f"SlurmctldHost={host}", "AuthType=auth/munge", "ProctrackType=proctrack/linuxproc",
         "TaskPlugin=task/none", "ReturnToService=2", "SlurmUser=root",

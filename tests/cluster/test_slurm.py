@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from cluster.slurm_node import SlurmNode, SlurmUnavailable
+from cluster.slurm_node import SlurmNode, SlurmUnavailable, node_memory_mb
 from conftest import CI_CONFIG, REPO, run_snakemake
 
 NIGHT = "2002-07-05"
@@ -43,7 +43,8 @@ def slurm_run(slurm, tmp_path_factory):
     result = run_snakemake(
         *JSON_RESULTS, *TABLE_RESULTS,
         # --cores/--resources: the size of one node here; group jobs are stacked to fit it
-        "--workflow-profile", str(REPO / "profiles" / "slurm"), "--jobs", "4", "--cores", "2", "--resources", "mem_mb=8000",
+        "--workflow-profile", str(REPO / "profiles" / "slurm"), "--jobs", "4", "--cores", str(os.cpu_count()),
+        "--resources", f"mem_mb={min(8000, node_memory_mb() // 2)}",
         "--default-resources", "slurm_partition=debug", "mem_mb=500", "runtime=10",
         "--slurm-status-command", "squeue", "--slurm-no-account", "--slurm-init-seconds-before-status-checks", "2",
         "--directory", str(workdir), "--configfile", str(CI_CONFIG), timeout=1200,
