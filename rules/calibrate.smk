@@ -50,7 +50,11 @@ rule imaging_calibrate:
 rule imaging_compare_reference:
     input:
         catalog="results/imaging/{night}/{field}/catalog.ecsv",
-        reference=IMAGING["reference_catalogue"],
+        reference=user_supplied(
+            IMAGING["reference_catalogue"],
+            "2MASS-like reference catalogue",
+            "reference_catalogue",
+        ),
     output:
         comparison="results/imaging/{night}/{field}/reference_comparison.json",
         figure=report(

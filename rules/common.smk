@@ -118,6 +118,21 @@ SURVEY_FILTER = IMAGING["survey"]["filter"]
 SURVEY_ANALYSIS = IMAGING["survey_analysis"]
 
 
+def user_supplied(pattern, what, key):
+    """Input function for a table that the simulation writes but real data must bring along."""
+
+    def path(wildcards):
+        name = pattern.format(**wildcards)
+        if RAW_DIRECTORY and not Path(name).exists():
+            raise ValueError(
+                f"{what} {name} not found: with real data (imaging.raw_directory) put it there or set "
+                f"imaging.{key} (it is simulated only for the simulated night)"
+            )
+        return name
+
+    return path
+
+
 def survey_truth_labels(wildcards):
     """The simulated survey's true classes (only when the night is simulated)."""
     if RAW_DIRECTORY:

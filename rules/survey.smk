@@ -7,7 +7,11 @@ rule survey_field:
         weight=f"results/imaging/{{night}}/{{field}}/{SURVEY_FILTER}/weight.fits",
         catalog=f"results/imaging/{{night}}/{{field}}/{SURVEY_FILTER}/catalog.ecsv",
         calibration="results/imaging/{night}/calibration.json",
-        candidates=SURVEY_ANALYSIS["candidates"],
+        candidates=user_supplied(
+            SURVEY_ANALYSIS["candidates"],
+            "candidate list",
+            "survey_analysis.candidates",
+        ),
     output:
         metrics="results/survey/{night}/{field}/metrics.json",
         thumbnail=report(

@@ -76,3 +76,19 @@ def test_snakefmt_check_is_clean():
     files = [str(REPO / "Snakefile"), *map(str, sorted((REPO / "rules").glob("*.smk")))]
     result = subprocess.run([sys.executable, "-m", "snakefmt", "--check", *files], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_real_data_without_reference_tables_is_refused_with_a_message(tmp_path):
+    """With imaging.raw_directory the 2MASS catalogue and candidate list must come from the user, not the simulator."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    config["imaging"]["raw_directory"] = str(raw)
+    config["imaging"]["reference_dir"] = str(REPO.parent / "shared" / "data" / "reference")
+    config["flow"]["supernovae"]["path"] = str(REPO.parent / "shared" / "data" / "real" / "pantheonplus_sh0es.dat")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = run_snakemake("-n", "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml"), check=False)
+    assert result.returncode != 0
+    assert "not found: with real data (imaging.raw_directory) put it there" in result.stdout + result.stderr
