@@ -206,6 +206,17 @@ def simulated_night_targets():
 FLOW = config["flow"]
 FLOW_SURVEY = FLOW["survey"]
 FLOW_CHUNKS = [f"{i:03d}" for i in range(FLOW["resampling"]["chunks"])]
+FLOW_RECOVERY_CHUNKS = [f"{i:03d}" for i in range(FLOW["recovery"]["chunks"])]
+_flow_input = FLOW["input_directory"]
+FLOW_INPUT_DIRECTORY = (
+    None
+    if _flow_input is None
+    else str(
+        Path(_flow_input)
+        if Path(_flow_input).is_absolute()
+        else Path(workflow.basedir) / _flow_input
+    )
+)
 FLOW_FIGURES = [
     "velocity_vs_apex_angle",
     "supergalactic_projection",
@@ -230,8 +241,15 @@ if SUPERNOVAE is not None:
     }
 
 
+def flow_input_tables(wildcards):
+    """A user's survey tables (flow.input_directory): clusters, galaxies, dispersions (.ecsv or .csv)."""
+    from astropipe.flow.input_tables import TABLES, find_table
+
+    return {name: str(find_table(FLOW_INPUT_DIRECTORY, name)) for name in TABLES}
+
+
 def flow_targets():
-    """Bulk flow, its resampling and the figures of the simulated survey (and its truth), and of the supernovae."""
+    """Bulk flow, resampling and figures of the survey (if simulated: truth and Monte-Carlo recovery), and of the supernovae."""
     supernova = (
         []
         if SUPERNOVAE is None
@@ -244,13 +262,24 @@ def flow_targets():
             ),
         ]
     )
-    return supernova + [
-        f"results/flow/{FLOW_SURVEY}/bulkflow.json",
-        f"results/flow/{FLOW_SURVEY}/resampling.json",
-        f"results/truth/flow/{FLOW_SURVEY}.json",
-        *expand(
-            "results/figures/flow/{survey}/{figure}.png",
-            survey=FLOW_SURVEY,
-            figure=FLOW_FIGURES,
-        ),
-    ]
+    simulated = (
+        []
+        if FLOW_INPUT_DIRECTORY
+        else [
+            f"results/truth/flow/{FLOW_SURVEY}.json",
+            f"results/flow/{FLOW_SURVEY}/recovery.json",
+        ]
+    )
+    return (
+        supernova
+        + simulated
+        + [
+            f"results/flow/{FLOW_SURVEY}/bulkflow.json",
+            f"results/flow/{FLOW_SURVEY}/resampling.json",
+            *expand(
+                "results/figures/flow/{survey}/{figure}.png",
+                survey=FLOW_SURVEY,
+                figure=FLOW_FIGURES,
+            ),
+        ]
+    )

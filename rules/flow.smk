@@ -3,9 +3,11 @@
 
 localrules:
     flow_resample_gather,
+    flow_recovery_gather,
 
 
 ruleorder: flow_supernovae > flow_fit
+ruleorder: flow_import_survey > flow_simulate_survey
 
 
 rule flow_simulate_survey:
@@ -26,6 +28,29 @@ rule flow_simulate_survey:
         seed=FLOW["seed"],
     script:
         "../scripts/flow/simulate_survey.py"
+
+
+rule flow_import_survey:
+    input:
+        unpack(flow_input_tables),
+    output:
+        clusters="results/flow/{survey}/input/clusters.ecsv",
+        galaxies="results/flow/{survey}/input/galaxies.ecsv",
+        dispersions="results/flow/{survey}/input/dispersions.ecsv",
+    log:
+        "results/logs/flow/{survey}/import.log",
+    wildcard_constraints:
+        survey=FLOW_SURVEY if FLOW_INPUT_DIRECTORY else "^$",
+    conda:
+        "../envs/flow.yaml"
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        directory=FLOW_INPUT_DIRECTORY,
+        extinction_map=FLOW["extinction_map"],
+    script:
+        "../scripts/flow/import_survey.py"
 
 
 rule flow_fit:
@@ -93,6 +118,45 @@ rule flow_resample_gather:
         flow=FLOW,
     script:
         "../scripts/flow/gather.py"
+
+
+rule flow_recovery:
+    output:
+        "results/flow/{survey}/recovery/{chunk}.ecsv",
+    log:
+        "results/logs/flow/{survey}/recovery_{chunk}.log",
+    benchmark:
+        "results/benchmarks/flow/{survey}/recovery_{chunk}.tsv"
+    conda:
+        "../envs/flow.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=30,
+    params:
+        flow=FLOW,
+    script:
+        "../scripts/flow/recovery.py"
+
+
+rule flow_recovery_gather:
+    input:
+        chunks=expand(
+            "results/flow/{{survey}}/recovery/{chunk}.ecsv", chunk=FLOW_RECOVERY_CHUNKS
+        ),
+    output:
+        summary="results/flow/{survey}/recovery.json",
+        figure=report(
+            "results/figures/flow/{survey}/recovery_coverage.png",
+            caption="../report/flow/recovery_coverage.rst",
+            category="Flow",
+        ),
+    log:
+        "results/logs/flow/{survey}/recovery_gather.log",
+    conda:
+        "../envs/flow.yaml"
+    script:
+        "../scripts/flow/recovery_gather.py"
 
 
 rule flow_figures:

@@ -9,8 +9,7 @@ from astropipe.io.rule_log import rule_logger
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "flow_fit")
 flow = snakemake.params.flow
-settings = FlowSettings(thermal_kms=flow["thermal_kms"], extinction_map=flow["extinction_map"],
-                        nonlinear=flow["nonlinear"], malmquist=flow["malmquist"])  # fmt: skip
+settings = FlowSettings.from_config(flow)
 tables = [Table.read(snakemake.input[name], format="ascii.ecsv") for name in ("clusters", "galaxies", "dispersions")]
 result = analyse_survey(*tables, settings)
 summary = result.flow.summary()

@@ -17,8 +17,7 @@ bulkflow = json.loads(open(snakemake.input.bulkflow).read())
 realisations = gather([Table.read(p, format="ascii.ecsv") for p in snakemake.input.chunks])
 summary = summarise(realisations, np.array(bulkflow["vector_kms"]), np.array(bulkflow["covariance_kms2"]))
 flow = snakemake.params.flow
-settings = FlowSettings(thermal_kms=flow["thermal_kms"], extinction_map=flow["extinction_map"],
-                        nonlinear=flow["nonlinear"], malmquist=flow["malmquist"])  # fmt: skip
+settings = FlowSettings.from_config(flow)
 tables = [Table.read(snakemake.input[n], format="ascii.ecsv") for n in ("clusters", "galaxies", "dispersions")]
 summary["subsamples"] = subsample_table(*tables, settings)
 summary["units"] = "km/s; covariances km^2/s^2"

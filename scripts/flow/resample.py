@@ -11,8 +11,7 @@ from astropipe.io.rule_log import Progress, rule_logger
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "flow_resample")
 flow = snakemake.params.flow
-settings = FlowSettings(thermal_kms=flow["thermal_kms"], extinction_map=flow["extinction_map"],
-                        nonlinear=flow["nonlinear"], malmquist=flow["malmquist"])  # fmt: skip
+settings = FlowSettings.from_config(flow)
 clusters, galaxies, dispersions = (Table.read(snakemake.input[n], format="ascii.ecsv") for n in ("clusters", "galaxies", "dispersions"))
 n_runs = int(np.max(dispersions["run"])) + 1
 plan = [(kind, i) for kind in KINDS

@@ -126,6 +126,10 @@ def test_flow_branch_outputs(ci_run):
     assert len(list((ci_run / "results/flow/smac_sim/resample").glob("*.ecsv"))) == 3
     truth = json.loads((ci_run / "results/truth/flow/smac_sim.json").read_text())
     assert truth["flow_kms"] == 630.0
+    recovery = json.loads((ci_run / "results/flow/smac_sim/recovery.json").read_text())
+    assert recovery["n_realisations"] == 30 and set(recovery["coverage"]) == {"68", "95"}
+    assert np.shape(recovery["monopole_dipole_covariance_kms2"]) == (4, 4)
+    assert (ci_run / "results/figures/flow/smac_sim/recovery_coverage.png").is_file()
     supernovae = json.loads((ci_run / "results/flow/pantheonplus/bulkflow.json").read_text())
     assert supernovae["n_objects"] > 400 and supernovae["selection"]["z_max"] == 0.1
     assert (ci_run / "results/figures/flow/pantheonplus/aitoff_directions.png").is_file()

@@ -35,6 +35,8 @@ EXPECTED_RULES = {
     "flow_fit",
     "flow_resample",
     "flow_resample_gather",
+    "flow_recovery",
+    "flow_recovery_gather",
     "flow_figures",
     "flow_supernovae",
 }

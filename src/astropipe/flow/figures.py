@@ -1,4 +1,4 @@
-"""Figures of the flow branch: Hudson et al. (1999) Figs. 1 and 3."""
+"""Figures of the flow branch: Hudson et al. (1999) Figs. 1-3 and the Monte-Carlo recovery."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from matplotlib.figure import Figure  # noqa: E402
 
 import astropy.units as u  # noqa: E402
 from astropy.coordinates import SkyCoord, Supergalactic  # noqa: E402
+from scipy.stats import chi2  # noqa: E402
 
 from astropipe.flow.geometry import unit_vectors  # noqa: E402
 
-__all__ = ["velocity_vs_apex_angle", "supergalactic_projection", "aitoff_directions"]
+__all__ = ["velocity_vs_apex_angle", "supergalactic_projection", "aitoff_directions", "recovery_coverage"]
 
 
 def velocity_vs_apex_angle(clusters: Table, summary: dict) -> Figure:
@@ -104,5 +105,36 @@ def supergalactic_projection(clusters: Table, max_angle_deg: float = 45.0) -> Fi
     ax.set_xlabel("(SGX + SGZ)/sqrt 2  (km/s)   <- l = 272, b = -3")
     ax.set_ylabel("SGY (km/s)")
     ax.set_title(f"{near.sum()} clusters within {max_angle_deg:.0f} deg of the plane; shaded: |b| < 15 deg", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def recovery_coverage(realisations: Table, summary: dict) -> Figure:
+    """Monte-Carlo recovery: cumulative distribution of chi^2 = dV^T C^-1 dV against chi^2_3, and |V|.
+
+    Quoted errors that are right put the Monte-Carlo curve on the chi^2_3
+    curve; the 68 % and 95 % coverages are its values at the two quantiles.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
+    values = np.sort(np.asarray(realisations["chi2"]))
+    left.step(values, np.arange(1, values.size + 1) / values.size, where="post", label=f"{values.size} simulated surveys")
+    grid = np.linspace(0, max(values.max(), chi2.ppf(0.995, 3)), 300)
+    left.plot(grid, chi2.cdf(grid, 3), "C3--", label="chi^2, 3 dof (errors exact)")
+    for label, entry in summary["coverage"].items():
+        left.axvline(chi2.ppf(entry["nominal"], 3), color="0.6", lw=0.6)
+        left.text(chi2.ppf(entry["nominal"], 3), 0.05, f" {label} %: {100 * entry['fraction']:.0f} %", fontsize=8)
+    left.set_xlabel("(V - V_true)^T C^-1 (V - V_true)")
+    left.set_ylabel("fraction of surveys")
+    left.legend(fontsize=8, loc="upper left")
+    fitted = np.linalg.norm(np.column_stack([realisations["vx"], realisations["vy"], realisations["vz"]]), axis=1)
+    injected = np.linalg.norm(np.column_stack([realisations["tx"], realisations["ty"], realisations["tz"]]), axis=1)
+    right.hist(fitted, bins=25, color="0.7", label="fitted |V|")
+    right.axvline(np.median(injected), color="C3", label="injected |V|")
+    right.set_xlabel("|V| (km/s)")
+    bias = ", ".join(f"{b:.0f}" for b in summary["bias_vector_kms"])
+    bias_err = ", ".join(f"{e:.0f}" for e in summary["bias_vector_err_kms"])
+    right.set_title(f"mean V - V_true = ({bias}) +- ({bias_err}) km/s;\nMonte-Carlo / quoted variance "
+                    f"{summary['scatter_over_quoted_trace']:.2f}", fontsize=9)  # fmt: skip
+    right.legend(fontsize=8)
     fig.tight_layout()
     return fig

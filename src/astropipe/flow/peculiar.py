@@ -33,6 +33,12 @@ class FlowSettings:
     malmquist: bool = True
     zero_point_shift: float = 0.0  # fractional change of the distance scale (FP zero point)
 
+    @classmethod
+    def from_config(cls, flow: dict) -> FlowSettings:
+        """The analysis settings of the workflow's ``flow`` configuration section."""
+        return cls(thermal_kms=flow["thermal_kms"], extinction_map=flow["extinction_map"], nonlinear=flow["nonlinear"],
+                   malmquist=flow["malmquist"])  # fmt: skip
+
 
 @dataclass
 class FlowResult:

@@ -5,7 +5,8 @@
 * E vs S0: the whole chain with only ellipticals or only lenticulars
   (paper: they differ by 140 +- 330 km/s);
 * FP zero point +-1 % (paper: ~25 km/s);
-* extinction map swapped (SFD -> Burstein & Heiles; paper: ~100 km/s drop).
+* extinction map swapped (SFD -> Burstein & Heiles; paper: ~100 km/s drop), when
+  the cluster table has both maps.
 Differences of independent subsamples carry the sum of their covariances;
 for the zero-point and extinction changes (the same data) only the shift is given.
 """
@@ -69,6 +70,7 @@ def subsample_table(clusters: Table, galaxies: Table, dispersions: Table, settin
         shifted = analyse_survey(clusters, galaxies, dispersions, replace(settings, zero_point_shift=0.01 * sign)).flow
         result[label] = _difference(reference.flow, shifted, direction, False)
     other_map = "bh" if settings.extinction_map == "sfd" else "sfd"
-    swapped = analyse_survey(clusters, galaxies, dispersions, replace(settings, extinction_map=other_map)).flow
-    result[f"extinction_{settings.extinction_map}_to_{other_map}"] = _difference(reference.flow, swapped, direction, False)
+    if f"extinction_{other_map}" in clusters.colnames:  # a user's survey may have one map only
+        swapped = analyse_survey(clusters, galaxies, dispersions, replace(settings, extinction_map=other_map)).flow
+        result[f"extinction_{settings.extinction_map}_to_{other_map}"] = _difference(reference.flow, swapped, direction, False)
     return result

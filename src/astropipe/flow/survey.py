@@ -92,7 +92,8 @@ def simulate_survey(spec: SurveySpec, rng: np.random.Generator) -> tuple[Table, 
     z_hel = (1.0 + cz_cmb / SPEED_OF_LIGHT_KMS) / (1.0 + (r_hat @ dipole) / SPEED_OF_LIGHT_KMS) - 1.0
     cz_helio = z_hel * SPEED_OF_LIGHT_KMS + spec.cz_error_kms * rng.standard_normal(spec.n_clusters)
     extinction_sfd = rng.exponential(0.1, spec.n_clusters)
-    extinction_bh = 0.9 * extinction_sfd + 0.02 * rng.standard_normal(spec.n_clusters)
+    # a second map: 10 % lower on average with 0.02 mag of scatter, never negative
+    extinction_bh = np.maximum(0.9 * extinction_sfd + 0.02 * rng.standard_normal(spec.n_clusters), 0.0)
     clusters = Table({"cluster": [f"C{k + 1:02d}" for k in range(spec.n_clusters)], "l": l_deg, "b": b_deg,
                       "cz_helio": cz_helio, "cz_err": np.full(spec.n_clusters, spec.cz_error_kms),
                       "extinction_sfd": extinction_sfd, "extinction_bh": extinction_bh})  # fmt: skip

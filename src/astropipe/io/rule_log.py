@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -12,8 +13,9 @@ __all__ = ["rule_logger", "Progress"]
 def rule_logger(path: str | Path, name: str) -> logging.Logger:
     """A logger writing timestamped lines to the job's ``log:`` file.
 
-    Also routes Python warnings to the same file, so that nothing a job
-    reports is lost.
+    Also routes Python warnings and an uncaught exception (the error that
+    stops the job, with its traceback) to the same file, so that nothing a
+    job reports is lost and the log of a failed job says why it failed.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     logger = logging.getLogger(name)
@@ -23,6 +25,13 @@ def rule_logger(path: str | Path, name: str) -> logging.Logger:
     logger.handlers[:] = [handler]
     logging.captureWarnings(True)
     logging.getLogger("py.warnings").handlers[:] = [handler]
+    previous_hook = sys.excepthook
+
+    def log_then_raise(kind, error, traceback):
+        logger.error("%s: %s", kind.__name__, error, exc_info=(kind, error, traceback))
+        previous_hook(kind, error, traceback)
+
+    sys.excepthook = log_then_raise
     return logger
 
 
