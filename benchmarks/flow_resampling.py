@@ -7,18 +7,28 @@ offsets as one sparse least-squares problem over galaxies and runs
 (scipy ``lsqr``) and the FP as a dense regression with one dummy column per
 cluster (``numpy.linalg.lstsq``) - checked to give the same flow. Prints
 realisations/s of whole-chain run-bootstrap realisations for surveys of 28,
-56 and 112 clusters (12.5 galaxies per cluster), then the usual last line
+56 and 112 clusters (12.5 galaxies per cluster), the rate at 100, 1000 and
+4000 realisations (growth with N), and - with ``--workflow`` - the wall
+time of the paper-sized job the issue asks for: ``snakemake --cores 2`` of
+``resampling.json`` with 10,000 realisations of each bootstrap kind plus
+both jackknives in 20 chunks, in a fresh directory (simulation, fit,
+chunks, gather with the subsample table). Last line: the usual comparison
 for the paper-sized survey.
 
-Run: python benchmarks/flow_resampling.py
+Run: python benchmarks/flow_resampling.py [--workflow]
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
+import yaml
 from scipy.sparse import coo_matrix, vstack
 from scipy.sparse.linalg import lsqr
 
@@ -72,13 +82,34 @@ def rate(survey, n, textbook=False):
     return n / elapsed, np.column_stack([table["vx"], table["vy"], table["vz"]])
 
 
+def workflow_wall_time(bootstrap: int = 10000, chunks: int = 20, cores: int = 2) -> float:
+    """Seconds for ``snakemake --cores`` to produce resampling.json from nothing (flow branch only)."""
+    repo = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((repo / "config.yaml").read_text())
+    config["flow"]["resampling"].update({"bootstrap": bootstrap, "chunks": chunks})
+    config["flow"]["supernovae"] = None
+    with tempfile.TemporaryDirectory() as workdir:
+        path = Path(workdir) / "config.yaml"
+        path.write_text(yaml.safe_dump(config))
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile"),
+                        f"results/flow/{config['flow']['survey']}/resampling.json", "--cores", str(cores),
+                        "--directory", workdir, "--configfile", str(path), "--quiet"], check=True)  # fmt: skip
+        return time.perf_counter() - start
+
+
 def main() -> None:
+    if "--workflow" in sys.argv:
+        seconds = workflow_wall_time()
+        print(f"workflow: 2 x 10,000 bootstrap realisations + both jackknives, 20 chunks, --cores 2: {seconds:.0f} s")
+    survey = simulate_survey(SurveySpec(), np.random.default_rng(2))
+    for n in (100, 1000, 4000):
+        print(f"{n:5d} realisations: {rate(survey, n)[0]:7.0f} realisations/s (ours)")
     for n_clusters in (28, 56, 112):
         survey = simulate_survey(SurveySpec(n_clusters=n_clusters, n_galaxies=int(12.5 * n_clusters)),
                                  np.random.default_rng(2))  # fmt: skip
         ours, _ = rate(survey, 200)
         print(f"{n_clusters:4d} clusters: {ours:7.0f} realisations/s (ours)")
-    survey = simulate_survey(SurveySpec(), np.random.default_rng(2))
     ours, v_ours = rate(survey, 200)
     peer, v_peer = rate(survey, 50, textbook=True)
     assert np.allclose(v_ours[:50], v_peer, atol=0.5), "the two formulations disagree"
