@@ -10,7 +10,7 @@ from astropipe.distance.reddening import clump_reddening, cluster_reddening, ext
 from astropipe.distance.tenth_brightest import tenth_star_distance
 from astropipe.io import atomic_output, write_json
 from astropipe.io.rule_log import rule_logger
-from astropipe.simulate.populations import DWARF_MASSES, UpperMainSequence
+from astropipe.stellar.main_sequence import DWARF_MASSES, UpperMainSequence
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_distance")

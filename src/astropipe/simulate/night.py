@@ -30,7 +30,7 @@ from astropipe.simulate.observation import (
     pointing_after_offset,
     raw_header,
 )
-from astropipe.simulate.populations import UpperMainSequence
+from astropipe.stellar.main_sequence import UpperMainSequence
 from astropipe.simulate.psf import render_stars
 from astropipe.simulate.scene import SURVEY_CLASSES, ClusterSpec, FieldSpec, Scene, build_scene
 

@@ -28,14 +28,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from numpy.typing import NDArray
 
-from astropipe.simulate.populations import (
-    Photometry,
-    UpperMainSequence,
-    bulge_stars,
-    cluster_stars,
-    disc_stars,
-    distance_modulus,
-)
+from astropipe.simulate.populations import Photometry, bulge_stars, cluster_stars, disc_stars, distance_modulus
+from astropipe.stellar.main_sequence import UpperMainSequence
 
 __all__ = ["ClusterSpec", "FieldSpec", "Scene", "build_scene", "SURVEY_CLASSES"]
 

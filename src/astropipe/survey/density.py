@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import curve_fit
 
-__all__ = ["RadialProfile", "radial_profile", "KingFit", "fit_king", "Overdensity", "overdensity", "ring_areas"]
+__all__ = ["RadialProfile", "radial_profile", "KingFit", "fit_king", "king_profile", "Overdensity", "overdensity", "ring_areas"]
 
 
 def ring_areas(usable: NDArray[np.bool_], centre: tuple[float, float], pixel_scale: float,
@@ -74,7 +74,8 @@ class KingFit:
         return asdict(self)
 
 
-def _king(r, background, central, core):
+def king_profile(r: NDArray[np.float64], background: float, central: float, core: float) -> NDArray[np.float64]:
+    """Surface density background + central / (1 + (r / r_c)^2) (King 1962 core, stars/arcmin^2; r, r_c in arcsec)."""
     return background + central / (1.0 + (r / core) ** 2)
 
 
@@ -85,7 +86,7 @@ def fit_king(profile: RadialProfile, max_core_arcsec: float = 60.0) -> KingFit:
     background = float(np.median(y[-max(3, y.size // 3):]))
     start = [background, max(float(y[0]) - background, 1.0), 10.0]
     try:
-        p, cov = curve_fit(_king, r, y, p0=start, sigma=e, absolute_sigma=True,
+        p, cov = curve_fit(king_profile, r, y, p0=start, sigma=e, absolute_sigma=True,
                            bounds=([0.0, 0.0, 1.0], [np.inf, np.inf, max_core_arcsec]), maxfev=5000)  # fmt: skip
         errors = np.sqrt(np.diag(cov))
     except (RuntimeError, ValueError):

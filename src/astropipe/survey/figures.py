@@ -11,7 +11,7 @@ from astropy.table import Table  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from astropipe.survey.classify import CLASSES  # noqa: E402
-from astropipe.survey.density import KingFit, RadialProfile, _king  # noqa: E402
+from astropipe.survey.density import KingFit, RadialProfile, king_profile  # noqa: E402
 
 __all__ = ["thumbnail_figure", "sky_map_figure", "confusion_figure", "KNOWN_CLUSTERS"]
 
@@ -36,7 +36,7 @@ def thumbnail_figure(image: np.ndarray, centre: tuple[float, float], pixel_scale
     ax_profile.errorbar(profile.radius, profile.density, yerr=profile.density_err, fmt="ko", ms=3)
     grid = np.linspace(0.5, profile.outer[-1], 200)
     if np.isfinite(king.background):
-        ax_profile.plot(grid, _king(grid, king.background, king.central, king.core_radius), "C0-",
+        ax_profile.plot(grid, king_profile(grid, king.background, king.central, king.core_radius), "C0-",
                         label=f"King: r_c = {king.core_radius:.0f} arcsec, background {king.background:.0f}")  # fmt: skip
         ax_profile.legend(fontsize=8)
     ax_profile.set(xlabel="r (arcsec)", ylabel="stars per arcmin$^2$", xscale="log")
