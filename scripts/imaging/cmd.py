@@ -13,7 +13,7 @@ from astropipe.cmd.sequences import locate_sequences
 from astropipe.io import atomic_output, write_json, write_table
 from astropipe.io.rule_log import rule_logger
 
-FLAG_EDGE, FLAG_POOR_FIT = 2, 4
+FLAG_SATURATED, FLAG_EDGE, FLAG_POOR_FIT = 1, 2, 4
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_cmd")
@@ -29,10 +29,18 @@ regions = define_regions(usable, wcs_k, centre, float(header_k["PIXSCALE"]), set
 area_object, area_field = regions.areas_arcmin2()
 log.info("usable areas: object %.3f arcmin^2, field %.3f arcmin^2", area_object, area_field)
 
-# quality: no edge/poor-fit flag in either band, colour error below the limit; saturated stars are kept
-# (their magnitudes are lower limits) but flagged
-bad = ((np.asarray(catalog["flags_h"]) | np.asarray(catalog["flags_ks"])) & (FLAG_EDGE | FLAG_POOR_FIT)) > 0
+# quality: no saturated, edge or poor-fit flag in either band and a colour error below the limit. A
+# saturated star's PSF magnitude is not even a bound (its core is clipped, its flux comes from the wings
+# through the ePSF): kept, such stars put bright field stars at any colour - e.g. among the brightest
+# "members" of the tenth-brightest-star method. They are counted and reported instead.
+flags = np.asarray(catalog["flags_h"]) | np.asarray(catalog["flags_ks"])
+saturated = (flags & FLAG_SATURATED) > 0
+bad = (flags & (FLAG_SATURATED | FLAG_EDGE | FLAG_POOR_FIT)) > 0
 good = ~bad & (np.asarray(catalog["e_HK"]) < settings["max_error_mag"]) & np.isfinite(catalog["HK"])
+in_object_saturated = saturated & regions.in_object(np.asarray(catalog["x_ks"]), np.asarray(catalog["y_ks"]))
+saturated_k_object = np.sort(np.asarray(catalog["K"])[in_object_saturated])
+log.info("%d saturated stars left out (%d in the object area, K = %s)", int(saturated.sum()), saturated_k_object.size,
+         ", ".join(f"{k:.1f}" for k in saturated_k_object[:10]))  # fmt: skip
 stars = catalog[good]
 x, y = np.asarray(stars["x_ks"]), np.asarray(stars["y_ks"])
 region = np.full(len(stars), "other", dtype="<U6")
@@ -95,7 +103,8 @@ write_json({
     "annuli": [{"inner_arcsec": float(lo), "outer_arcsec": float(hi), "area_arcmin2": regions.area_arcmin2(lo, hi),
                 "area_ratio": regions.area_arcmin2(lo, hi) / area_field} for lo, hi in zip(edges[:-1], edges[1:])],
     "n_object": int(np.sum(stars["region"] == "object")), "n_field": int(np.sum(stars["region"] == "field")),
-    "n_rejected_quality": int((~good).sum()),
+    "n_rejected_quality": int((~good).sum()), "n_rejected_saturated": int(saturated.sum()),
+    "saturated_object_k_mag": saturated_k_object.tolist(),
     "completeness_level": level, "completeness_limit_h_mag": limits["H"], "completeness_limit_k_mag": limits["K"],
     "colour_sequences": sequences.as_dict(),
     "colour_intervals": intervals,

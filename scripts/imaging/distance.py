@@ -59,6 +59,9 @@ summary = {
                              "peak_err": c["peak_err_mag"]} for c in cmd["colour_sequences"]["components"]],
     "completeness_limit_k_mag": cmd["completeness_limit_k_mag"],
     "n_members": len(members),
+    # saturated stars are not in the CMD: if some in the object area are brighter than K10 and members,
+    # the true K10 is brighter than the one measured
+    "n_saturated_object_brighter_than_k10": int(np.sum(np.asarray(cmd["saturated_object_k_mag"]) < k10)),
     "units": "magnitudes in mag, distances in kpc",
 }  # fmt: skip
 write_json(summary, snakemake.output.summary)
