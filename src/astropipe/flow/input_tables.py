@@ -135,10 +135,11 @@ def _check_column(table: Table, column: Column, path: Path) -> np.ndarray | None
     if column.positive:
         problems |= ~(values > 0)
         expected = "a positive number"
-    if column.minimum is not None:
-        problems |= values < column.minimum
-        problems |= values > column.maximum
-        expected = f"a number in [{column.minimum}, {column.maximum}]"
+    if column.minimum is not None or column.maximum is not None:
+        low = -np.inf if column.minimum is None else column.minimum
+        high = np.inf if column.maximum is None else column.maximum
+        problems |= (values < low) | (values > high)
+        expected = f"a number in [{low}, {high}]"
     if np.any(problems):
         row = int(np.flatnonzero(problems)[0])
         unit = f" {column.unit}" if column.unit else ""
