@@ -8,6 +8,12 @@ rule imaging_cmd:
         weight_k="results/imaging/{night}/{field}/Ks/weight.fits",
         completeness_h="results/imaging/{night}/{field}/H/completeness.ecsv",
         completeness_k="results/imaging/{night}/{field}/Ks/completeness.ecsv",
+        comparison="results/imaging/{night}/{field}/reference_comparison.json",
+        reference=user_supplied(
+            IMAGING["reference_catalogue"],
+            "2MASS-like reference catalogue",
+            "reference_catalogue",
+        ),
     output:
         stars="results/imaging/{night}/{field}/cmd_stars.ecsv",
         luminosity="results/imaging/{night}/{field}/luminosity_function.ecsv",
@@ -33,6 +39,7 @@ rule imaging_cmd:
         runtime=10,
     params:
         cmd=IMAGING["cmd"],
+        reference=IMAGING["calibration"]["reference"],
         centre=lambda wildcards: field_centre(wildcards.field),
         seed=IMAGING["seed"],
     script:

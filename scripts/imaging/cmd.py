@@ -1,19 +1,21 @@
 """CMD analysis of one field: regions and areas, colour sequences, luminosity functions (seed 000 Figs. 7-8)."""
 
+import json
+
 import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
-from astropy.table import Table
+from astropy.table import Table, vstack
 from astropy.wcs import WCS
 
+from astropipe.calibrate.saturated import substitute_saturated
 from astropipe.cmd.figures import cmd_figure, luminosity_figure
 from astropipe.cmd.luminosity import completeness_at, completeness_weights, field_subtracted, histogram
 from astropipe.cmd.regions import define_regions, usable_mask
 from astropipe.cmd.sequences import locate_sequences
 from astropipe.io import atomic_output, write_json, write_table
 from astropipe.io.rule_log import rule_logger
-
-FLAG_SATURATED, FLAG_EDGE, FLAG_POOR_FIT = 1, 2, 4
+from astropipe.photometry.pipeline import FLAG_EDGE, FLAG_POOR_FIT, FLAG_SATURATED
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_cmd")
@@ -29,18 +31,34 @@ regions = define_regions(usable, wcs_k, centre, float(header_k["PIXSCALE"]), set
 area_object, area_field = regions.areas_arcmin2()
 log.info("usable areas: object %.3f arcmin^2, field %.3f arcmin^2", area_object, area_field)
 
-# quality: no saturated, edge or poor-fit flag in either band and a colour error below the limit. A
-# saturated star's PSF magnitude is not even a bound (its core is clipped, its flux comes from the wings
-# through the ePSF): kept, such stars put bright field stars at any colour - e.g. among the brightest
-# "members" of the tenth-brightest-star method. They are counted and reported instead.
+# Saturated stars: their PSF magnitudes are not even bounds (clipped cores, flux from the wings through the
+# ePSF). Left out, they would make the object and field CMDs incomplete differently at the bright end (the
+# nebula saturates stars fainter in the object area), so they are taken from the 2MASS-like reference,
+# transformed to our system with the Fig. 6 relation (astropipe.calibrate.saturated).
 flags = np.asarray(catalog["flags_h"]) | np.asarray(catalog["flags_ks"])
 saturated = (flags & FLAG_SATURATED) > 0
+catalog["source"] = np.full(len(catalog), "psf", dtype="<U9")
+n_replaced = 0
+if settings["saturated_from_reference"]:
+    comparison = json.loads(open(snakemake.input.comparison).read())["bands"]
+    substitution = substitute_saturated(catalog, saturated, Table.read(snakemake.input.reference, format="ascii.ecsv"),
+                                        comparison, snakemake.params.reference["resolution_arcsec"])  # fmt: skip
+    substitutes = substitution.stars
+    substitutes["x_ks"], substitutes["y_ks"] = wcs_k.world_to_pixel_values(substitutes["ra"], substitutes["dec"])
+    substitutes["id"] = np.max(catalog["id"], initial=0) + 1 + np.arange(len(substitutes))
+    substitutes["separation"] = 0.0
+    substitutes["source"] = "reference"
+    n_replaced = int(substitution.replaced.sum())
+    log.info("%d saturated detections replaced by %d reference stars", n_replaced, len(substitutes))
+    catalog = vstack([catalog[~substitution.replaced], substitutes[catalog.colnames]], metadata_conflicts="silent")
+    flags = np.asarray(catalog["flags_h"]) | np.asarray(catalog["flags_ks"])
+    saturated = (flags & FLAG_SATURATED) > 0
 bad = (flags & (FLAG_SATURATED | FLAG_EDGE | FLAG_POOR_FIT)) > 0
 good = ~bad & (np.asarray(catalog["e_HK"]) < settings["max_error_mag"]) & np.isfinite(catalog["HK"])
 in_object_saturated = saturated & regions.in_object(np.asarray(catalog["x_ks"]), np.asarray(catalog["y_ks"]))
 saturated_k_object = np.sort(np.asarray(catalog["K"])[in_object_saturated])
-log.info("%d saturated stars left out (%d in the object area, K = %s)", int(saturated.sum()), saturated_k_object.size,
-         ", ".join(f"{k:.1f}" for k in saturated_k_object[:10]))  # fmt: skip
+log.info("%d saturated detections left out (%d in the object area, K = %s)", int(saturated.sum()),
+         saturated_k_object.size, ", ".join(f"{k:.1f}" for k in saturated_k_object[:10]))  # fmt: skip
 stars = catalog[good]
 x, y = np.asarray(stars["x_ks"]), np.asarray(stars["y_ks"])
 region = np.full(len(stars), "other", dtype="<U6")
@@ -55,6 +73,8 @@ completeness = {band: Table.read(path, format="ascii.ecsv") for band, path in
 offsets = {band: float(catalog.meta[f"instrumental_to_calibrated_{band}_mag"]) for band in ("H", "Ks")}
 stars["completeness_h"] = completeness_at(completeness["H"], stars["H"], offsets["H"])
 stars["completeness_k"] = completeness_at(completeness["Ks"], stars["K"], offsets["Ks"])
+from_reference = stars["source"] == "reference"  # complete: the reference survey does not saturate there
+stars["completeness_h"][from_reference] = stars["completeness_k"][from_reference] = 1.0
 level = settings["completeness_level"]
 
 
@@ -104,6 +124,8 @@ write_json({
                 "area_ratio": regions.area_arcmin2(lo, hi) / area_field} for lo, hi in zip(edges[:-1], edges[1:])],
     "n_object": int(np.sum(stars["region"] == "object")), "n_field": int(np.sum(stars["region"] == "field")),
     "n_rejected_quality": int((~good).sum()), "n_rejected_saturated": int(saturated.sum()),
+    "saturated_from_reference": settings["saturated_from_reference"], "n_saturated_replaced": n_replaced,
+    "n_from_reference": int(np.sum(catalog["source"] == "reference")),
     "saturated_object_k_mag": saturated_k_object.tolist(),
     "completeness_level": level, "completeness_limit_h_mag": limits["H"], "completeness_limit_k_mag": limits["K"],
     "colour_sequences": sequences.as_dict(),

@@ -8,6 +8,7 @@ from astropipe.calibrate.figures import reference_comparison_figure
 from astropipe.calibrate.reference_comparison import blended_magnitudes, fit_reference_relation
 from astropipe.io import atomic_output, write_json
 from astropipe.io.rule_log import rule_logger
+from astropipe.photometry.pipeline import FLAG_SATURATED
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_compare_reference")
@@ -17,12 +18,22 @@ reference = Table.read(snakemake.input.reference, format="ascii.ecsv")
 for column in ("ra", "dec", "H", "e_H", "Ks", "e_Ks"):
     if column not in reference.colnames:
         raise ValueError(f"{snakemake.input.reference}: column {column!r} missing (need ra, dec, H, e_H, Ks, e_Ks)")
+# a reference star with a saturated detection of ours within its resolution compares the reference with a
+# clipped-core magnitude: such stars are left out of the relation (they are what it is used for, in imaging_cmd)
+ours = SkyCoord(catalog["ra"], catalog["dec"], unit="deg")
+saturated = ((np.asarray(catalog["flags_h"]) | np.asarray(catalog["flags_ks"])) & FLAG_SATURATED) > 0
+near_saturated = np.zeros(len(reference), dtype=bool)
+if saturated.any():
+    _, separation, _ = SkyCoord(reference["ra"], reference["dec"], unit="deg").match_to_catalog_sky(ours[saturated])
+    near_saturated = separation.arcsec < settings["resolution_arcsec"]
+log.info("%d reference stars have a saturated detection of ours within %.1f arcsec: not compared",
+         int(near_saturated.sum()), settings["resolution_arcsec"])  # fmt: skip
 panels, results = [], {}
 for band, column, limit in (("H", "H", settings["limit_H"]), ("Ks", "K", settings["limit_Ks"])):
-    listed = np.flatnonzero(np.isfinite(np.asarray(reference[band], float)))
+    listed = np.flatnonzero(np.isfinite(np.asarray(reference[band], float)) & ~near_saturated)
     mag, matched = blended_magnitudes(
         SkyCoord(reference["ra"][listed], reference["dec"][listed], unit="deg"),
-        SkyCoord(catalog["ra"], catalog["dec"], unit="deg"),
+        ours,
         np.asarray(catalog[column], float),
         settings["resolution_arcsec"],
         settings["match_radius_arcsec"],

@@ -7,8 +7,11 @@ from astropy.table import Table
 
 from astropipe.cmd.decontaminate import decontaminate
 from astropipe.cmd.figures import decontamination_figure
+from astropipe.distance.tenth_brightest import tenth_brightest
 from astropipe.io import atomic_output, write_json, write_table
 from astropipe.io.rule_log import rule_logger
+
+K10_BOOTSTRAP_STREAM = 1010  # random stream of the object-star bootstrap, apart from the rings' (seed, ring, repeat)
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_decontaminate")
@@ -41,12 +44,15 @@ members = obj["probability"] >= cut
 log.info("%d object-area stars; %.0f field stars subtracted per repeat (%.1f unmatched); %d kept with p >= %.2f",
          len(obj), n_subtracted.mean(), n_unmatched.mean(), members.sum(), cut)  # fmt: skip
 # the tenth-brightest red-sequence survivor of every repeat (the cluster is redder than the blue/red
-# boundary; foreground disc stars the field happened not to remove are not cluster candidates)
+# boundary; foreground disc stars the field happened not to remove are not cluster candidates). The object
+# stars are bootstrapped too (Poisson multiplicities), so the spread of K10 over the repeats carries the
+# sampling noise of both CMDs, not only the field's.
 boundary = summary["colour_sequences"]["valleys_mag"][0]
-k = np.asarray(obj["K"])
-order = np.argsort(k)
-red = np.asarray(obj["HK"])[order] > boundary
-tenth = np.array([k[order][alive[order] & red][9] if (alive[order] & red).sum() >= 10 else np.nan for alive in survivors])
+red = np.asarray(obj["HK"]) > boundary
+tenth = np.empty(repeats)
+for r, alive in enumerate(survivors):
+    counts = np.random.default_rng(np.random.SeedSequence([snakemake.params.seed, K10_BOOTSTRAP_STREAM, r])).poisson(1.0, len(obj))
+    tenth[r] = tenth_brightest(np.where(alive & red, np.asarray(obj["K"], float), np.nan), counts)
 obj.meta.update({"member_probability": cut, "repeats": settings["repeats"]})
 write_table(obj, snakemake.output.membership, format="ascii.ecsv")
 write_json({

@@ -65,3 +65,8 @@ def test_cluster_reddening_recovers_uniform_differential_reddening():
 def test_tenth_brightest():
     assert tenth_brightest(np.arange(20.0)[::-1]) == 9.0
     assert np.isnan(tenth_brightest(np.arange(9.0)))
+    # multiplicities: the brightest star counted five times, the second four, the third not at all
+    k = np.array([3.0, 1.0, 2.0, 4.0, 5.0, np.nan])
+    assert tenth_brightest(k, np.array([0, 5, 4, 1, 7, 3])) == 4.0
+    assert tenth_brightest(k, np.array([0, 5, 4, 0, 7, 3])) == 5.0
+    assert np.isnan(tenth_brightest(k, np.array([1, 1, 1, 1, 1, 30])))

@@ -74,6 +74,23 @@ def test_reference_comparison_recovers_the_2mass_offsets(run):
         assert abs(fit["offset_mag"] - injected) < 0.06
 
 
+def test_saturated_stars_come_from_the_reference_in_our_system(run):
+    cmd = _json(run, f"results/imaging/{NIGHT}/object11/cmd.json")
+    stars = Table.read(run / f"results/imaging/{NIGHT}/object11/cmd_stars.ecsv")
+    substitutes = stars[stars["source"] == "reference"]
+    truth, matched = _truth_match(run, substitutes)
+    d_k = np.asarray(substitutes["K"] - truth["K"])[matched]
+    d_hk = np.asarray(substitutes["HK"] - (truth["H"] - truth["K"]))[matched]
+    print(f"{cmd['n_saturated_replaced']} saturated detections replaced by {len(substitutes)} reference stars "
+          f"({np.sum(substitutes['region'] == 'object')} in the object area): median K - K_true = {np.median(d_k):+.3f}, "
+          f"(H-K) - true = {np.median(d_hk):+.3f}; saturated detections left: {cmd['n_rejected_saturated']}")  # fmt: skip
+    assert cmd["saturated_from_reference"] and cmd["n_saturated_replaced"] >= len(substitutes) > 50
+    assert matched.mean() > 0.95
+    # the 2MASS relation is measured on 11 < K < 12.5 only and held beyond it: a few 0.01 mag at the bright end
+    assert abs(np.median(d_k)) < 0.1 and abs(np.median(d_hk)) < 0.06
+    assert np.median(np.abs(d_k - np.median(d_k))) < 2 * np.median(substitutes["e_K"])
+
+
 def test_colour_sequences_are_found_where_they_were_injected(run):
     cmd = _json(run, f"results/imaging/{NIGHT}/object11/cmd.json")
     stars = Table.read(run / f"results/imaging/{NIGHT}/object11/cmd_stars.ecsv")
@@ -100,9 +117,9 @@ def test_reddening_and_distance(run):
     assert set(summary["distance_kpc"]) == {"O5V", "B0V"}
     assert abs(summary["foreground"]["e_hk"] - scene["bulge"]["e_hk_mean"]) < 0.05
     assert abs(summary["e_hk"] - scene["cluster_e_hk"]) < 0.1
-    # issue 6 asks for 15 %; with saturated stars left out (they put bright field stars among the "members")
-    # the default night gives 10.5 +- 2.4 kpc and three other nights 6.3, 10.2 and 8.5: the tenth-brightest
-    # member is set by a handful of stars against a dense field (README). The quoted error must hold.
+    # issue 6 asks for 15 %; the default night gives 8.9 +- 3.0 kpc and three other nights 6.3, 7.2 and 5.3: the
+    # tenth-brightest member is set by a handful of stars against a dense field (README). The quoted error,
+    # which bootstraps both CMDs, must hold.
     assert abs(b0v["value"] - scene["cluster_distance_kpc"]) < 2.0 * b0v["err"]
     assert summary["n_saturated_object_brighter_than_k10"] >= 0
 

@@ -62,7 +62,11 @@ def blended_magnitudes(
 
 @dataclass
 class ReferenceFit:
-    """Straight-line fit of m_ref - m against m (mag); ``used`` marks the points kept."""
+    """Straight-line fit of m_ref - m against m (mag); ``used`` marks the points kept.
+
+    ``mag_min`` and ``mag_max`` bound our magnitudes of the points kept: the
+    range over which the relation was measured.
+    """
 
     band: str
     pivot_mag: float
@@ -73,6 +77,8 @@ class ReferenceFit:
     rms_mag: float
     n_common: int
     n_rejected: int
+    mag_min: float
+    mag_max: float
     used: NDArray[np.bool_]
 
     def as_dict(self) -> dict:
@@ -130,7 +136,8 @@ def fit_reference_relation(
     return ReferenceFit(band=band, pivot_mag=pivot, offset_mag=float(coefficients[0]),
                         offset_err_mag=float(np.sqrt(covariance[0, 0])), slope=float(coefficients[1]),
                         slope_err=float(np.sqrt(covariance[1, 1])), rms_mag=float(np.sqrt(np.mean(residual**2))),
-                        n_common=int(finite.sum()), n_rejected=int(finite.sum() - used.sum()), used=used)  # fmt: skip
+                        n_common=int(finite.sum()), n_rejected=int(finite.sum() - used.sum()),
+                        mag_min=float(mag[used].min()), mag_max=float(mag[used].max()), used=used)  # fmt: skip
 
 
 

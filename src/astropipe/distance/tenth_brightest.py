@@ -18,10 +18,25 @@ from numpy.typing import NDArray
 __all__ = ["tenth_brightest", "distance_kpc", "distance_error_kpc", "tenth_star_distance"]
 
 
-def tenth_brightest(k: NDArray[np.float64]) -> float:
-    """K of the tenth-brightest star (mag); NaN with fewer than ten stars."""
-    k = np.sort(np.asarray(k, float)[np.isfinite(k)])
-    return float(k[9]) if k.size >= 10 else float("nan")
+def tenth_brightest(k: NDArray[np.float64], counts: NDArray[np.int64] | None = None) -> float:
+    """K of the tenth-brightest star (mag); NaN with fewer than ten stars.
+
+    Parameters
+    ----------
+    k : numpy.ndarray
+        Magnitudes (mag); non-finite values are ignored.
+    counts : numpy.ndarray of int, optional
+        How many times each star counts (a bootstrap resample drawn as Poisson
+        multiplicities); default once each.
+    """
+    k = np.asarray(k, float)
+    counts = np.ones(k.size, dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64)
+    finite = np.isfinite(k)
+    order = np.argsort(k[finite])
+    cumulative = np.cumsum(counts[finite][order])
+    if cumulative.size == 0 or cumulative[-1] < 10:
+        return float("nan")
+    return float(k[finite][order][np.searchsorted(cumulative, 10)])
 
 
 def distance_kpc(k10: float, a_k: float, absolute_k: float) -> float:
