@@ -24,11 +24,17 @@ def _cmd(ax, hk, k, title: str, **style) -> None:
 
 
 def cmd_figure(stars: Table, sequences: ColourSequences, bins: np.ndarray) -> Figure:
-    """Fig. 7: K vs H - K of the object and field regions, and the colour histogram with the located sequences."""
+    """Fig. 7: K vs H - K of the object and field regions (stars saturated in our images, taken from the
+    reference survey, circled), and the colour histogram with the located sequences."""
     fig, axes = plt.subplots(1, 3, figsize=(14, 5))
     obj, field = stars["region"] == "object", stars["region"] == "field"
     _cmd(axes[0], stars["HK"][obj], stars["K"][obj], f"object area ({obj.sum()} stars)")
     _cmd(axes[2], stars["HK"][field], stars["K"][field], f"field ({field.sum()} stars)")
+    reference = stars["source"] == "reference"
+    for ax, region in ((axes[0], obj), (axes[2], field)):
+        ax.plot(stars["HK"][region & reference], stars["K"][region & reference], "o", mfc="none", mec="C1", ms=5,
+                label="saturated here: 2MASS-like photometry")  # fmt: skip
+        ax.legend(fontsize=7, loc="lower left")
     used = stars["in_sequences"]
     axes[1].hist(stars["HK"][used], bins=bins, color="0.6", label=f"{used.sum()} stars above the completeness limits")
     grid = np.linspace(bins[0], bins[-1], 400)
