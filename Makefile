@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.1
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: run test dryrun rulegraph report clean-results
+.PHONY: run test validate dryrun rulegraph report clean-results
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.11 found (tried python3.12, pyenv 3.12, python3)"; exit 1; }
@@ -23,6 +23,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+validate: $(STAMP)
+	$(VENV)/bin/python validation/object11_nights.py
 
 dryrun: $(STAMP)
 	$(VENV)/bin/snakemake -n
