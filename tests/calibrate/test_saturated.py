@@ -94,3 +94,8 @@ def test_the_light_of_our_measured_companions_is_taken_out_of_the_substitute():
     np.testing.assert_array_equal(result.replaced, [True, False])
     assert result.stars["H"][0] == pytest.approx(8.2) and result.stars["K"][0] == pytest.approx(8.0)
     assert result.stars["HK"][0] == pytest.approx(0.2)
+    # a reference star fainter than our companion alone: nothing is left for the saturated detection, which
+    # then stays saturated (left out) rather than becoming a star of negative flux
+    reference["Ks"] = _reference_mag(np.array([9.6]), RELATIONS["Ks"])
+    result = substitute_saturated(catalog, np.array([True, False]), reference, RELATIONS, resolution_arcsec=2.5)
+    assert len(result.stars) == 0 and not result.replaced.any()

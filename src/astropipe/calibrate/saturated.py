@@ -34,7 +34,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from numpy.typing import NDArray
 
-__all__ = ["ReferenceSubstitution", "to_our_system", "substitute_saturated"]
+__all__ = ["ReferenceSubstitution", "substitute_saturated", "to_our_system"]
 
 
 def to_our_system(reference_mag: NDArray[np.float64], relation: dict[str, float]) -> NDArray[np.float64]:
@@ -120,15 +120,16 @@ def substitute_saturated(
     ours = SkyCoord(catalog["ra"], catalog["dec"], unit="deg")
     theirs = SkyCoord(ref["ra"], ref["dec"], unit="deg")
     replaced = np.zeros(len(catalog), dtype=bool)
-    if len(ref) == 0 or not saturated.any() or saturated.all():
+    if len(ref) == 0 or not saturated.any():
         return ReferenceSubstitution(_rows(catalog, ref[:0], relations), replaced)
     nearest, separation, _ = theirs.match_to_catalog_sky(ours)
     chosen = np.flatnonzero(saturated[nearest] & (separation.arcsec < resolution_arcsec))
-    index_ref, index_ours, _, _ = ours[saturated].search_around_sky(theirs[chosen], resolution_arcsec * u.arcsec)
-    replaced[np.flatnonzero(saturated)[index_ours]] = True
     stars = _rows(catalog, ref[chosen], relations)
-    _deblend(stars, theirs[chosen], catalog[~saturated], ours[~saturated], resolution_arcsec)
+    if not saturated.all():
+        _deblend(stars, theirs[chosen], catalog[~saturated], ours[~saturated], resolution_arcsec)
     usable = np.isfinite(stars["H"]) & np.isfinite(stars["K"])
+    _, index_ours, _, _ = ours[saturated].search_around_sky(theirs[chosen[usable]], resolution_arcsec * u.arcsec)
+    replaced[np.flatnonzero(saturated)[index_ours]] = True
     return ReferenceSubstitution(stars[usable], replaced)
 
 
@@ -140,7 +141,8 @@ def _deblend(stars: Table, positions: SkyCoord, unsaturated: Table, unsaturated_
     resolution as one; we measure the companions separately, so keeping their
     light in the substitute would count it twice (the fitted relation compares
     the reference with our fluxes summed the same way). A substitute left with
-    no positive flux gets NaN magnitudes.
+    no positive flux gets NaN magnitudes (and is dropped: the saturated
+    detection was then a fragment of our companions' light).
     """
     index_sub, index_ours, _, _ = unsaturated_positions.search_around_sky(positions, resolution_arcsec * u.arcsec)
     for band in ("H", "K"):
