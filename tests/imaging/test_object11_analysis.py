@@ -89,6 +89,14 @@ def test_saturated_stars_come_from_the_reference_in_our_system(run):
     # the 2MASS relation is measured on 11 < K < 12.5 only and held beyond it: a few 0.01 mag at the bright end
     assert abs(np.median(d_k)) < 0.1 and abs(np.median(d_hk)) < 0.06
     assert np.median(np.abs(d_k - np.median(d_k))) < 2 * np.median(substitutes["e_K"])
+    # the point of it: the object CMD is complete at the bright end again (left out, the saturated stars took
+    # 50 of the 56 true stars brighter than K = 12 in the object area with them)
+    truth = Table.read(run / f"results/truth/{NIGHT}/stars.ecsv")
+    truth = truth[truth["field"] == "object11"]
+    in_object = np.hypot(truth["xi"], truth["eta"]) < cmd["object_radius_arcsec"]
+    n_true, n_cmd = np.sum(in_object & (truth["K"] < 12)), np.sum((stars["region"] == "object") & (stars["K"] < 12))
+    print(f"object area, K < 12: {n_cmd} stars in the CMD, {n_true} in the truth")
+    assert n_cmd >= 0.8 * n_true
 
 
 def test_colour_sequences_are_found_where_they_were_injected(run):
