@@ -57,9 +57,9 @@ def detect_stars(
         roundness_range=(-1.0, 1.0),
     )
     found = finder(snr)
-    table = Table(names=("x", "y", "peak", "sharpness", "roundness"), dtype=(float,) * 5)
+    names = ("x", "y", "peak", "sharpness", "roundness")
     if found is None or len(found) == 0:
-        return table
+        return Table(names=names, dtype=(float,) * len(names))
     x, y = np.asarray(found["x_centroid"], float), np.asarray(found["y_centroid"], float)
     keep = np.ones(x.size, dtype=bool)
     if exclude is not None and len(exclude[0]):
@@ -67,6 +67,5 @@ def detect_stars(
         keep = distance > min_separation_fwhm * fwhm
     xi, yi = np.clip(np.round(x).astype(int), 0, signal.shape[1] - 1), np.clip(np.round(y).astype(int), 0, signal.shape[0] - 1)
     peak = np.nan_to_num(signal[yi, xi])
-    for row in zip(x[keep], y[keep], peak[keep], np.asarray(found["sharpness"])[keep], np.asarray(found["roundness1"])[keep]):
-        table.add_row(row)
-    return table
+    columns = (x, y, peak, np.asarray(found["sharpness"], float), np.asarray(found["roundness1"], float))
+    return Table([column[keep] for column in columns], names=names)
