@@ -46,10 +46,11 @@ def combine(
     images: list[NDArray[np.float32]], weights: NDArray[np.float64], sigma: float = 4.0
 ) -> tuple[NDArray[np.float64], NDArray[np.int16]]:
     """Sigma-clipped weighted mean of canvas images; also the number of frames used per pixel."""
-    cube = np.ma.masked_invalid(np.stack(images))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        clipped = sigma_clip(cube, sigma=sigma, maxiters=2, axis=0, cenfunc="median", stdfunc="mad_std")
+        # a NaN cube (not a masked array) takes astropy's compiled path; NaN comes back masked
+        clipped = sigma_clip(np.stack(images), sigma=sigma, maxiters=2, axis=0, cenfunc="median", stdfunc="mad_std",
+                             masked=True)  # fmt: skip
     w = np.where(clipped.mask, 0.0, np.asarray(weights, dtype=float)[:, None, None])
     total = w.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
