@@ -32,7 +32,7 @@ def _json(run: Path, path: str) -> dict:
 
 
 def _truth_match(run: Path, table: Table) -> tuple[Table, np.ndarray]:
-    """The brightest truth star within 0.4" of each catalogue star (K < 19), and whether one exists."""
+    """The nearest truth star (K < 19) to each catalogue star, and whether it lies within 0.4"."""
     truth = Table.read(run / f"results/truth/{NIGHT}/stars.ecsv")
     truth = truth[(truth["field"] == "object11") & (truth["K"] < 19)]
     index, separation, _ = SkyCoord(table["ra"], table["dec"], unit="deg").match_to_catalog_sky(
