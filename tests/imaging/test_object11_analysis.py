@@ -6,6 +6,7 @@ every result with the injected truth. The recovered numbers are printed (``pytes
 README quotes them.
 """
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -132,12 +133,17 @@ def test_reddening_and_distance(run):
     assert summary["n_saturated_object_brighter_than_k10"] >= 0
 
 
-def test_decontamination_keeps_members_and_removes_the_field(run):
+def _membership_against_truth(run: Path) -> tuple[Table, np.ndarray, np.ndarray]:
+    """membership.ecsv, which of its stars are true members, and which lie above both completeness limits."""
     members = Table.read(run / f"results/imaging/{NIGHT}/object11/membership.ecsv")
     cmd = _json(run, f"results/imaging/{NIGHT}/object11/cmd.json")
     truth, matched = _truth_match(run, members)
     complete = (members["K"] < cmd["completeness_limit_k_mag"]) & (members["H"] < cmd["completeness_limit_h_mag"])
-    member = matched & np.asarray(truth["member"])
+    return members, matched & np.asarray(truth["member"]), np.asarray(complete)
+
+
+def test_decontamination_keeps_members_and_removes_the_field(run):
+    members, member, complete = _membership_against_truth(run)
     kept = members["probability"] >= members.meta["member_probability"]
     kept_members = kept[member & complete].mean()
     removed_field = (~kept[~member & complete]).mean()
@@ -151,6 +157,23 @@ def test_decontamination_keeps_members_and_removes_the_field(run):
     # against the giants' 0.85-1.0) and no CMD-based method can tell those apart (README, Decontamination)
     assert removed_field >= 0.85
     assert kept_members >= 0.6
+
+
+def test_multi_night_validation_compares_a_night_as_these_tests_do(run):
+    """``make validate`` (validation/object11_nights.py) reads the fixture's night into the same numbers."""
+    spec = importlib.util.spec_from_file_location("object11_nights", REPO / "validation" / "object11_nights.py")
+    validation = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(validation)
+    row = validation.compare(run / "results", NIGHT)
+    summary = _json(run, f"results/imaging/{NIGHT}/object11/summary.json")
+    scene = _json(run, f"results/truth/{NIGHT}/scene.json")
+    assert row["k10_pull"] == pytest.approx((summary["k10"] - scene["cluster_k10"]) / summary["k10_err"])
+    assert row["d_b0v_kpc"] == summary["distance_kpc"]["B0V"]["value"]
+    assert row["d_true_kpc"] == scene["cluster_distance_kpc"] and row["e_hk_true"] == scene["cluster_e_hk"]
+    members, member, complete = _membership_against_truth(run)
+    kept = members["probability"] >= members.meta["member_probability"]
+    assert row["members_kept"] == pytest.approx(kept[member & complete].mean())
+    assert row["field_removed"] == pytest.approx((~kept[~member & complete]).mean())
 
 
 def test_figures_exist(run):
