@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
+from conftest import REPO
 
 from astropipe.cmd.sequences import locate_sequences
-from conftest import REPO
 
 NIGHT = "2002-07-04"
 REFERENCE = REPO.parent / "shared" / "data" / "reference"

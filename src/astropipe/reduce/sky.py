@@ -16,7 +16,7 @@ from astropy.stats import sigma_clipped_stats
 from numpy.typing import NDArray
 from scipy.ndimage import binary_dilation
 
-__all__ = ["frame_level", "bright_pixel_mask", "median_of_frames", "running_sky"]
+__all__ = ["bright_pixel_mask", "frame_level", "median_of_frames", "running_sky"]
 
 
 def frame_level(frame: NDArray[np.float64], mask: NDArray[np.bool_] | None = None) -> tuple[float, float]:
