@@ -8,6 +8,7 @@ import yaml
 from astropy.table import Table
 
 from astropipe.lensing import deflection_angle, time_delay
+from astropipe.photometry.pipeline import FLAG_SATURATED
 from conftest import CI_CONFIG, run_snakemake
 
 
@@ -102,6 +103,20 @@ def test_object_field_is_calibrated_and_analysed(ci_run):
         assert summary["distance_kpc"][hypothesis]["value"] > 0 and summary["distance_kpc"][hypothesis]["err"] > 0
     for name in ("fig6_2mass_comparison", "fig7_cmd", "fig8_luminosity_function", "fig9_decontamination", "fig10_main_sequence"):
         assert (ci_run / f"results/figures/imaging/2002-07-05/object11/{name}.png").is_file()
+
+
+def test_saturated_stars_can_be_left_out_instead(ci_run):
+    """cmd.saturated_from_reference: false (CI configuration): no reference stars, every saturated detection out."""
+    night = ci_run / "results/imaging/2002-07-05/object11"
+    cmd = json.loads((night / "cmd.json").read_text())
+    catalog = Table.read(night / "catalog.ecsv", format="ascii.ecsv")
+    stars = Table.read(night / "cmd_stars.ecsv", format="ascii.ecsv")
+    saturated = ((np.asarray(catalog["flags_h"]) | np.asarray(catalog["flags_ks"])) & FLAG_SATURATED) > 0
+    assert cmd["saturated_from_reference"] is False
+    assert cmd["n_saturated_replaced"] == 0 and cmd["n_from_reference"] == 0
+    assert cmd["n_rejected_saturated"] == int(saturated.sum()) > 0
+    assert set(stars["source"]) == {"psf"}
+    assert not np.isin(np.asarray(stars["id"]), np.asarray(catalog["id"])[saturated]).any()
 
 
 def test_survey_fields_are_classified(ci_run):
