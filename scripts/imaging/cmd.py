@@ -15,6 +15,7 @@ from astropipe.cmd.regions import define_regions, usable_mask
 from astropipe.cmd.sequences import locate_sequences
 from astropipe.io import atomic_output, write_json, write_table
 from astropipe.io.rule_log import rule_logger
+from astropipe.photometry.artificial_stars import completeness_limit
 from astropipe.photometry.pipeline import FLAG_EDGE, FLAG_POOR_FIT, FLAG_SATURATED
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
@@ -76,17 +77,11 @@ stars["completeness_k"] = completeness_at(completeness["Ks"], stars["K"], offset
 from_reference = stars["source"] == "reference"  # complete: the reference survey does not saturate there
 stars["completeness_h"][from_reference] = stars["completeness_k"][from_reference] = 1.0
 level = settings["completeness_level"]
-
-
-def limit(band: str) -> float:
-    """Calibrated magnitude where the completeness first falls below the level."""
-    table = completeness[band]
-    centre_mag = 0.5 * (np.asarray(table["mag_lo"]) + np.asarray(table["mag_hi"])) + offsets[band]
-    below = np.flatnonzero(np.asarray(table["completeness"]) < level)
-    return float(centre_mag[below[0]]) if below.size else float(centre_mag[-1])
-
-
-limits = {"H": limit("H"), "K": limit("Ks")}
+limits = {ours: completeness_limit(completeness[band], level) + offsets[band] for ours, band in (("H", "H"), ("K", "Ks"))}
+for band, path in (("H", snakemake.input.completeness_h), ("K", snakemake.input.completeness_k)):
+    if not np.isfinite(limits[band]):
+        raise ValueError(f"{path}: the completeness never falls below imaging.cmd.completeness_level = {level}; "
+                         "the artificial stars must reach fainter (imaging.photometry.artificial_stars)")  # fmt: skip
 stars["in_sequences"] = (stars["H"] < limits["H"]) & (stars["K"] < limits["K"]) & (stars["region"] != "other")
 log.info("completeness %.0f %% limits: H = %.2f, K = %.2f", 100 * level, limits["H"], limits["K"])
 sequences = locate_sequences(np.asarray(stars["HK"][stars["in_sequences"]]), seed=snakemake.params.seed)

@@ -8,7 +8,7 @@ from astropy.table import Table
 
 from astropipe.io import write_table
 from astropipe.io.rule_log import Progress, rule_logger
-from astropipe.photometry.artificial_stars import completeness_table, fifty_percent_limit, inject_and_recover
+from astropipe.photometry.artificial_stars import completeness_limit, completeness_table, inject_and_recover
 from astropipe.photometry.pipeline import PhotometrySettings, psf_photometry
 from astropipe.photometry.psf_model import PSFModel
 
@@ -48,7 +48,7 @@ tag = f"{snakemake.wildcards.field}/{snakemake.wildcards.filter}"
 rng = np.random.default_rng(np.random.SeedSequence([snakemake.params.seed, zlib.crc32(tag.encode())]))
 injected = inject_and_recover(image, psf, measure, per_round, magnitude_range, ast["rounds"], rng, gain=gain, log=log)
 table = completeness_table(injected, ast["bin_width_mag"])
-table.meta["mag50_inst"] = fifty_percent_limit(table)
+table.meta["mag50_inst"] = completeness_limit(table, 0.5)
 table.meta["description"] = "artificial-star completeness and photometric bias (instrumental magnitudes)"
 log.info("50%% completeness at instrumental magnitude %.2f", table.meta["mag50_inst"])
 write_table(table, snakemake.output.completeness, format="ascii.ecsv")

@@ -16,7 +16,7 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
 
-from astropipe.photometry.artificial_stars import fifty_percent_limit
+from astropipe.photometry.artificial_stars import completeness_limit
 from astropipe.simulate.psf import render_stars
 
 NIGHT = "2002-07-04"
@@ -98,7 +98,7 @@ def test_bright_stars_match_the_truth(reduced):
 
 def test_completeness_two_magnitudes_above_the_fifty_percent_limit(reduced):
     table = reduced["completeness"]
-    limit = fifty_percent_limit(table)
+    limit = completeness_limit(table, 0.5)
     assert np.isfinite(limit) and limit == pytest.approx(table.meta["mag50_inst"])
     centre = 0.5 * (table["mag_lo"] + table["mag_hi"])
     well_above = table[(centre <= limit - 2.0) & (table["n_injected"] >= 10)]

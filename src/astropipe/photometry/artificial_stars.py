@@ -20,7 +20,7 @@ from scipy.spatial import cKDTree
 
 from astropipe.photometry.psf_model import PSFModel
 
-__all__ = ["inject_and_recover", "completeness_table", "fifty_percent_limit"]
+__all__ = ["completeness_limit", "completeness_table", "inject_and_recover"]
 
 
 def inject_and_recover(
@@ -105,14 +105,29 @@ def completeness_table(injected: Table, bin_width: float = 0.5) -> Table:
     return table
 
 
-def fifty_percent_limit(table: Table) -> float:
-    """Magnitude where the completeness first falls through 50 % (linear interpolation between bins)."""
+def completeness_limit(table: Table, level: float = 0.5) -> float:
+    """Magnitude where the completeness first falls below ``level`` (linear interpolation between bin centres).
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        :func:`completeness_table` output (``mag_lo``, ``mag_hi``, ``completeness``).
+    level : float
+        Completeness fraction (0.5: the usual "50 % completeness limit").
+
+    Returns
+    -------
+    float
+        The limit, in the table's magnitudes; the centre of the first bin when
+        that bin is already below ``level``; NaN when no bin falls below it
+        (the tests did not reach faint enough).
+    """
     centre = 0.5 * (np.asarray(table["mag_lo"]) + np.asarray(table["mag_hi"]))
     c = np.asarray(table["completeness"])
-    below = np.flatnonzero(c < 0.5)
+    below = np.flatnonzero(c < level)
     if below.size == 0:
         return float("nan")
     i = below[0]
     if i == 0:
         return float(centre[0])
-    return float(np.interp(0.5, [c[i], c[i - 1]], [centre[i], centre[i - 1]]))
+    return float(np.interp(level, [c[i], c[i - 1]], [centre[i], centre[i - 1]]))
