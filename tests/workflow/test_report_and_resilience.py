@@ -28,12 +28,13 @@ def test_report_contains_every_figure_and_the_configuration(ci_run, tmp_path):
     assert "Configuration" in html and "max_over_mass" in html  # report/workflow.rst renders the validated config
 
 
-def _wait_for(path, process, timeout: float) -> None:
+def _wait_for(path, text: str, process, timeout: float) -> None:
+    """Until ``path`` exists and contains ``text`` (polled every 0.1 s)."""
     deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert process.poll() is None, "the run ended before the job to interrupt started"
-        assert time.monotonic() < deadline, f"{path} did not appear within {timeout} s"
-        time.sleep(0.5)
+    while not (path.exists() and text in path.read_text()):
+        assert process.poll() is None, "the run ended before the job to interrupt reached the point"
+        assert time.monotonic() < deadline, f"{path} did not contain {text!r} within {timeout} s"
+        time.sleep(0.1)
 
 
 def test_killed_run_resumes_to_identical_results(ci_run, tmp_path):
@@ -43,8 +44,8 @@ def test_killed_run_resumes_to_identical_results(ci_run, tmp_path):
                "--configfile", str(CI_CONFIG)]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        _wait_for(tmp_path / f"results/logs/imaging/{NIGHT}/object11_Ks_reduce.log", process, timeout=600)
-        time.sleep(3.0)  # inside the job: frames calibrated, sky being computed
+        # inside the job: frames calibrated, offsets and sky being computed (seconds before the stack is written)
+        _wait_for(tmp_path / f"results/logs/imaging/{NIGHT}/object11_Ks_reduce.log", "calibrated", process, timeout=600)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()

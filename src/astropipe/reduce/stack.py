@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 from astropy.stats import sigma_clip
+from astropy.utils.exceptions import AstropyUserWarning
 from numpy.typing import NDArray
 from scipy.ndimage import shift as ndi_shift
 
@@ -47,8 +48,9 @@ def combine(
 ) -> tuple[NDArray[np.float64], NDArray[np.int16]]:
     """Sigma-clipped weighted mean of canvas images; also the number of frames used per pixel."""
     with warnings.catch_warnings():
+        # a NaN cube (not a masked array) takes astropy's compiled path; NaN (no coverage) comes back masked
         warnings.simplefilter("ignore", RuntimeWarning)
-        # a NaN cube (not a masked array) takes astropy's compiled path; NaN comes back masked
+        warnings.simplefilter("ignore", AstropyUserWarning)  # "input data contains invalid values": expected
         clipped = sigma_clip(np.stack(images), sigma=sigma, maxiters=2, axis=0, cenfunc="median", stdfunc="mad_std",
                              masked=True)  # fmt: skip
     w = np.where(clipped.mask, 0.0, np.asarray(weights, dtype=float)[:, None, None])
