@@ -8,7 +8,7 @@ from astropy.io import fits
 from astropy.table import Table, vstack
 from astropy.wcs import WCS
 
-from astropipe.calibrate.saturated import substitute_saturated
+from astropipe.calibrate.saturated import saturated_detections, substitute_saturated
 from astropipe.cmd.figures import cmd_figure, luminosity_figure
 from astropipe.cmd.luminosity import completeness_at, completeness_weights, field_subtracted, histogram
 from astropipe.cmd.regions import define_regions, usable_mask
@@ -36,8 +36,7 @@ log.info("usable areas: object %.3f arcmin^2, field %.3f arcmin^2", area_object,
 # ePSF). Left out, they would make the object and field CMDs incomplete differently at the bright end (the
 # nebula saturates stars fainter in the object area), so they are taken from the 2MASS-like reference,
 # transformed to our system with the Fig. 6 relation (astropipe.calibrate.saturated).
-flags = np.asarray(catalog["flags_h"]) | np.asarray(catalog["flags_ks"])
-saturated = (flags & FLAG_SATURATED) > 0
+saturated = saturated_detections(catalog)
 catalog["source"] = np.full(len(catalog), "psf", dtype="<U9")
 n_replaced = 0
 if settings["saturated_from_reference"]:
@@ -52,8 +51,8 @@ if settings["saturated_from_reference"]:
     n_replaced = int(substitution.replaced.sum())
     log.info("%d saturated detections replaced by %d reference stars", n_replaced, len(substitutes))
     catalog = vstack([catalog[~substitution.replaced], substitutes[catalog.colnames]], metadata_conflicts="silent")
-    flags = np.asarray(catalog["flags_h"]) | np.asarray(catalog["flags_ks"])
-    saturated = (flags & FLAG_SATURATED) > 0
+    saturated = saturated_detections(catalog)
+flags = np.asarray(catalog["flags_h"]) | np.asarray(catalog["flags_ks"])
 bad = (flags & (FLAG_SATURATED | FLAG_EDGE | FLAG_POOR_FIT)) > 0
 good = ~bad & (np.asarray(catalog["e_HK"]) < settings["max_error_mag"]) & np.isfinite(catalog["HK"])
 in_object_saturated = saturated & regions.in_object(np.asarray(catalog["x_ks"]), np.asarray(catalog["y_ks"]))

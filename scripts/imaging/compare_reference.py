@@ -6,9 +6,9 @@ from astropy.table import Table
 
 from astropipe.calibrate.figures import reference_comparison_figure
 from astropipe.calibrate.reference_comparison import blended_magnitudes, fit_reference_relation
+from astropipe.calibrate.saturated import saturated_detections
 from astropipe.io import atomic_output, write_json
 from astropipe.io.rule_log import rule_logger
-from astropipe.photometry.pipeline import FLAG_SATURATED
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_compare_reference")
@@ -21,7 +21,7 @@ for column in ("ra", "dec", "H", "e_H", "Ks", "e_Ks"):
 # a reference star with a saturated detection of ours within its resolution compares the reference with a
 # clipped-core magnitude: such stars are left out of the relation (they are what it is used for, in imaging_cmd)
 ours = SkyCoord(catalog["ra"], catalog["dec"], unit="deg")
-saturated = ((np.asarray(catalog["flags_h"]) | np.asarray(catalog["flags_ks"])) & FLAG_SATURATED) > 0
+saturated = saturated_detections(catalog)
 near_saturated = np.zeros(len(reference), dtype=bool)
 if saturated.any():
     _, separation, _ = SkyCoord(reference["ra"], reference["dec"], unit="deg").match_to_catalog_sky(ours[saturated])

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from astropipe.calibrate.saturated import substitute_saturated, to_our_system
+from astropipe.calibrate.saturated import saturated_detections, substitute_saturated, to_our_system
+from astropipe.photometry.pipeline import FLAG_EDGE, FLAG_SATURATED
 
 RELATIONS = {
     "H": {"offset_mag": 0.17, "offset_err_mag": 0.01, "slope": 0.02, "slope_err": 0.005, "pivot_mag": 12.0, "rms_mag": 0.05,
@@ -99,3 +100,8 @@ def test_the_light_of_our_measured_companions_is_taken_out_of_the_substitute():
     reference["Ks"] = _reference_mag(np.array([9.6]), RELATIONS["Ks"])
     result = substitute_saturated(catalog, np.array([True, False]), reference, RELATIONS, resolution_arcsec=2.5)
     assert len(result.stars) == 0 and not result.replaced.any()
+
+
+def test_a_detection_saturated_in_either_band_is_saturated():
+    catalog = Table({"flags_h": [0, FLAG_SATURATED, 0, FLAG_EDGE], "flags_ks": [0, 0, FLAG_SATURATED | FLAG_EDGE, 0]})
+    assert saturated_detections(catalog).tolist() == [False, True, True, False]

@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 import yaml
 from astropy.table import Table
-
-from astropipe.lensing import deflection_angle, time_delay
-from astropipe.photometry.pipeline import FLAG_SATURATED
 from conftest import CI_CONFIG, run_snakemake
 
+from astropipe.calibrate.saturated import saturated_detections
+from astropipe.lensing import deflection_angle, time_delay
 
 
 def test_grid_has_every_point_and_matches_the_library(ci_run):
@@ -111,7 +110,7 @@ def test_saturated_stars_can_be_left_out_instead(ci_run):
     cmd = json.loads((night / "cmd.json").read_text())
     catalog = Table.read(night / "catalog.ecsv", format="ascii.ecsv")
     stars = Table.read(night / "cmd_stars.ecsv", format="ascii.ecsv")
-    saturated = ((np.asarray(catalog["flags_h"]) | np.asarray(catalog["flags_ks"])) & FLAG_SATURATED) > 0
+    saturated = saturated_detections(catalog)
     assert cmd["saturated_from_reference"] is False
     assert cmd["n_saturated_replaced"] == 0 and cmd["n_from_reference"] == 0
     assert cmd["n_rejected_saturated"] == int(saturated.sum()) > 0

@@ -34,7 +34,14 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from numpy.typing import NDArray
 
-__all__ = ["ReferenceSubstitution", "substitute_saturated", "to_our_system"]
+from astropipe.photometry.pipeline import FLAG_SATURATED
+
+__all__ = ["ReferenceSubstitution", "saturated_detections", "substitute_saturated", "to_our_system"]
+
+
+def saturated_detections(catalog: Table) -> NDArray[np.bool_]:
+    """Per row of a merged H/Ks catalogue (``flags_h``, ``flags_ks``): saturated in either band."""
+    return ((np.asarray(catalog["flags_h"]) | np.asarray(catalog["flags_ks"])) & FLAG_SATURATED) > 0
 
 
 def to_our_system(reference_mag: NDArray[np.float64], relation: dict[str, float]) -> NDArray[np.float64]:
