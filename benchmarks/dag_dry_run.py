@@ -48,8 +48,8 @@ def jobs(output: str) -> int:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
         survey_dir, default_dir = tmp / "survey", tmp / "default"
         survey_dir.mkdir()
         default_dir.mkdir()

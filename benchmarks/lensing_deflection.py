@@ -38,7 +38,7 @@ def main() -> None:
     ours_time = time.perf_counter() - start
 
     start = time.perf_counter()
-    peer = np.array([textbook_deflection(bi, vi) for bi, vi in zip(b, v)])
+    peer = np.array([textbook_deflection(bi, vi) for bi, vi in zip(b, v, strict=True)])
     peer_time = time.perf_counter() - start
 
     ours_err = np.max(np.abs(ours / reference - 1))

@@ -17,15 +17,14 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-from scipy.spatial import cKDTree  # noqa: E402
+import numpy as np
+from scipy.spatial import cKDTree
 
-from astropipe.photometry.background import background_map, noise_map  # noqa: E402
-from astropipe.photometry.detection import detect_stars  # noqa: E402
-from astropipe.photometry.epsf import build_epsf, select_psf_stars  # noqa: E402
-from astropipe.photometry.pipeline import fit_with_engine  # noqa: E402
-from astropipe.simulate.psf import render_stars  # noqa: E402
-
+from astropipe.photometry.background import background_map, noise_map
+from astropipe.photometry.detection import detect_stars
+from astropipe.photometry.epsf import build_epsf, select_psf_stars
+from astropipe.photometry.pipeline import fit_with_engine
+from astropipe.simulate.psf import render_stars
 
 REPEATS = 3
 

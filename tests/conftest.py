@@ -18,7 +18,7 @@ def run_snakemake(*args: str, cwd: Path = REPO, check: bool = True, timeout: flo
     result = subprocess.run(
         [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), *args],
         cwd=cwd,
-        capture_output=True,
+        check=False, capture_output=True,
         text=True,
         timeout=timeout,
     )

@@ -1,6 +1,7 @@
 """Draw the flow figures (Hudson et al. 1999 Figs. 1 and 3)."""
 
 import json
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -13,7 +14,7 @@ from astropipe.io.rule_log import rule_logger
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "flow_figures")
 clusters = Table.read(snakemake.input.clusters, format="ascii.ecsv")
-summary = json.loads(open(snakemake.input.bulkflow).read())
+summary = json.loads(Path(snakemake.input.bulkflow).read_text())
 figures = {
     "velocity_vs_apex_angle": velocity_vs_apex_angle(clusters, summary),
     "supergalactic_projection": supergalactic_projection(clusters),

@@ -1,6 +1,7 @@
 """Gather the resampling chunks into results/flow/{survey}/resampling.json."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
@@ -13,7 +14,7 @@ from astropipe.io.rule_log import rule_logger
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "flow_resample_gather")
-bulkflow = json.loads(open(snakemake.input.bulkflow).read())
+bulkflow = json.loads(Path(snakemake.input.bulkflow).read_text())
 realisations = gather([Table.read(p, format="ascii.ecsv") for p in snakemake.input.chunks])
 summary = summarise(realisations, np.array(bulkflow["vector_kms"]), np.array(bulkflow["covariance_kms2"]))
 flow = snakemake.params.flow

@@ -1,6 +1,7 @@
 """Calibrated H, K catalogue of one field: aperture corrections, extinction, band match, colour system."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 from astropy.coordinates import SkyCoord
@@ -13,7 +14,7 @@ from astropipe.io.rule_log import rule_logger
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_calibrate")
-calibration = json.loads(open(snakemake.input.calibration).read())
+calibration = json.loads(Path(snakemake.input.calibration).read_text())
 settings = snakemake.params.calibration
 catalogs, normalised = {}, {}
 for band, path in (("H", snakemake.input.catalog_h), ("Ks", snakemake.input.catalog_k)):

@@ -1,6 +1,8 @@
 """CMD analysis of one field: regions and areas, colour sequences, luminosity functions (seed 000 Figs. 7-8)."""
 
 import json
+from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 from astropy.coordinates import SkyCoord
@@ -40,7 +42,7 @@ saturated = saturated_detections(catalog)
 catalog["source"] = np.full(len(catalog), "psf", dtype="<U9")
 n_replaced = 0
 if settings["saturated_from_reference"]:
-    comparison = json.loads(open(snakemake.input.comparison).read())["bands"]
+    comparison = json.loads(Path(snakemake.input.comparison).read_text())["bands"]
     substitution = substitute_saturated(catalog, saturated, Table.read(snakemake.input.reference, format="ascii.ecsv"),
                                         comparison, snakemake.params.reference["resolution_arcsec"])  # fmt: skip
     substitutes = substitution.stars
@@ -84,7 +86,7 @@ for band, path in (("H", snakemake.input.completeness_h), ("K", snakemake.input.
 stars["in_sequences"] = (stars["H"] < limits["H"]) & (stars["K"] < limits["K"]) & (stars["region"] != "other")
 log.info("completeness %.0f %% limits: H = %.2f, K = %.2f", 100 * level, limits["H"], limits["K"])
 sequences = locate_sequences(np.asarray(stars["HK"][stars["in_sequences"]]), seed=snakemake.params.seed)
-log.info("colour sequences (medians) at H - K = %s", ", ".join(f"{m:.3f} +- {e:.3f}" for m, e in zip(sequences.medians, sequences.medians_err)))
+log.info("colour sequences (medians) at H - K = %s", ", ".join(f"{m:.3f} +- {e:.3f}" for m, e in zip(sequences.medians, sequences.medians_err, strict=True)))
 
 scale = area_object / area_field
 edges = np.linspace(0.0, settings["object_radius_arcsec"], settings["decontamination"]["annuli"] + 1)
@@ -115,7 +117,7 @@ write_json({
     "object_radius_arcsec": settings["object_radius_arcsec"], "field_inner_radius_arcsec": settings["field_inner_radius_arcsec"],
     "area_object_arcmin2": area_object, "area_field_arcmin2": area_field, "area_ratio": scale,
     "annuli": [{"inner_arcsec": float(lo), "outer_arcsec": float(hi), "area_arcmin2": regions.area_arcmin2(lo, hi),
-                "area_ratio": regions.area_arcmin2(lo, hi) / area_field} for lo, hi in zip(edges[:-1], edges[1:])],
+                "area_ratio": regions.area_arcmin2(lo, hi) / area_field} for lo, hi in pairwise(edges)],
     "n_object": int(np.sum(stars["region"] == "object")), "n_field": int(np.sum(stars["region"] == "field")),
     "n_rejected_quality": int((~good).sum()), "n_rejected_saturated": int(saturated.sum()),
     "saturated_from_reference": settings["saturated_from_reference"], "n_saturated_replaced": n_replaced,

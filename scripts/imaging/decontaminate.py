@@ -1,6 +1,7 @@
 """Statistical decontamination of the object CMD by the field CMD (seed 000 §3.3, Fig. 9)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
@@ -17,7 +18,7 @@ snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_decontaminate")
 settings = snakemake.params.decontamination
 stars = Table.read(snakemake.input.stars, format="ascii.ecsv")
-summary = json.loads(open(snakemake.input.summary).read())
+summary = json.loads(Path(snakemake.input.summary).read_text())
 obj = stars[stars["region"] == "object"]
 field = stars[stars["region"] == "field"]
 repeats = settings["repeats"]

@@ -1,6 +1,7 @@
 """Foreground and cluster reddening, tenth-brightest-star distances and the MS overlay (seed 000 §3.3, Fig. 10)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
@@ -17,8 +18,8 @@ log = rule_logger(snakemake.log[0], "imaging_distance")
 settings, law = snakemake.params.distance, snakemake.params.law
 stars = Table.read(snakemake.input.stars, format="ascii.ecsv")
 obj = Table.read(snakemake.input.membership, format="ascii.ecsv")
-cmd = json.loads(open(snakemake.input.cmd_summary).read())
-decontamination = json.loads(open(snakemake.input.decontamination).read())
+cmd = json.loads(Path(snakemake.input.cmd_summary).read_text())
+decontamination = json.loads(Path(snakemake.input.decontamination).read_text())
 boundary = decontamination["red_sequence_boundary_hk"]  # blue/red sequence boundary
 
 clump = settings["clump_reference"]

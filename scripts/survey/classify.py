@@ -1,6 +1,7 @@
 """Objective classes of all candidate fields, the confusion matrix against the truth, and Fig. 5."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
@@ -14,7 +15,7 @@ snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "survey_classify")
 rows = []
 for path in snakemake.input.metrics:
-    metrics = json.loads(open(path).read())
+    metrics = json.loads(Path(path).read_text())
     name, evidence = classify(metrics, snakemake.params.thresholds)
     rows.append({"field": metrics["field"], "l": metrics["l"], "b": metrics["b"], "class": name,
                  "overdensity_sigma": metrics["overdensity_significance"],
@@ -32,7 +33,7 @@ summary = {"n_fields": len(table), "thresholds": snakemake.params.thresholds,
 matrix = None
 if snakemake.input.labels:
     labels = Table.read(snakemake.input.labels, format="ascii.ecsv")
-    truth = dict(zip(labels["field"], labels["class"]))
+    truth = dict(zip(labels["field"], labels["class"], strict=True))
     table["true_class"] = [truth[f] for f in table["field"]]
     matrix = confusion_matrix(list(table["true_class"]), list(table["class"]))
     agreement = float(np.mean(table["true_class"] == table["class"]))

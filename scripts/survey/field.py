@@ -1,6 +1,7 @@
 """Density profile, overdensity, gas/dust indicators and thumbnail of one candidate field (seed 000 §2)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 from astropy.coordinates import SkyCoord
@@ -25,7 +26,7 @@ if len(row) != 1:
 image, header = fits.getdata(snakemake.input.stack).astype(float), fits.getheader(snakemake.input.stack)
 weight = fits.getdata(snakemake.input.weight).astype(float)
 catalog = Table.read(snakemake.input.catalog, format="ascii.ecsv")
-calibration = json.loads(open(snakemake.input.calibration).read())["bands"][snakemake.params.band]
+calibration = json.loads(Path(snakemake.input.calibration).read_text())["bands"][snakemake.params.band]
 wcs = WCS(header).celestial
 scale = float(header["PIXSCALE"])
 centre = SkyCoord(l=float(row["l"][0]), b=float(row["b"][0]), unit="deg", frame="galactic")

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-__all__ = ["ConfigError", "config_errors", "lensing_consistency_errors", "check_config"]
+__all__ = ["ConfigError", "check_config", "config_errors", "lensing_consistency_errors"]
 
 
 class ConfigError(ValueError):

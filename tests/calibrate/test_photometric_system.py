@@ -7,8 +7,10 @@ from astropy.coordinates import SkyCoord
 from astropipe.calibrate.photometric_system import BandCalibration, solve_colour_system
 from astropipe.calibrate.reference_comparison import blended_magnitudes, fit_reference_relation
 
+COVARIANCE = np.diag([1e-4, 4e-6])
 
-def _calibrations(cov_h=np.diag([1e-4, 4e-6]), cov_k=np.diag([1e-4, 4e-6])):
+
+def _calibrations(cov_h=COVARIANCE, cov_k=COVARIANCE):
     return (BandCalibration(-0.018, 22.92, cov_h, 0.03), BandCalibration(-0.005, 22.35, cov_k, 0.05, systematic_err=0.02))
 
 

@@ -47,7 +47,7 @@ def _config(host: str) -> str:
 
 
 def _running(name: str) -> bool:
-    return subprocess.run(["pgrep", "-x", name], capture_output=True).returncode == 0
+    return subprocess.run(["pgrep", "-x", name], check=False, capture_output=True).returncode == 0
 
 
 class SlurmNode:
@@ -76,14 +76,14 @@ class SlurmNode:
                               ("slurmctld", ["/usr/sbin/slurmctld"]), ("slurmd", ["/usr/sbin/slurmd"])):  # fmt: skip
             if _running(name):
                 continue
-            result = subprocess.run(command, capture_output=True, text=True)
+            result = subprocess.run(command, check=False, capture_output=True, text=True)
             if result.returncode != 0:
                 raise SlurmUnavailable(f"{' '.join(command)} failed: {result.stderr.strip()}")
             self.started.append(name)
             time.sleep(1.0)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            state = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True).stdout.split()
+            state = subprocess.run(["sinfo", "-h", "-o", "%t"], check=False, capture_output=True, text=True).stdout.split()
             if "idle" in state or "mix" in state:
                 return
             time.sleep(1.0)
@@ -91,5 +91,5 @@ class SlurmNode:
 
     def stop(self) -> None:
         for name in reversed(self.started):
-            subprocess.run(["pkill", "-x", name], capture_output=True)
+            subprocess.run(["pkill", "-x", name], check=False, capture_output=True)
         self.started.clear()

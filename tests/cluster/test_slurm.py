@@ -14,9 +14,9 @@ import os
 import numpy as np
 import pytest
 from astropy.table import Table
+from conftest import CI_CONFIG, REPO, run_snakemake
 
 from cluster.slurm_node import SlurmNode, SlurmUnavailable, node_memory_mb
-from conftest import CI_CONFIG, REPO, run_snakemake
 
 NIGHT = "2002-07-05"
 JSON_RESULTS = ["results/flow/smac_sim/bulkflow.json", "results/flow/smac_sim/resampling.json"]

@@ -20,7 +20,7 @@ def test_noise_free_flow_is_recovered_exactly_with_the_analytic_covariance():
     expected = np.linalg.inv((r_hat / error[:, None] ** 2).T @ r_hat)
     np.testing.assert_allclose(flow.covariance, expected, rtol=1e-12)
     summary = flow.summary()
-    amplitude, l_deg, b_deg = direction_of(truth)
+    amplitude, l_deg, _ = direction_of(truth)
     assert summary["amplitude_kms"] == pytest.approx(amplitude) and summary["l_deg"] == pytest.approx(l_deg)
     assert summary["amplitude_debiased_kms"] == pytest.approx(np.sqrt(amplitude**2 - np.trace(expected)))
     assert summary["p_rest"] < 1e-4 and summary["chi2"] == pytest.approx(0.0, abs=1e-12)

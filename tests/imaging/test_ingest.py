@@ -1,5 +1,7 @@
 """Ingest: every bad input is a clear error naming the file and what is wrong."""
 
+import re
+
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -42,25 +44,25 @@ def test_a_complete_night_is_accepted(night):
 def test_corrupt_file_is_named(night, tmp_path):
     bad = tmp_path / "broken.fits"
     bad.write_bytes(b"this is not FITS at all" * 100)
-    with pytest.raises(IngestError, match="broken.fits: not a readable FITS file"):
+    with pytest.raises(IngestError, match=re.escape("broken.fits: not a readable FITS file")):
         classify_frames([*night, bad])
 
 
 def test_missing_keyword_is_named(night, tmp_path):
     path = _frame(tmp_path / "nodit.fits", drop=("HIERARCH ESO DET DIT",))
-    with pytest.raises(IngestError, match="nodit.fits: missing header keyword 'HIERARCH ESO DET DIT'"):
+    with pytest.raises(IngestError, match=re.escape("nodit.fits: missing header keyword 'HIERARCH ESO DET DIT'")):
         classify_frames([*night, path])
 
 
 def test_unknown_filter_is_named(night, tmp_path):
     path = _frame(tmp_path / "narrow.fits", band="Br_gamma")
-    with pytest.raises(IngestError, match="narrow.fits: unknown filter 'Br_gamma'"):
+    with pytest.raises(IngestError, match=re.escape("narrow.fits: unknown filter 'Br_gamma'")):
         classify_frames([*night, path])
 
 
 def test_dit_without_darks_is_named(night, tmp_path):
     path = _frame(tmp_path / "long.fits", dit=45.0, offset=(3.0, 3.0))
-    with pytest.raises(IngestError, match="long.fits: DIT = 45.0 s has no matching dark"):
+    with pytest.raises(IngestError, match=re.escape("long.fits: DIT = 45.0 s has no matching dark")):
         validate_night(classify_frames([*night, path]))
 
 

@@ -16,10 +16,10 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
+from conftest import REPO
 from scipy.spatial import cKDTree
 
 from astropipe.photometry.pipeline import PhotometrySettings, psf_photometry
-from conftest import REPO
 
 REAL = REPO.parent / "shared" / "data" / "real"
 pytestmark = pytest.mark.skipif(not (REAL / "glimpse_l18_irac2_image.fits").is_file(),

@@ -9,10 +9,10 @@ import yaml
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.wcs import WCS
+from conftest import REPO
 from snakemake.utils import validate
 
 from astropipe.simulate.night import NightSimulation
-from conftest import REPO
 
 REFERENCE = REPO.parent / "shared" / "data" / "reference"
 pytestmark = pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"shared reference data not found at {REFERENCE}")
@@ -86,7 +86,7 @@ def test_wcs_places_the_truth_stars(ks_sequence, night):
 
 def test_same_seed_gives_byte_identical_frames(ks_sequence, tmp_path):
     again = NightSimulation(_config(), REFERENCE).write_sequence("object11", "Ks", tmp_path)
-    for a, b in zip(ks_sequence, again):
+    for a, b in zip(ks_sequence, again, strict=True):
         assert filecmp.cmp(a, b, shallow=False)
     other = _config()
     other["seed"] += 1

@@ -27,7 +27,7 @@ def test_summary_has_the_solar_limb_deflection(ci_run):
     summary = json.loads((ci_run / "results/lensing/summary.json").read_text())
     limb = {e["name"]: e for e in summary["examples"]}["light_at_solar_limb"]
     assert limb["alpha_exact_arcsec"] == pytest.approx(1.7512, abs=5e-5)
-    light = [s for s in summary["speeds"] if s["v"] == 1.0][0]
+    light = next(s for s in summary["speeds"] if s["v"] == 1.0)
     assert light["critical_impact_parameter_m"] == pytest.approx(3 * np.sqrt(3))
 
 

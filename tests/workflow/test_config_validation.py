@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPO, run_snakemake
 from snakemake.utils import validate
 
 from astropipe.config_check import ConfigError, check_config
-from conftest import REPO, run_snakemake
 
 SCHEMA = REPO / "schemas" / "config.schema.yaml"
 

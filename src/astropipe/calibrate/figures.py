@@ -5,11 +5,11 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
-from astropipe.calibrate.reference_comparison import ReferenceFit  # noqa: E402
+from astropipe.calibrate.reference_comparison import ReferenceFit
 
 __all__ = ["reference_comparison_figure"]
 
@@ -24,7 +24,7 @@ def reference_comparison_figure(panels: list[tuple[np.ndarray, np.ndarray, Refer
         in common and the :class:`ReferenceFit` (rejected points drawn as crosses).
     """
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.8), squeeze=False)
-    for ax, (mag, reference, fit) in zip(axes[0], panels):
+    for ax, (mag, reference, fit) in zip(axes[0], panels, strict=True):
         ax.plot(mag[fit.used], reference[fit.used], "k.", ms=5, label=f"{fit.n_common - fit.n_rejected} stars")
         ax.plot(mag[~fit.used], reference[~fit.used], "rx", ms=6, label=f"{fit.n_rejected} rejected")
         lo, hi = np.nanmin(mag) - 0.3, np.nanmax(mag) + 0.3

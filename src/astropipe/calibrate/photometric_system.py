@@ -35,7 +35,7 @@ class BandCalibration:
     systematic_err: float = 0.0
 
     @classmethod
-    def from_json(cls, band: dict) -> "BandCalibration":
+    def from_json(cls, band: dict) -> BandCalibration:
         """From one band of ``calibration.json`` (written by :mod:`astropipe.calibrate.standards`)."""
         systematic = float(np.hypot(band["rms_mag"], band.get("ks_to_k_err_mag", 0.0)))
         return cls(colour_term=band["colour_term"], zero_point=band["zero_point_mag"],

@@ -34,12 +34,12 @@ from photutils.centroids import centroid_com
 from astropipe.calibrate.least_squares import weighted_least_squares
 
 __all__ = [
-    "read_persson_standards",
     "StandardApertures",
-    "measure_standard_frame",
-    "normalise_measurements",
     "TransformationFit",
     "fit_transformation",
+    "measure_standard_frame",
+    "normalise_measurements",
+    "read_persson_standards",
 ]
 
 
@@ -273,7 +273,7 @@ def fit_transformation(
     missing = sorted({int(s) for s in rows["standard"]} - set(by_number))
     if missing:
         raise ValueError(f"standards {missing} measured in {band} are not in the standard-star catalogue")
-    n_standards = len(set(int(s) for s in rows["standard"]))
+    n_standards = len({int(s) for s in rows["standard"]})
     n_parameters = 3 if fit_extinction else 2
     if n_standards < min_standards or len(rows) < max(min_points, n_parameters + 1):
         raise ValueError(

@@ -6,16 +6,16 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from astropy.table import Table  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from astropy.table import Table
+from matplotlib.figure import Figure
 
-from astropipe.cmd.sequences import ColourSequences, kernel_density  # noqa: E402
+from astropipe.cmd.sequences import ColourSequences, kernel_density
 
-__all__ = ["cmd_figure", "luminosity_figure", "decontamination_figure", "main_sequence_figure"]
+__all__ = ["cmd_figure", "decontamination_figure", "luminosity_figure", "main_sequence_figure"]
 
-_LIMITS = dict(xlim=(-0.5, 3.0), ylim=(19.0, 7.0))
+_LIMITS = {"xlim": (-0.5, 3.0), "ylim": (19.0, 7.0)}
 
 
 def _cmd(ax, hk, k, title: str, **style) -> None:
@@ -42,7 +42,7 @@ def cmd_figure(stars: Table, sequences: ColourSequences, bins: np.ndarray) -> Fi
     axes[1].plot(grid, density * np.diff(bins)[0], "C0-", label="kernel density")
     for valley in sequences.valleys:
         axes[1].axvline(valley, color="0.3", ls=":", lw=1)
-    for mean, err in zip(sequences.medians, sequences.medians_err):
+    for mean, err in zip(sequences.medians, sequences.medians_err, strict=True):
         axes[1].axvline(mean, color="C3", ls="--", lw=1)
         axes[1].text(mean, axes[1].get_ylim()[1] * 0.95, f" {mean:.2f}+-{err:.2f}", color="C3", fontsize=8, va="top")
     axes[1].set(xlabel="H - K", ylabel="stars per bin", title="colour histogram")
@@ -55,7 +55,7 @@ def luminosity_figure(lf: Table, intervals: dict[str, tuple[float, float]]) -> F
     """Fig. 8: K histograms of object and area-scaled field in the two colour intervals; field-subtracted LF."""
     fig, axes = plt.subplots(3, 1, figsize=(6, 10), sharex=True)
     centre = 0.5 * (lf["k_lo"] + lf["k_hi"])
-    for ax, name in zip(axes[:2], ("blue", "red")):
+    for ax, name in zip(axes[:2], ("blue", "red"), strict=True):
         lo, hi = intervals[name]
         ax.step(centre, lf[f"{name}_object"], where="mid", color="k", label="object")
         ax.step(centre, lf[f"{name}_field"], where="mid", color="C0", ls="--", label="field (scaled to the object area)")

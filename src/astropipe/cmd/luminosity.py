@@ -14,7 +14,7 @@ import numpy as np
 from astropy.table import Table
 from numpy.typing import NDArray
 
-__all__ = ["completeness_at", "completeness_weights", "histogram", "field_subtracted"]
+__all__ = ["completeness_at", "completeness_weights", "field_subtracted", "histogram"]
 
 
 def completeness_at(table: Table, mag: NDArray[np.float64], offset: float) -> NDArray[np.float64]:

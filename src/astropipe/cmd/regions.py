@@ -14,7 +14,7 @@ import numpy as np
 from astropy.wcs import WCS
 from numpy.typing import NDArray
 
-__all__ = ["Regions", "usable_mask", "define_regions"]
+__all__ = ["Regions", "define_regions", "usable_mask"]
 
 
 def usable_mask(

@@ -22,12 +22,13 @@ Errors come from a bootstrap over stars.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import find_peaks
 
-__all__ = ["ColourSequences", "locate_sequences", "kernel_density"]
+__all__ = ["ColourSequences", "kernel_density", "locate_sequences"]
 
 
 @dataclass
@@ -58,7 +59,7 @@ class ColourSequences:
                 "method": "kernel-density peaks; sequences split at the density minima; median colour per sequence",
                 "components": [{"median_mag": float(m), "median_err_mag": float(me), "peak_mag": float(p),
                                 "peak_err_mag": float(pe)}
-                               for m, me, p, pe in zip(self.medians, self.medians_err, self.peaks, self.peaks_err)]}  # fmt: skip
+                               for m, me, p, pe in zip(self.medians, self.medians_err, self.peaks, self.peaks_err, strict=True)]}  # fmt: skip
 
 
 def kernel_density(colour: NDArray[np.float64], grid: NDArray[np.float64], bandwidth: float) -> NDArray[np.float64]:
@@ -74,9 +75,9 @@ def _locate(colour: NDArray[np.float64], n: int, bandwidth: float) -> tuple[NDAr
     if index.size < n:
         raise ValueError(f"the colour distribution has {index.size} peaks; {n} sequences expected")
     peaks = np.sort(index[np.argsort(properties["prominences"])[::-1][:n]])
-    valleys = np.array([grid[a + np.argmin(density[a : b + 1])] for a, b in zip(peaks[:-1], peaks[1:])])
+    valleys = np.array([grid[a + np.argmin(density[a : b + 1])] for a, b in pairwise(peaks)])
     edges = np.concatenate([[-np.inf], valleys, [np.inf]])
-    medians = np.array([np.median(colour[(colour > lo) & (colour <= hi)]) for lo, hi in zip(edges[:-1], edges[1:])])
+    medians = np.array([np.median(colour[(colour > lo) & (colour <= hi)]) for lo, hi in pairwise(edges)])
     return grid[peaks], medians, valleys
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["tenth_brightest", "distance_kpc", "distance_error_kpc", "tenth_star_distance"]
+__all__ = ["distance_error_kpc", "distance_kpc", "tenth_brightest", "tenth_star_distance"]
 
 
 def tenth_brightest(k: NDArray[np.float64], counts: NDArray[np.int64] | None = None) -> float:

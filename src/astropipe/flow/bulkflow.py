@@ -20,7 +20,7 @@ from scipy.stats import chi2
 
 from astropipe.flow.geometry import direction_of
 
-__all__ = ["BulkFlow", "fit_bulk_flow", "check_flow_inputs"]
+__all__ = ["BulkFlow", "check_flow_inputs", "fit_bulk_flow"]
 
 
 @dataclass
@@ -43,7 +43,7 @@ class BulkFlow:
         grad_b = np.array([-x * z, -y * z, rho2]) / (amplitude**2 * np.sqrt(rho2))
         values, vectors = np.linalg.eigh(self.covariance)
         axes = []
-        for value, vector in zip(values, vectors.T):
+        for value, vector in zip(values, vectors.T, strict=True):
             _, la, ba = direction_of(vector if vector[2] >= 0 else -vector)
             axes.append({"sigma_kms": float(np.sqrt(value)), "l_deg": la, "b_deg": ba})
         delta_chi2 = float(self.vector @ np.linalg.solve(self.covariance, self.vector))

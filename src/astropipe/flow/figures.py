@@ -5,18 +5,17 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from astropy.table import Table  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import astropy.units as u
+import matplotlib.pyplot as plt
+import numpy as np
+from astropy.coordinates import SkyCoord, Supergalactic
+from astropy.table import Table
+from matplotlib.figure import Figure
+from scipy.stats import chi2
 
-import astropy.units as u  # noqa: E402
-from astropy.coordinates import SkyCoord, Supergalactic  # noqa: E402
-from scipy.stats import chi2  # noqa: E402
+from astropipe.flow.geometry import unit_vectors
 
-from astropipe.flow.geometry import unit_vectors  # noqa: E402
-
-__all__ = ["velocity_vs_apex_angle", "supergalactic_projection", "aitoff_directions", "recovery_coverage"]
+__all__ = ["aitoff_directions", "recovery_coverage", "supergalactic_projection", "velocity_vs_apex_angle"]
 
 
 def velocity_vs_apex_angle(clusters: Table, summary: dict) -> Figure:
@@ -89,11 +88,11 @@ def supergalactic_projection(clusters: Table, max_angle_deg: float = 45.0) -> Fi
     directions = np.outer(np.cos(theta), e1) + np.outer(np.sin(theta), e2)
     galactic_b = SkyCoord(*directions.T, representation_type="cartesian", frame=Supergalactic()).galactic.b.deg
     limit = 1.05 * max(np.max(cz), np.max(d))
-    for t0, t1, zone in zip(theta[:-1], theta[1:], np.abs(galactic_b[:-1]) < 15):
+    for t0, t1, zone in zip(theta[:-1], theta[1:], np.abs(galactic_b[:-1]) < 15, strict=True):
         if zone:
             ax.fill([0, limit * np.cos(t0), limit * np.cos(t1)], [0, limit * np.sin(t0), limit * np.sin(t1)],
                     color="0.85", lw=0)  # fmt: skip
-    for x, y, dist, z, vel, err in zip(p1, p2, d, cz, v, e):
+    for x, y, dist, z, vel, err in zip(p1, p2, d, cz, v, e, strict=True):
         outflow = vel >= 0
         ax.plot([x * dist, x * z], [y * dist, y * z], "k-" if outflow else "k:", lw=0.8)
         ax.scatter(x * dist, y * dist, s=3e4 / err, facecolors="k" if outflow else "none", edgecolors="k")

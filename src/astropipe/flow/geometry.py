@@ -12,7 +12,7 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["unit_vectors", "direction_of", "cmb_velocity", "CMB_DIPOLE_KMS", "CMB_DIPOLE_L", "CMB_DIPOLE_B"]
+__all__ = ["CMB_DIPOLE_B", "CMB_DIPOLE_KMS", "CMB_DIPOLE_L", "cmb_velocity", "direction_of", "unit_vectors"]
 
 CMB_DIPOLE_KMS = 369.8
 CMB_DIPOLE_L = 264.0

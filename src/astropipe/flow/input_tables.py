@@ -35,7 +35,7 @@ from astropy.table import Table
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["Column", "TABLES", "InputTableError", "find_table", "read_survey"]
+__all__ = ["TABLES", "Column", "InputTableError", "find_table", "read_survey"]
 
 
 class InputTableError(ValueError):
@@ -64,7 +64,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("cz_err", "number", "km/s", "error of cz_helio", positive=True),
         Column("extinction_sfd", "number", "mag", "extinction of the <mu>_e band, Schlegel et al. map", 0.0, 10.0),
         Column("extinction_bh", "number", "mag", "the same from Burstein & Heiles (optional)", 0.0, 10.0,
-               required=False),  # fmt: skip
+               required=False),
     ),
     "galaxies": (
         Column("galaxy", "name", None, "unique galaxy name"),

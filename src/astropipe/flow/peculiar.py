@@ -22,7 +22,7 @@ from astropipe.flow.fundamental_plane import InverseFP, fit_inverse_fp
 from astropipe.flow.geometry import SPEED_OF_LIGHT_KMS, cmb_velocity, unit_vectors
 from astropipe.flow.runs import homogenise, run_offsets
 
-__all__ = ["FlowSettings", "FlowResult", "malmquist_corrected", "peculiar_velocity", "analyse_survey"]
+__all__ = ["FlowResult", "FlowSettings", "analyse_survey", "malmquist_corrected", "peculiar_velocity"]
 
 
 @dataclass(frozen=True)

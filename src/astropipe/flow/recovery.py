@@ -28,7 +28,7 @@ from scipy.stats import chi2
 from astropipe.flow.peculiar import FlowSettings, analyse_survey
 from astropipe.flow.survey import SurveySpec, simulate_survey
 
-__all__ = ["recover", "summarise_recovery", "COVERAGE_LEVELS"]
+__all__ = ["COVERAGE_LEVELS", "recover", "summarise_recovery"]
 
 COVERAGE_LEVELS = {"68": 0.6827, "95": 0.9545}
 _COVARIANCE = ("cxx", "cxy", "cxz", "cyy", "cyz", "czz")

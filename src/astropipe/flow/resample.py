@@ -16,6 +16,7 @@ Kinds (seed 001 §3):
 from __future__ import annotations
 
 import zlib
+from itertools import pairwise
 
 import numpy as np
 from astropy.table import Table, vstack
@@ -23,7 +24,7 @@ from numpy.typing import NDArray
 
 from astropipe.flow.peculiar import FlowSettings, analyse_survey
 
-__all__ = ["KINDS", "realisation_count", "chunk_ranges", "run_realisations", "summarise", "gather"]
+__all__ = ["KINDS", "chunk_ranges", "gather", "realisation_count", "run_realisations", "summarise"]
 
 KINDS = ("run_bootstrap", "cluster_bootstrap", "jackknife_cluster", "jackknife_run")
 
@@ -36,7 +37,7 @@ def realisation_count(kind: str, bootstrap: int, n_clusters: int, n_runs: int) -
 def chunk_ranges(total: int, chunks: int) -> list[tuple[int, int]]:
     """Contiguous [start, stop) ranges splitting ``total`` realisations into ``chunks``."""
     edges = np.linspace(0, total, chunks + 1).round().astype(int)
-    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    return [(int(a), int(b)) for a, b in pairwise(edges)]
 
 
 def _rng(seed: int, kind: str, index: int) -> np.random.Generator:

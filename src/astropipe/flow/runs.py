@@ -13,7 +13,7 @@ import numpy as np
 from astropy.table import Table
 from numpy.typing import NDArray
 
-__all__ = ["run_offsets", "homogenise"]
+__all__ = ["homogenise", "run_offsets"]
 
 
 def run_offsets(dispersions: Table, n_galaxies: int, n_runs: int, weights: NDArray | None = None) -> NDArray:

@@ -55,7 +55,7 @@ def subsample_table(clusters: Table, galaxies: Table, dispersions: Table, settin
     morphology = {}
     for kind in ("E", "S0"):
         keep = np.asarray(galaxies["morphology"]) == kind
-        counts = {c: n for c, n in zip(*np.unique(np.asarray(galaxies["cluster"])[keep], return_counts=True))}
+        counts = dict(zip(*np.unique(np.asarray(galaxies["cluster"])[keep], return_counts=True), strict=True))
         usable = [c for c in clusters["cluster"] if counts.get(c, 0) >= 2]
         sub_clusters = clusters[np.isin(clusters["cluster"], usable)]
         sub_galaxies = galaxies[keep & np.isin(galaxies["cluster"], usable)]

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from astropipe.flow.bulkflow import BulkFlow, fit_bulk_flow
 from astropipe.flow.geometry import SPEED_OF_LIGHT_KMS, unit_vectors
 
-__all__ = ["read_pantheon", "prepare_supernovae", "supernova_flow"]
+__all__ = ["prepare_supernovae", "read_pantheon", "supernova_flow"]
 
 REQUIRED = ("CID", "zCMB", "MU_SH0ES", "MU_SH0ES_ERR_DIAG", "m_b_corr_err_VPEC", "RA", "DEC", "IS_CALIBRATOR")
 

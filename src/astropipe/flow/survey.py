@@ -23,7 +23,7 @@ from astropy.table import Table
 
 from astropipe.flow.geometry import CMB_DIPOLE_B, CMB_DIPOLE_KMS, CMB_DIPOLE_L, SPEED_OF_LIGHT_KMS, unit_vectors
 
-__all__ = ["SurveySpec", "simulate_survey", "FP_SLOPE_SIGMA", "FP_SLOPE_MU", "FP_ZERO"]
+__all__ = ["FP_SLOPE_MU", "FP_SLOPE_SIGMA", "FP_ZERO", "SurveySpec", "simulate_survey"]
 
 FP_SLOPE_SIGMA, FP_SLOPE_MU, FP_ZERO = 1.25, 0.32, -8.9
 ARCSEC_KPC_PER_KMS = np.log10(206.265 * 100.0)  # theta["] = 206.265 R[kpc] / (d[km/s] / 100)

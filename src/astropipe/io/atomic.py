@@ -19,7 +19,7 @@ from typing import Any
 
 from astropy.table import Table
 
-__all__ = ["atomic_output", "atomic_directory", "write_json", "write_table"]
+__all__ = ["atomic_directory", "atomic_output", "write_json", "write_table"]
 
 
 @contextmanager

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["rule_logger", "Progress"]
+__all__ = ["Progress", "rule_logger"]
 
 
 def rule_logger(path: str | Path, name: str) -> logging.Logger:

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from astropipe.lensing.geodesic import validate_orbit_parameters
 
-__all__ = ["weak_field_deflection", "newtonian_deflection", "joshi_deflection"]
+__all__ = ["joshi_deflection", "newtonian_deflection", "weak_field_deflection"]
 
 
 def weak_field_deflection(

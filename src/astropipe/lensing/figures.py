@@ -7,17 +7,17 @@ import astropy.units as u
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from astropy.table import Table  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from astropy.table import Table
+from matplotlib.figure import Figure
 
 __all__ = [
     "classical_vs_relativistic",
-    "light_vs_massive",
-    "deflection_vs_impact_parameter",
-    "time_delay",
     "cross_section",
+    "deflection_vs_impact_parameter",
+    "light_vs_massive",
+    "time_delay",
 ]
 
 #: R_sun in units of G M_sun / c^2

@@ -24,11 +24,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
-    "validate_orbit_parameters",
-    "orbit_cubic_coefficients",
     "closest_approach",
     "critical_impact_parameter",
+    "orbit_cubic_coefficients",
     "particle_sphere_radius",
+    "validate_orbit_parameters",
 ]
 
 

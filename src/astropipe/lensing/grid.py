@@ -28,7 +28,7 @@ from astropipe.lensing.refractive_index import refractive_index
 from astropipe.lensing.strong_field import strong_deflection_angle
 from astropipe.lensing.travel_time import time_delay, time_delay_joshi, time_delay_newtonian
 
-__all__ = ["grid_points", "tabulate", "gather"]
+__all__ = ["gather", "grid_points", "tabulate"]
 
 
 def grid_points(

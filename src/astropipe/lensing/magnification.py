@@ -23,12 +23,12 @@ from astropipe.lensing.deflection import deflection_angle
 from astropipe.lensing.geodesic import validate_orbit_parameters
 
 __all__ = [
-    "magnification_ratio",
-    "magnification_ratio_newtonian",
-    "magnification_ratio_joshi",
     "einstein_radius",
-    "image_positions",
     "image_magnifications",
+    "image_positions",
+    "magnification_ratio",
+    "magnification_ratio_joshi",
+    "magnification_ratio_newtonian",
 ]
 
 _RELATIVE_STEP = 1e-5

@@ -29,7 +29,7 @@ from astropipe.lensing.geodesic import (
     validate_orbit_parameters,
 )
 
-__all__ = ["strong_deflection_coefficients", "strong_deflection_angle"]
+__all__ = ["strong_deflection_angle", "strong_deflection_coefficients"]
 
 
 def strong_deflection_coefficients(

@@ -30,12 +30,12 @@ from astropipe.lensing.geodesic import (
 )
 
 __all__ = [
-    "travel_time",
-    "travel_time_newtonian",
-    "travel_time_joshi",
     "time_delay",
-    "time_delay_newtonian",
     "time_delay_joshi",
+    "time_delay_newtonian",
+    "travel_time",
+    "travel_time_joshi",
+    "travel_time_newtonian",
 ]
 
 

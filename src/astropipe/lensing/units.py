@@ -17,10 +17,10 @@ from astropipe.lensing.deflection import deflection_angle
 from astropipe.lensing.geodesic import critical_impact_parameter
 
 __all__ = [
+    "critical_impact_parameter_quantity",
+    "deflection_angle_quantity",
     "gravitational_length",
     "speed_from_kinetic_energy",
-    "deflection_angle_quantity",
-    "critical_impact_parameter_quantity",
 ]
 
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 from astropy.stats import mad_std
 from numpy.typing import NDArray
-from scipy.optimize import curve_fit
 from photutils.aperture import ApertureStats, CircularAnnulus, CircularAperture, aperture_photometry
+from scipy.optimize import curve_fit
 
 __all__ = ["curve_of_growth", "extrapolated_correction"]
 

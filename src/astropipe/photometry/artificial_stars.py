@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from itertools import pairwise
 
 import numpy as np
 from astropy.stats import mad_std
@@ -91,7 +92,7 @@ def completeness_table(injected: Table, bin_width: float = 0.5) -> Table:
     edges = np.arange(np.floor(injected["mag_in"].min()), np.ceil(injected["mag_in"].max()) + bin_width, bin_width)
     table = Table(names=("mag_lo", "mag_hi", "n_injected", "n_recovered", "completeness", "completeness_err",
                          "bias_mag", "scatter_mag"), dtype=(float, float, int, int, float, float, float, float))  # fmt: skip
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in pairwise(edges):
         sel = (injected["mag_in"] >= lo) & (injected["mag_in"] < hi)
         n = int(sel.sum())
         if n == 0:

@@ -11,7 +11,7 @@ from scipy.spatial import cKDTree
 
 from astropipe.photometry.psf_model import PSFModel
 
-__all__ = ["select_psf_stars", "build_epsf"]
+__all__ = ["build_epsf", "select_psf_stars"]
 
 
 def select_psf_stars(

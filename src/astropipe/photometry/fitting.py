@@ -134,7 +134,7 @@ def fit_stars(
     alive = np.ones(x.size, dtype=bool)
     fit_half = int(np.ceil(fit_radius))
     iterations = 0
-    for iterations in range(1, max_iterations + 1):
+    for iterations in range(1, max_iterations + 1):  # noqa: B007  (the count is reported after the loop)
         idx = np.flatnonzero(alive)
         if idx.size == 0:
             break

@@ -29,7 +29,7 @@ from astropipe.photometry.epsf import build_epsf, select_psf_stars
 from astropipe.photometry.fitting import fit_stars
 from astropipe.photometry.psf_model import PSFModel
 
-__all__ = ["PhotometrySettings", "PhotometryResult", "estimate_fwhm", "psf_photometry", "fit_with_engine"]
+__all__ = ["PhotometryResult", "PhotometrySettings", "estimate_fwhm", "fit_with_engine", "psf_photometry"]
 
 FLAG_SATURATED = 1
 FLAG_EDGE = 2
@@ -52,7 +52,7 @@ class PhotometrySettings:
     max_chi: float = 5.0
 
     @classmethod
-    def from_config(cls, photometry: dict) -> "PhotometrySettings":
+    def from_config(cls, photometry: dict) -> PhotometrySettings:
         """Settings from the ``imaging.photometry`` configuration (other keys ignored)."""
         names = set(cls.__dataclass_fields__)
         return cls(**{key: value for key, value in photometry.items() if key in names})
@@ -233,8 +233,7 @@ def wing_mask(stars: Table, fwhm: float, rms: float, shape, beta: float = 3.0) -
     radius = np.clip(radius, 1.5 * fwhm, 4.0 * fwhm)
     mask = np.zeros(shape, dtype=bool)
     yy, xx = np.ogrid[: shape[0], : shape[1]]
-    for x0, y0, r in zip(np.asarray(stars["x"]), np.asarray(stars["y"]), radius):
-        r = float(r)
+    for x0, y0, r in zip(np.asarray(stars["x"]), np.asarray(stars["y"]), radius.tolist(), strict=True):
         x_lo, x_hi = max(0, int(x0 - r)), min(shape[1], int(x0 + r) + 2)
         y_lo, y_hi = max(0, int(y0 - r)), min(shape[0], int(y0 + r) + 2)
         mask[y_lo:y_hi, x_lo:x_hi] |= (xx[:, x_lo:x_hi] - x0) ** 2 + (yy[y_lo:y_hi] - y0) ** 2 <= r * r

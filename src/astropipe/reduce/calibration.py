@@ -17,7 +17,7 @@ from astropy.stats import mad_std
 from ccdproc import combine
 from numpy.typing import NDArray
 
-__all__ = ["master_dark", "master_flat", "bad_pixel_mask", "calibrate_frame"]
+__all__ = ["bad_pixel_mask", "calibrate_frame", "master_dark", "master_flat"]
 
 
 def _combine(paths: list[str]) -> NDArray[np.float64]:

@@ -14,7 +14,7 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
-__all__ = ["IngestError", "read_frame_header", "classify_frames", "validate_night", "KNOWN_FILTERS"]
+__all__ = ["KNOWN_FILTERS", "IngestError", "classify_frames", "read_frame_header", "validate_night"]
 
 KNOWN_FILTERS = ("J", "H", "Ks")
 MIN_DITHER_POSITIONS = 3
@@ -114,7 +114,7 @@ def validate_night(frames: Table) -> None:
     science = frames[frames["type"] == "OBJECT"]
     for key in sorted({(r["object"], r["filter"]) for r in science}):
         rows = science[(science["object"] == key[0]) & (science["filter"] == key[1])]
-        positions = {(round(float(x), 1), round(float(y), 1)) for x, y in zip(rows["offset_x"], rows["offset_y"])}
+        positions = {(round(float(x), 1), round(float(y), 1)) for x, y in zip(rows["offset_x"], rows["offset_y"], strict=True)}
         if len(positions) < MIN_DITHER_POSITIONS:
             problems.append(
                 f"sequence {key[0]} {key[1]} ({', '.join(Path(p).name for p in rows['path'])}): "

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from astropipe.reduce.calibration import bad_pixel_mask, master_dark, master_flat
 
-__all__ = ["build_masters", "load_masters", "dark_name"]
+__all__ = ["build_masters", "dark_name", "load_masters"]
 
 
 def dark_name(dit: float) -> str:
@@ -42,8 +42,8 @@ def build_masters(frames: Table, outdir: str | Path) -> list[Path]:
         flats = frames[(frames["type"] == "FLAT,LAMP") & (frames["filter"] == band)]
         illumination = frames["path"][(frames["type"] == "ILLUM") & (frames["filter"] == band)]
         flat_dit = float(flats["dit"][0])
-        on = [p for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"]) if lamp and d == flat_dit]
-        off = [p for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"]) if not lamp and d == flat_dit]
+        on = [p for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"], strict=True) if lamp and d == flat_dit]
+        off = [p for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"], strict=True) if not lamp and d == flat_dit]
         flat = master_flat(on, off, fits.getdata(illumination[0]).astype(float))
         written.append(outdir / f"flat_{band}.fits")
         fits.PrimaryHDU(flat.astype(np.float32), header=fits.Header({"FILTER": band, "NLAMPON": len(on)})).writeto(written[-1])

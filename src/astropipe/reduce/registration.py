@@ -27,10 +27,7 @@ def prepare_for_correlation(image: NDArray[np.float64], noise: float) -> NDArray
 
 def _parabola_peak(minus: float, centre: float, plus: float) -> float:
     """Vertex of the parabola through log values (exact for a Gaussian peak)."""
-    if min(minus, centre, plus) <= 0:
-        values = (minus, centre, plus)
-    else:
-        values = tuple(np.log((minus, centre, plus)))
+    values = (minus, centre, plus) if min(minus, centre, plus) <= 0 else tuple(np.log((minus, centre, plus)))
     denominator = values[0] - 2.0 * values[1] + values[2]
     return 0.0 if denominator == 0 else 0.5 * (values[0] - values[2]) / denominator
 

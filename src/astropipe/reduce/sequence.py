@@ -48,7 +48,7 @@ def _project_mask(canvas_mask: NDArray[np.bool_], offset, margin: int, shape) ->
 
 
 def _stack(sky_subtracted, offsets, margin, weights, sigma):
-    placed = [place_on_canvas(image, offset, margin) for image, offset in zip(sky_subtracted, offsets)]
+    placed = [place_on_canvas(image, offset, margin) for image, offset in zip(sky_subtracted, offsets, strict=True)]
     return combine([p[0] for p in placed], weights, sigma), [p[1] for p in placed]
 
 
@@ -106,16 +106,16 @@ def reduce_sequence(
     times = np.asarray(frames["mjd"], dtype=float)
     masks = [bright_pixel_mask(f) | ~np.isfinite(f) for f in calibrated]
     skies = running_sky(calibrated, masks, times, sky_window)
-    first = [f - s for f, s in zip(calibrated, skies)]
-    noise = np.array([frame_level(f, m)[1] for f, m in zip(first, masks)])
+    first = [f - s for f, s in zip(calibrated, skies, strict=True)]
+    noise = np.array([frame_level(f, m)[1] for f, m in zip(first, masks, strict=True)])
     reference = prepare_for_correlation(first[0], noise[0])
     guesses = np.column_stack([frames["offset_x"], frames["offset_y"]]).astype(float)
     guesses -= guesses[0]
     correlated = [refine_offset(reference, prepare_for_correlation(f, n), tuple(g), search)
-                  for f, n, g in zip(first[1:], noise[1:], guesses[1:])]  # fmt: skip
-    linear_limit = 0.5 * (saturation_adu - float(np.median(dark)) - max(frame_level(f, m)[0] for f, m in zip(calibrated, masks)))
+                  for f, n, g in zip(first[1:], noise[1:], guesses[1:], strict=True)]  # fmt: skip
+    linear_limit = 0.5 * (saturation_adu - float(np.median(dark)) - max(frame_level(f, m)[0] for f, m in zip(calibrated, masks, strict=True)))
     offsets = np.array([(0.0, 0.0)] + [refine_with_stars(first[0], f, c, noise[0], peak_max=linear_limit)
-                                       for f, c in zip(first[1:], correlated)])  # fmt: skip
+                                       for f, c in zip(first[1:], correlated, strict=True)])  # fmt: skip
     log.info("offsets refined: max |refined - header| = %.3f px", float(np.max(np.abs(offsets - guesses))))
     margin = canvas_margin(offsets)
     weights = 1.0 / noise**2
@@ -124,13 +124,13 @@ def reduce_sequence(
     objects = binary_dilation(np.nan_to_num(stack1, nan=level) > level + mask_nsigma * spread, iterations=mask_grow)
     log.info("object mask from the first stack covers %.1f%% of the canvas", 100 * objects.mean())
     shape = calibrated[0].shape
-    masks2 = [m | _project_mask(objects, o, margin, shape) for m, o in zip(masks, offsets)]
+    masks2 = [m | _project_mask(objects, o, margin, shape) for m, o in zip(masks, offsets, strict=True)]
     skies2 = running_sky(calibrated, masks2, times, sky_window)
-    second = [f - s for f, s in zip(calibrated, skies2)]
-    noise2 = np.array([frame_level(f, m)[1] for f, m in zip(second, masks2)])
+    second = [f - s for f, s in zip(calibrated, skies2, strict=True)]
+    noise2 = np.array([frame_level(f, m)[1] for f, m in zip(second, masks2, strict=True)])
     # photon-noise weights: in crowded fields the measured scatter is mostly unresolved stars
-    sky_levels = np.array([frame_level(s, m)[0] for s, m in zip(skies2, masks2)])
-    (stack, used), valid = _stack(second, offsets, margin, 1.0 / sky_levels, combine_sigma)
+    sky_levels = np.array([frame_level(s, m)[0] for s, m in zip(skies2, masks2, strict=True)])
+    (stack, used), _ = _stack(second, offsets, margin, 1.0 / sky_levels, combine_sigma)
     exposure = used.astype(float) * dit * ndit
     image = stack / dit  # ADU per DIT -> ADU/s
     # saturation in the units of the sky-subtracted stack, for the brightest sky of the sequence,

@@ -86,9 +86,9 @@ def running_sky(
     if n < 3:
         raise ValueError(f"sky subtraction needs >= 3 frames, got {n}")
     window = max(2, min(window, n - 1))
-    levels = np.array([frame_level(f, m)[0] for f, m in zip(frames, masks)])
+    levels = np.array([frame_level(f, m)[0] for f, m in zip(frames, masks, strict=True)])
     normalised = []
-    for frame, mask, level in zip(frames, masks, levels):
+    for frame, mask, level in zip(frames, masks, levels, strict=True):
         image = frame / level
         image[mask] = np.nan
         normalised.append(image.astype(np.float32))

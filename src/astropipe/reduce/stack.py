@@ -18,7 +18,7 @@ from astropy.utils.exceptions import AstropyUserWarning
 from numpy.typing import NDArray
 from scipy.ndimage import shift as ndi_shift
 
-__all__ = ["canvas_margin", "place_on_canvas", "combine"]
+__all__ = ["canvas_margin", "combine", "place_on_canvas"]
 
 
 def canvas_margin(offsets: NDArray[np.float64]) -> int:

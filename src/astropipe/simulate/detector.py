@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["DetectorModel", "DetectorMaps", "detector_maps", "expose"]
+__all__ = ["DetectorMaps", "DetectorModel", "detector_maps", "expose"]
 
 
 @dataclass(frozen=True)

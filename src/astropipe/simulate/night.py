@@ -30,11 +30,11 @@ from astropipe.simulate.observation import (
     pointing_after_offset,
     raw_header,
 )
-from astropipe.stellar.main_sequence import UpperMainSequence
 from astropipe.simulate.psf import render_stars
 from astropipe.simulate.scene import SURVEY_CLASSES, ClusterSpec, FieldSpec, Scene, build_scene
+from astropipe.stellar.main_sequence import UpperMainSequence
 
-__all__ = ["NightSimulation", "PIXEL_SCALES"]
+__all__ = ["PIXEL_SCALES", "NightSimulation"]
 
 #: SOFI pixel scales (arcsec/pixel) of the small and large fields (seed 000 §2.1)
 PIXEL_SCALES = {"small": 0.145, "large": 0.292}
@@ -131,11 +131,11 @@ class NightSimulation:
 
     def _survey_spec(self, name: str, cls: str, l_deg: float, b_deg: float, rng: np.random.Generator) -> FieldSpec:
         density = self.sim["survey_bulge_density_arcmin2"] * np.exp(-abs(b_deg) / 1.5)
-        common = dict(
-            name=name, kind=cls, l_deg=l_deg, b_deg=b_deg,
-            half_size_arcsec=self._half_size(self.config["survey"]["mode"], self.sim["jitter_box_arcsec"]),
-            bulge_density=density, disc_density=self.sim["disc_density_arcmin2"],
-        )  # fmt: skip
+        common = {
+            "name": name, "kind": cls, "l_deg": l_deg, "b_deg": b_deg,
+            "half_size_arcsec": self._half_size(self.config["survey"]["mode"], self.sim["jitter_box_arcsec"]),
+            "bulge_density": density, "disc_density": self.sim["disc_density_arcmin2"],
+        }  # fmt: skip
         if cls == "embedded_cluster":
             cluster = ClusterSpec(tenth_type="B0V", distance_kpc=rng.uniform(4.0, 8.0), e_hk=rng.uniform(1.0, 1.6),
                                   differential_e_hk=0.2, core_radius_arcsec=8.0, radius_arcsec=25.0)

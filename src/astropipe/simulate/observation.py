@@ -26,7 +26,7 @@ from astropy.time import Time
 from astropy.wcs import WCS
 from numpy.typing import NDArray
 
-__all__ = ["PhotometricSystem", "SkyModel", "frame_wcs", "dither_offsets", "pointing_after_offset", "raw_header"]
+__all__ = ["PhotometricSystem", "SkyModel", "dither_offsets", "frame_wcs", "pointing_after_offset", "raw_header"]
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from astropipe.stellar.main_sequence import UpperMainSequence
 __all__ = [
     "Photometry",
     "bulge_stars",
-    "disc_stars",
     "cluster_stars",
+    "disc_stars",
     "distance_modulus",
 ]
 

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from astropipe.simulate.populations import Photometry, bulge_stars, cluster_stars, disc_stars, distance_modulus
 from astropipe.stellar.main_sequence import UpperMainSequence
 
-__all__ = ["ClusterSpec", "FieldSpec", "Scene", "build_scene", "SURVEY_CLASSES"]
+__all__ = ["SURVEY_CLASSES", "ClusterSpec", "FieldSpec", "Scene", "build_scene"]
 
 SURVEY_CLASSES = ("embedded_cluster", "dissolving_cluster", "bright_star_blend", "field")
 

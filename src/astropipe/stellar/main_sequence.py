@@ -53,7 +53,7 @@ class UpperMainSequence:
         self.log_mass = np.log10(table["mass"].to_numpy())
         self.absolute_k = table["m_ks"].to_numpy(dtype=float)
         self.intrinsic_hk = table["h_ks"].to_numpy(dtype=float)
-        self.spectral_types = dict(zip(table["spt"], table["mass"]))
+        self.spectral_types = dict(zip(table["spt"], table["mass"], strict=True))
 
     def mass_of(self, spectral_type: str) -> float:
         return float(self.spectral_types[spectral_type])

@@ -51,5 +51,5 @@ def confusion_matrix(truth: list[str], predicted: list[str]) -> Table:
     """Rows: true class; columns: predicted class (counts)."""
     table = Table({"true_class": list(CLASSES)})
     for name in CLASSES:
-        table[name] = [sum(1 for t, p in zip(truth, predicted) if t == row and p == name) for row in CLASSES]
+        table[name] = [sum(1 for t, p in zip(truth, predicted, strict=True) if t == row and p == name) for row in CLASSES]
     return table

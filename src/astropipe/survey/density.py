@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import curve_fit
 
-__all__ = ["RadialProfile", "radial_profile", "KingFit", "fit_king", "king_profile", "Overdensity", "overdensity", "ring_areas"]
+__all__ = ["KingFit", "Overdensity", "RadialProfile", "fit_king", "king_profile", "overdensity", "radial_profile", "ring_areas"]
 
 
 def ring_areas(usable: NDArray[np.bool_], centre: tuple[float, float], pixel_scale: float,

@@ -5,15 +5,15 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from astropy.table import Table  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from astropy.table import Table
+from matplotlib.figure import Figure
 
-from astropipe.survey.classify import CLASSES  # noqa: E402
-from astropipe.survey.density import KingFit, RadialProfile, king_profile  # noqa: E402
+from astropipe.survey.classify import CLASSES
+from astropipe.survey.density import KingFit, RadialProfile, king_profile
 
-__all__ = ["thumbnail_figure", "sky_map_figure", "confusion_figure", "KNOWN_CLUSTERS"]
+__all__ = ["KNOWN_CLUSTERS", "confusion_figure", "sky_map_figure", "thumbnail_figure"]
 
 #: Galactic (l, b) in degrees of the massive young clusters marked in seed 000 Fig. 5
 KNOWN_CLUSTERS = {"Arches": (0.12, 0.02), "Quintuplet": (0.16, -0.06), "Nuclear Young Cluster": (-0.06, -0.05)}
@@ -55,7 +55,7 @@ def sky_map_figure(classification: Table, zone_deg: float = 1.43) -> Figure:
         style = {"color": edge} if marker == "x" else {"facecolors": face, "edgecolors": edge}
         ax.scatter(l_deg[chosen], np.asarray(classification["b"], float)[chosen], marker=marker, s=40,
                    label=f"{name} ({chosen.sum()})", **style)  # fmt: skip
-    for field, l_value, b_value in zip(classification["field"], l_deg, classification["b"]):
+    for field, l_value, b_value in zip(classification["field"], l_deg, classification["b"], strict=True):
         ax.annotate(str(field), (l_value, float(b_value)), fontsize=6, xytext=(3, 3), textcoords="offset points")
     angle = np.linspace(0, 2 * np.pi, 200)
     ax.plot(zone_deg * np.cos(angle), zone_deg * np.sin(angle), "C3--", lw=1, label=f"{zone_deg} deg (200 pc)")
@@ -81,7 +81,7 @@ def confusion_figure(matrix: Table | None, counts: dict[str, int]) -> Figure:
         ax.set_title("assigned classes (no truth: real data)")
     else:
         cells = [[row["true_class"]] + [str(int(row[name])) for name in CLASSES] for row in matrix]
-        ax.table(cellText=cells, colLabels=["true \\ assigned"] + list(CLASSES), loc="center")
+        ax.table(cellText=cells, colLabels=["true \\ assigned", *list(CLASSES)], loc="center")
         agreement = sum(int(row[row["true_class"]]) for row in matrix) / max(1, sum(int(matrix[c].sum()) for c in CLASSES))
         ax.set_title(f"confusion matrix: {agreement:.0%} of the fields agree with the truth")
     fig.tight_layout()

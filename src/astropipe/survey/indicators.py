@@ -34,7 +34,7 @@ def star_mask(shape: tuple[int, int], x: NDArray[np.float64], y: NDArray[np.floa
     yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
     disc = xx**2 + yy**2 <= radius_px**2
     ny, nx = shape
-    for x0, y0 in zip(np.round(x).astype(int), np.round(y).astype(int)):
+    for x0, y0 in zip(np.round(x).astype(int), np.round(y).astype(int), strict=True):
         ylo, yhi, xlo, xhi = max(0, y0 - r), min(ny, y0 + r + 1), max(0, x0 - r), min(nx, x0 + r + 1)
         if ylo >= yhi or xlo >= xhi:
             continue
