@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from photutils.centroids import centroid_2dg, centroid_sources
 from photutils.detection import find_peaks
 
-__all__ = ["prepare_for_correlation", "refine_offset", "refine_with_stars"]
+__all__ = ["ReferenceStars", "prepare_for_correlation", "refine_offset", "refine_with_stars"]
 
 
 def prepare_for_correlation(image: NDArray[np.float64], noise: float) -> NDArray[np.float64]:
@@ -66,31 +66,75 @@ def refine_offset(
     return bx + fx, by + fy
 
 
+class ReferenceStars:
+    """Bright unsaturated peaks of the registration reference, each centroided once.
+
+    Every frame of a sequence is registered against the same reference, so its
+    peaks are found once and a peak's centroid is computed the first time a
+    frame uses it; which peaks a frame uses depends only on its offset (they
+    must stay ``box`` pixels inside both frames). The result is the same, to the
+    bit, as finding and centroiding them again for every frame.
+
+    Parameters
+    ----------
+    reference : numpy.ndarray
+        Sky-subtracted reference frame (NaN allowed).
+    noise : float
+        Its sky noise; peaks above 20 noise are used.
+    box : int
+        Centroiding box, pixels (odd).
+    peak_max : float
+        Peaks above this (saturated or non-linear stars) are not used.
+    """
+
+    def __init__(self, reference: NDArray[np.float64], noise: float, box: int = 11, peak_max: float = np.inf) -> None:
+        self.image = np.nan_to_num(reference, nan=0.0)
+        self.box = box
+        peaks = find_peaks(self.image, threshold=20.0 * noise, box_size=11)
+        if peaks is None:
+            peaks = {"x_peak": [], "y_peak": [], "peak_value": []}
+        usable = np.asarray(peaks["peak_value"], float) < peak_max
+        self.x = np.asarray(peaks["x_peak"], float)[usable]
+        self.y = np.asarray(peaks["y_peak"], float)[usable]
+        self.peak = np.asarray(peaks["peak_value"], float)[usable]
+        self._centroids: dict[int, tuple[float, float]] = {}
+
+    def brightest(self, border: int, n_stars: int) -> NDArray[np.int64]:
+        """Indices of the ``n_stars`` brightest peaks at least ``border`` pixels from every edge."""
+        ny, nx = self.image.shape
+        inside = (self.x >= border) & (self.x < nx - border) & (self.y >= border) & (self.y < ny - border)
+        index = np.flatnonzero(inside)
+        return index[np.argsort(-self.peak[index])][:n_stars]
+
+    def centroids(self, index: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Gaussian centroids (pixels) of the peaks ``index``; NaN where the fit fails."""
+        missing = [i for i in index.tolist() if i not in self._centroids]
+        if missing:
+            xc, yc = centroid_sources(self.image, self.x[missing], self.y[missing], box_size=self.box,
+                                      centroid_func=centroid_2dg)  # fmt: skip
+            self._centroids.update(zip(missing, zip(xc.tolist(), yc.tolist(), strict=True), strict=True))
+        xy = np.array([self._centroids[i] for i in index.tolist()], dtype=float).reshape(-1, 2)
+        return xy[:, 0], xy[:, 1]
+
+
 def refine_with_stars(
-    reference: NDArray[np.float64],
+    reference: ReferenceStars,
     image: NDArray[np.float64],
     offset: tuple[float, float],
-    noise: float,
     n_stars: int = 40,
-    box: int = 11,
-    peak_max: float = np.inf,
 ) -> tuple[float, float]:
     """Offset from the median displacement of bright stars between the two frames.
 
     Parameters
     ----------
-    reference, image : numpy.ndarray
-        Sky-subtracted frames (NaN allowed).
+    reference : ReferenceStars
+        The reference frame's peaks.
+    image : numpy.ndarray
+        Sky-subtracted frame to register (NaN allowed).
     offset : (float, float)
         Starting offset (e.g. from :func:`refine_offset`), pixels.
-    noise : float
-        Sky noise of the reference, for the detection threshold.
     n_stars : int
         Brightest peaks used.
-    box : int
-        Centroiding box, pixels (odd).
-    peak_max : float
-        Peaks above this (saturated or non-linear stars) are not used.
 
     Returns
     -------
@@ -98,19 +142,14 @@ def refine_with_stars(
         The refined offset, or ``offset`` unchanged when fewer than 3 stars
         could be centroided in both frames.
     """
-    ref = np.nan_to_num(reference, nan=0.0)
+    box = reference.box
     img = np.nan_to_num(image, nan=0.0)
-    ny, nx = ref.shape
+    ny, nx = img.shape
     edge = box + int(np.ceil(max(abs(offset[0]), abs(offset[1])))) + 2
-    peaks = find_peaks(ref, threshold=20.0 * noise, box_size=11, border_width=edge)
-    if peaks is None:
+    index = reference.brightest(edge, n_stars)
+    if index.size < 3:
         return offset
-    peaks = peaks[np.asarray(peaks["peak_value"]) < peak_max]
-    peaks = peaks[np.argsort(-np.asarray(peaks["peak_value"]))][:n_stars]
-    if len(peaks) < 3:
-        return offset
-    x0, y0 = np.asarray(peaks["x_peak"], float), np.asarray(peaks["y_peak"], float)
-    xr, yr = centroid_sources(ref, x0, y0, box_size=box, centroid_func=centroid_2dg)
+    xr, yr = reference.centroids(index)
     xp, yp = xr + offset[0], yr + offset[1]
     on_image = np.isfinite(xp) & np.isfinite(yp) & (xp > box) & (xp < nx - box - 1) & (yp > box) & (yp < ny - box - 1)
     if on_image.sum() < 3:

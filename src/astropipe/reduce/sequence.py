@@ -24,7 +24,7 @@ from scipy.ndimage import binary_dilation
 from scipy.ndimage import shift as ndi_shift
 
 from astropipe.reduce.calibration import calibrate_frame
-from astropipe.reduce.registration import prepare_for_correlation, refine_offset, refine_with_stars
+from astropipe.reduce.registration import ReferenceStars, prepare_for_correlation, refine_offset, refine_with_stars
 from astropipe.reduce.sky import bright_pixel_mask, frame_level, running_sky
 from astropipe.reduce.stack import canvas_margin, combine, place_on_canvas
 
@@ -114,7 +114,8 @@ def reduce_sequence(
     correlated = [refine_offset(reference, prepare_for_correlation(f, n), tuple(g), search)
                   for f, n, g in zip(first[1:], noise[1:], guesses[1:], strict=True)]  # fmt: skip
     linear_limit = 0.5 * (saturation_adu - float(np.median(dark)) - max(frame_level(f, m)[0] for f, m in zip(calibrated, masks, strict=True)))
-    offsets = np.array([(0.0, 0.0)] + [refine_with_stars(first[0], f, c, noise[0], peak_max=linear_limit)
+    reference_stars = ReferenceStars(first[0], noise[0], peak_max=linear_limit)
+    offsets = np.array([(0.0, 0.0)] + [refine_with_stars(reference_stars, f, c)
                                        for f, c in zip(first[1:], correlated, strict=True)])  # fmt: skip
     log.info("offsets refined: max |refined - header| = %.3f px", float(np.max(np.abs(offsets - guesses))))
     margin = canvas_margin(offsets)
