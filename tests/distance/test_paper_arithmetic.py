@@ -25,7 +25,7 @@ def test_the_papers_distance_error():
     The paper's +-1.2 kpc is what a 0.35 mag modulus error gives: it propagated
     dE(H-K) rather than dA_K. The code propagates dA_K and says so in the README.
     """
-    assert pytest.approx(0.50, abs=0.005) == LAW * 0.35
+    assert LAW * 0.35 == pytest.approx(0.50, abs=0.005)
     b0v = tenth_star_distance(12.7, 0.0, extinction_k(1.14, LAW), 0.0, LAW * 0.35, -3.34)
     assert b0v["err"] == pytest.approx(1.75, abs=0.02)
     assert distance_error_kpc(7.6, 0.35) == pytest.approx(1.2, abs=0.03)

@@ -41,7 +41,7 @@ def test_blended_pair_is_fitted_jointly():
     shape = (80, 80)
     x, y, flux = np.array([38.0, 38.0 + 0.8 * FWHM]), np.array([40.0, 40.3]), np.array([5000.0, 2500.0])
     image = psf.image(shape, x, y, flux) + np.random.default_rng(4).normal(0, 0.5, shape)
-    fit = fit_stars(image, np.full(shape, 0.5), psf, [*x, 0.5, -0.5], y, np.array([3000.0, 3000.0]), fit_radius=FWHM)
+    fit = fit_stars(image, np.full(shape, 0.5), psf, x + np.array([0.5, -0.5]), y, np.array([3000.0, 3000.0]), fit_radius=FWHM)
     np.testing.assert_allclose(fit.flux, flux, rtol=0.02)
     np.testing.assert_allclose(fit.x, x, atol=0.05)
 
