@@ -51,18 +51,27 @@ def run_night(seed: int, cores: int) -> Path:
     return workdir / "results"
 
 
+def matched_members(results: Path, night: str) -> tuple[Table, Table, np.ndarray]:
+    """Object-area stars (``membership.ecsv``), their nearest injected star, and which are true members.
+
+    A star is a true member when its nearest injected star (K < 19) is within
+    0.4 arcsec and belongs to the cluster.
+    """
+    truth = Table.read(results / "truth" / night / "stars.ecsv", format="ascii.ecsv")
+    truth = truth[(truth["field"] == "object11") & (truth["K"] < 19)]
+    stars = Table.read(results / "imaging" / night / "object11" / "membership.ecsv", format="ascii.ecsv")
+    index, separation, _ = SkyCoord(stars["ra"], stars["dec"], unit="deg").match_to_catalog_sky(
+        SkyCoord(truth["ra"], truth["dec"], unit="deg"))  # fmt: skip
+    return stars, truth[index], (separation.arcsec < 0.4) & np.asarray(truth["member"][index])
+
+
 def compare(results: Path, night: str) -> dict[str, float]:
     """One night's results against its truth."""
     field = results / "imaging" / night / "object11"
     summary = json.loads((field / "summary.json").read_text())
     cmd = json.loads((field / "cmd.json").read_text())
     scene = json.loads((results / "truth" / night / "scene.json").read_text())["fields"]["object11"]["cluster"]
-    truth = Table.read(results / "truth" / night / "stars.ecsv", format="ascii.ecsv")
-    truth = truth[(truth["field"] == "object11") & (truth["K"] < 19)]
-    members = Table.read(field / "membership.ecsv", format="ascii.ecsv")
-    index, separation, _ = SkyCoord(members["ra"], members["dec"], unit="deg").match_to_catalog_sky(
-        SkyCoord(truth["ra"], truth["dec"], unit="deg"))  # fmt: skip
-    member = (separation.arcsec < 0.4) & np.asarray(truth["member"][index])
+    members, _, member = matched_members(results, night)
     complete = (members["K"] < cmd["completeness_limit_k_mag"]) & (members["H"] < cmd["completeness_limit_h_mag"])
     kept = members["probability"] >= members.meta["member_probability"]
     b0v = summary["distance_kpc"]["B0V"]

@@ -1,0 +1,41 @@
+"""validation/decontamination_limits.py: its operating-point arithmetic against closed forms."""
+
+import importlib.util
+import sys
+
+import numpy as np
+import pytest
+from conftest import REPO
+from scipy.stats import norm
+
+spec = importlib.util.spec_from_file_location("decontamination_limits", REPO / "validation" / "decontamination_limits.py")
+limits = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = limits  # its dataclasses look their module up there
+spec.loader.exec_module(limits)
+
+
+@pytest.mark.parametrize("separation", [0.5, 1.5, 3.0])
+def test_kept_at_removal_matches_two_gaussians(separation):
+    """Members ~ N(s, 1), field ~ N(0, 1): removing 80 % of the field keeps 1 - Phi(z_0.8 - s) of the members."""
+    rng = np.random.default_rng(8)
+    score = np.concatenate([rng.normal(separation, 1.0, 100_000), rng.normal(0.0, 1.0, 100_000)])
+    member = np.arange(score.size) < 100_000
+    expected = 1.0 - norm.cdf(norm.ppf(0.8) - separation)
+    assert limits.kept_at_removal(score, member, 0.8) == pytest.approx(expected, abs=0.005)
+
+
+def test_measurement_errors_are_drawn_from_stars_of_similar_magnitude():
+    """Errors grow with H in the pool; a bright star must get a bright star's error, a faint star a faint one's."""
+    true_h = np.concatenate([np.full(500, 12.2), np.full(500, 16.2)])
+    night = limits.Night(
+        h=true_h + np.where(true_h < 14, 0.01, 0.3) * np.random.default_rng(1).standard_normal(true_h.size),
+        hk=np.zeros(true_h.size), radius=np.zeros(true_h.size), probability=np.zeros(true_h.size),
+        member=np.zeros(true_h.size, bool), limit_h=17.0, limit_k=16.5, true_h=true_h, true_hk=np.zeros(true_h.size),
+        from_reference=np.zeros(true_h.size, bool),
+    )  # fmt: skip
+    errors = limits.MeasurementErrors([night])
+    rng = np.random.default_rng(2)
+    bright, _ = errors.add(rng, np.full(2000, 12.3), np.zeros(2000))
+    faint, _ = errors.add(rng, np.full(2000, 16.3), np.zeros(2000))
+    assert np.std(bright - 12.3) == pytest.approx(0.01, rel=0.15)
+    assert np.std(faint - 16.3) == pytest.approx(0.3, rel=0.15)
