@@ -26,7 +26,7 @@ test: $(STAMP)
 
 validate: $(STAMP)
 	$(VENV)/bin/python validation/object11_nights.py
-	$(VENV)/bin/python validation/decontamination_limits.py
+	$(VENV)/bin/python validation/object11_limits.py
 
 dryrun: $(STAMP)
 	$(VENV)/bin/snakemake -n

@@ -1,4 +1,4 @@
-"""validation/decontamination_limits.py: its operating-point arithmetic against closed forms."""
+"""validation/object11_limits.py: its operating-point arithmetic against closed forms."""
 
 import importlib.util
 import sys
@@ -8,7 +8,7 @@ import pytest
 from conftest import REPO
 from scipy.stats import norm
 
-spec = importlib.util.spec_from_file_location("decontamination_limits", REPO / "validation" / "decontamination_limits.py")
+spec = importlib.util.spec_from_file_location("object11_limits", REPO / "validation" / "object11_limits.py")
 limits = importlib.util.module_from_spec(spec)
 sys.modules[spec.name] = limits  # its dataclasses look their module up there
 spec.loader.exec_module(limits)
@@ -39,3 +39,10 @@ def test_measurement_errors_are_drawn_from_stars_of_similar_magnitude():
     faint, _ = errors.add(rng, np.full(2000, 16.3), np.zeros(2000))
     assert np.std(bright - 12.3) == pytest.approx(0.01, rel=0.15)
     assert np.std(faint - 16.3) == pytest.approx(0.3, rel=0.15)
+
+
+def test_posterior_k10_is_the_expected_tenth_member():
+    k = np.arange(30.0)[::-1]  # faintest first: the order must not matter
+    assert limits.posterior_k10(k, np.ones(30)) == 9.0  # certain members: the tenth brightest
+    assert limits.posterior_k10(k, np.full(30, 0.5)) == 19.0  # half members: ten expected by the twentieth
+    assert np.isnan(limits.posterior_k10(k, np.full(30, 0.3)))  # nine expected in all: no tenth member

@@ -1,0 +1,285 @@
+"""What an ideal analysis of Object 11 would achieve: the decontamination's and the distance's limits.
+
+Issue 6 asks (a) the decontamination to keep >= 80 % of the true members above
+the completeness limits while removing >= 80 % of the field stars in the
+object area, and (b) the B0V tenth-brightest-star distance within 15 % of the
+injected 7.6 kpc. This measures what an analysis that knew the populations
+exactly would achieve, so that the pipeline's numbers can be read against it.
+
+The ideal (Neyman-Pearson) classifier ranks stars by the likelihood ratio of
+member to field with no estimation error: the member and field densities in
+the measured (H, H - K) plane come from ``--realisations`` independent draws of
+the simulator's own populations (the Object 11 field spec of the default
+configuration, seeds apart from the nights'), with the nights' own measurement
+errors added (measured - true H and H - K of matched stars, drawn from stars of
+similar true H, crowding tails included), times the cluster's King profile
+against a uniform field; the prior is the populations' mean numbers.
+
+(a) On each night's measured object-area catalogue (``membership.ecsv``) above
+that night's completeness limits, labelled by the truth as ``make validate``
+does: members kept when 80 % of the field is removed, and kept/removed at
+posterior 0.5 (the most likely class), for the ideal classifier and for the
+pipeline's probabilities; and the pipeline's sum of probabilities against the
+true number of members (a calibrated probability would sum to it).
+(b) On ``--clusters`` further simulated nights (truth plus the same errors, no
+images): the scatter of the injected clusters' own K10 about the B0V value;
+K10 estimated with the ideal posteriors (the K at which their running sum from
+the bright end reaches 10) against the true K10; and how often the B0V
+distance from it, with A_K exact, lands within 15 % of 7.6 kpc.
+
+Reads the nights that ``make validate`` ran (results/validation/seed*/);
+writes results/validation/object11_limits.ecsv (per night) and prints (b).
+
+Run: python validation/object11_limits.py [--seeds 20020704 101 202 303] [--realisations 400] [--clusters 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from astropy.table import Table
+from numpy.typing import NDArray
+from scipy.stats import gaussian_kde
+from snakemake.utils import validate
+
+from astropipe.simulate.night import NightSimulation
+from astropipe.simulate.scene import FieldSpec, build_scene
+from astropipe.stellar.main_sequence import UpperMainSequence
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "results" / "validation"
+REALISATION_SEED = 7_000_000  # population draws for the densities use seeds from here on, apart from any night's
+CLUSTER_SEED = 8_000_000  # the further nights of part (b)
+K10_SEARCH_LIMIT = 15.0  # mag; part (b) evaluates the posteriors of brighter stars only
+BIN_MAG = 0.5
+KDE_BANDWIDTH = 0.1  # scipy's bw_method factor; 0.05-0.12 change the results by <= 0.04
+
+
+@dataclass
+class Night:
+    """One night's measured object-area stars above the completeness limits, with truth labels."""
+
+    h: NDArray[np.float64]
+    hk: NDArray[np.float64]
+    radius: NDArray[np.float64]
+    probability: NDArray[np.float64]
+    member: NDArray[np.bool_]
+    limit_h: float
+    limit_k: float
+    true_h: NDArray[np.float64]
+    true_hk: NDArray[np.float64]
+    from_reference: NDArray[np.bool_]
+
+
+def load_night(results: Path, night: str) -> Night:
+    """The measured catalogue of Object 11 matched to the truth (as ``object11_nights.compare`` matches it)."""
+    spec = importlib.util.spec_from_file_location("object11_nights", REPO / "validation" / "object11_nights.py")
+    nights = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nights)
+    field = results / "imaging" / night / "object11"
+    cmd = json.loads((field / "cmd.json").read_text())
+    stars, truth, member = nights.matched_members(results, night)
+    complete = np.asarray((stars["K"] < cmd["completeness_limit_k_mag"]) & (stars["H"] < cmd["completeness_limit_h_mag"]))
+    s = stars[complete]
+    return Night(
+        h=np.asarray(s["H"], float), hk=np.asarray(s["HK"], float), radius=np.asarray(s["radius"], float),
+        probability=np.asarray(s["probability"], float), member=member[complete],
+        limit_h=cmd["completeness_limit_h_mag"], limit_k=cmd["completeness_limit_k_mag"],
+        true_h=np.asarray(truth["H"][complete], float), true_hk=np.asarray((truth["H"] - truth["K"])[complete], float),
+        from_reference=np.asarray(s["source"] == "reference"),
+    )  # fmt: skip
+
+
+class MeasurementErrors:
+    """Measured - true (H, H - K) of matched stars, drawn by true H (``BIN_MAG`` bins, +-1 bin)."""
+
+    def __init__(self, nights: list[Night]) -> None:
+        use = [n.true_h[~n.from_reference] for n in nights]
+        self.true_h = np.concatenate(use)
+        self.d_h = np.concatenate([(n.h - n.true_h)[~n.from_reference] for n in nights])
+        self.d_hk = np.concatenate([(n.hk - n.true_hk)[~n.from_reference] for n in nights])
+        self.bins = np.floor(self.true_h / BIN_MAG).astype(int)
+
+    def add(self, rng: np.random.Generator, h: NDArray, hk: NDArray) -> tuple[NDArray, NDArray]:
+        """(H, H - K) with an error drawn from stars of similar true H; stars outside the measured range unchanged."""
+        h, hk = h.copy(), hk.copy()
+        bins = np.floor(h / BIN_MAG).astype(int)
+        for b in np.unique(bins):
+            pool = np.flatnonzero(np.abs(self.bins - b) <= 1)
+            if pool.size == 0:
+                continue
+            sel = bins == b
+            pick = rng.choice(pool, sel.sum())
+            h[sel] += self.d_h[pick]
+            hk[sel] += self.d_hk[pick]
+        return h, hk
+
+
+def measured_scene(stars: Table, errors: MeasurementErrors, rng: np.random.Generator, radius: float) -> Table:
+    """A scene's stars inside ``radius`` as measured: (H, H - K) with errors, K = H - (H - K), radius, member."""
+    stars = stars[np.hypot(stars["xi"], stars["eta"]) < radius]
+    h, hk = errors.add(rng, np.asarray(stars["H"], float), np.asarray(stars["H"] - stars["K"], float))
+    return Table({"H": h, "HK": hk, "K": h - hk, "radius": np.hypot(stars["xi"], stars["eta"]),
+                  "member": np.asarray(stars["member"])})  # fmt: skip
+
+
+class IdealClassifier:
+    """P(member | H, H - K, r) from the populations' known densities, above given completeness limits.
+
+    Parameters
+    ----------
+    spec : FieldSpec
+        The Object 11 field (its cluster's King core and truncation radius).
+    realisations : int
+        Independent scenes drawn for the member density (a quarter of them for the field's).
+    reference_dir : Path
+        The shared reference tables (dwarf sequence).
+    ak_per_ehk : float
+        Extinction law.
+    errors : MeasurementErrors
+        Added to every drawn star.
+    radius : float
+        Object-area radius (arcsec); the field is uniform over it.
+    """
+
+    def __init__(self, spec: FieldSpec, realisations: int, reference_dir: Path, ak_per_ehk: float,
+                 errors: MeasurementErrors, radius: float) -> None:  # fmt: skip
+        sequence = UpperMainSequence(reference_dir)
+        rng = np.random.default_rng(REALISATION_SEED)
+        scenes = [build_scene(spec, np.random.default_rng(REALISATION_SEED + i), sequence, str(reference_dir),
+                              ak_per_ehk).stars for i in range(realisations)]  # fmt: skip
+        measured = [measured_scene(s, errors, rng, radius) for s in scenes]
+        # members from every scene; the ~10 times more numerous field stars from the first quarter of them
+        self.members = Table(np.concatenate([m[m["member"]].as_array() for m in measured]))
+        self.field = Table(np.concatenate([m[~m["member"]].as_array() for m in measured[: max(1, realisations // 4)]]))
+        self.member_scenes, self.field_scenes = realisations, max(1, realisations // 4)
+        self.radius = radius
+        self.core, self.truncation = spec.cluster.core_radius_arcsec, spec.cluster.radius_arcsec
+        self._densities: dict[tuple[float, float], tuple] = {}
+
+    def _for_limits(self, limit_h: float, limit_k: float) -> tuple:
+        key = (limit_h, limit_k)
+        if key not in self._densities:
+            members = self.members[(self.members["H"] < limit_h) & (self.members["K"] < limit_k)]
+            field = self.field[(self.field["H"] < limit_h) & (self.field["K"] < limit_k)]
+            self._densities[key] = (
+                len(members) / self.member_scenes, gaussian_kde(np.vstack([members["H"], members["HK"]]), KDE_BANDWIDTH),
+                len(field) / self.field_scenes, gaussian_kde(np.vstack([field["H"], field["HK"]]), KDE_BANDWIDTH),
+            )  # fmt: skip
+        return self._densities[key]
+
+    def posterior(self, h: NDArray, hk: NDArray, r: NDArray, limit_h: float, limit_k: float) -> NDArray:
+        """Membership posterior of stars above the limits (the populations' mean numbers as the prior)."""
+        n_m, density_m, n_f, density_f = self._for_limits(limit_h, limit_k)
+        at = np.vstack([h, hk])
+        king = np.where(r < self.truncation, 1.0 / (1.0 + (r / self.core) ** 2), 0.0)
+        radial_m = king / (np.pi * self.core**2 * np.log1p((self.truncation / self.core) ** 2))
+        like_m = n_m * density_m(at) * radial_m
+        like_f = n_f * density_f(at) / (np.pi * self.radius**2)
+        return like_m / (like_m + like_f)
+
+
+def posterior_k10(k: NDArray, posterior: NDArray) -> float:
+    """K at which the posteriors summed from the brightest star reach 10 (the expected tenth member); NaN if never."""
+    order = np.argsort(k)
+    total = np.cumsum(posterior[order])
+    return float(k[order][np.searchsorted(total, 10.0)]) if total.size and total[-1] >= 10.0 else float("nan")
+
+
+def kept_at_removal(score: NDArray, member: NDArray[np.bool_], removal: float = 0.8) -> float:
+    """Largest fraction of members with score >= t over thresholds t that remove >= ``removal`` of the rest.
+
+    The thresholds are the scores themselves; the best is the lowest score above
+    the field's ``removal`` quantile (the ceil(removal x n)-th lowest field score).
+    """
+    field = np.sort(score[~member])
+    needed = int(np.ceil(removal * field.size - 1e-9))
+    if needed == 0:
+        return 1.0
+    above = score[score > field[needed - 1]]
+    return float((score[member] >= above.min()).mean()) if above.size else 0.0
+
+
+def distance_limits(classifier: IdealClassifier, spec: FieldSpec, clusters: int, reference_dir: Path,
+                    ak_per_ehk: float, errors: MeasurementErrors, limits: tuple[float, float]) -> dict[str, float]:  # fmt: skip
+    """Part (b): the injected K10's own scatter, and K10 / the B0V distance from ideal posteriors, over new nights."""
+    sequence = UpperMainSequence(reference_dir)
+    rng = np.random.default_rng(CLUSTER_SEED)
+    true_k10, ideal_k10 = np.empty(clusters), np.empty(clusters)
+    for i in range(clusters):
+        scene = build_scene(spec, np.random.default_rng(CLUSTER_SEED + i), sequence, str(reference_dir), ak_per_ehk)
+        stars = measured_scene(scene.stars, errors, rng, classifier.radius)
+        # the running sum reaches ten members ~2 mag brighter than this on every night: fainter stars cannot count
+        stars = stars[(stars["H"] < limits[0]) & (stars["K"] < min(limits[1], K10_SEARCH_LIMIT))]
+        posterior = classifier.posterior(np.asarray(stars["H"]), np.asarray(stars["HK"]), np.asarray(stars["radius"]),
+                                         *limits)  # fmt: skip
+        true_k10[i], ideal_k10[i] = scene.meta["cluster"]["k10"], posterior_k10(np.asarray(stars["K"]), posterior)
+    cluster = scene.meta["cluster"]
+    nominal = cluster["absolute_k_tenth"] + cluster["distance_modulus"] + cluster["a_k"]
+    within = {name: float(np.mean(np.abs(10 ** ((k10 - nominal) / 5.0) - 1.0) < 0.15))
+              for name, k10 in (("true", true_k10), ("ideal", ideal_k10))}  # fmt: skip
+    return {
+        "k10_nominal": nominal, "true_k10_std": float(np.std(true_k10)),
+        "ideal_k10_minus_true_median": float(np.nanmedian(ideal_k10 - true_k10)),
+        "ideal_k10_minus_true_std": float(np.nanstd(ideal_k10 - true_k10)),
+        "true_within_15_percent": within["true"], "ideal_within_15_percent": within["ideal"],
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[20020704, 101, 202, 303])
+    parser.add_argument("--realisations", type=int, default=400)
+    parser.add_argument("--clusters", type=int, default=200)
+    args = parser.parse_args()
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
+    imaging = config["imaging"]
+    reference_dir = (REPO / imaging["reference_dir"]).resolve()
+    simulation = NightSimulation(imaging, reference_dir)
+    spec, radius = simulation.object_field(), imaging["cmd"]["object_radius_arcsec"]
+    nights = {seed: load_night(OUT / f"seed{seed}" / "results", imaging["night"]) for seed in args.seeds}
+    errors = MeasurementErrors(list(nights.values()))
+    classifier = IdealClassifier(spec, args.realisations, reference_dir, simulation.ak_per_ehk, errors, radius)
+    rows = []
+    for seed, night in nights.items():
+        ideal = classifier.posterior(night.h, night.hk, night.radius, night.limit_h, night.limit_k)
+        row = {
+            "seed": seed, "n_members": int(night.member.sum()), "n_field": int((~night.member).sum()),
+            "ideal_kept_at_80_removed": kept_at_removal(ideal, night.member),
+            "ideal_kept_p05": float((ideal[night.member] >= 0.5).mean()),
+            "ideal_removed_p05": float((ideal[~night.member] < 0.5).mean()),
+            "pipeline_kept_at_80_removed": kept_at_removal(night.probability, night.member),
+            "pipeline_kept_p05": float((night.probability[night.member] >= 0.5).mean()),
+            "pipeline_removed_p05": float((night.probability[~night.member] < 0.5).mean()),
+            "pipeline_sum_probability": float(night.probability.sum()),
+        }  # fmt: skip
+        rows.append(row)
+        print(f"seed {seed}: {row['n_members']} members, {row['n_field']} field stars above the limits | members kept "
+              f"at 80 % field removed: ideal {row['ideal_kept_at_80_removed']:.0%}, pipeline "
+              f"{row['pipeline_kept_at_80_removed']:.0%} | at p >= 0.5 (kept/removed): ideal "
+              f"{row['ideal_kept_p05']:.0%}/{row['ideal_removed_p05']:.0%}, pipeline {row['pipeline_kept_p05']:.0%}/"
+              f"{row['pipeline_removed_p05']:.0%} | pipeline sum of p {row['pipeline_sum_probability']:.0f} "
+              f"for {row['n_members']} members", flush=True)  # fmt: skip
+    first = nights[args.seeds[0]]
+    distance = distance_limits(classifier, spec, args.clusters, reference_dir, simulation.ak_per_ehk, errors,
+                               (first.limit_h, first.limit_k))  # fmt: skip
+    print(f"{args.clusters} simulated clusters: true K10 scatters by {distance['true_k10_std']:.2f} mag about the B0V "
+          f"value {distance['k10_nominal']:.2f} (B0V distance from the true K10 within 15 % of the injected one: "
+          f"{distance['true_within_15_percent']:.0%}); K10 from ideal posteriors - true K10: median "
+          f"{distance['ideal_k10_minus_true_median']:+.2f}, std {distance['ideal_k10_minus_true_std']:.2f} mag "
+          f"(distance within 15 %: {distance['ideal_within_15_percent']:.0%})")  # fmt: skip
+    table = Table(rows)
+    table.meta.update({"realisations": args.realisations, "kde_bandwidth": KDE_BANDWIDTH, "clusters": args.clusters,
+                       "distance": distance})  # fmt: skip
+    table.write(OUT / "object11_limits.ecsv", format="ascii.ecsv", overwrite=True)
+
+
+if __name__ == "__main__":
+    main()
