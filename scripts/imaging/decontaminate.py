@@ -54,6 +54,19 @@ tenth = np.empty(repeats)
 for r, alive in enumerate(survivors):
     counts = np.random.default_rng(np.random.SeedSequence([snakemake.params.seed, K10_BOOTSTRAP_STREAM, r])).poisson(1.0, len(obj))
     tenth[r] = tenth_brightest(np.where(alive & red, np.asarray(obj["K"], float), np.nan), counts)
+# a truth-free check of the probabilities above the completeness limits: a calibrated membership
+# probability would sum to the object area's statistical excess over the area-scaled field
+object_above = (obj["K"] < summary["completeness_limit_k_mag"]) & (obj["H"] < summary["completeness_limit_h_mag"])
+field_above = (field["K"] < summary["completeness_limit_k_mag"]) & (field["H"] < summary["completeness_limit_h_mag"])
+above_limits = {
+    "n_object": int(object_above.sum()), "n_field": int(field_above.sum()),
+    "statistical_excess": float(object_above.sum() - summary["area_ratio"] * field_above.sum()),
+    "statistical_excess_err": float(np.sqrt(object_above.sum() + summary["area_ratio"] ** 2 * field_above.sum())),
+    "sum_probability": float(probability[np.asarray(object_above)].sum()),
+}  # fmt: skip
+log.info("above the completeness limits: %d object stars - %.1f area-scaled field stars = %.1f +- %.1f members; the "
+         "probabilities sum to %.1f", above_limits["n_object"], summary["area_ratio"] * above_limits["n_field"],
+         above_limits["statistical_excess"], above_limits["statistical_excess_err"], above_limits["sum_probability"])  # fmt: skip
 obj.meta.update({"member_probability": cut, "repeats": settings["repeats"]})
 write_table(obj, snakemake.output.membership, format="ascii.ecsv")
 write_json({
@@ -63,7 +76,7 @@ write_json({
     "n_object": len(obj), "n_field": len(field),
     "annuli": summary["annuli"], "resample_field": settings["resample_field"],
     "n_subtracted_mean": float(n_subtracted.mean()), "n_unmatched_mean": float(n_unmatched.mean()),
-    "n_members": int(members.sum()), "member_probability": cut,
+    "n_members": int(members.sum()), "member_probability": cut, "above_completeness_limits": above_limits,
     "red_sequence_boundary_hk": boundary, "k10_per_repeat_median_mag": float(np.nanmedian(tenth)), "k10_per_repeat_std_mag": float(np.nanstd(tenth)),
     "k10_per_repeat": [float(v) for v in tenth],
 }, snakemake.output.summary)  # fmt: skip
