@@ -100,8 +100,8 @@ class MeasurementErrors:
     """Measured - true (H, H - K) of matched stars, drawn by true H (``BIN_MAG`` bins, +-1 bin)."""
 
     def __init__(self, nights: list[Night]) -> None:
-        use = [n.true_h[~n.from_reference] for n in nights]
-        self.true_h = np.concatenate(use)
+        # stars put in from the 2MASS-like reference (saturated in our frames) are not our measurements
+        self.true_h = np.concatenate([n.true_h[~n.from_reference] for n in nights])
         self.d_h = np.concatenate([(n.h - n.true_h)[~n.from_reference] for n in nights])
         self.d_hk = np.concatenate([(n.hk - n.true_hk)[~n.from_reference] for n in nights])
         self.bins = np.floor(self.true_h / BIN_MAG).astype(int)
