@@ -20,7 +20,8 @@ that night's completeness limits, labelled by the truth as ``make validate``
 does: members kept when 80 % of the field is removed, and kept/removed at
 posterior 0.5 (the most likely class), for the ideal classifier and for the
 pipeline's probabilities; and the pipeline's sum of probabilities against the
-true number of members (a calibrated probability would sum to it).
+true number of members (a calibrated probability would sum to it); and the same for the
+mixture-model membership (``mixture_probability``, kept/removed at its configured threshold).
 (b) On ``--clusters`` further simulated nights (truth plus the same errors, no
 images): the scatter of the injected clusters' own K10 about the B0V value;
 K10 estimated with the ideal posteriors (the K at which their running sum from
@@ -69,6 +70,8 @@ class Night:
     hk: NDArray[np.float64]
     radius: NDArray[np.float64]
     probability: NDArray[np.float64]
+    mixture_probability: NDArray[np.float64]
+    mixture_threshold: float
     member: NDArray[np.bool_]
     limit_h: float
     limit_k: float
@@ -90,6 +93,7 @@ def load_night(results: Path, night: str) -> Night:
     return Night(
         h=np.asarray(s["H"], float), hk=np.asarray(s["HK"], float), radius=np.asarray(s["radius"], float),
         probability=np.asarray(s["probability"], float), member=member[complete],
+        mixture_probability=np.asarray(s["mixture_probability"], float), mixture_threshold=stars.meta["mixture_threshold"],
         limit_h=cmd["completeness_limit_h_mag"], limit_k=cmd["completeness_limit_k_mag"],
         true_h=np.asarray(truth["H"][complete], float), true_hk=np.asarray((truth["H"] - truth["K"])[complete], float),
         from_reference=np.asarray(s["source"] == "reference"),
@@ -259,6 +263,9 @@ def main() -> None:
             "pipeline_kept_p05": float((night.probability[night.member] >= 0.5).mean()),
             "pipeline_removed_p05": float((night.probability[~night.member] < 0.5).mean()),
             "pipeline_sum_probability": float(night.probability.sum()),
+            "mixture_kept_at_80_removed": kept_at_removal(night.mixture_probability, night.member),
+            "mixture_kept": float((night.mixture_probability[night.member] >= night.mixture_threshold).mean()),
+            "mixture_removed": float((night.mixture_probability[~night.member] < night.mixture_threshold).mean()),
         }  # fmt: skip
         rows.append(row)
         print(f"seed {seed}: {row['n_members']} members, {row['n_field']} field stars above the limits | members kept "
@@ -266,7 +273,8 @@ def main() -> None:
               f"{row['pipeline_kept_at_80_removed']:.0%} | at p >= 0.5 (kept/removed): ideal "
               f"{row['ideal_kept_p05']:.0%}/{row['ideal_removed_p05']:.0%}, pipeline {row['pipeline_kept_p05']:.0%}/"
               f"{row['pipeline_removed_p05']:.0%} | pipeline sum of p {row['pipeline_sum_probability']:.0f} "
-              f"for {row['n_members']} members", flush=True)  # fmt: skip
+              f"for {row['n_members']} members | mixture model: {row['mixture_kept_at_80_removed']:.0%} kept at 80 % "
+              f"removed; at its threshold {row['mixture_kept']:.0%}/{row['mixture_removed']:.0%}", flush=True)  # fmt: skip
     first = nights[args.seeds[0]]
     distance = distance_limits(classifier, spec, args.clusters, reference_dir, simulation.ak_per_ehk, errors,
                                (first.limit_h, first.limit_k))  # fmt: skip

@@ -1,4 +1,4 @@
-"""Statistical decontamination of the object CMD by the field CMD (seed 000 §3.3, Fig. 9)."""
+"""Statistical decontamination of the object CMD by the field CMD (seed 000 §3.3, Fig. 9), and the mixture-model membership."""
 
 import json
 from pathlib import Path
@@ -8,6 +8,7 @@ from astropy.table import Table
 
 from astropipe.cmd.decontaminate import decontaminate
 from astropipe.cmd.figures import decontamination_figure
+from astropipe.cmd.mixture import fit_mixture_membership
 from astropipe.distance.tenth_brightest import tenth_brightest
 from astropipe.io import atomic_output, write_json, write_table
 from astropipe.io.rule_log import rule_logger
@@ -67,7 +68,20 @@ above_limits = {
 log.info("above the completeness limits: %d object stars - %.1f area-scaled field stars = %.1f +- %.1f members; the "
          "probabilities sum to %.1f", above_limits["n_object"], summary["area_ratio"] * above_limits["n_field"],
          above_limits["statistical_excess"], above_limits["statistical_excess_err"], above_limits["sum_probability"])  # fmt: skip
-obj.meta.update({"member_probability": cut, "repeats": settings["repeats"]})
+# the extension beside the paper's method: a reddened main sequence + King profile against the field's CMD
+mixture = fit_mixture_membership(
+    np.asarray(obj["H"], float), np.asarray(obj["HK"], float), np.asarray(obj["radius"], float),
+    np.asarray(obj["e_HK"], float), np.asarray(field["H"], float), np.asarray(field["HK"], float),
+    summary["completeness_limit_h_mag"], summary["completeness_limit_k_mag"], summary["object_radius_arcsec"],
+)  # fmt: skip
+obj["mixture_probability"] = mixture.probability
+mixture_threshold = mixture.threshold_for_completeness(settings["mixture_completeness"])
+n_mixture_kept = int(np.sum(mixture.probability >= mixture_threshold))
+log.info("mixture model: %.1f members above the limits, H - K = %.3f +- %.3f (uniform), LF slope %.3f, core %.1f "
+         "arcsec; %d stars with p >= %.3f hold %.0f%% of the summed probability", mixture.n_members,
+         mixture.colour_centre, mixture.colour_halfwidth, mixture.lf_slope, mixture.core_radius, n_mixture_kept,
+         mixture_threshold, 100 * settings["mixture_completeness"])  # fmt: skip
+obj.meta.update({"member_probability": cut, "repeats": settings["repeats"], "mixture_threshold": mixture_threshold})
 write_table(obj, snakemake.output.membership, format="ascii.ecsv")
 write_json({
     "field": snakemake.wildcards.field, "method": "Zoccali et al. (2003): d = sqrt([k d(H-K)]^2 + dH^2)",
@@ -77,6 +91,8 @@ write_json({
     "annuli": summary["annuli"], "resample_field": settings["resample_field"],
     "n_subtracted_mean": float(n_subtracted.mean()), "n_unmatched_mean": float(n_unmatched.mean()),
     "n_members": int(members.sum()), "member_probability": cut, "above_completeness_limits": above_limits,
+    "mixture": mixture.as_dict() | {"completeness_target": settings["mixture_completeness"],
+                                    "threshold": mixture_threshold, "n_kept": n_mixture_kept},
     "red_sequence_boundary_hk": boundary, "k10_per_repeat_median_mag": float(np.nanmedian(tenth)), "k10_per_repeat_std_mag": float(np.nanstd(tenth)),
     "k10_per_repeat": [float(v) for v in tenth],
 }, snakemake.output.summary)  # fmt: skip

@@ -159,6 +159,21 @@ def test_decontamination_keeps_members_and_removes_the_field(run):
     assert kept_members >= 0.6
 
 
+def test_mixture_members_at_the_configured_completeness(run):
+    """The mixture model's members (README, Decontamination): their count, and kept/removed against the truth."""
+    members, member, complete = _membership_against_truth(run)
+    mixture = _json(run, f"results/imaging/{NIGHT}/object11/decontamination.json")["mixture"]
+    p = np.asarray(members["mixture_probability"])
+    kept = p >= members.meta["mixture_threshold"]
+    kept_members, removed_field = kept[member & complete].mean(), (~kept[~member & complete]).mean()
+    print(f"mixture model: {mixture['n_members']:.1f} members fitted ({int((member & complete).sum())} true); at p >= "
+          f"{mixture['threshold']:.3f}: {kept_members:.0%} of the members kept, {removed_field:.0%} of the field removed")  # fmt: skip
+    assert np.all(np.isnan(p[~complete])) and np.nansum(p) == pytest.approx(mixture["n_members"], rel=1e-4)
+    assert abs(mixture["n_members"] - (member & complete).sum()) < 3 * np.sqrt((member & complete).sum())
+    # measured on this night: 81 % / 90 % (issue 6 asks 80 / 80; other nights 82/91, 69/86, 68/89 - README)
+    assert kept_members >= 0.75 and removed_field >= 0.85
+
+
 def test_probabilities_are_checked_against_the_statistical_excess(run):
     """decontamination.json's truth-free check: object minus area-scaled field above the limits, and the sum of p."""
     members, member, complete = _membership_against_truth(run)
