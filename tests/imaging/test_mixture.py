@@ -52,7 +52,7 @@ def test_probabilities_are_calibrated_and_rank_the_members(fitted):
     fit, is_member, above = fitted
     p = fit.probability
     assert np.all(np.isnan(p[~above])) and np.all((p[above] >= 0) & (p[above] <= 1))
-    assert np.nansum(p) == pytest.approx(fit.n_members, rel=1e-4)  # at the maximum they sum to pi x N
+    assert np.nansum(p) == pytest.approx(fit.n_members, rel=1e-4)  # at the maximum they sum to eta x N
     for low, high in ((0.0, 0.2), (0.8, 1.01)):  # calibrated: the members' share in a bin matches its mean p
         in_bin = above & (p >= low) & (p < high)
         assert is_member[in_bin].mean() == pytest.approx(p[in_bin].mean(), abs=0.1)

@@ -4,7 +4,7 @@ An extension of the paper's statistical decontamination (seed 000 §3.3 follows
 Zoccali et al. 2003). Every object-area star above the completeness limits is
 either a cluster member or a field star, with likelihood
 
-    L = pi m(H, H - K) g(r) + (1 - pi) f(H, H - K) / (pi_c R^2)
+    L = eta m(H, H - K) g(r) + (1 - eta) f(H, H - K) u(r),     u(r) = 1 / (pi R^2)
 
 * m: the cluster's upper main sequence, nearly vertical in H - K (O-A dwarfs
   have (H - K)_0 = -0.05 ... +0.05), spread uniformly over [mu - w, mu + w] by
@@ -12,11 +12,12 @@ either a cluster member or a field star, with likelihood
   the photometric error sigma(H) (median random H - K error of the object stars
   at that H, 0.02 mag floor), with a luminosity function 10^(alpha H);
 * g: the surface density 1 / (1 + (r / r_c)^2) truncated at R (the cluster
-  profile of the survey, DESIGN.md step 10), against a uniform field;
+  profile of the survey, DESIGN.md step 10), normalised over the disc; u: a
+  uniform field;
 * f: the field region's own CMD, a Gaussian kernel density of its stars.
 
 Both CMD densities are normalised over the region above the limits. The five
-parameters (pi, mu, w, alpha, r_c) are fitted by maximum likelihood; a star's
+parameters (eta, mu, w, alpha, r_c) are fitted by maximum likelihood; a star's
 membership probability is the member term's share of L. Unlike the survival
 fraction of the randomised decontamination, these probabilities are calibrated
 under the model (they sum to the fitted number of members), so a threshold
@@ -49,7 +50,7 @@ class MixtureMembership:
     probability : numpy.ndarray
         Posterior membership of each object star; NaN below the completeness limits.
     n_members : float
-        Fitted number of members above the limits (pi x the number of stars).
+        Fitted number of members above the limits (eta x the number of stars).
     colour_centre, colour_halfwidth : float
         mu and w of the members' H - K (mag).
     lf_slope : float
