@@ -14,7 +14,9 @@ from numpy.typing import NDArray
 from photutils.detection import DAOStarFinder
 from scipy.spatial import cKDTree
 
-__all__ = ["detect_stars"]
+__all__ = ["MIN_SEPARATION_FWHM", "detect_stars"]
+
+MIN_SEPARATION_FWHM = 0.8  # closest two detections, and a new detection to a known star, in FWHM
 
 
 def detect_stars(
@@ -23,7 +25,8 @@ def detect_stars(
     fwhm: float,
     nsigma: float = 4.0,
     exclude: tuple[NDArray, NDArray] | None = None,
-    min_separation_fwhm: float = 0.8,
+    min_separation_fwhm: float = MIN_SEPARATION_FWHM,
+    roundness_range: tuple[float, float] = (-1.0, 1.0),
 ) -> Table:
     """Detect point sources.
 
@@ -41,6 +44,9 @@ def detect_stars(
         Known stars; detections within ``min_separation_fwhm`` FWHM of them are dropped.
     min_separation_fwhm : float
         Minimum separation between reported detections.
+    roundness_range : (float, float)
+        Accepted DAOFIND roundness (``roundness1``); the default rejects
+        detections elongated along a row or column (bad columns, trails).
 
     Returns
     -------
@@ -54,7 +60,7 @@ def detect_stars(
         exclude_border=True,
         min_separation=min_separation_fwhm * fwhm,
         sharpness_range=(0.2, 1.0),
-        roundness_range=(-1.0, 1.0),
+        roundness_range=roundness_range,
     )
     found = finder(snr)
     names = ("x", "y", "peak", "sharpness", "roundness")

@@ -9,7 +9,9 @@ Each iteration
 2. takes a Gauss-Newton step in (flux, x, y) for every star at once against
    the residual image with its own model added back (batched 3x3 systems),
    and keeps the position update (limited to ``max_step`` pixels).
-Stars whose flux becomes non-positive are dropped; iterations stop when 99 %
+Stars whose flux becomes non-positive are dropped, and a star that converges
+closer than ``merge_separation`` to a brighter one is merged into it (as
+ALLSTAR does: the two would share one profile); iterations stop when 99 %
 of the stars move by less than a tenth of their own position error. Errors come from the inverse of
 each star's 3x3 normal matrix at the solution (flux error including its
 covariance with position); ``chi`` is the reduced chi of the star's pixels.
@@ -23,10 +25,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix, identity
 from scipy.sparse.linalg import spsolve
+from scipy.spatial import cKDTree
 
 from astropipe.photometry.psf_model import PSFModel
 
-__all__ = ["FitResult", "fit_stars"]
+__all__ = ["FitResult", "fit_stars", "merge_unresolved"]
 
 
 @dataclass
@@ -90,6 +93,7 @@ def fit_stars(
     max_step: float = 0.5,
     bright_fraction: float = 0.1,
     converged_fraction: float = 0.99,
+    merge_separation: float = 0.0,
 ) -> FitResult:
     """Fit positions and fluxes of all stars simultaneously.
 
@@ -116,6 +120,9 @@ def fit_stars(
     bright_fraction : float
         Fraction of stars (the brightest) modelled over the whole PSF footprint;
         the others over twice the fitting box, where their wings are negligible.
+    merge_separation : float
+        Stars that come closer than this (pixels) are merged into the brighter
+        (see `merge_unresolved`); 0 never merges.
 
     Returns
     -------
@@ -179,7 +186,12 @@ def fit_stars(
         # converged: the step is below a tenth of the star's own position error (or 1e-3 px)
         sigma = np.sqrt(np.clip(np.minimum(covariance[:, 1, 1], covariance[:, 2, 2]), 0.0, None))
         settled = np.abs(move).max(axis=1) < np.maximum(tolerance * sigma, 1e-3)
-        if move.size == 0 or settled.mean() >= converged_fraction:
+        live = np.flatnonzero(alive)
+        xs, ys, fs = x[live], y[live], flux[live]
+        survivors = merge_unresolved(xs, ys, fs, merge_separation)
+        x[live], y[live], flux[live] = xs, ys, fs
+        alive[live[~survivors]] = False
+        if survivors.all() and (move.size == 0 or settled.mean() >= converged_fraction):
             break
     result = FitResult(x=x, y=y, flux=flux, flux_err=np.full(x.size, np.nan), x_err=np.full(x.size, np.nan),
                        y_err=np.full(x.size, np.nan), chi=np.full(x.size, np.nan),
@@ -198,6 +210,57 @@ def fit_stars(
         result.chi[idx] = np.sqrt(chi2 / np.maximum(count - 3, 1))
         result.n_pixels[idx] = count
     return result
+
+
+def merge_unresolved(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    flux: NDArray[np.float64],
+    separation: float,
+    variance: NDArray[np.float64] | None = None,
+) -> NDArray[np.bool_]:
+    """Merge every star closer than ``separation`` to a brighter one into it (ALLSTAR's merging).
+
+    Two stars fitted that close share one profile: their fluxes are degenerate
+    and only the sum is measured. The brighter takes the flux-weighted
+    position and the summed flux (``x``, ``y``, ``flux`` and ``variance`` are
+    updated in place), closest pairs first.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        Fitted positions (pixels).
+    flux : numpy.ndarray
+        Fitted fluxes (image units).
+    separation : float
+        Critical separation (pixels); 0 merges nothing.
+    variance : numpy.ndarray, optional
+        Flux variances, summed on merging (an upper bound: the two fluxes of
+        an unresolved pair are anti-correlated).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        The stars that remain.
+    """
+    survivors = np.ones(x.size, dtype=bool)
+    if separation <= 0 or x.size < 2:
+        return survivors
+    pairs = cKDTree(np.column_stack([x, y])).query_pairs(separation, output_type="ndarray")
+    if len(pairs) == 0:
+        return survivors
+    order = np.argsort(np.hypot(x[pairs[:, 0]] - x[pairs[:, 1]], y[pairs[:, 0]] - y[pairs[:, 1]]))
+    for i, j in pairs[order]:
+        if survivors[i] and survivors[j]:
+            bright, faint = (i, j) if flux[i] >= flux[j] else (j, i)
+            total = flux[bright] + flux[faint]
+            x[bright] = (x[bright] * flux[bright] + x[faint] * flux[faint]) / total
+            y[bright] = (y[bright] * flux[bright] + y[faint] * flux[faint]) / total
+            flux[bright] = total
+            if variance is not None:
+                variance[bright] += variance[faint]
+            survivors[faint] = False
+    return survivors
 
 
 def _newton(residual, weight, flux, stamps, keep, index, in_radius):

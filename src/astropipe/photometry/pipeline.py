@@ -4,9 +4,15 @@ The DAOPHOT/ALLSTAR recipe: detect against the local noise; build an
 empirical PSF from bright isolated unsaturated stars; fit every star
 simultaneously; subtract, detect what the subtraction uncovers, and refit
 everything (``passes`` times); measure the aperture correction on the PSF
-stars. The fitting engine is this package's vectorised fitter (``fast``) or
-photutils' ``PSFPhotometry`` (``photutils``, the reference), on the same
-stars with the same ePSF.
+stars. A detection in the subtracted image closer than 0.8 FWHM to a fitted
+star is taken for that star's own residual, except around unsaturated stars
+whose fit is poor (``chi`` >= ``max_chi``): there it may be the companion of
+an unresolved pair and is added down to ``companion_separation_fwhm``, so the
+next pass fits the pair as two stars (the DAOPHOT practice of looking for the
+companions of high-chi stars in the subtracted image); stars that converge
+closer than ``merge_separation_fwhm`` are merged (ALLSTAR). The fitting engine is
+this package's vectorised fitter (``fast``) or photutils' ``PSFPhotometry``
+(``photutils``, the reference), on the same stars with the same ePSF.
 """
 
 from __future__ import annotations
@@ -24,9 +30,9 @@ from scipy.spatial import cKDTree
 
 from astropipe.photometry.aperture_correction import curve_of_growth, extrapolated_correction
 from astropipe.photometry.background import background_map, noise_map
-from astropipe.photometry.detection import detect_stars
+from astropipe.photometry.detection import MIN_SEPARATION_FWHM, detect_stars
 from astropipe.photometry.epsf import build_epsf, select_psf_stars
-from astropipe.photometry.fitting import fit_stars
+from astropipe.photometry.fitting import fit_stars, merge_unresolved
 from astropipe.photometry.psf_model import PSFModel
 
 __all__ = ["PhotometryResult", "PhotometrySettings", "estimate_fwhm", "fit_with_engine", "psf_photometry"]
@@ -50,6 +56,8 @@ class PhotometrySettings:
     background_box: int = 32
     engine: str = "fast"
     max_chi: float = 5.0
+    companion_separation_fwhm: float = 0.5
+    merge_separation_fwhm: float = 0.3
 
     @classmethod
     def from_config(cls, photometry: dict) -> PhotometrySettings:
@@ -83,10 +91,16 @@ def estimate_fwhm(signal: NDArray[np.float64], stars: Table, guess: float, satur
     return float(np.median(fwhm)) if fwhm.size >= 3 else guess
 
 
-def fit_with_engine(engine, signal, noise, psf, epsf_image, oversampling, x, y, flux, fit_radius, bad):
-    """Fit with the ``fast`` engine or photutils' ``PSFPhotometry``; return (x, y, flux, flux_err, chi, kept)."""
+def fit_with_engine(engine, signal, noise, psf, epsf_image, oversampling, x, y, flux, fit_radius, bad, merge_separation=0.0):
+    """Fit with the ``fast`` engine or photutils' ``PSFPhotometry``; return (x, y, flux, flux_err, chi, kept).
+
+    Stars that converge closer than ``merge_separation`` (pixels) are merged:
+    during the iterations by the ``fast`` engine, after the fit (without a
+    refit; fluxes summed, errors in quadrature) for photutils, which has no
+    such step.
+    """
     if engine == "fast":
-        fit = fit_stars(signal, noise, psf, x, y, flux, fit_radius, bad=bad)
+        fit = fit_stars(signal, noise, psf, x, y, flux, fit_radius, bad=bad, merge_separation=merge_separation)
         return fit.x, fit.y, fit.flux, fit.flux_err, fit.chi, fit.kept
     if engine == "photutils":
         from photutils.psf import ImagePSF, PSFPhotometry, SourceGrouper
@@ -101,7 +115,11 @@ def fit_with_engine(engine, signal, noise, psf, epsf_image, oversampling, x, y, 
         fx, fy, ff = (np.asarray(out[c], float) for c in ("x_fit", "y_fit", "flux_fit"))
         fe = np.asarray(out["flux_err"], float) if "flux_err" in out.colnames else np.full(fx.size, np.nan)
         chi = np.asarray(out["reduced_chi2"], float) ** 0.5 if "reduced_chi2" in out.colnames else np.full(fx.size, np.nan)
-        return fx, fy, ff, fe, chi, np.isfinite(ff) & (ff > 0)
+        kept = np.flatnonzero(np.isfinite(ff) & (ff > 0))
+        xs, ys, fs, variance = fx[kept], fy[kept], ff[kept], fe[kept] ** 2
+        survivors = merge_unresolved(xs, ys, fs, merge_separation, variance)
+        fx[kept], fy[kept], ff[kept], fe[kept] = xs, ys, fs, np.sqrt(variance)
+        return fx, fy, ff, fe, chi, np.isin(np.arange(fx.size), kept[survivors])
     raise ValueError(f"photometry engine must be 'fast' or 'photutils'; got {engine!r}")
 
 
@@ -181,7 +199,8 @@ def psf_photometry(
     residual = signal
     for pass_number in range(1, settings.passes + 1):
         x, y, flux, flux_err, chi, kept = fit_with_engine(
-            settings.engine, signal, noise, psf, epsf_image, settings.psf_oversampling, x, y, flux, fit_radius, saturated
+            settings.engine, signal, noise, psf, epsf_image, settings.psf_oversampling, x, y, flux, fit_radius, saturated,
+            merge_separation=settings.merge_separation_fwhm * fwhm,
         )
         x, y, flux, flux_err, chi = x[kept], y[kept], flux[kept], flux_err[kept], chi[kept]
         sharp, round_, found_in = sharp[kept], round_[kept], found_in[kept]
@@ -202,7 +221,9 @@ def psf_photometry(
         residual = signal - stars_model
         if pass_number == settings.passes:
             break
-        new = detect_stars(residual, noise, fwhm, nsigma=settings.detection_nsigma, exclude=(x, y))
+        # a poor fit may hide a companion, unless the star is saturated (its fit is poor for a known reason)
+        poor_fit = ~(chi < settings.max_chi) & ~saturated[_pixel(y, signal.shape[0]), _pixel(x, signal.shape[1])]
+        new = _residual_detections(residual, noise, fwhm, x, y, poor_fit, settings)
         log.info("pass %d: %d stars fitted, %d new detections in the residual", pass_number, x.size, len(new))
         if len(new) == 0:
             break
@@ -220,6 +241,40 @@ def psf_photometry(
     catalog.meta.update(meta)
     return PhotometryResult(catalog=catalog, psf=psf, epsf_image=epsf_image, residual=residual,
                             background=background, meta=meta)  # fmt: skip
+
+
+def _pixel(coordinate: NDArray[np.float64], size: int) -> NDArray[np.int64]:
+    """Nearest pixel index along one axis, clipped to the image."""
+    return np.clip(np.round(coordinate).astype(int), 0, size - 1)
+
+
+def _residual_detections(residual, noise, fwhm, x, y, poor_fit, settings: PhotometrySettings) -> Table:
+    """New stars in the subtracted image: those clear of every fitted star, and the companions of poor fits.
+
+    A detection within ``MIN_SEPARATION_FWHM`` of a fitted star is that star's
+    own subtraction residual, unless the star's fit is poor (``poor_fit``:
+    ``chi`` >= ``max_chi``, not saturated): a pair fitted as one star leaves a
+    crescent-shaped positive lobe beyond each component, ~0.8 FWHM from the
+    fitted centre and too elongated for DAOFIND's roundness cut. Such a star
+    gets its strongest lobe (beyond ``companion_separation_fwhm``) as a second
+    star, and the next pass fits the two (the DAOPHOT practice of looking for
+    the companions of high-chi stars in the subtracted image). Detections
+    clear of every star keep the roundness cut of the first pass.
+    """
+    found = detect_stars(residual, noise, fwhm, nsigma=settings.detection_nsigma, roundness_range=(-2.0, 2.0))
+    if len(found) == 0 or x.size == 0:
+        return found
+    distance, nearest = cKDTree(np.column_stack([x, y])).query(np.column_stack([found["x"], found["y"]]))
+    round_enough = np.abs(np.asarray(found["roundness"], float)) <= 1.0
+    clear = (distance > MIN_SEPARATION_FWHM * fwhm) & round_enough
+    candidate = np.flatnonzero((distance <= MIN_SEPARATION_FWHM * fwhm) & poor_fit[nearest]
+                               & (distance > settings.companion_separation_fwhm * fwhm))  # fmt: skip
+    # one companion per poorly fitted star: its highest residual peak
+    order = candidate[np.lexsort((-np.asarray(found["peak"], float)[candidate], nearest[candidate]))]
+    strongest = order[np.r_[True, nearest[order[1:]] != nearest[order[:-1]]]] if order.size else order
+    keep = clear.copy()
+    keep[strongest] = True
+    return found[keep]
 
 
 def wing_mask(stars: Table, fwhm: float, rms: float, shape, beta: float = 3.0) -> NDArray[np.bool_]:
@@ -270,8 +325,7 @@ def source_mask_small(x, y, fwhm: float, shape) -> NDArray[np.bool_]:
 
 def _catalog(x, y, flux, flux_err, chi, sharp, round_, found_in, image, saturation, fit_radius, max_chi, wcs):
     ny, nx = image.shape
-    xi = np.clip(np.round(x).astype(int), 0, nx - 1)
-    yi = np.clip(np.round(y).astype(int), 0, ny - 1)
+    xi, yi = _pixel(x, nx), _pixel(y, ny)
     flags = np.zeros(x.size, dtype=np.int16)
     peak = np.nan_to_num(image[yi, xi], nan=0.0)
     flags[peak > saturation] |= FLAG_SATURATED
