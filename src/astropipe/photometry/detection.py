@@ -12,11 +12,11 @@ import numpy as np
 from astropy.table import Table
 from numpy.typing import NDArray
 from photutils.detection import DAOStarFinder
-from scipy.spatial import cKDTree
 
-__all__ = ["MIN_SEPARATION_FWHM", "detect_stars"]
+__all__ = ["MIN_SEPARATION_FWHM", "ROUNDNESS_LIMIT", "detect_stars"]
 
 MIN_SEPARATION_FWHM = 0.8  # closest two detections, and a new detection to a known star, in FWHM
+ROUNDNESS_LIMIT = 1.0  # DAOFIND's default |roundness| cut
 
 
 def detect_stars(
@@ -24,9 +24,8 @@ def detect_stars(
     noise: NDArray[np.float64],
     fwhm: float,
     nsigma: float = 4.0,
-    exclude: tuple[NDArray, NDArray] | None = None,
     min_separation_fwhm: float = MIN_SEPARATION_FWHM,
-    roundness_range: tuple[float, float] = (-1.0, 1.0),
+    roundness_range: tuple[float, float] = (-ROUNDNESS_LIMIT, ROUNDNESS_LIMIT),
 ) -> Table:
     """Detect point sources.
 
@@ -40,8 +39,6 @@ def detect_stars(
         PSF FWHM, pixels.
     nsigma : float
         Detection threshold in units of the local noise.
-    exclude : (x, y), optional
-        Known stars; detections within ``min_separation_fwhm`` FWHM of them are dropped.
     min_separation_fwhm : float
         Minimum separation between reported detections.
     roundness_range : (float, float)
@@ -67,11 +64,7 @@ def detect_stars(
     if found is None or len(found) == 0:
         return Table(names=names, dtype=(float,) * len(names))
     x, y = np.asarray(found["x_centroid"], float), np.asarray(found["y_centroid"], float)
-    keep = np.ones(x.size, dtype=bool)
-    if exclude is not None and len(exclude[0]):
-        distance, _ = cKDTree(np.column_stack(exclude)).query(np.column_stack([x, y]))
-        keep = distance > min_separation_fwhm * fwhm
     xi, yi = np.clip(np.round(x).astype(int), 0, signal.shape[1] - 1), np.clip(np.round(y).astype(int), 0, signal.shape[0] - 1)
     peak = np.nan_to_num(signal[yi, xi])
     columns = (x, y, peak, np.asarray(found["sharpness"], float), np.asarray(found["roundness1"], float))
-    return Table([column[keep] for column in columns], names=names)
+    return Table(columns, names=names)

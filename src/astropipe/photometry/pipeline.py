@@ -30,7 +30,7 @@ from scipy.spatial import cKDTree
 
 from astropipe.photometry.aperture_correction import curve_of_growth, extrapolated_correction
 from astropipe.photometry.background import background_map, noise_map
-from astropipe.photometry.detection import MIN_SEPARATION_FWHM, detect_stars
+from astropipe.photometry.detection import MIN_SEPARATION_FWHM, ROUNDNESS_LIMIT, detect_stars
 from astropipe.photometry.epsf import build_epsf, select_psf_stars
 from astropipe.photometry.fitting import fit_stars, merge_unresolved
 from astropipe.photometry.psf_model import PSFModel
@@ -261,11 +261,12 @@ def _residual_detections(residual, noise, fwhm, x, y, poor_fit, settings: Photom
     the companions of high-chi stars in the subtracted image). Detections
     clear of every star keep the roundness cut of the first pass.
     """
-    found = detect_stars(residual, noise, fwhm, nsigma=settings.detection_nsigma, roundness_range=(-2.0, 2.0))
+    found = detect_stars(residual, noise, fwhm, nsigma=settings.detection_nsigma,
+                         roundness_range=(-2 * ROUNDNESS_LIMIT, 2 * ROUNDNESS_LIMIT))  # fmt: skip
     if len(found) == 0 or x.size == 0:
         return found
     distance, nearest = cKDTree(np.column_stack([x, y])).query(np.column_stack([found["x"], found["y"]]))
-    round_enough = np.abs(np.asarray(found["roundness"], float)) <= 1.0
+    round_enough = np.abs(np.asarray(found["roundness"], float)) <= ROUNDNESS_LIMIT
     clear = (distance > MIN_SEPARATION_FWHM * fwhm) & round_enough
     candidate = np.flatnonzero((distance <= MIN_SEPARATION_FWHM * fwhm) & poor_fit[nearest]
                                & (distance > settings.companion_separation_fwhm * fwhm))  # fmt: skip
@@ -317,9 +318,7 @@ def _rebuild_epsf(signal, stars_model, psf, epsf_image, psf_stars, x, y, flux, h
 def source_mask_small(x, y, fwhm: float, shape) -> NDArray[np.bool_]:
     """Pixels within one FWHM of the given stars (the cores that subtraction leaves noisiest)."""
     mask = np.zeros(shape, dtype=bool)
-    xi = np.clip(np.round(x).astype(int), 0, shape[1] - 1)
-    yi = np.clip(np.round(y).astype(int), 0, shape[0] - 1)
-    mask[yi, xi] = True
+    mask[_pixel(y, shape[0]), _pixel(x, shape[1])] = True
     return binary_dilation(mask, iterations=max(1, int(round(fwhm))))
 
 
