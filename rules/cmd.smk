@@ -50,6 +50,10 @@ rule imaging_decontaminate:
     input:
         stars="results/imaging/{night}/{field}/cmd_stars.ecsv",
         summary="results/imaging/{night}/{field}/cmd.json",
+        completeness_h="results/imaging/{night}/{field}/H/completeness.ecsv",
+        completeness_k="results/imaging/{night}/{field}/Ks/completeness.ecsv",
+        artificial_h="results/imaging/{night}/{field}/H/artificial_stars.ecsv",
+        artificial_k="results/imaging/{night}/{field}/Ks/artificial_stars.ecsv",
     output:
         membership="results/imaging/{night}/{field}/membership.ecsv",
         summary="results/imaging/{night}/{field}/decontamination.json",

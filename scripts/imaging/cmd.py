@@ -11,8 +11,9 @@ from astropy.table import Table, vstack
 from astropy.wcs import WCS
 
 from astropipe.calibrate.saturated import saturated_detections, substitute_saturated
+from astropipe.cmd.artificial_star_response import completeness_at
 from astropipe.cmd.figures import cmd_figure, luminosity_figure
-from astropipe.cmd.luminosity import completeness_at, completeness_weights, field_subtracted, histogram
+from astropipe.cmd.luminosity import completeness_weights, field_subtracted, histogram
 from astropipe.cmd.regions import define_regions, usable_mask
 from astropipe.cmd.sequences import locate_sequences
 from astropipe.io import atomic_output, write_json, write_table

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table
 
+from astropipe.cmd.artificial_star_response import colour_error_distribution, completeness_model
 from astropipe.cmd.decontaminate import decontaminate
 from astropipe.cmd.figures import decontamination_figure
 from astropipe.cmd.mixture import fit_mixture_membership
@@ -68,11 +69,32 @@ above_limits = {
 log.info("above the completeness limits: %d object stars - %.1f area-scaled field stars = %.1f +- %.1f members; the "
          "probabilities sum to %.1f", above_limits["n_object"], summary["area_ratio"] * above_limits["n_field"],
          above_limits["statistical_excess"], above_limits["statistical_excess_err"], above_limits["sum_probability"])  # fmt: skip
-# the extension beside the paper's method: a reddened main sequence + King profile against the field's CMD
+# the extension beside the paper's method: a reddened main sequence + King profile against the field's CMD,
+# with the colour errors and the completeness the artificial stars measured
+offsets = {band: float(stars.meta[f"instrumental_to_calibrated_{band}_mag"]) for band in ("H", "Ks")}
+limit_h, limit_k = summary["completeness_limit_h_mag"], summary["completeness_limit_k_mag"]
+colour_errors = colour_error_distribution(
+    Table.read(snakemake.input.artificial_h, format="ascii.ecsv"), offsets["H"],
+    Table.read(snakemake.input.artificial_k, format="ascii.ecsv"), offsets["Ks"],
+    (float(np.min(stars["H"])), limit_h), (float(np.min(stars["K"])), limit_k),
+    paths=(snakemake.input.artificial_h, snakemake.input.artificial_k),
+)  # fmt: skip
+completeness = completeness_model(Table.read(snakemake.input.completeness_h, format="ascii.ecsv"), offsets["H"],
+                                  Table.read(snakemake.input.completeness_k, format="ascii.ecsv"), offsets["Ks"])  # fmt: skip
+near_limit = np.asarray(object_above & (obj["H"] > limit_h - 1.0))
+near_limit = near_limit if near_limit.any() else np.asarray(object_above)
+errors_near_limit = {
+    "h_mag": limit_h - 0.5, "k_mag": limit_h - 0.5 - float(np.median(obj["HK"][near_limit])),
+    "formal_median_mag": float(np.median(obj["e_HK"][near_limit])),
+}
+errors_near_limit["artificial_68_halfwidth_mag"] = colour_errors.halfwidth_68(errors_near_limit["h_mag"], errors_near_limit["k_mag"])
+log.info("H - K error at H = %.2f, K = %.2f: artificial stars +- %.3f mag (16-84 %%), median formal error %.3f mag",
+         errors_near_limit["h_mag"], errors_near_limit["k_mag"], errors_near_limit["artificial_68_halfwidth_mag"],
+         errors_near_limit["formal_median_mag"])  # fmt: skip
 mixture = fit_mixture_membership(
     np.asarray(obj["H"], float), np.asarray(obj["HK"], float), np.asarray(obj["radius"], float),
-    np.asarray(obj["e_HK"], float), np.asarray(field["H"], float), np.asarray(field["HK"], float),
-    summary["completeness_limit_h_mag"], summary["completeness_limit_k_mag"], summary["object_radius_arcsec"],
+    np.asarray(field["H"], float), np.asarray(field["HK"], float), limit_h, limit_k, summary["object_radius_arcsec"],
+    colour_errors, completeness,
 )  # fmt: skip
 obj["mixture_probability"] = mixture.probability
 mixture_threshold = mixture.threshold_for_completeness(settings["mixture_completeness"])
@@ -92,7 +114,8 @@ write_json({
     "n_subtracted_mean": float(n_subtracted.mean()), "n_unmatched_mean": float(n_unmatched.mean()),
     "n_members": int(members.sum()), "member_probability": cut, "above_completeness_limits": above_limits,
     "mixture": mixture.as_dict() | {"completeness_target": settings["mixture_completeness"],
-                                    "threshold": mixture_threshold, "n_kept": n_mixture_kept},
+                                    "threshold": mixture_threshold, "n_kept": n_mixture_kept,
+                                    "colour_errors_near_h_limit": errors_near_limit},
     "red_sequence_boundary_hk": boundary, "k10_per_repeat_median_mag": float(np.nanmedian(tenth)), "k10_per_repeat_std_mag": float(np.nanstd(tenth)),
     "k10_per_repeat": [float(v) for v in tenth],
 }, snakemake.output.summary)  # fmt: skip

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.special import ndtr
 
 from astropipe.cmd.mixture import MixtureMembership, fit_mixture_membership
 
@@ -15,26 +16,42 @@ def _field(rng, n):
     return h, hk
 
 
-def _cluster(rng, n, mu=1.15, w=0.35, alpha=0.3, core=10.0):
-    """The model's members: uniform colour band, 10^(alpha H) between H = 11 and 18, truncated King radii."""
+def _gaussian_errors(sigma):
+    """F(delta, H, K) of a Gaussian H - K error of ``sigma`` mag at every magnitude."""
+    return lambda delta, h, k: ndtr(delta / sigma)
+
+
+def _tailed_errors(core, tail, tail_fraction):
+    """F(delta, H, K) of a Gaussian core with a broad Gaussian tail (blends), at every magnitude."""
+    return lambda delta, h, k: (1.0 - tail_fraction) * ndtr(delta / core) + tail_fraction * ndtr(delta / tail)
+
+
+def _cluster(rng, n, mu=1.15, w=0.35, alpha=0.3, core=10.0, errors=None):
+    """The model's members: uniform colour band, 10^(alpha H) between H = 11 and 18, truncated King radii.
+
+    ``errors``: a function (rng, n) -> H - K errors; Gaussian 0.03 mag by default.
+    """
     u = rng.random(n)
     h = np.log10(10 ** (alpha * 11.0) + u * (10 ** (alpha * 18.0) - 10 ** (alpha * 11.0))) / alpha
-    hk = rng.uniform(mu - w, mu + w, n) + rng.normal(0.0, 0.03, n)
+    hk = rng.uniform(mu - w, mu + w, n) + (rng.normal(0.0, 0.03, n) if errors is None else errors(rng, n))
     radius = core * np.sqrt(np.expm1(rng.random(n) * np.log1p((40.0 / core) ** 2)))
     return h, hk, radius
 
 
-@pytest.fixture(scope="module")
-def fitted():
-    rng = np.random.default_rng(2003)
-    field_in_object = _field(rng, 900)
-    members = _cluster(rng, 150)
+def _object_area(rng, n_members, n_field, errors=None):
+    """Members and field stars in the object area (H, H - K, radius, is_member), and a field region of 1400 stars."""
+    field_in_object = _field(rng, n_field)
+    members = _cluster(rng, n_members, errors=errors)
     h = np.concatenate([members[0], field_in_object[0]])
     hk = np.concatenate([members[1], field_in_object[1]])
-    radius = np.concatenate([members[2], RADIUS * np.sqrt(rng.random(900))])
-    is_member = np.arange(h.size) < 150
-    field_h, field_hk = _field(rng, 1400)
-    fit = fit_mixture_membership(h, hk, radius, np.full(h.size, 0.03), field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS)
+    radius = np.concatenate([members[2], RADIUS * np.sqrt(rng.random(n_field))])
+    return h, hk, radius, np.arange(h.size) < n_members, _field(rng, 1400)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    h, hk, radius, is_member, (field_h, field_hk) = _object_area(np.random.default_rng(2003), 150, 900)
+    fit = fit_mixture_membership(h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03))
     above = (h < LIMIT_H) & (h - hk < LIMIT_K)
     return fit, is_member, above
 
@@ -71,7 +88,44 @@ def test_threshold_for_completeness_holds_that_share_of_the_summed_probability()
     assert fit.threshold_for_completeness(0.8) == 0.4
 
 
+def test_members_in_a_tail_of_colour_errors_are_counted_with_the_true_error_distribution():
+    """40 % of the members blended (H - K error 0.4 mag): with the true error distribution the most probable stars
+    holding 80 % of the summed probability hold 80 % of the members; a core-only Gaussian (what the formal PSF
+    errors describe) widens the band, under-counts the members and keeps too few of them."""
+    def errors(rng, n):
+        return np.where(rng.random(n) < 0.4, rng.normal(0.0, 0.4, n), rng.normal(0.0, 0.03, n))
+
+    h, hk, radius, is_member, (field_h, field_hk) = _object_area(np.random.default_rng(7), 300, 900, errors)
+    above = (h < LIMIT_H) & (h - hk < LIMIT_K)
+    n_true = int((is_member & above).sum())
+    promise = 0.8 - 2.0 * np.sqrt(0.8 * 0.2 / n_true)  # the target less two binomial sigma
+    kept, counted = {}, {}
+    for name, model in (("true", _tailed_errors(0.03, 0.4, 0.4)), ("core", _gaussian_errors(0.03))):
+        fit = fit_mixture_membership(h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, model)
+        kept[name] = (fit.probability[is_member & above] >= fit.threshold_for_completeness(0.8)).mean()
+        counted[name] = fit.n_members
+        print(f"{name} errors: {fit.n_members:.1f} members fitted ({n_true} true), {kept[name]:.0%} kept")
+    assert kept["true"] >= promise and counted["true"] == pytest.approx(n_true, abs=2 * np.sqrt(n_true))
+    assert kept["core"] < promise and counted["core"] < counted["true"] - np.sqrt(n_true)
+
+
+def test_completeness_scales_the_member_density():
+    """Members observed through a completeness falling to 0 at the H limit: the model told so recovers the luminosity
+    function's slope, and the model left unaware measures a shallower one."""
+    rng = np.random.default_rng(11)
+    h, hk, radius, is_member, (field_h, field_hk) = _object_area(rng, 300, 900)
+    completeness = lambda at_h, at_k: np.clip((LIMIT_H + 0.5 - at_h) / 2.5, 0.0, 1.0)  # noqa: E731
+    detected = (rng.random(h.size) < completeness(h, h - hk)) | ~is_member
+    h, hk, radius = h[detected], hk[detected], radius[detected]
+    aware = fit_mixture_membership(h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03),
+                                   completeness)  # fmt: skip
+    unaware = fit_mixture_membership(h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03))
+    print(f"LF slope (true 0.3): with the completeness {aware.lf_slope:.3f}, without {unaware.lf_slope:.3f}")
+    assert aware.lf_slope == pytest.approx(0.3, abs=0.08)
+    assert unaware.lf_slope < 0.25
+
+
 def test_too_few_stars_are_refused():
     with pytest.raises(ValueError, match="needs >= 20 object and field stars"):
-        fit_mixture_membership(np.full(5, 12.0), np.full(5, 1.0), np.ones(5), np.full(5, 0.03), np.full(50, 12.0),
-                               np.full(50, 0.9), LIMIT_H, LIMIT_K, RADIUS)  # fmt: skip
+        fit_mixture_membership(np.full(5, 12.0), np.full(5, 1.0), np.ones(5), np.full(50, 12.0), np.full(50, 0.9),
+                               LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03))  # fmt: skip

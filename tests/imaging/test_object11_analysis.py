@@ -173,11 +173,11 @@ def test_mixture_members_at_the_configured_completeness(run):
     n_true = int((member & complete).sum())
     assert abs(mixture["n_members"] - n_true) < 3 * np.sqrt(n_true)
     # the members are chosen to hold `mixture_completeness` of the summed (calibrated) probability: the true
-    # members kept must be that fraction within two binomial sigma (measured 74 % of 80 for 0.8, and 92 % of the
-    # field removed; issue 6 asks 80 / 80; other nights README)
+    # members kept must be that fraction within two binomial sigma. Measured 80 % of 80 (64 stars) for 0.8 and
+    # 85 % of the field removed, the issue's 80 / 80 with no star to spare; other nights 88/85, 74/79, 72/90 (README)
     target = mixture["completeness_target"]
     assert kept_members >= target - 2 * np.sqrt(target * (1 - target) / n_true)
-    assert removed_field >= 0.85
+    assert removed_field >= 0.8
 
 
 def test_probabilities_are_checked_against_the_statistical_excess(run):

@@ -11,27 +11,9 @@ corrected by large, uncertain factors.
 from __future__ import annotations
 
 import numpy as np
-from astropy.table import Table
 from numpy.typing import NDArray
 
-__all__ = ["completeness_at", "completeness_weights", "field_subtracted", "histogram"]
-
-
-def completeness_at(table: Table, mag: NDArray[np.float64], offset: float) -> NDArray[np.float64]:
-    """Completeness of an artificial-star table at calibrated magnitudes.
-
-    Parameters
-    ----------
-    table : astropy.table.Table
-        ``mag_lo``, ``mag_hi``, ``completeness`` in instrumental magnitudes.
-    mag : numpy.ndarray
-        Calibrated magnitudes.
-    offset : float
-        Calibrated minus instrumental magnitude (mag).
-    """
-    centre = 0.5 * (np.asarray(table["mag_lo"], float) + np.asarray(table["mag_hi"], float)) + offset
-    value = np.asarray(table["completeness"], float)
-    return np.interp(np.asarray(mag, float), centre, value, left=value[0], right=0.0)
+__all__ = ["completeness_weights", "field_subtracted", "histogram"]
 
 
 def completeness_weights(c_h: NDArray[np.float64], c_k: NDArray[np.float64], level: float) -> NDArray[np.float64]:

@@ -9,12 +9,18 @@ either a cluster member or a field star, with likelihood
 * m: the cluster's upper main sequence, nearly vertical in H - K (O-A dwarfs
   have (H - K)_0 = -0.05 ... +0.05), spread uniformly over [mu - w, mu + w] by
   differential reddening (seed 000 §3.3: E(H - K) = 1.14 +- 0.35) and blurred by
-  the photometric error sigma(H) (median random H - K error of the object stars
-  at that H, 0.02 mag floor), with a luminosity function 10^(alpha H);
+  the distribution of the H - K error at (H, K), with a luminosity function
+  10^(alpha H) times the probability c_H(H) c_K(K) that a star is measured in
+  both bands. Both come from the artificial stars
+  (``astropipe.cmd.artificial_star_response``): in a crowded field the colour
+  errors are several times the formal PSF-fit errors and have a long tail of
+  blends, so a band blurred by the formal errors is too narrow and the
+  members in the tail are counted as field;
 * g: the surface density 1 / (1 + (r / r_c)^2) truncated at R (the cluster
   profile of the survey, DESIGN.md step 10), normalised over the disc; u: a
   uniform field;
-* f: the field region's own CMD, a Gaussian kernel density of its stars.
+* f: the field region's own CMD, a Gaussian kernel density of its stars (its
+  incompleteness is built in: it is a density of measured stars).
 
 Both CMD densities are normalised over the region above the limits. The five
 parameters (eta, mu, w, alpha, r_c) are fitted by maximum likelihood; a star's
@@ -26,19 +32,20 @@ can be chosen for an expected completeness.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
-from scipy.special import expit, ndtr
+from scipy.special import expit
 from scipy.stats import gaussian_kde
 
 __all__ = ["MixtureMembership", "fit_mixture_membership"]
 
 GRID_STEP_H, GRID_STEP_HK = 0.05, 0.01  # mag, the normalisation grid
-ERROR_BIN = 0.5  # mag of H, for sigma(H)
-ERROR_FLOOR = 0.02  # mag
+START_COLOUR_QUANTILES = (0.5, 0.75, 0.9)  # of the object stars' H - K, the starting mu
+START_HALFWIDTHS = (0.15, 0.3, 0.5)  # mag, the starting w
 
 
 @dataclass
@@ -82,39 +89,37 @@ class MixtureMembership:
                 "core_radius_arcsec": self.core_radius, "log_likelihood": self.log_likelihood}  # fmt: skip
 
 
-def _error_model(h: NDArray, e_hk: NDArray):
-    """sigma(H): median random H - K error per ``ERROR_BIN`` of H, interpolated, with the floor in quadrature."""
-    edges = np.arange(np.floor(h.min()), np.ceil(h.max()) + ERROR_BIN, ERROR_BIN)
-    index = np.digitize(h, edges)
-    centres = np.array([h[index == i].mean() for i in np.unique(index)])
-    medians = np.array([np.median(e_hk[index == i]) for i in np.unique(index)])
-    return lambda x: np.hypot(np.interp(x, centres, medians), ERROR_FLOOR)
-
-
 def fit_mixture_membership(
     h: NDArray[np.float64],
     hk: NDArray[np.float64],
     radius: NDArray[np.float64],
-    e_hk: NDArray[np.float64],
     field_h: NDArray[np.float64],
     field_hk: NDArray[np.float64],
     limit_h: float,
     limit_k: float,
     object_radius: float,
+    colour_errors: Callable[[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]],
+    completeness: Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]] | None = None,
     field_bandwidth: float = 0.15,
 ) -> MixtureMembership:
     """Fit the member/field mixture to the object area and give each star its membership probability.
 
     Parameters
     ----------
-    h, hk, radius, e_hk : numpy.ndarray
-        Object-area stars: H, H - K, random H - K error (mag) and distance from the centre (arcsec).
+    h, hk, radius : numpy.ndarray
+        Object-area stars: H, H - K (mag) and distance from the centre (arcsec).
     field_h, field_hk : numpy.ndarray
         Field-region stars (mag).
     limit_h, limit_k : float
         Completeness limits (mag); only stars brighter in both bands enter.
     object_radius : float
         R, the object area's radius (arcsec).
+    colour_errors : callable
+        F(delta, H, K): the probability that a star at (H, K) is measured with an H - K error <= delta (mag);
+        e.g. a ``ColourErrorDistribution``.
+    completeness : callable, optional
+        c(H, K), the fraction of stars measured in both bands; the members' density is multiplied by it.
+        None: complete down to the limits.
     field_bandwidth : float
         Kernel size of the field CMD density (scipy ``bw_method`` factor).
 
@@ -128,27 +133,29 @@ def fit_mixture_membership(
         raise ValueError(f"mixture membership needs >= 20 object and field stars above the completeness limits; got "
                          f"{int(above.sum())} and {int(field_above.sum())}")  # fmt: skip
     x_h, x_hk, r = h[above], hk[above], radius[above]
-    sigma = _error_model(x_h, e_hk[above])
     grid_h, grid_hk = np.meshgrid(
         np.arange(min(x_h.min(), field_h[field_above].min()) - 0.5, limit_h, GRID_STEP_H),
         np.arange(min(x_hk.min(), field_hk[field_above].min()) - 0.5, max(x_hk.max(), field_hk[field_above].max()) + 0.5,
                   GRID_STEP_HK), indexing="ij")  # fmt: skip
     domain = grid_h - grid_hk < limit_k
     grid_h, grid_hk, cell = grid_h[domain], grid_hk[domain], GRID_STEP_H * GRID_STEP_HK
-    grid_sigma = sigma(grid_h)
     field_density = gaussian_kde(np.vstack([field_h[field_above], field_hk[field_above]]), bw_method=field_bandwidth)
     f = field_density(np.vstack([x_h, x_hk])) / (field_density(np.vstack([grid_h, grid_hk])).sum() * cell)
-    star_sigma = sigma(x_h)
 
-    def member_density(at_h, at_hk, at_sigma, mu, w, alpha):
-        band = (ndtr((mu + w - at_hk) / at_sigma) - ndtr((mu - w - at_hk) / at_sigma)) / (2.0 * w)
-        return 10.0 ** (alpha * (at_h - limit_h)) * band
+    detected = (lambda at_h, at_hk: np.ones_like(at_h)) if completeness is None else completeness
+    grid_detected, star_detected = detected(grid_h, grid_h - grid_hk), detected(x_h, x_h - x_hk)
+
+    def member_density(at_h, at_hk, at_detected, mu, w, alpha):
+        # the uniform band [mu - w, mu + w] convolved with the error distribution: P(y - mu - w < error <= y - mu + w) / 2w
+        at_k = at_h - at_hk
+        band = (colour_errors(at_hk - mu + w, at_h, at_k) - colour_errors(at_hk - mu - w, at_h, at_k)) / (2.0 * w)
+        return 10.0 ** (alpha * (at_h - limit_h)) * band * at_detected
 
     def terms(theta):
         logit_pi, mu, log_w, alpha, log_rc = theta
         pi, w, rc = expit(logit_pi), np.exp(log_w), np.exp(log_rc)
-        norm = member_density(grid_h, grid_hk, grid_sigma, mu, w, alpha).sum() * cell
-        m = member_density(x_h, x_hk, star_sigma, mu, w, alpha) / norm
+        norm = member_density(grid_h, grid_hk, grid_detected, mu, w, alpha).sum() * cell
+        m = member_density(x_h, x_hk, star_detected, mu, w, alpha) / norm
         g = 1.0 / (1.0 + (r / rc) ** 2) / (np.pi * rc**2 * np.log1p((object_radius / rc) ** 2))
         member = pi * m * g
         return member, member + (1.0 - pi) * f / (np.pi * object_radius**2)
@@ -157,8 +164,10 @@ def fit_mixture_membership(
         _, total = terms(theta)
         return -np.sum(np.log(total)) if np.all(total > 0) else np.inf
 
-    # starts: the members' colour at the object stars' median, upper quartile and 90th percentile
-    starts = [[-2.0, float(np.quantile(x_hk, q)), np.log(0.3), 0.3, np.log(object_radius / 4.0)] for q in (0.5, 0.75, 0.9)]
+    # the likelihood has several maxima in (mu, w) (a narrow band on part of the field's red ridge, a broad one
+    # under the cluster): start from a grid of the object stars' colour quantiles x band half-widths
+    starts = [[-2.0, float(np.quantile(x_hk, q)), np.log(w), 0.3, np.log(object_radius / 4.0)]
+              for q in START_COLOUR_QUANTILES for w in START_HALFWIDTHS]  # fmt: skip
     fits = [minimize(negative_log_likelihood, s, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-5,
                                                                                 "fatol": 1e-6}) for s in starts]  # fmt: skip
     best = min(fits, key=lambda fit: fit.fun)
