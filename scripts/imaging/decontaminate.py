@@ -94,7 +94,7 @@ log.info("H - K error at H = %.2f, K = %.2f: artificial stars +- %.3f mag (16-84
 mixture = fit_mixture_membership(
     np.asarray(obj["H"], float), np.asarray(obj["HK"], float), np.asarray(obj["radius"], float),
     np.asarray(field["H"], float), np.asarray(field["HK"], float), limit_h, limit_k, summary["object_radius_arcsec"],
-    colour_errors, completeness,
+    colour_errors.at, completeness,
 )  # fmt: skip
 obj["mixture_probability"] = mixture.probability
 mixture_threshold = mixture.threshold_for_completeness(settings["mixture_completeness"])

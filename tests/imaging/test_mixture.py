@@ -17,13 +17,13 @@ def _field(rng, n):
 
 
 def _gaussian_errors(sigma):
-    """F(delta, H, K) of a Gaussian H - K error of ``sigma`` mag at every magnitude."""
-    return lambda delta, h, k: ndtr(delta / sigma)
+    """(H, K) -> F(delta) of a Gaussian H - K error of ``sigma`` mag at every magnitude."""
+    return lambda h, k: lambda delta: ndtr(delta / sigma)
 
 
 def _tailed_errors(core, tail, tail_fraction):
-    """F(delta, H, K) of a Gaussian core with a broad Gaussian tail (blends), at every magnitude."""
-    return lambda delta, h, k: (1.0 - tail_fraction) * ndtr(delta / core) + tail_fraction * ndtr(delta / tail)
+    """(H, K) -> F(delta) of a Gaussian core with a broad Gaussian tail (blends), at every magnitude."""
+    return lambda h, k: lambda delta: (1.0 - tail_fraction) * ndtr(delta / core) + tail_fraction * ndtr(delta / tail)
 
 
 def _cluster(rng, n, mu=1.15, w=0.35, alpha=0.3, core=10.0, errors=None):

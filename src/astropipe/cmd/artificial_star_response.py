@@ -71,15 +71,24 @@ class ColourErrorDistribution:
     delta: NDArray[np.float64]
     cdf: NDArray[np.float64]
 
+    def at(self, h: NDArray[np.float64], k: NDArray[np.float64]) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
+        """P(error <= delta) for stars at (h, k) as a function of delta (mag): the nearest bins, linear in delta,
+        0 and 1 beyond the table. The bins are looked up once, for repeated evaluation (a likelihood fit)."""
+        n_delta = self.delta.size
+        offsets = (_nearest(self.h_centres, h) * self.k_centres.size + _nearest(self.k_centres, k)) * n_delta
+        flat, start, step = self.cdf.ravel(), self.delta[0], self.delta[1] - self.delta[0]
+
+        def cdf(delta: NDArray[np.float64]) -> NDArray[np.float64]:
+            position = np.clip((np.asarray(delta, float) - start) / step, 0.0, n_delta - 1.0)
+            lower = np.minimum(position.astype(np.intp), n_delta - 2)
+            fraction = position - lower
+            return (1.0 - fraction) * flat[offsets + lower] + fraction * flat[offsets + lower + 1]
+
+        return cdf
+
     def __call__(self, delta: NDArray[np.float64], h: NDArray[np.float64], k: NDArray[np.float64]) -> NDArray[np.float64]:
-        """P(error <= delta) for stars at (h, k): the nearest bins, linear in delta, 0 and 1 beyond the table (mag)."""
-        i = _nearest(self.h_centres, h)
-        j = _nearest(self.k_centres, k)
-        step = self.delta[1] - self.delta[0]
-        position = np.clip((np.asarray(delta, float) - self.delta[0]) / step, 0.0, self.delta.size - 1.0)
-        lower = np.minimum(position.astype(int), self.delta.size - 2)
-        fraction = position - lower
-        return (1.0 - fraction) * self.cdf[i, j, lower] + fraction * self.cdf[i, j, lower + 1]
+        """P(error <= delta) for stars at (h, k) (mag); see ``at``."""
+        return self.at(h, k)(delta)
 
     def halfwidth_68(self, h: float, k: float) -> float:
         """Half the 16-84 % range of the H - K error of a star at (h, k) (mag): sigma for a Gaussian."""

@@ -98,7 +98,7 @@ def fit_mixture_membership(
     limit_h: float,
     limit_k: float,
     object_radius: float,
-    colour_errors: Callable[[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]],
+    colour_errors: Callable[[NDArray[np.float64], NDArray[np.float64]], Callable[[NDArray[np.float64]], NDArray[np.float64]]],
     completeness: Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]] | None = None,
     field_bandwidth: float = 0.15,
 ) -> MixtureMembership:
@@ -115,8 +115,8 @@ def fit_mixture_membership(
     object_radius : float
         R, the object area's radius (arcsec).
     colour_errors : callable
-        F(delta, H, K): the probability that a star at (H, K) is measured with an H - K error <= delta (mag);
-        e.g. a ``ColourErrorDistribution``.
+        (H, K) -> F, where F(delta) is the probability that stars at (H, K) are measured with an H - K error
+        <= delta (mag); e.g. ``ColourErrorDistribution.at``.
     completeness : callable, optional
         c(H, K), the fraction of stars measured in both bands; the members' density is multiplied by it.
         None: complete down to the limits.
@@ -144,18 +144,18 @@ def fit_mixture_membership(
 
     detected = (lambda at_h, at_hk: np.ones_like(at_h)) if completeness is None else completeness
     grid_detected, star_detected = detected(grid_h, grid_h - grid_hk), detected(x_h, x_h - x_hk)
+    grid_errors, star_errors = colour_errors(grid_h, grid_h - grid_hk), colour_errors(x_h, x_h - x_hk)
 
-    def member_density(at_h, at_hk, at_detected, mu, w, alpha):
+    def member_density(at_h, at_hk, at_detected, errors, mu, w, alpha):
         # the uniform band [mu - w, mu + w] convolved with the error distribution: P(y - mu - w < error <= y - mu + w) / 2w
-        at_k = at_h - at_hk
-        band = (colour_errors(at_hk - mu + w, at_h, at_k) - colour_errors(at_hk - mu - w, at_h, at_k)) / (2.0 * w)
+        band = (errors(at_hk - mu + w) - errors(at_hk - mu - w)) / (2.0 * w)
         return 10.0 ** (alpha * (at_h - limit_h)) * band * at_detected
 
     def terms(theta):
         logit_pi, mu, log_w, alpha, log_rc = theta
         pi, w, rc = expit(logit_pi), np.exp(log_w), np.exp(log_rc)
-        norm = member_density(grid_h, grid_hk, grid_detected, mu, w, alpha).sum() * cell
-        m = member_density(x_h, x_hk, star_detected, mu, w, alpha) / norm
+        norm = member_density(grid_h, grid_hk, grid_detected, grid_errors, mu, w, alpha).sum() * cell
+        m = member_density(x_h, x_hk, star_detected, star_errors, mu, w, alpha) / norm
         g = 1.0 / (1.0 + (r / rc) ** 2) / (np.pi * rc**2 * np.log1p((object_radius / rc) ** 2))
         member = pi * m * g
         return member, member + (1.0 - pi) * f / (np.pi * object_radius**2)
