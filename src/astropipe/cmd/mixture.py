@@ -142,7 +142,7 @@ def fit_mixture_membership(
     field_density = gaussian_kde(np.vstack([field_h[field_above], field_hk[field_above]]), bw_method=field_bandwidth)
     f = field_density(np.vstack([x_h, x_hk])) / (field_density(np.vstack([grid_h, grid_hk])).sum() * cell)
 
-    detected = (lambda at_h, at_hk: np.ones_like(at_h)) if completeness is None else completeness
+    detected = (lambda at_h, at_k: np.ones_like(at_h)) if completeness is None else completeness
     grid_detected, star_detected = detected(grid_h, grid_h - grid_hk), detected(x_h, x_h - x_hk)
     grid_errors, star_errors = colour_errors(grid_h, grid_h - grid_hk), colour_errors(x_h, x_h - x_hk)
 
