@@ -10,7 +10,7 @@ from astropipe.io import write_table
 from astropipe.io.rule_log import Progress, rule_logger
 from astropipe.photometry.artificial_stars import completeness_limit, completeness_table, inject_and_recover
 from astropipe.photometry.pipeline import PhotometrySettings, psf_photometry
-from astropipe.photometry.psf_model import PSFModel
+from astropipe.photometry.psf_file import read_psf_file
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_completeness")
@@ -19,9 +19,7 @@ ast = config["artificial_stars"]
 with fits.open(snakemake.input.stack) as hdul:
     image, header = hdul[0].data.astype(float), hdul[0].header
 exposure = fits.getdata(snakemake.input.weight).astype(float)
-with fits.open(snakemake.input.psf) as hdul:
-    epsf_image = hdul[0].data.astype(float)
-    psf = PSFModel(epsf_image, int(hdul[0].header["OVERSAMP"]))
+psfs = read_psf_file(snakemake.input.psf)
 catalog = Table.read(snakemake.input.catalog, format="ascii.ecsv")
 scale, gain = float(header["PIXSCALE"]), float(header["GAIN"])
 settings = PhotometrySettings.from_config(config)
@@ -34,7 +32,7 @@ rounds_done = [0]
 def measure(data):
     measured = psf_photometry(data, fwhm_guess=config["fwhm_guess_arcsec"] / scale, pixel_scale=scale,
                               saturation=float(header["SATURATE"]), exposure=exposure, gain=gain,
-                              settings=settings, psf=(psf, epsf_image)).catalog  # fmt: skip
+                              settings=settings, psfs=psfs).catalog  # fmt: skip
     rounds_done[0] += 1
     progress.update(rounds_done[0])
     return measured
@@ -46,7 +44,7 @@ magnitude_range = (float(np.percentile(magnitudes, 5)), float(np.percentile(magn
 per_round = max(ast["minimum_per_round"], int(ast["fraction"] * len(catalog)))
 tag = f"{snakemake.wildcards.field}/{snakemake.wildcards.filter}"
 rng = np.random.default_rng(np.random.SeedSequence([snakemake.params.seed, zlib.crc32(tag.encode())]))
-injected = inject_and_recover(image, psf, measure, per_round, magnitude_range, ast["rounds"], rng, gain=gain, log=log)
+injected = inject_and_recover(image, psfs.final, measure, per_round, magnitude_range, ast["rounds"], rng, gain=gain, log=log)
 table = completeness_table(injected, ast["bin_width_mag"])
 table.meta["mag50_inst"] = completeness_limit(table, 0.5)
 table.meta["description"] = "artificial-star completeness and photometric bias (instrumental magnitudes)"

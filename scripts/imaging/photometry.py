@@ -7,6 +7,7 @@ from astropy.wcs import WCS
 from astropipe.io import atomic_output, write_table
 from astropipe.io.rule_log import rule_logger
 from astropipe.photometry.pipeline import PhotometrySettings, psf_photometry
+from astropipe.photometry.psf_file import write_psf_file
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_photometry")
@@ -29,8 +30,6 @@ result = psf_photometry(
 result.catalog.meta.update({"field": snakemake.wildcards.field, "filter": snakemake.wildcards.filter,
                             "airmass": float(header.get("AIRMASS", np.nan)), "stack": snakemake.input.stack})  # fmt: skip
 write_table(result.catalog, snakemake.output.catalog, format="ascii.ecsv")
-psf_header = fits.Header({"OVERSAMP": config["psf_oversampling"], "FWHMPX": result.meta["fwhm_px"]})
-with atomic_output(snakemake.output.psf) as path:
-    fits.PrimaryHDU(result.epsf_image.astype(np.float32), header=psf_header).writeto(path)
+write_psf_file(snakemake.output.psf, result.psfs, config["psf_oversampling"], result.meta["fwhm_px"])
 with atomic_output(snakemake.output.residual) as path:
     fits.PrimaryHDU(result.residual.astype(np.float32), header=header).writeto(path)

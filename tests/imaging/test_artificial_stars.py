@@ -1,0 +1,108 @@
+"""Artificial-star tests measure what the catalogue run measures (astropipe.photometry.artificial_stars).
+
+A crowded synthetic image of Moffat stars with a known truth: the catalogue
+run's ePSFs, handed back through ``psf.fits``, replay that run exactly, and
+the injected stars then show the completeness and faint-end bias that the
+real stars, matched to the truth, show.
+"""
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.table import Table
+from scipy.spatial import cKDTree
+
+from astropipe.photometry.artificial_stars import completeness_table, inject_and_recover
+from astropipe.photometry.pipeline import PSFPasses, psf_photometry
+from astropipe.photometry.psf_file import read_psf_file, write_psf_file
+from astropipe.simulate.psf import render_stars
+
+FWHM, BETA, GAIN, SKY = 5.0, 3.0, 5.0, 20.0
+SHAPE = (420, 420)
+
+
+@pytest.fixture(scope="module")
+def crowded_field():
+    """700 stars, 2.3 dex in flux, on a flat sky with read and Poisson noise; the catalogue run on it."""
+    rng = np.random.default_rng(8)
+    x, y = rng.uniform(5, SHAPE[1] - 5, 700), rng.uniform(5, SHAPE[0] - 5, 700)
+    flux = 10 ** rng.uniform(2.0, 4.3, x.size)
+    stars = render_stars(SHAPE, x, y, flux, FWHM, BETA)
+    image = stars + SKY + rng.normal(0.0, 1.0, SHAPE) + rng.normal(0.0, 1.0, SHAPE) * np.sqrt(stars / GAIN)
+    result = psf_photometry(image, fwhm_guess=FWHM, pixel_scale=0.145, gain=GAIN)
+    return image, Table({"x": x, "y": y, "mag": -2.5 * np.log10(flux)}), result
+
+
+def _measure(image, psfs):
+    return psf_photometry(image, fwhm_guess=FWHM, pixel_scale=0.145, gain=GAIN, psfs=psfs).catalog
+
+
+def test_the_psf_file_replays_the_catalogue_run_exactly(crowded_field, tmp_path):
+    """Both ePSFs through psf.fits -> the same stars and magnitudes to the last bit; the final ePSF alone
+    (pass 1 included) subtracts other wing light before the background is re-estimated, and the faint
+    stars come out differently."""
+    image, _, result = crowded_field
+    write_psf_file(tmp_path / "psf.fits", result.psfs, 2, result.meta["fwhm_px"])
+    replayed = _measure(image, read_psf_file(tmp_path / "psf.fits"))
+    assert len(replayed) == len(result.catalog)
+    np.testing.assert_array_equal(replayed["mag_inst"], result.catalog["mag_inst"])
+    np.testing.assert_array_equal(replayed["x"], result.catalog["x"])
+
+    final = result.psfs.final, result.psfs.final_image
+    final_only = _measure(image, PSFPasses(*final, *final))
+    distance, index = cKDTree(np.column_stack([result.catalog["x"], result.catalog["y"]])).query(
+        np.column_stack([final_only["x"], final_only["y"]])
+    )
+    same = distance < 0.3
+    magnitude = np.asarray(result.catalog["mag_inst"])[index[same]]
+    difference = np.asarray(final_only["mag_inst"])[same] - magnitude
+    faint = magnitude > np.percentile(magnitude, 75)
+    assert abs(np.median(difference[faint])) > 0.03
+
+
+def test_psf_file_without_the_first_pass_is_refused(crowded_field, tmp_path):
+    _, _, result = crowded_field
+    path = tmp_path / "old_psf.fits"
+    fits.PrimaryHDU(result.psfs.final_image, header=fits.Header({"OVERSAMP": 2})).writeto(path)
+    with pytest.raises(ValueError, match=r"FIRSTPASS.*re-run imaging_photometry"):
+        read_psf_file(path)
+
+
+def test_artificial_stars_show_the_completeness_and_bias_of_the_real_stars(crowded_field):
+    """Real stars matched to the truth (1 px, 1 mag, as the artificial stars) against 280 injected stars
+    in 8 rounds: the faint-end bias (completeness 95 -> 50 %) agrees within 0.035 mag (measured 0.005;
+    the final ePSF throughout gives 0.07) and the completeness in that range within 3 binomial sigma."""
+    image, truth, result = crowded_field
+    catalog = result.catalog
+    distance, index = cKDTree(np.column_stack([catalog["x"], catalog["y"]])).query(
+        np.column_stack([truth["x"], truth["y"]])
+    )
+    measured = np.asarray(catalog["mag_inst"])[index]
+    # instrumental = true + the ePSF footprint's offset, set by the bright stars
+    offset = np.median((measured - truth["mag"])[(distance < 1) & (truth["mag"] < -8.5)])
+    true_inst = np.asarray(truth["mag"]) + offset
+    recovered = (distance < 1) & (np.abs(measured - true_inst) < 1)
+    real = Table({"mag_in": true_inst, "recovered": recovered, "mag_out": np.where(recovered, measured, np.nan)})
+
+    injected = inject_and_recover(image, result.psfs.final, lambda data: _measure(data, result.psfs), 35,
+                                  (-10.5 + offset, -5.5 + offset), 8, np.random.default_rng(1), gain=GAIN)  # fmt: skip
+    assert len(injected) == 280
+
+    def faint(table):
+        return (table["mag_in"] > -8.0 + offset) & (table["mag_in"] < -6.5 + offset)
+
+    bias = {}
+    for name, table in (("real", real), ("artificial", injected)):
+        kept = faint(table) & table["recovered"]
+        bias[name] = float(np.median(table["mag_out"][kept] - table["mag_in"][kept]))
+    assert bias["artificial"] == pytest.approx(bias["real"], abs=0.035)
+    assert bias["real"] < -0.03  # the faint stars detected are the ones noise made brighter
+
+    n_real, n_art = int(faint(real).sum()), int(faint(injected).sum())
+    c_real = real["recovered"][faint(real)].mean()
+    c_art = injected["recovered"][faint(injected)].mean()
+    sigma = np.sqrt(c_real * (1 - c_real) * (1 / n_real + 1 / n_art))
+    assert abs(c_art - c_real) < 3 * sigma
+    assert 0.5 < c_real < 0.95
+    table = completeness_table(injected)
+    assert table["completeness"][0] > 0.9 and table["completeness"][-1] < 0.3
