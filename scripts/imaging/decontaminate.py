@@ -97,12 +97,16 @@ mixture = fit_mixture_membership(
     colour_errors.at, completeness,
 )  # fmt: skip
 obj["mixture_probability"] = mixture.probability
-mixture_threshold = mixture.threshold_for_completeness(settings["mixture_completeness"])
+if settings["mixture_operating_point"] == "balanced":
+    mixture_threshold = mixture.threshold_balanced()
+else:
+    mixture_threshold = mixture.threshold_for_completeness(settings["mixture_completeness"])
 n_mixture_kept = int(np.sum(mixture.probability >= mixture_threshold))
-log.info("mixture model: %.1f members above the limits, H - K = %.3f +- %.3f (uniform), LF slope %.3f, core %.1f "
-         "arcsec; %d stars with p >= %.3f hold %.0f%% of the summed probability", mixture.n_members,
+expected_completeness, expected_removal = mixture.expected_rates(mixture_threshold)
+log.info("mixture model: %.1f +- %.1f members above the limits, H - K = %.3f +- %.3f (uniform), LF slope %.3f, core %.1f "
+         "arcsec; %d stars with p >= %.3f (%s): expected completeness %.0f%%, field removal %.0f%%", mixture.n_members, mixture.n_members_err,
          mixture.colour_centre, mixture.colour_halfwidth, mixture.lf_slope, mixture.core_radius, n_mixture_kept,
-         mixture_threshold, 100 * settings["mixture_completeness"])  # fmt: skip
+         mixture_threshold, settings["mixture_operating_point"], 100 * expected_completeness, 100 * expected_removal)  # fmt: skip
 obj.meta.update({"member_probability": cut, "repeats": settings["repeats"], "mixture_threshold": mixture_threshold})
 write_table(obj, snakemake.output.membership, format="ascii.ecsv")
 write_json({
@@ -113,8 +117,10 @@ write_json({
     "annuli": summary["annuli"], "resample_field": settings["resample_field"],
     "n_subtracted_mean": float(n_subtracted.mean()), "n_unmatched_mean": float(n_unmatched.mean()),
     "n_members": int(members.sum()), "member_probability": cut, "above_completeness_limits": above_limits,
-    "mixture": mixture.as_dict() | {"completeness_target": settings["mixture_completeness"],
+    "mixture": mixture.as_dict() | {"operating_point": settings["mixture_operating_point"],
                                     "threshold": mixture_threshold, "n_kept": n_mixture_kept,
+                                    "expected_completeness": expected_completeness,
+                                    "expected_field_removal": expected_removal,
                                     "colour_errors_near_h_limit": errors_near_limit},
     "red_sequence_boundary_hk": boundary, "k10_per_repeat_median_mag": float(np.nanmedian(tenth)), "k10_per_repeat_std_mag": float(np.nanstd(tenth)),
     "k10_per_repeat": [float(v) for v in tenth],

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-from astropipe.cmd.mixture import MixtureMembership, fit_mixture_membership
+from astropipe.cmd.mixture import MixtureMembership, fit_mixture_membership, hessian
 
 LIMIT_H, LIMIT_K, RADIUS = 17.0, 16.5, 43.5
 
@@ -59,7 +59,9 @@ def fitted():
 def test_parameters_are_recovered(fitted):
     fit, is_member, above = fitted
     n_true = int((is_member & above).sum())
-    assert fit.n_members == pytest.approx(n_true, abs=3 * np.sqrt(n_true))
+    assert fit.n_members == pytest.approx(n_true, abs=3 * fit.n_members_err)
+    # the count's error is the members' Poisson noise and more (the field stars under the band)
+    assert np.sqrt(n_true) < fit.n_members_err < 3 * np.sqrt(n_true)
     assert fit.colour_centre == pytest.approx(1.15, abs=0.05)
     assert fit.colour_halfwidth == pytest.approx(0.35, abs=0.05)
     assert fit.core_radius == pytest.approx(10.0, rel=0.4)
@@ -81,11 +83,39 @@ def test_probabilities_are_calibrated_and_rank_the_members(fitted):
     assert (~kept[~is_member & above]).mean() >= 0.9
 
 
+def test_hessian_of_a_quadratic_form_is_its_matrix():
+    matrix = np.array([[4.0, 1.0, -0.5], [1.0, 3.0, 0.2], [-0.5, 0.2, 2.0]])
+    centre = np.array([0.3, -1.0, 2.0])
+    np.testing.assert_allclose(hessian(lambda x: 0.5 * (x - centre) @ matrix @ (x - centre) + 7000.0, np.zeros(3)),
+                               matrix, atol=1e-4)  # fmt: skip
+
+
 def test_threshold_for_completeness_holds_that_share_of_the_summed_probability():
     fit = MixtureMembership(np.array([0.9, 0.5, 0.4, 0.1, 0.1, np.nan]), 2.0, 1.1, 0.35, 0.3, 10.0, 0.0)
     # sorted 0.9, 0.5, 0.4, 0.1, 0.1 (sum 2.0): 0.9 alone holds 45 %, with 0.5 70 %, with 0.4 90 %
     assert fit.threshold_for_completeness(0.45) == 0.9
     assert fit.threshold_for_completeness(0.8) == 0.4
+
+
+def test_balanced_threshold_equalises_the_expected_completeness_and_field_removal():
+    fit = MixtureMembership(np.array([0.9, 0.5, 0.4, 0.1, 0.1, np.nan]), 2.0, 1.1, 0.35, 0.3, 10.0, 0.0)
+    # sum p 2.0, sum (1 - p) 3.0; keeping 0.9: 45 % / 97 %; with 0.5: 70 % / 80 %; with 0.4: 90 % / 60 %
+    assert fit.expected_rates(0.9) == pytest.approx((0.45, 2.9 / 3))
+    assert fit.expected_rates(0.4) == pytest.approx((0.9, 0.6))
+    assert fit.threshold_balanced() == 0.5
+    assert fit.expected_rates(0.5) == pytest.approx((0.7, 0.8))
+
+
+def test_balanced_threshold_delivers_its_expected_rates(fitted):
+    """On the model's own cluster the true kept and removed fractions match the expected ones (2 binomial sigma)."""
+    fit, is_member, above = fitted
+    threshold = fit.threshold_balanced()
+    completeness, removal = fit.expected_rates(threshold)
+    assert completeness == pytest.approx(removal, abs=0.02)
+    kept = fit.probability >= threshold
+    members, field = is_member & above, ~is_member & above
+    assert kept[members].mean() == pytest.approx(completeness, abs=2 * np.sqrt(completeness * (1 - completeness) / members.sum()))
+    assert (~kept[field]).mean() == pytest.approx(removal, abs=2 * np.sqrt(removal * (1 - removal) / field.sum()))
 
 
 def test_members_in_a_tail_of_colour_errors_are_counted_with_the_true_error_distribution():

@@ -160,7 +160,7 @@ def test_decontamination_keeps_members_and_removes_the_field(run):
     assert kept_members >= 0.55
 
 
-def test_mixture_members_at_the_configured_completeness(run):
+def test_mixture_members_at_the_balanced_operating_point(run):
     """The mixture model's members (README, Decontamination): their count, and kept/removed against the truth."""
     members, member, complete = _membership_against_truth(run)
     mixture = _json(run, f"results/imaging/{NIGHT}/object11/decontamination.json")["mixture"]
@@ -168,16 +168,26 @@ def test_mixture_members_at_the_configured_completeness(run):
     kept = p >= members.meta["mixture_threshold"]
     kept_members, removed_field = kept[member & complete].mean(), (~kept[~member & complete]).mean()
     print(f"mixture model: {mixture['n_members']:.1f} members fitted ({int((member & complete).sum())} true); at p >= "
-          f"{mixture['threshold']:.3f}: {kept_members:.0%} of the members kept, {removed_field:.0%} of the field removed")  # fmt: skip
+          f"{mixture['threshold']:.3f}: {kept_members:.0%} of the members kept, {removed_field:.0%} of the field removed "
+          f"(expected {mixture['expected_completeness']:.0%} / {mixture['expected_field_removal']:.0%})")  # fmt: skip
     assert np.all(np.isnan(p[~complete])) and np.nansum(p) == pytest.approx(mixture["n_members"], rel=1e-4)
-    n_true = int((member & complete).sum())
-    assert abs(mixture["n_members"] - n_true) < 3 * np.sqrt(n_true)
-    # the members are chosen to hold `mixture_completeness` of the summed (calibrated) probability: the true
-    # members kept must be that fraction within two binomial sigma. Measured 80 % of 80 (64 stars) for 0.8 and
-    # 85 % of the field removed, the issue's 80 / 80 with no star to spare; other nights 88/85, 74/79, 72/90 (README)
-    target = mixture["completeness_target"]
-    assert kept_members >= target - 2 * np.sqrt(target * (1 - target) / n_true)
-    assert removed_field >= 0.8
+    n_true, n_field = int((member & complete).sum()), int((~member & complete).sum())
+    # the count's own error (inverse Hessian; the field's Poisson noise under the band is in it). Measured
+    # 106.3 +- 16.4 for 75 (the area-scaled field count says 122 +- 33: the object area holds more field stars
+    # than the field region predicts, and the model takes some of them for members)
+    assert abs(mixture["n_members"] - n_true) < 3 * mixture["n_members_err"]
+    # the threshold is where the expected (calibrated) completeness equals the expected field removal. The true
+    # rates must be those within two sigma: binomial, and for the field also the count's error (field stars
+    # taken for members are kept). Measured 83 % of 75 members kept and 81 % of 616 field stars removed for an
+    # expected 85 / 85 %; other nights 90/83, 76/79, 79/84 % (README)
+    assert mixture["operating_point"] == "balanced"
+    expected = mixture["expected_completeness"]
+    assert mixture["expected_field_removal"] == pytest.approx(expected, abs=0.02)
+    assert kept_members >= expected - 2 * np.sqrt(expected * (1 - expected) / n_true)
+    field_sigma = np.hypot(np.sqrt(expected * (1 - expected) / n_field), mixture["n_members_err"] / n_field)
+    assert removed_field >= expected - 2 * field_sigma
+    # issue 6: >= 80 % of the members kept while >= 80 % of the field is removed
+    assert kept_members >= 0.8 and removed_field >= 0.8
 
 
 def test_probabilities_are_checked_against_the_statistical_excess(run):

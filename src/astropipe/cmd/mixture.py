@@ -27,7 +27,10 @@ parameters (eta, mu, w, alpha, r_c) are fitted by maximum likelihood; a star's
 membership probability is the member term's share of L. Unlike the survival
 fraction of the randomised decontamination, these probabilities are calibrated
 under the model (they sum to the fitted number of members), so a threshold
-can be chosen for an expected completeness.
+has an expected completeness, sum(p, kept) / sum(p), and an expected field
+removal, sum(1 - p, removed) / sum(1 - p). The threshold is chosen for a
+completeness, or where the two are equal (the "balanced" operating point:
+the highest rate that both reach).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from scipy.optimize import minimize
 from scipy.special import expit
 from scipy.stats import gaussian_kde
 
-__all__ = ["MixtureMembership", "fit_mixture_membership"]
+__all__ = ["MixtureMembership", "fit_mixture_membership", "hessian"]
 
 GRID_STEP_H, GRID_STEP_HK = 0.05, 0.01  # mag, the normalisation grid
 START_COLOUR_QUANTILES = (0.5, 0.75, 0.9)  # of the object stars' H - K, the starting mu
@@ -66,6 +69,10 @@ class MixtureMembership:
         r_c of the members' surface density (arcsec).
     log_likelihood : float
         At the maximum.
+    n_members_err : float
+        Standard error of ``n_members`` from the inverse Hessian of the log-likelihood (all five parameters
+        free; the field's Poisson noise in the object area is in it); NaN where the Hessian is not
+        positive definite.
     """
 
     probability: NDArray[np.float64]
@@ -75,6 +82,7 @@ class MixtureMembership:
     lf_slope: float
     core_radius: float
     log_likelihood: float
+    n_members_err: float = float("nan")
 
     def threshold_for_completeness(self, completeness: float) -> float:
         """Lowest probability to keep so that the kept stars hold ``completeness`` of the summed probability."""
@@ -82,9 +90,30 @@ class MixtureMembership:
         cumulative = np.cumsum(p) / p.sum()
         return float(p[min(np.searchsorted(cumulative, completeness), p.size - 1)])
 
+    def expected_rates(self, threshold: float) -> tuple[float, float]:
+        """Expected completeness and field removal when the stars with p >= ``threshold`` are kept.
+
+        Returns
+        -------
+        (float, float)
+            sum(p, kept) / sum(p): the share of the members kept, and
+            sum(1 - p, removed) / sum(1 - p): the share of the field stars
+            removed, both under the fitted model.
+        """
+        p = self.probability[np.isfinite(self.probability)]
+        kept = p >= threshold
+        return float(p[kept].sum() / p.sum()), float((1 - p[~kept]).sum() / (1 - p).sum())
+
+    def threshold_balanced(self) -> float:
+        """The threshold where the expected completeness and field removal are equal (their minimum is largest)."""
+        p = np.sort(self.probability[np.isfinite(self.probability)])[::-1]
+        completeness = np.cumsum(p) / p.sum()  # keeping the first j + 1 stars
+        removal = 1.0 - np.cumsum(1 - p) / (1 - p).sum()
+        return float(p[np.argmax(np.minimum(completeness, removal))])
+
     def as_dict(self) -> dict[str, float]:
         """JSON-ready parameters (mag, per mag, arcsec)."""
-        return {"n_members": self.n_members, "colour_centre_mag": self.colour_centre,
+        return {"n_members": self.n_members, "n_members_err": self.n_members_err, "colour_centre_mag": self.colour_centre,
                 "colour_halfwidth_mag": self.colour_halfwidth, "lf_slope_per_mag": self.lf_slope,
                 "core_radius_arcsec": self.core_radius, "log_likelihood": self.log_likelihood}  # fmt: skip
 
@@ -174,8 +203,36 @@ def fit_mixture_membership(
     member, total = terms(best.x)
     probability = np.full(h.size, np.nan)
     probability[above] = member / total
+    eta = float(expit(best.x[0]))
+    covariance = _inverse_if_positive_definite(hessian(negative_log_likelihood, best.x))
+    # d eta / d logit(eta) = eta (1 - eta)
+    n_members_err = above.sum() * eta * (1 - eta) * np.sqrt(covariance[0, 0]) if covariance is not None else np.nan
     return MixtureMembership(
-        probability=probability, n_members=float(expit(best.x[0]) * above.sum()), colour_centre=float(best.x[1]),
+        probability=probability, n_members=float(eta * above.sum()), colour_centre=float(best.x[1]),
         colour_halfwidth=float(np.exp(best.x[2])), lf_slope=float(best.x[3]), core_radius=float(np.exp(best.x[4])),
-        log_likelihood=float(-best.fun),
+        log_likelihood=float(-best.fun), n_members_err=float(n_members_err),
     )  # fmt: skip
+
+
+def hessian(function: Callable[[NDArray[np.float64]], float], x: NDArray[np.float64], step: float = 1e-3) -> NDArray[np.float64]:
+    """Second derivatives of a scalar function by central differences (step in every coordinate).
+
+    Diagonal: [f(x + h e_i) - 2 f(x) + f(x - h e_i)] / h^2; off-diagonal:
+    [f(+h e_i + h e_j) - f(+h e_i - h e_j) - f(-h e_i + h e_j) + f(-h e_i - h e_j)] / 4h^2.
+    """
+    x = np.asarray(x, float)
+    n, centre = x.size, function(x)
+    unit = np.eye(n) * step
+    result = np.empty((n, n))
+    for i in range(n):
+        result[i, i] = (function(x + unit[i]) - 2.0 * centre + function(x - unit[i])) / step**2
+        for j in range(i):
+            result[i, j] = result[j, i] = (function(x + unit[i] + unit[j]) - function(x + unit[i] - unit[j])
+                                           - function(x - unit[i] + unit[j]) + function(x - unit[i] - unit[j])) / (4 * step**2)  # fmt: skip
+    return result
+
+
+def _inverse_if_positive_definite(matrix: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    if not np.all(np.isfinite(matrix)) or np.any(np.linalg.eigvalsh(matrix) <= 0):
+        return None
+    return np.linalg.inv(matrix)
