@@ -2,8 +2,11 @@
 
 The recipe of ../shared/DESIGN.md: Debian's ``slurm-wlm`` and ``munge``
 packages, daemons started by hand (no systemd), no accounting database (the
-executor plugin is told to poll ``squeue``). Only the daemons started here are
-stopped again.
+executor plugin is told to poll ``squeue``). ``stop`` puts the machine back as it
+was: the daemons started here are stopped and a ``slurm.conf`` written here is
+removed (or the previous one restored). A ``slurm.conf`` left behind with no
+daemon running makes the Slurm executor plugin wait about 10 s in ``scontrol``
+on every later ``snakemake`` call, even a local one.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ class SlurmNode:
 
     def __init__(self) -> None:
         self.started: list[str] = []
+        self.previous_conf: str | None = None
+        self.wrote_conf = False
 
     def start(self, timeout: float = 60.0) -> None:
         if os.geteuid() != 0:
@@ -66,7 +71,9 @@ class SlurmNode:
         for directory in ("/etc/slurm", "/var/spool/slurmctld", "/var/spool/slurmd", "/var/log/slurm", "/run/munge"):
             Path(directory).mkdir(parents=True, exist_ok=True)
         if not _running("slurmctld"):
+            self.previous_conf = SLURM_CONF.read_text() if SLURM_CONF.exists() else None
             SLURM_CONF.write_text(_config(host))
+            self.wrote_conf = True
         if not MUNGE_KEY.exists():
             MUNGE_KEY.write_bytes(os.urandom(1024))
         shutil.chown(MUNGE_KEY, "munge", "munge")
@@ -93,3 +100,9 @@ class SlurmNode:
         for name in reversed(self.started):
             subprocess.run(["pkill", "-x", name], check=False, capture_output=True)
         self.started.clear()
+        if self.wrote_conf:
+            if self.previous_conf is None:
+                SLURM_CONF.unlink(missing_ok=True)
+            else:
+                SLURM_CONF.write_text(self.previous_conf)
+            self.wrote_conf = False

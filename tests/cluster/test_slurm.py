@@ -1,15 +1,16 @@
-"""The workflow through a real Slurm: the resampling branch and a small imaging run (issue 9).
+"""The workflow through a real Slurm: the resampling branch and a small imaging run.
 
 A single-node Slurm is started here (``slurm_node.py``); the same targets of
 the CI configuration run locally (the shared ``ci_run``) and through
-``--executor slurm`` with the repository's ``profiles/slurm`` (its groups and
-resources), and the results must be identical. Outside CI the test skips with
+the README's site profile template (``profiles/slurm-site``) with the workflow
+profile's groups and the rules' resources, and the results must be identical. Outside CI the test skips with
 the reason when Slurm cannot be started; in CI (``ASTROPIPE_REQUIRE_SLURM=1``,
 set by ``.ci/run``) it fails instead.
 """
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,6 +31,7 @@ def slurm():
     try:
         node.start()
     except SlurmUnavailable as problem:
+        node.stop()
         if os.environ.get("ASTROPIPE_REQUIRE_SLURM") == "1":
             pytest.fail(f"Slurm is required here (ASTROPIPE_REQUIRE_SLURM=1) but could not be started: {problem}")
         pytest.skip(f"no Slurm: {problem}")
@@ -37,16 +39,30 @@ def slurm():
     node.stop()
 
 
+def site_profile(directory: Path) -> Path:
+    """The README's site profile template, filled in as a user would for this single-node Slurm."""
+    template = (REPO / "profiles" / "slurm-site" / "config.yaml").read_text()
+    assert '"<partition>"' in template and 'slurm_account: "<account>"' in template
+    text = template.replace('"<partition>"', "debug").replace('  slurm_account: "<account>"', "")
+    text = text.replace("# slurm-no-account: true", "slurm-no-account: true")
+    text = text.replace("# slurm-status-command: squeue", "slurm-status-command: squeue")
+    profile = directory / "site"
+    profile.mkdir()
+    (profile / "config.yaml").write_text(text)
+    return profile
+
+
 @pytest.fixture(scope="module")
 def slurm_run(slurm, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("slurm_run")
+    profile = site_profile(tmp_path_factory.mktemp("profiles"))
+    # the README's command: the site profile, the workflow profile (found beside the Snakefile) and
+    # --cores/--resources with the size of one node, so that group jobs are stacked to fit it
     result = run_snakemake(
         *JSON_RESULTS, *TABLE_RESULTS,
-        # --cores/--resources: the size of one node here; group jobs are stacked to fit it
-        "--workflow-profile", str(REPO / "profiles" / "slurm"), "--jobs", "4", "--cores", str(os.cpu_count()),
+        "--profile", str(profile), "--cores", str(os.cpu_count()),
         "--resources", f"mem_mb={min(8000, node_memory_mb() // 2)}",
-        "--default-resources", "slurm_partition=debug", "mem_mb=500", "runtime=10",
-        "--slurm-status-command", "squeue", "--slurm-no-account", "--slurm-init-seconds-before-status-checks", "2",
+        "--jobs", "4", "--slurm-init-seconds-before-status-checks", "2",
         "--directory", str(workdir), "--configfile", str(CI_CONFIG), timeout=1200,
     )  # fmt: skip
     return workdir, result.stdout + result.stderr
