@@ -1,11 +1,11 @@
-"""Photometric calibration: standards, calibrated catalogues, the 2MASS comparison (issue 6)."""
+"""Photometric calibration: standards, calibrated catalogues, the 2MASS comparison."""
 
 
 rule imaging_standards:
     input:
         frames="results/imaging/{night}/frames.ecsv",
         masters="results/imaging/{night}/masters",
-        standards_catalogue=f"{REFERENCE_DIR}/persson1998_nir_standards.txt",
+        standards_catalogue=REFERENCE_TABLES["standards"],
     output:
         calibration="results/imaging/{night}/calibration.json",
         measurements="results/imaging/{night}/standards.ecsv",
@@ -19,7 +19,7 @@ rule imaging_standards:
         mem_mb=2000,
         runtime=10,
     params:
-        calibration=IMAGING["calibration"],
+        calibration=STANDARDS_SETTINGS,
         gain=IMAGING["reduction"]["gain"],
     script:
         "../scripts/imaging/standards.py"
@@ -42,7 +42,7 @@ rule imaging_calibrate:
         mem_mb=1000,
         runtime=5,
     params:
-        calibration=IMAGING["calibration"],
+        calibration=FIELD_CALIBRATION_SETTINGS,
     script:
         "../scripts/imaging/calibrate_field.py"
 

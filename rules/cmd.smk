@@ -1,4 +1,4 @@
-"""CMD analysis and statistical decontamination of the object field (issue 6)."""
+"""CMD analysis and statistical decontamination of the object field."""
 
 
 rule imaging_cmd:
@@ -38,7 +38,7 @@ rule imaging_cmd:
         mem_mb=2000,
         runtime=10,
     params:
-        cmd=IMAGING["cmd"],
+        cmd=CMD_SETTINGS,
         reference=IMAGING["calibration"]["reference"],
         centre=lambda wildcards: field_centre(wildcards.field),
         seed=IMAGING["seed"],

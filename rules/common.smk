@@ -1,19 +1,47 @@
 """Configuration, validation and helpers shared by every branch."""
 
+import os
+import re
+import sys
 from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
-from astropipe.config_check import check_config
-
 min_version("9.0")
 
+WORKFLOW_DIR = Path(workflow.basedir)
+# The library is imported from the workflow's own src/, by the Snakefile and by every script job
+# (local, Slurm or --sdm conda: each job re-reads this file), so no install of it is needed.
+LIBRARY_DIR = str(WORKFLOW_DIR / "src")
+sys.path.insert(0, LIBRARY_DIR)
 
-configfile: "config.yaml"
+from astropipe.library_path import export_library_path
+
+export_library_path(LIBRARY_DIR)
+
+from astropipe.config_check import (
+    ConfigError,
+    canonical_order,
+    check_config,
+    check_config_files,
+    configured_path,
+)
+from astropipe.reduce.ingest import RAW_FRAME_SUFFIXES, find_raw_frames
+
+# config.yaml beside the Snakefile, then the user's --configfile files (which extend it), each read
+# strictly first: an empty file or a key given twice is named instead of silently ignored
+check_config_files([WORKFLOW_DIR / "config.yaml", *workflow.overwrite_configfiles])
 
 
-check_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
+configfile: WORKFLOW_DIR / "config.yaml"
+
+
+check_config(config, WORKFLOW_DIR / "schemas" / "config.schema.yaml")
 validate(config, "../schemas/config.schema.yaml", set_default=True)
+# keys in one order whatever the order of the files: params compare equal between runs
+_canonical = canonical_order(config)
+config.clear()
+config.update(_canonical)
 
 LENSING = config["lensing"]
 LENSING_CHUNKS = [f"{i:03d}" for i in range(LENSING["chunks"])]
@@ -34,7 +62,6 @@ SIMULATION = {
     for key in (
         "night",
         "seed",
-        "reference_dir",
         "extinction_law_ak_per_ehk",
         "object",
         "survey",
@@ -42,10 +69,18 @@ SIMULATION = {
         "simulation",
     )
 }
-_reference = Path(IMAGING["reference_dir"])
-REFERENCE_DIR = str(
-    _reference if _reference.is_absolute() else Path(workflow.basedir) / _reference
+RESOURCES = WORKFLOW_DIR / "resources"
+REFERENCE_DIR = configured_path(
+    IMAGING["reference_dir"],
+    "imaging.reference_dir",
+    shipped=RESOURCES / "reference",
+    kind="directory",
 )
+REFERENCE_TABLES = {
+    "standards": str(REFERENCE_DIR / "persson1998_nir_standards.txt"),
+    "dwarfs": str(REFERENCE_DIR / "dwarf_sequence_2mass.csv"),
+    "upper_main_sequence": str(REFERENCE_DIR / "cotera2000_quoted.csv"),
+}
 OBJECT = IMAGING["object"]["name"]
 SURVEY_FIELDS = [f"cand{i + 1:02d}" for i in range(IMAGING["survey"]["n_fields"])]
 SEQUENCES = [(OBJECT, band) for band in IMAGING["object"]["sequences"]] + [
@@ -73,7 +108,21 @@ def lensing_targets():
     ]
 
 
-RAW_DIRECTORY = IMAGING["raw_directory"]
+# PSF photometry proper: its artificial-star tests (imaging_completeness) have their own settings
+PHOTOMETRY = {
+    key: value
+    for key, value in IMAGING["photometry"].items()
+    if key != "artificial_stars"
+}
+RAW_DIRECTORY = (
+    None
+    if IMAGING["raw_directory"] is None
+    else str(
+        configured_path(
+            IMAGING["raw_directory"], "imaging.raw_directory", kind="directory"
+        )
+    )
+)
 STACK_FILES = [
     "stack.fits",
     "weight.fits",
@@ -85,15 +134,75 @@ STACK_FILES = [
 ]
 
 
+# Wildcard constraints that make simulation impossible where the data are the user's: the
+# simulate rules can only produce the configured night, fields and survey, and only when the
+# configuration asks for a simulation; a missing user file then stops the run instead.
+NEVER = "(?!)"  # a regular expression no wildcard value matches
+SIMULATED_NIGHT = re.escape(NIGHT) if RAW_DIRECTORY is None else NEVER
+SIMULATED_FIELDS = "|".join(re.escape(field) for field, _ in SEQUENCES) or NEVER
+
+
+def user_raw_frames():
+    """Every raw frame of imaging.raw_directory (searched recursively), each an input of the ingest.
+
+    Listing the files, not the directory, makes Snakemake rerun the ingest and everything after it
+    when a frame is replaced, added or removed.
+    """
+    frames = [str(path) for path in find_raw_frames([RAW_DIRECTORY])]
+    if not frames:
+        raise ConfigError(
+            f"imaging.raw_directory = {RAW_DIRECTORY!r}: no raw frames found "
+            f"(searched recursively for names ending in {', '.join(RAW_FRAME_SUFFIXES)})"
+        )
+    return frames
+
+
+RAW_FRAMES = user_raw_frames() if RAW_DIRECTORY else None
+
+
 def raw_night_inputs(wildcards):
-    """The raw frames to ingest: the user's directory, or the simulated night."""
-    if RAW_DIRECTORY:
-        return [RAW_DIRECTORY]
+    """The raw frames to ingest: the user's frames, or the simulated night's directories."""
+    if RAW_FRAMES:
+        return RAW_FRAMES
     return [
         f"results/raw/{wildcards.night}/calib",
         f"results/raw/{wildcards.night}/standards",
         *[f"results/raw/{wildcards.night}/{field}/{band}" for field, band in SEQUENCES],
     ]
+
+
+def sequence_raw_mb(wildcards):
+    """Size of one dithered sequence's raw frames (MB), for its jobs' memory and time.
+
+    Simulated: NEXP float32 frames of the configured detector. A user's night: the raw directory's
+    size shared equally among the configured sequences (a retry doubles the request if that is short).
+    """
+    if RAW_FRAMES:
+        total = sum(os.path.getsize(path) for path in RAW_FRAMES) / 1e6
+        return total / max(1, len(SEQUENCES))
+    if wildcards.field == OBJECT:
+        exposures = IMAGING["object"]["sequences"][wildcards.filter]["nexp"]
+    else:
+        exposures = IMAGING["survey"]["nexp"]
+    return exposures * 4 * IMAGING["simulation"]["detector"]["size"] ** 2 / 1e6
+
+
+def scaled_by_sequence(base, per_mb):
+    """A resource of base + per_mb x the sequence's raw size, doubled on each retry."""
+
+    def resource(wildcards, attempt):
+        return int((base + per_mb * sequence_raw_mb(wildcards)) * attempt)
+
+    return resource
+
+
+def scaled_by_input(base, per_mb):
+    """A resource of base + per_mb x the job's input size (MB), doubled on each retry."""
+
+    def resource(wildcards, input, attempt):
+        return int((base + per_mb * input.size_mb) * attempt)
+
+    return resource
 
 
 OBJECT_ANALYSIS_FILES = [
@@ -116,6 +225,38 @@ OBJECT_FIGURES = [
 
 SURVEY_FILTER = IMAGING["survey"]["filter"]
 SURVEY_ANALYSIS = IMAGING["survey_analysis"]
+# each rule receives only the settings it uses, so that editing one key reruns only the jobs it affects
+SURVEY_FIELD_SETTINGS = {
+    key: value
+    for key, value in SURVEY_ANALYSIS.items()
+    if key not in ("candidates", "classification")
+}
+CALIBRATION = IMAGING["calibration"]
+STANDARDS_SETTINGS = {
+    key: CALIBRATION[key]
+    for key in (
+        "aperture",
+        "extinction",
+        "fit_extinction",
+        "min_airmass_span",
+        "min_standards",
+        "min_points",
+        "colour_term_prior",
+        "ks_to_k_err",
+    )
+}
+FIELD_CALIBRATION_SETTINGS = {
+    key: CALIBRATION[key]
+    for key in (
+        "aperture_corrections",
+        "max_aperture_correction_err_mag",
+        "band_match_radius_arcsec",
+    )
+}
+CMD_SETTINGS = {
+    **{key: value for key, value in IMAGING["cmd"].items() if key != "decontamination"},
+    "annuli": IMAGING["cmd"]["decontamination"]["annuli"],
+}
 
 
 def user_supplied(pattern, what, key):
@@ -204,19 +345,25 @@ def simulated_night_targets():
 
 
 FLOW = config["flow"]
+# the settings of the FP analysis and bulk-flow fit (astropipe.flow.peculiar.FlowSettings)
+FLOW_ANALYSIS = {
+    key: FLOW[key]
+    for key in ("thermal_kms", "extinction_map", "nonlinear", "malmquist")
+}
 FLOW_SURVEY = FLOW["survey"]
 FLOW_CHUNKS = [f"{i:03d}" for i in range(FLOW["resampling"]["chunks"])]
 FLOW_RECOVERY_CHUNKS = [f"{i:03d}" for i in range(FLOW["recovery"]["chunks"])]
-_flow_input = FLOW["input_directory"]
 FLOW_INPUT_DIRECTORY = (
     None
-    if _flow_input is None
+    if FLOW["input_directory"] is None
     else str(
-        Path(_flow_input)
-        if Path(_flow_input).is_absolute()
-        else Path(workflow.basedir) / _flow_input
+        configured_path(
+            FLOW["input_directory"], "flow.input_directory", kind="directory"
+        )
     )
 )
+SIMULATED_SURVEY = re.escape(FLOW_SURVEY) if FLOW_INPUT_DIRECTORY is None else NEVER
+IMPORTED_SURVEY = re.escape(FLOW_SURVEY) if FLOW_INPUT_DIRECTORY is not None else NEVER
 FLOW_FIGURES = [
     "velocity_vs_apex_angle",
     "supergalactic_projection",
@@ -225,8 +372,9 @@ FLOW_FIGURES = [
 
 
 SUPERNOVAE = FLOW["supernovae"]
+SUPERNOVA_SELECTION = None
+SUPERNOVA_SURVEY = NEVER
 if SUPERNOVAE is not None:
-    _sn_path = Path(SUPERNOVAE["path"])
     SUPERNOVAE = {
         "name": "pantheonplus",
         "z_min": 0.01,
@@ -235,9 +383,18 @@ if SUPERNOVAE is not None:
         "h0": 73.0,
         "omega_m": 0.3,
         **SUPERNOVAE,
-        "path": str(
-            _sn_path if _sn_path.is_absolute() else Path(workflow.basedir) / _sn_path
-        ),
+    }
+    SUPERNOVAE["path"] = str(
+        configured_path(
+            SUPERNOVAE.get("path"),
+            "flow.supernovae.path",
+            shipped=RESOURCES / "supernovae" / "pantheonplus_sh0es.dat",
+        )
+    )
+    SUPERNOVA_SURVEY = re.escape(SUPERNOVAE["name"])
+    SUPERNOVA_SELECTION = {
+        key: SUPERNOVAE[key]
+        for key in ("z_min", "z_max", "exclude_calibrators", "h0", "omega_m")
     }
 
 

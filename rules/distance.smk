@@ -1,4 +1,4 @@
-"""Reddening and tenth-brightest-star distances of the object (issue 6)."""
+"""Reddening and tenth-brightest-star distances of the object."""
 
 
 rule imaging_distance:
@@ -7,6 +7,8 @@ rule imaging_distance:
         membership="results/imaging/{night}/{field}/membership.ecsv",
         cmd_summary="results/imaging/{night}/{field}/cmd.json",
         decontamination="results/imaging/{night}/{field}/decontamination.json",
+        dwarfs=REFERENCE_TABLES["dwarfs"],
+        upper_main_sequence=REFERENCE_TABLES["upper_main_sequence"],
     output:
         summary="results/imaging/{night}/{field}/summary.json",
         figure=report(
@@ -26,6 +28,5 @@ rule imaging_distance:
     params:
         distance=IMAGING["distance"],
         law=IMAGING["extinction_law_ak_per_ehk"],
-        reference_dir=REFERENCE_DIR,
     script:
         "../scripts/imaging/distance.py"

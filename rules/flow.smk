@@ -1,13 +1,9 @@
-"""The flow branch: simulated FP survey, bulk-flow fit, resampling (issue 7)."""
+"""The flow branch: simulated FP survey, bulk-flow fit, resampling."""
 
 
 localrules:
     flow_resample_gather,
     flow_recovery_gather,
-
-
-ruleorder: flow_supernovae > flow_fit
-ruleorder: flow_import_survey > flow_simulate_survey
 
 
 rule flow_simulate_survey:
@@ -18,6 +14,8 @@ rule flow_simulate_survey:
         truth="results/truth/flow/{survey}.json",
     log:
         "results/logs/flow/{survey}/simulate.log",
+    wildcard_constraints:
+        survey=SIMULATED_SURVEY,
     conda:
         "../envs/flow.yaml"
     resources:
@@ -40,7 +38,7 @@ rule flow_import_survey:
     log:
         "results/logs/flow/{survey}/import.log",
     wildcard_constraints:
-        survey=FLOW_SURVEY if FLOW_INPUT_DIRECTORY else "^$",
+        survey=IMPORTED_SURVEY,
     conda:
         "../envs/flow.yaml"
     resources:
@@ -65,13 +63,15 @@ rule flow_fit:
         "results/logs/flow/{survey}/fit.log",
     benchmark:
         "results/benchmarks/flow/{survey}/fit.tsv"
+    wildcard_constraints:
+        survey=re.escape(FLOW_SURVEY),
     conda:
         "../envs/flow.yaml"
     resources:
         mem_mb=500,
         runtime=5,
     params:
-        flow=FLOW,
+        analysis=FLOW_ANALYSIS,
     script:
         "../scripts/flow/fit.py"
 
@@ -87,6 +87,8 @@ rule flow_resample:
         "results/logs/flow/{survey}/resample_{chunk}.log",
     benchmark:
         "results/benchmarks/flow/{survey}/resample_{chunk}.tsv"
+    wildcard_constraints:
+        survey=re.escape(FLOW_SURVEY),
     conda:
         "../envs/flow.yaml"
     threads: 1
@@ -94,7 +96,9 @@ rule flow_resample:
         mem_mb=1000,
         runtime=60,
     params:
-        flow=FLOW,
+        analysis=FLOW_ANALYSIS,
+        resampling=FLOW["resampling"],
+        seed=FLOW["seed"],
     script:
         "../scripts/flow/resample.py"
 
@@ -112,10 +116,12 @@ rule flow_resample_gather:
         "results/flow/{survey}/resampling.json",
     log:
         "results/logs/flow/{survey}/resample_gather.log",
+    wildcard_constraints:
+        survey=re.escape(FLOW_SURVEY),
     conda:
         "../envs/flow.yaml"
     params:
-        flow=FLOW,
+        analysis=FLOW_ANALYSIS,
     script:
         "../scripts/flow/gather.py"
 
@@ -127,6 +133,8 @@ rule flow_recovery:
         "results/logs/flow/{survey}/recovery_{chunk}.log",
     benchmark:
         "results/benchmarks/flow/{survey}/recovery_{chunk}.tsv"
+    wildcard_constraints:
+        survey=SIMULATED_SURVEY,
     conda:
         "../envs/flow.yaml"
     threads: 1
@@ -134,7 +142,10 @@ rule flow_recovery:
         mem_mb=500,
         runtime=30,
     params:
-        flow=FLOW,
+        analysis=FLOW_ANALYSIS,
+        recovery=FLOW["recovery"],
+        simulation=FLOW["simulation"],
+        seed=FLOW["seed"],
     script:
         "../scripts/flow/recovery.py"
 
@@ -153,6 +164,8 @@ rule flow_recovery_gather:
         ),
     log:
         "results/logs/flow/{survey}/recovery_gather.log",
+    wildcard_constraints:
+        survey=SIMULATED_SURVEY,
     conda:
         "../envs/flow.yaml"
     script:
@@ -198,14 +211,14 @@ rule flow_supernovae:
     benchmark:
         "results/benchmarks/flow/{survey}/supernovae.tsv"
     wildcard_constraints:
-        survey=SUPERNOVAE["name"] if SUPERNOVAE else "^$",
+        survey=SUPERNOVA_SURVEY,
     conda:
         "../envs/flow.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        supernovae=SUPERNOVAE,
+        selection=SUPERNOVA_SELECTION,
         thermal_kms=FLOW["thermal_kms"],
     script:
         "../scripts/flow/supernovae.py"

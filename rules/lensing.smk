@@ -1,4 +1,4 @@
-"""Lensing of massive particles in Schwarzschild spacetime (seed 002)."""
+"""Lensing of massive particles in Schwarzschild spacetime (Joshi)."""
 
 
 localrules:

@@ -1,4 +1,4 @@
-"""PSF photometry of each stack and its artificial-star tests (issue 5)."""
+"""PSF photometry of each stack and its artificial-star tests."""
 
 
 rule imaging_photometry:
@@ -16,10 +16,11 @@ rule imaging_photometry:
     conda:
         "../envs/imaging.yaml"
     resources:
-        mem_mb=lambda wildcards, attempt: 1500 * attempt,
-        runtime=lambda wildcards, attempt: 15 * attempt,
+        # stack + exposure map: 8 MB for 1024 x 1024
+        mem_mb=scaled_by_input(1000, 60),
+        runtime=scaled_by_input(5, 1.25),
     params:
-        photometry=IMAGING["photometry"],
+        photometry=PHOTOMETRY,
     script:
         "../scripts/imaging/photometry.py"
 
@@ -40,8 +41,8 @@ rule imaging_completeness:
     conda:
         "../envs/imaging.yaml"
     resources:
-        mem_mb=lambda wildcards, attempt: 1500 * attempt,
-        runtime=lambda wildcards, attempt: 30 * attempt,
+        mem_mb=scaled_by_input(1000, 60),
+        runtime=scaled_by_input(10, 2.5),
     params:
         photometry=IMAGING["photometry"],
         seed=IMAGING["seed"],

@@ -1,13 +1,17 @@
-"""The simulated SOFI night (the default data) and its truth (issue 4)."""
+"""The simulated SOFI night (the default data) and its truth."""
 
 
 rule simulate_calibrations:
+    input:
+        **REFERENCE_TABLES,
     output:
         directory("results/raw/{night}/calib"),
     log:
         "results/logs/simulate/{night}/calibrations.log",
     benchmark:
         "results/benchmarks/simulate/{night}/calibrations.tsv"
+    wildcard_constraints:
+        night=SIMULATED_NIGHT,
     conda:
         "../envs/imaging.yaml"
     resources:
@@ -16,18 +20,21 @@ rule simulate_calibrations:
     params:
         kind="calibrations",
         imaging=SIMULATION,
-        reference_dir=REFERENCE_DIR,
     script:
         "../scripts/simulate/frames.py"
 
 
 rule simulate_standards:
+    input:
+        **REFERENCE_TABLES,
     output:
         directory("results/raw/{night}/standards"),
     log:
         "results/logs/simulate/{night}/standards.log",
     benchmark:
         "results/benchmarks/simulate/{night}/standards.tsv"
+    wildcard_constraints:
+        night=SIMULATED_NIGHT,
     conda:
         "../envs/imaging.yaml"
     resources:
@@ -36,37 +43,45 @@ rule simulate_standards:
     params:
         kind="standards",
         imaging=SIMULATION,
-        reference_dir=REFERENCE_DIR,
     script:
         "../scripts/simulate/frames.py"
 
 
 rule simulate_sequence:
+    input:
+        **REFERENCE_TABLES,
     output:
         directory("results/raw/{night}/{field}/{filter}"),
     log:
         "results/logs/simulate/{night}/{field}_{filter}.log",
     benchmark:
         "results/benchmarks/simulate/{night}/{field}_{filter}.tsv"
+    wildcard_constraints:
+        night=SIMULATED_NIGHT,
+        field=SIMULATED_FIELDS,
     conda:
         "../envs/imaging.yaml"
     resources:
-        mem_mb=lambda wildcards, attempt: 1200 * attempt,
-        runtime=lambda wildcards, attempt: 10 * attempt,
+        mem_mb=scaled_by_sequence(400, 12),
+        runtime=scaled_by_sequence(5, 1 / 12),
     params:
         imaging=SIMULATION,
-        reference_dir=REFERENCE_DIR,
     script:
         "../scripts/simulate/sequence.py"
 
 
 rule simulate_reference_catalogue:
+    input:
+        **REFERENCE_TABLES,
     output:
         "results/raw/{night}/reference/{field}_2mass.ecsv",
     log:
         "results/logs/simulate/{night}/{field}_2mass.log",
     benchmark:
         "results/benchmarks/simulate/{night}/{field}_2mass.tsv"
+    wildcard_constraints:
+        night=SIMULATED_NIGHT,
+        field=SIMULATED_FIELDS,
     conda:
         "../envs/imaging.yaml"
     resources:
@@ -74,26 +89,30 @@ rule simulate_reference_catalogue:
         runtime=10,
     params:
         imaging=SIMULATION,
-        reference_dir=REFERENCE_DIR,
     script:
         "../scripts/simulate/reference_catalogue.py"
 
 
 rule simulate_candidate_list:
+    input:
+        **REFERENCE_TABLES,
     output:
         "results/raw/{night}/candidates.ecsv",
     log:
         "results/logs/simulate/{night}/candidates.log",
+    wildcard_constraints:
+        night=SIMULATED_NIGHT,
     conda:
         "../envs/imaging.yaml"
     params:
         imaging=SIMULATION,
-        reference_dir=REFERENCE_DIR,
     script:
         "../scripts/simulate/candidate_list.py"
 
 
 rule simulate_truth:
+    input:
+        **REFERENCE_TABLES,
     output:
         stars="results/truth/{night}/stars.ecsv",
         scene="results/truth/{night}/scene.json",
@@ -104,6 +123,8 @@ rule simulate_truth:
         "results/logs/simulate/{night}/truth.log",
     benchmark:
         "results/benchmarks/simulate/{night}/truth.tsv"
+    wildcard_constraints:
+        night=SIMULATED_NIGHT,
     conda:
         "../envs/imaging.yaml"
     resources:
@@ -111,6 +132,5 @@ rule simulate_truth:
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         imaging=SIMULATION,
-        reference_dir=REFERENCE_DIR,
     script:
         "../scripts/simulate/truth.py"

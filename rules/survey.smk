@@ -1,4 +1,4 @@
-"""The candidate survey: per-field density and indicators, the objective classification, Fig. 5 (issue 8)."""
+"""The candidate survey: per-field density and indicators, the objective classification, Fig. 5."""
 
 
 rule survey_field:
@@ -30,7 +30,7 @@ rule survey_field:
         mem_mb=1500,
         runtime=10,
     params:
-        survey=SURVEY_ANALYSIS,
+        survey=SURVEY_FIELD_SETTINGS,
         band=SURVEY_FILTER,
         seed=IMAGING["seed"],
     script:

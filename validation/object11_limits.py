@@ -245,7 +245,7 @@ def main() -> None:
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
     imaging = config["imaging"]
-    reference_dir = (REPO / imaging["reference_dir"]).resolve()
+    reference_dir = REPO / "resources" / "reference" if imaging["reference_dir"] is None else Path(imaging["reference_dir"])
     simulation = NightSimulation(imaging, reference_dir)
     spec, radius = simulation.object_field(), imaging["cmd"]["object_radius_arcsec"]
     nights = {seed: load_night(OUT / f"seed{seed}" / "results", imaging["night"]) for seed in args.seeds}

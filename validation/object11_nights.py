@@ -40,7 +40,6 @@ def run_night(seed: int, cores: int) -> Path:
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["imaging"]["seed"] = seed
     config["imaging"]["survey"]["n_fields"] = 0
-    config["imaging"]["reference_dir"] = str((REPO / config["imaging"].get("reference_dir", "../shared/data/reference")).resolve())
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     night = config["imaging"]["night"]
     targets = [f"results/imaging/{night}/object11/summary.json", f"results/truth/{night}/stars.ecsv"]

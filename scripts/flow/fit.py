@@ -8,8 +8,7 @@ from astropipe.io.rule_log import rule_logger
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "flow_fit")
-flow = snakemake.params.flow
-settings = FlowSettings.from_config(flow)
+settings = FlowSettings.from_config(snakemake.params.analysis)
 tables = [Table.read(snakemake.input[name], format="ascii.ecsv") for name in ("clusters", "galaxies", "dispersions")]
 result = analyse_survey(*tables, settings)
 summary = result.flow.summary()

@@ -17,8 +17,7 @@ log = rule_logger(snakemake.log[0], "flow_resample_gather")
 bulkflow = json.loads(Path(snakemake.input.bulkflow).read_text())
 realisations = gather([Table.read(p, format="ascii.ecsv") for p in snakemake.input.chunks])
 summary = summarise(realisations, np.array(bulkflow["vector_kms"]), np.array(bulkflow["covariance_kms2"]))
-flow = snakemake.params.flow
-settings = FlowSettings.from_config(flow)
+settings = FlowSettings.from_config(snakemake.params.analysis)
 tables = [Table.read(snakemake.input[n], format="ascii.ecsv") for n in ("clusters", "galaxies", "dispersions")]
 summary["subsamples"] = subsample_table(*tables, settings)
 summary["units"] = "km/s; covariances km^2/s^2"

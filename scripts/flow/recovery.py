@@ -9,10 +9,9 @@ from astropipe.io.rule_log import rule_logger
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "flow_recovery")
-flow = snakemake.params.flow
-settings = FlowSettings.from_config(flow)
-recovery = flow["recovery"]
+settings = FlowSettings.from_config(snakemake.params.analysis)
+recovery = snakemake.params.recovery
 start, stop = chunk_ranges(recovery["surveys"], recovery["chunks"])[int(snakemake.wildcards.chunk)]
-table = recover(SurveySpec(**flow["simulation"]), flow["seed"], start, stop, settings)
+table = recover(SurveySpec(**snakemake.params.simulation), snakemake.params.seed, start, stop, settings)
 write_table(table, snakemake.output[0], format="ascii.ecsv")
 log.info("surveys %d-%d of %d simulated and analysed", start, stop, recovery["surveys"])

@@ -10,13 +10,13 @@ from astropipe.io.rule_log import Progress, rule_logger
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "flow_resample")
-flow = snakemake.params.flow
-settings = FlowSettings.from_config(flow)
+settings = FlowSettings.from_config(snakemake.params.analysis)
+resampling = snakemake.params.resampling
 clusters, galaxies, dispersions = (Table.read(snakemake.input[n], format="ascii.ecsv") for n in ("clusters", "galaxies", "dispersions"))
 n_runs = int(np.max(dispersions["run"])) + 1
 plan = [(kind, i) for kind in KINDS
-        for i in range(realisation_count(kind, flow["resampling"]["bootstrap"], len(clusters), n_runs))]  # fmt: skip
-start, stop = chunk_ranges(len(plan), flow["resampling"]["chunks"])[int(snakemake.wildcards.chunk)]
+        for i in range(realisation_count(kind, resampling["bootstrap"], len(clusters), n_runs))]  # fmt: skip
+start, stop = chunk_ranges(len(plan), resampling["chunks"])[int(snakemake.wildcards.chunk)]
 mine = plan[start:stop]
 progress = Progress(log, f"chunk {snakemake.wildcards.chunk}", len(mine))
 parts = []
@@ -24,7 +24,7 @@ for kind in KINDS:
     indices = [i for k, i in mine if k == kind]
     if indices:
         parts.append(run_realisations(kind, indices[0], indices[-1] + 1, clusters, galaxies, dispersions,
-                                      flow["seed"], settings))  # fmt: skip
+                                      snakemake.params.seed, settings))  # fmt: skip
         progress.update(sum(len(p) for p in parts))
 empty = Table(names=("kind", "realisation", "vx", "vy", "vz"), dtype=(str, int, float, float, float))
 write_table(vstack(parts) if parts else empty, snakemake.output[0], format="ascii.ecsv")

@@ -6,7 +6,7 @@ from astropipe.io.rule_log import rule_logger
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "flow_supernovae")
-config = snakemake.params.supernovae
+config = snakemake.params.selection
 table = read_pantheon(snakemake.input.table)
 objects = prepare_supernovae(table, config["z_min"], config["z_max"], config["exclude_calibrators"],
                              config["h0"], config["omega_m"])  # fmt: skip

@@ -90,7 +90,7 @@ sequences = locate_sequences(np.asarray(stars["HK"][stars["in_sequences"]]), see
 log.info("colour sequences (medians) at H - K = %s", ", ".join(f"{m:.3f} +- {e:.3f}" for m, e in zip(sequences.medians, sequences.medians_err, strict=True)))
 
 scale = area_object / area_field
-edges = np.linspace(0.0, settings["object_radius_arcsec"], settings["decontamination"]["annuli"] + 1)
+edges = np.linspace(0.0, settings["object_radius_arcsec"], settings["annuli"] + 1)
 weights = completeness_weights(stars["completeness_h"], stars["completeness_k"], level)
 k_bins = np.arange(np.floor(np.nanmin(stars["K"])), np.ceil(limits["K"]) + 1.0 + 1e-9, settings["magnitude_bin_mag"])
 lf = Table({"k_lo": k_bins[:-1], "k_hi": k_bins[1:]})

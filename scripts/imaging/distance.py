@@ -1,4 +1,4 @@
-"""Foreground and cluster reddening, tenth-brightest-star distances and the MS overlay (seed 000 §3.3, Fig. 10)."""
+"""Foreground and cluster reddening, tenth-brightest-star distances and the MS overlay (Dutra et al. 2003 §3.3, Fig. 10)."""
 
 import json
 from pathlib import Path
@@ -69,7 +69,7 @@ write_json(summary, snakemake.output.summary)
 
 # Fig. 10: the reddened main sequence of the preferred hypothesis
 preferred = settings["overlay_hypothesis"] if settings["overlay_hypothesis"] in distances else next(iter(distances))
-sequence_model = UpperMainSequence(snakemake.params.reference_dir)
+sequence_model = UpperMainSequence(Path(snakemake.input.dwarfs).parent)
 masses = np.geomspace(1.6, 60.0, 200)
 absolute, intrinsic = sequence_model.photometry(masses)
 modulus = distances[preferred]["distance_modulus"]

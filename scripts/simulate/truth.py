@@ -1,5 +1,7 @@
 """Write the truth of the simulated night: stars, scene, instrument, survey labels, response."""
 
+from pathlib import Path
+
 from astropy.io import fits
 
 from astropipe.io import atomic_output, write_json, write_table
@@ -8,7 +10,7 @@ from astropipe.simulate.night import NightSimulation
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "simulate_truth")
-truth = NightSimulation(snakemake.params.imaging, snakemake.params.reference_dir).truth()
+truth = NightSimulation(snakemake.params.imaging, Path(snakemake.input.standards).parent).truth()
 write_table(truth["stars"], snakemake.output.stars, format="ascii.ecsv")
 write_table(truth["labels"], snakemake.output.labels, format="ascii.ecsv")
 write_json(truth["scene"], snakemake.output.scene)

@@ -13,7 +13,7 @@ from scipy.stats import chi2
 from astropipe.flow.geometry import SPEED_OF_LIGHT_KMS, unit_vectors
 from astropipe.flow.supernovae import prepare_supernovae, read_pantheon, supernova_flow
 
-PANTHEON = REPO.parent / "shared" / "data" / "real" / "pantheonplus_sh0es.dat"
+PANTHEON = REPO / "resources" / "supernovae" / "pantheonplus_sh0es.dat"
 
 
 def _synthetic_table(path, flow, n=400, seed=2):

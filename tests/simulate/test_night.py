@@ -14,8 +14,7 @@ from snakemake.utils import validate
 
 from astropipe.simulate.night import NightSimulation
 
-REFERENCE = REPO.parent / "shared" / "data" / "reference"
-pytestmark = pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"shared reference data not found at {REFERENCE}")
+REFERENCE = REPO / "resources" / "reference"
 
 REQUIRED_KEYWORDS = [
     "OBJECT", "DATE-OBS", "MJD-OBS", "EXPTIME", "BUNIT", "PIXSCALE", "HIERARCH ESO DPR CATG", "HIERARCH ESO DPR TYPE",
