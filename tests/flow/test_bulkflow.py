@@ -49,10 +49,31 @@ def test_cmb_frame_adds_the_solar_dipole():
         (lambda r, v, e: (r, np.where(np.arange(v.size) == 2, np.nan, v), e), "NaN"),
         (lambda r, v, e: (r, v, np.where(np.arange(e.size) == 1, 0.0, e)), "errors must be positive"),
         (lambda r, v, e: (np.abs(r), v, e), "one hemisphere"),
-        (lambda r, v, e: (np.tile([[1.0, 0, 0], [-1.0, 0, 0], [0.6, 0.8, 0], [-0.6, -0.8, 0]], (5, 1)), v[:20], e[:20]), "singular"),
+        # every cluster at 0 < l < 180 deg, at any latitude: a hemisphere not centred on their mean direction
+        (lambda r, v, e: (unit_vectors(np.linspace(5, 175, 30), np.linspace(-80, 80, 30) * (-1) ** np.arange(30)), v, e),
+         "one hemisphere"),
+        (lambda r, v, e: (np.tile([[1.0, 0, 0], [-1.0, 0, 0], [0.6, 0.8, 0], [-0.6, -0.8, 0]], (5, 1)), v[:20], e[:20]),
+         "one plane"),
+        # all within 0.01 deg of the Galactic plane: the z component is unmeasurable (519,000 km/s once fitted)
+        (lambda r, v, e: (unit_vectors(np.linspace(0, 348, 30), 0.01 * np.sin(np.arange(30))), v, e), "singular"),
+        (lambda r, v, e: (2.0 * r, v, e), r"unit vectors; row \d+ has length 2"),
     ],
 )
 def test_degenerate_inputs_are_rejected_with_a_reason(change, message):
     r_hat, velocity, error = _sky(30), np.zeros(30), np.full(30, 300.0)
     with pytest.raises(ValueError, match=message):
         fit_bulk_flow(*change(r_hat, velocity, error))
+
+
+def test_a_poorly_constrained_axis_is_flagged_in_the_summary():
+    """Clusters within 5 deg of the Galactic plane: accepted, but the summary says which axis is poor and by how much."""
+    rng = np.random.default_rng(5)
+    r_hat = unit_vectors(rng.uniform(0, 360, 50), rng.uniform(-5, 5, 50))
+    flow = fit_bulk_flow(r_hat, r_hat @ np.array([300.0, -200.0, 0.0]), np.full(50, 300.0))
+    geometry = flow.summary()["geometry"]
+    assert geometry["axis_error_ratio"] == pytest.approx(np.sqrt(np.linalg.cond(np.linalg.inv(flow.covariance))))
+    assert geometry["axis_error_ratio"] > 10 and "b) = (" in geometry["warnings"][0]
+    assert abs(flow.summary()["error_ellipsoid"][-1]["b_deg"]) > 80  # the poor axis is the Galactic pole
+    sky = _sky(50)
+    isotropic = fit_bulk_flow(sky, sky @ np.array([300.0, -200.0, 100.0]), np.full(50, 300.0)).summary()["geometry"]
+    assert isotropic["warnings"] == [] and isotropic["axis_error_ratio"] < 3

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.spatial import ConvexHull, QhullError
 from scipy.stats import chi2
 
 from astropipe.flow.geometry import direction_of
 
-__all__ = ["BulkFlow", "check_flow_inputs", "fit_bulk_flow"]
+__all__ = ["MAX_CONDITION", "WARN_CONDITION", "BulkFlow", "check_flow_inputs", "fit_bulk_flow", "normal_matrix_condition"]
 
 
 @dataclass
@@ -47,6 +48,12 @@ class BulkFlow:
             _, la, ba = direction_of(vector if vector[2] >= 0 else -vector)
             axes.append({"sigma_kms": float(np.sqrt(value)), "l_deg": la, "b_deg": ba})
         delta_chi2 = float(self.vector @ np.linalg.solve(self.covariance, self.vector))
+        condition = float(values[-1] / values[0])
+        geometry = {"normal_matrix_condition": condition, "axis_error_ratio": float(np.sqrt(condition)), "warnings": []}
+        if condition > WARN_CONDITION:
+            geometry["warnings"].append(f"the sky coverage constrains the flow poorly along (l, b) = "
+                                        f"({axes[-1]['l_deg']:.0f}, {axes[-1]['b_deg']:.0f}) deg: its error is "
+                                        f"{np.sqrt(condition):.0f} times the best-measured component's")  # fmt: skip
         rng = rng or np.random.default_rng(0)
         samples = rng.multivariate_normal(self.vector, self.covariance, size=draws)
         return {
@@ -60,6 +67,7 @@ class BulkFlow:
             "b_deg": b_deg,
             "b_err_deg": float(np.degrees(np.sqrt(grad_b @ self.covariance @ grad_b))),
             "error_ellipsoid": axes,
+            "geometry": geometry,
             "delta_chi2_rest": delta_chi2,
             "p_rest": float(chi2.sf(delta_chi2, 3)),
             "lower95_kms": float(np.percentile(np.linalg.norm(samples, axis=1), 5.0)),
@@ -69,8 +77,33 @@ class BulkFlow:
         }
 
 
+#: largest condition number of the normal matrix accepted: the worst-constrained component's error
+#: at most 100 times the best one's (the paper's survey: 2.1 times, condition 4.6)
+MAX_CONDITION = 1.0e4
+#: above this condition number (error ratio > 10) the summary carries a warning
+WARN_CONDITION = 1.0e2
+
+
+def _in_open_hemisphere(r_hat: NDArray) -> bool | None:
+    """True if a plane through the observer has every direction strictly on one side; None if they are coplanar.
+
+    The directions fill no open hemisphere exactly when the origin lies inside their convex hull.
+    """
+    try:
+        hull = ConvexHull(r_hat)
+    except QhullError:
+        return None
+    return bool(np.any(hull.equations[:, -1] >= -1e-12))
+
+
 def check_flow_inputs(r_hat: NDArray, velocity: NDArray, error: NDArray) -> None:
-    """Raise ValueError for inputs a bulk flow cannot be fitted to, naming the problem."""
+    """Raise ValueError for inputs a bulk flow cannot be fitted to, naming the problem.
+
+    Refused: fewer than 4 objects, non-finite values, non-positive errors, directions that are not
+    unit vectors, and geometries that cannot constrain the three components: every object in one
+    hemisphere (the monopole, set to zero, and the dipole are then degenerate), every object in
+    one plane, or a normal matrix with a condition number above :data:`MAX_CONDITION`.
+    """
     if len(velocity) < 4:
         raise ValueError(f"bulk flow needs at least 4 objects; got {len(velocity)}")
     for name, values in (("direction", r_hat), ("velocity", velocity), ("error", error)):
@@ -78,9 +111,27 @@ def check_flow_inputs(r_hat: NDArray, velocity: NDArray, error: NDArray) -> None
             raise ValueError(f"bulk flow input {name!r} contains NaN or infinite values at {np.argwhere(~np.isfinite(values))[:3].tolist()}")
     if np.any(error <= 0):
         raise ValueError(f"bulk flow errors must be positive; got {error[error <= 0][:3].tolist()}")
-    mean = r_hat.mean(axis=0)
-    if np.linalg.norm(mean) > 0 and np.all(r_hat @ (mean / np.linalg.norm(mean)) > 0):
+    norms = np.linalg.norm(r_hat, axis=1)
+    if np.any(np.abs(norms - 1.0) > 1e-6):
+        row = int(np.argmax(np.abs(norms - 1.0)))
+        raise ValueError(f"bulk flow directions must be unit vectors; row {row} has length {norms[row]:.6g}")
+    hemisphere = _in_open_hemisphere(r_hat)
+    if hemisphere is None:
+        raise ValueError("all objects lie in one plane through the observer: the component perpendicular to it "
+                         "cannot be measured")  # fmt: skip
+    if hemisphere:
         raise ValueError("all objects lie in one hemisphere: the monopole and the dipole are degenerate")
+    condition = normal_matrix_condition(r_hat, error)
+    if condition > MAX_CONDITION:
+        raise ValueError(f"singular normal matrix (condition number {condition:.3g} > {MAX_CONDITION:g}): the sky "
+                         f"coverage cannot constrain all three components (their errors would differ by a factor "
+                         f"{np.sqrt(condition):.0f})")  # fmt: skip
+
+
+def normal_matrix_condition(r_hat: NDArray, error: NDArray) -> float:
+    """Condition number of the weighted normal matrix sum r r^T / eps^2 of the dipole fit."""
+    normal = (r_hat / error[:, None] ** 2).T @ r_hat
+    return float(np.linalg.cond(normal))
 
 
 def fit_bulk_flow(r_hat: ArrayLike, velocity: ArrayLike, error: ArrayLike, depth: ArrayLike | None = None) -> BulkFlow:
@@ -106,8 +157,6 @@ def fit_bulk_flow(r_hat: ArrayLike, velocity: ArrayLike, error: ArrayLike, depth
     check_flow_inputs(r_hat, velocity, error)
     weight = 1.0 / error**2
     normal = (r_hat * weight[:, None]).T @ r_hat
-    if np.linalg.cond(normal) > 1e12:
-        raise ValueError(f"singular normal matrix (condition number {np.linalg.cond(normal):.3g}): directions too degenerate")
     vector = np.linalg.solve(normal, (r_hat * (weight * velocity)[:, None]).sum(axis=0))
     residual = velocity - r_hat @ vector
     depth_kms = float(np.sum(weight * depth) / np.sum(weight)) if depth is not None else float("nan")

@@ -26,33 +26,33 @@ counted from 0, the header not counted) and value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-import astropy.units as u
 import numpy as np
 from astropy.table import Table
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from astropipe.io.table_checks import (
+    Column,
+    TableError,
+    check_column,
+    check_field_counts,
+    check_unique_rows,
+    looks_like_radians,
+    read_table,
+)
+
 __all__ = ["TABLES", "Column", "InputTableError", "find_table", "read_survey"]
 
+#: a survey table does not follow the input format (the error of :mod:`astropipe.io.table_checks`)
+InputTableError = TableError
 
-class InputTableError(ValueError):
-    """A survey table does not follow the input format."""
 
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    kind: str  # "name" (string or integer label), "number" or "choice"
-    unit: str | None
-    description: str
-    minimum: float | None = None
-    maximum: float | None = None
-    positive: bool = False
-    choices: tuple[str, ...] = ()
-    required: bool = True
+def _redshift_not_velocity(values: np.ndarray) -> str | None:
+    if np.max(np.abs(values)) < 5.0:
+        return f"every value is below 5 (largest {np.max(np.abs(values)):.4g}): these look like redshifts z; give cz = c z in km/s"
+    return None
 
 
 TABLES: dict[str, tuple[Column, ...]] = {
@@ -60,7 +60,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("cluster", "name", None, "unique cluster name"),
         Column("l", "number", "deg", "Galactic longitude", 0.0, 360.0),
         Column("b", "number", "deg", "Galactic latitude", -90.0, 90.0),
-        Column("cz_helio", "number", "km/s", "heliocentric redshift velocity", -1000.0, 100000.0),
+        Column("cz_helio", "number", "km/s", "heliocentric redshift velocity", -1000.0, 100000.0,
+               implausible=_redshift_not_velocity),
         Column("cz_err", "number", "km/s", "error of cz_helio", positive=True),
         Column("extinction_sfd", "number", "mag", "extinction of the <mu>_e band, Schlegel et al. map", 0.0, 10.0),
         Column("extinction_bh", "number", "mag", "the same from Burstein & Heiles (optional)", 0.0, 10.0,
@@ -96,66 +97,17 @@ def find_table(directory: str | Path, name: str) -> Path:
     return found[0]
 
 
-def _check_column(table: Table, column: Column, path: Path) -> np.ndarray | None:
-    if column.name not in table.colnames:
-        if column.required:
-            raise InputTableError(f"{path}: column {column.name!r} ({column.description}) is missing; "
-                                  f"columns present: {table.colnames}")  # fmt: skip
-        return None
-    data = table[column.name]
-    if hasattr(data, "mask") and np.any(data.mask):
-        row = int(np.flatnonzero(data.mask)[0])
-        raise InputTableError(f"{path}: column {column.name!r} row {row} is empty; every row needs a value")
-    if column.kind == "name":
-        values = np.asarray(data).astype(str)
-        blank = np.char.strip(values) == ""
-        if np.any(blank):
-            raise InputTableError(f"{path}: column {column.name!r} row {int(np.flatnonzero(blank)[0])} is blank")
-        return values
-    if column.kind == "choice":
-        values = np.asarray(data).astype(str)
-        bad = ~np.isin(values, column.choices)
-        if np.any(bad):
-            row = int(np.flatnonzero(bad)[0])
-            raise InputTableError(f"{path}: column {column.name!r} row {row} is {str(values[row])!r}; expected one of {column.choices}")
-        return values
-    if data.unit is not None and column.unit is not None:
-        try:
-            quantity = u.Quantity(data).to(column.unit)
-        except u.UnitConversionError as error:
-            raise InputTableError(f"{path}: column {column.name!r} has unit {data.unit}, expected {column.unit}") from error
-        values = np.asarray(quantity.value, float)
-    else:
-        try:
-            values = np.asarray(data, float)
-        except ValueError as error:
-            raise InputTableError(f"{path}: column {column.name!r} is not numeric ({error})") from error
-    problems = ~np.isfinite(values)
-    expected = "a finite number"
-    if column.positive:
-        problems |= ~(values > 0)
-        expected = "a positive number"
-    if column.minimum is not None or column.maximum is not None:
-        low = -np.inf if column.minimum is None else column.minimum
-        high = np.inf if column.maximum is None else column.maximum
-        problems |= (values < low) | (values > high)
-        expected = f"a number in [{low}, {high}]"
-    if np.any(problems):
-        row = int(np.flatnonzero(problems)[0])
-        unit = f" {column.unit}" if column.unit else ""
-        raise InputTableError(f"{path}: column {column.name!r} row {row} is {float(values[row])!r}{unit}; expected {expected} "
-                              f"({column.description}; {int(problems.sum())} bad rows)")  # fmt: skip
-    return values
-
-
 def _read(path: Path, name: str) -> dict[str, np.ndarray]:
-    try:
-        table = Table.read(path, format=_FORMATS[path.suffix])
-    except Exception as error:  # astropy raises many kinds for unreadable tables
-        raise InputTableError(f"{path}: cannot be read as {_FORMATS[path.suffix]} ({error})") from error
-    if len(table) == 0:
-        raise InputTableError(f"{path}: the table has no rows")
-    columns = {column.name: _check_column(table, column, path) for column in TABLES[name]}
+    table_format = _FORMATS[path.suffix]
+    if table_format == "ascii.csv":
+        check_field_counts(path, delimiter=",")
+    table = read_table(path, table_format)
+    columns = {column.name: check_column(table, column, path) for column in TABLES[name]}
+    if name == "clusters" and looks_like_radians(columns["l"], columns["b"]):
+        raise InputTableError(f"{path}: columns 'l' and 'b' look like radians (every l within [0, 2 pi], every b within "
+                              f"[-pi/2, pi/2]); give Galactic longitude and latitude in degrees")  # fmt: skip
+    if name == "dispersions":
+        check_unique_rows(table, ["galaxy", "run", "log_sigma", "log_sigma_err"], path)
     return {key: value for key, value in columns.items() if value is not None}
 
 

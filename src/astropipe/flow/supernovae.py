@@ -1,6 +1,6 @@
 """Peculiar velocities from type Ia supernova distances (e.g. Pantheon+SH0ES), for the same bulk-flow fit.
 
-Choices (configurable in ``flow.supernovae``, documented in the README):
+Choices (configurable in ``flow.supernovae``, documented in docs/flow.md):
 * Cepheid calibrators (IS_CALIBRATOR = 1) are excluded by default: their
   distance moduli come from the Cepheid ladder, not from the SN alone.
 * The same SN observed by several surveys (repeated CID) is combined:
@@ -31,27 +31,75 @@ from numpy.typing import NDArray
 
 from astropipe.flow.bulkflow import BulkFlow, fit_bulk_flow
 from astropipe.flow.geometry import SPEED_OF_LIGHT_KMS, unit_vectors
+from astropipe.io.table_checks import (
+    Column,
+    TableError,
+    check_column,
+    check_field_counts,
+    check_unique_rows,
+    looks_like_radians,
+    read_table,
+)
 
 __all__ = ["prepare_supernovae", "read_pantheon", "supernova_flow"]
 
-REQUIRED = ("CID", "zCMB", "MU_SH0ES", "MU_SH0ES_ERR_DIAG", "m_b_corr_err_VPEC", "RA", "DEC", "IS_CALIBRATOR")
+def _velocity_not_redshift(values: NDArray) -> str | None:
+    if np.max(values) > 10.0:
+        return f"values up to {np.max(values):.4g}: these look like cz in km/s; give the redshift z"
+    return None
+
+
+#: the Pantheon+ columns the analysis reads, with the ranges a real supernova can have
+COLUMNS = (
+    Column("CID", "name", None, "supernova name (repeated when several surveys observed it)"),
+    Column("zCMB", "number", None, "CMB-frame redshift", 0.0, 3.0, positive=True, implausible=_velocity_not_redshift),
+    Column("MU_SH0ES", "number", "mag", "distance modulus on the SH0ES Cepheid scale", 20.0, 50.0),
+    Column("MU_SH0ES_ERR_DIAG", "number", "mag", "diagonal error of MU_SH0ES", 0.0, 10.0, positive=True),
+    Column("m_b_corr_err_VPEC", "number", "mag", "the part of the error from peculiar velocities", 0.0, 10.0),
+    Column("RA", "number", "deg", "right ascension (J2000)", 0.0, 360.0),
+    Column("DEC", "number", "deg", "declination (J2000)", -90.0, 90.0),
+    Column("IS_CALIBRATOR", "choice", None, "1 for Cepheid-host calibrators, else 0", choices=("0", "1")),
+)
+REQUIRED = tuple(column.name for column in COLUMNS)
 
 
 def read_pantheon(path: str | Path) -> Table:
-    """Read a Pantheon+-format table (whitespace separated, header line); check the needed columns."""
+    """Read and check a Pantheon+-format table (whitespace separated, header line).
+
+    Raises
+    ------
+    TableError
+        Naming the file and the line of a damaged or truncated line, or the column, row and value of
+        a missing column, a placeholder (-999 ...), a value no supernova can have, redshifts given as
+        velocities, positions in radians, or one light curve (CID and IDSURVEY) listed twice.
+    """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"supernova table {path} not found")
-    table = Table.read(path, format="ascii.basic")
+        raise TableError(f"supernova table {path} not found")
+    check_field_counts(path)
+    table = read_table(path, "ascii.basic")
     missing = [c for c in REQUIRED if c not in table.colnames]
     if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; expected the Pantheon+ format ({', '.join(REQUIRED)})")
+        raise TableError(f"{path}: missing column(s) {missing}; expected the Pantheon+ format ({', '.join(REQUIRED)})")
+    values = {column.name: check_column(table, column, path) for column in COLUMNS}
+    if looks_like_radians(values["RA"], values["DEC"]):
+        raise TableError(f"{path}: columns 'RA' and 'DEC' look like radians (every RA within [0, 2 pi], every DEC "
+                         f"within [-pi/2, pi/2]); give them in degrees")  # fmt: skip
+    check_unique_rows(table, ["CID", "IDSURVEY"] if "IDSURVEY" in table.colnames else table.colnames, path)
     return table
 
 
 def _z_of_mu(mu: NDArray, cosmology: FlatLambdaCDM) -> tuple[NDArray, NDArray]:
-    grid = np.geomspace(1e-4, 1.0, 4000)
+    """Cosmological redshift of each distance modulus and dz/dmu, by interpolation on a fine grid.
+
+    Raises ValueError for a modulus outside the grid (1e-4 < z < 10) instead of clamping it.
+    """
+    grid = np.geomspace(1e-4, 10.0, 6000)
     mu_grid = cosmology.distmod(grid).value
+    outside = (mu < mu_grid[0]) | (mu > mu_grid[-1])
+    if np.any(outside):
+        raise ValueError(f"distance moduli {mu[outside][:3].tolist()} lie outside the range {mu_grid[0]:.2f}-"
+                         f"{mu_grid[-1]:.2f} mag (1e-4 < z < 10) of this cosmology")  # fmt: skip
     z = np.interp(mu, mu_grid, grid)
     dz_dmu = np.interp(mu, mu_grid, np.gradient(grid, mu_grid))
     return z, dz_dmu
