@@ -26,6 +26,7 @@ from astropy.table import Table
 from conftest import CI_CONFIG, REPO, run_snakemake
 
 from astropipe.flow.survey import SurveySpec, simulate_survey
+from astropipe.io.unix_compress import write_unix_compressed
 
 pytestmark = pytest.mark.workflow
 
@@ -358,19 +359,23 @@ def test_bad_input_stops_the_run_with_a_message_naming_it(name, outcomes):
         assert not (workdir / result).exists(), f"{name}: {result} was written"
 
 
-def test_a_valid_small_night_and_its_gzipped_copy_are_ingested(tmp_path):
-    """The reference for the FITS cases: the same night without damage passes, compressed or not."""
+def test_a_valid_small_night_with_compressed_frames_is_ingested(tmp_path):
+    """The reference for the FITS cases: the same night without damage passes, plain, gzipped or compressed."""
     config = copy.deepcopy(yaml.safe_load(CI_CONFIG.read_text()))
     _raw_night()(tmp_path, config)
     raw = Path(config["imaging"]["raw_directory"])
     for path in sorted(raw.glob("sci_*.fits"))[:2]:
         path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes()))
         path.unlink()
+    flat = raw / "flat_on.fits"
+    write_unix_compressed(raw / "FLAT_ON.FITS.Z", flat.read_bytes())
+    flat.unlink()
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     run_snakemake(FRAMES_TARGET, "--cores", "1", "--directory", str(tmp_path / "work"), "--configfile",
                   str(tmp_path / "config.yaml"))  # fmt: skip
     frames = Table.read(tmp_path / "work" / FRAMES_TARGET, format="ascii.ecsv")
     assert sum(str(p).endswith(".fits.gz") for p in frames["path"]) == 2 and len(frames) == 8
+    assert frames["lamp_on"][[str(p).endswith("FLAT_ON.FITS.Z") for p in frames["path"]]].tolist() == [True]
 
 
 def test_replacing_a_raw_frame_in_place_reruns_the_ingest(tmp_path):

@@ -31,8 +31,9 @@ KNOWN_FILTERS = ("J", "H", "Ks")
 KNOWN_TYPES = ("OBJECT", "STD", "DARK", "FLAT,LAMP", "ILLUM", "BPM")
 #: a night's frames are time-stamped from noon UTC of its date to noon UTC of the next day
 NIGHT_START_HOUR_UTC = 12.0
-#: names of raw frames as instruments and the ESO archive deliver them (astropy reads the gzipped ones)
-RAW_FRAME_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
+#: names of raw frames as instruments and the ESO archive deliver them, matched without regard to case
+#: (astropy reads the gzipped ones, and the Unix-compressed ``.Z`` ones with the uncompresspy package)
+RAW_FRAME_SUFFIXES = tuple(f"{base}{packing}" for packing in ("", ".gz", ".z") for base in (".fits", ".fit", ".fts"))
 MIN_DITHER_POSITIONS = 3
 
 #: column -> (header keyword, type); None keyword means derived
