@@ -1,6 +1,6 @@
-"""How long Snakemake takes to build the DAG of a survey-sized configuration (issue 9).
+"""How long Snakemake takes to build the DAG of a survey-sized configuration.
 
-Survey-sized: the 57 candidate fields of seed 000 (18 exposures each in Ks),
+Survey-sized: the 57 candidate fields of Dutra et al. 2003 (18 exposures each in Ks),
 Object 11 in H and Ks (15 exposures each), and 10,000 bootstrap realisations
 per resampling kind in 100 chunks. Peer: the default configuration (20
 fields, 1,000 realisations in 4 chunks) in the same run. Measures

@@ -45,7 +45,7 @@ def ci_run(tmp_path_factory) -> Path:
 def object11_run(tmp_path_factory) -> Path:
     """The workflow on the default configuration up to Object 11's summary (survey fields off), with its truth.
 
-    Shared by the reduction/photometry checks (issue 5) and the calibration/CMD/distance checks (issue 6).
+    Shared by the reduction/photometry checks and the calibration/CMD/distance checks.
     """
     import yaml
 

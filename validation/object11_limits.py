@@ -1,6 +1,6 @@
 """What an ideal analysis of Object 11 would achieve: the decontamination's and the distance's limits.
 
-Issue 6 asks (a) the decontamination to keep >= 80 % of the true members above
+The targets are (a) the decontamination to keep >= 80 % of the true members above
 the completeness limits while removing >= 80 % of the field stars in the
 object area, and (b) the B0V tenth-brightest-star distance within 15 % of the
 injected 7.6 kpc. This measures what an analysis that knew the populations

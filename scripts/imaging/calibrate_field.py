@@ -69,7 +69,7 @@ out["flags_h"] = np.asarray(cat_h["flags"])[index_h]
 out["flags_ks"] = np.asarray(cat_k["flags"])[index_k]
 out["separation"] = separation
 out["separation"].unit = "arcsec"
-out["HK"].description = "H - K from the colour-term system solved exactly (seed 000 eqs. 2-3)"
+out["HK"].description = "H - K from the colour-term system solved exactly (Dutra et al. 2003, eqs. 2-3)"
 out["e_H_cal"].description = "calibration error (zero point, colour term, standards rms, aperture correction), common to all stars"
 out["K"].description = "K (Persson/LCO system) from the Ks stack; e_K_cal includes the 0.02 mag Ks -> K term"
 out.meta.update({"field": snakemake.wildcards.field, "night": snakemake.wildcards.night,

@@ -1,4 +1,4 @@
-"""CMD analysis of one field: regions and areas, colour sequences, luminosity functions (seed 000 Figs. 7-8)."""
+"""CMD analysis of one field: regions and areas, colour sequences, luminosity functions (Dutra et al. 2003, Figs. 7-8)."""
 
 import json
 from itertools import pairwise

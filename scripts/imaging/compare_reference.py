@@ -1,4 +1,4 @@
-"""Comparison of the calibrated catalogue with the 2MASS-like reference (seed 000 §3.2, Fig. 6)."""
+"""Comparison of the calibrated catalogue with the 2MASS-like reference (Dutra et al. 2003, §3.2, Fig. 6)."""
 
 import numpy as np
 from astropy.coordinates import SkyCoord

@@ -1,4 +1,4 @@
-"""Statistical decontamination of the object CMD by the field CMD (seed 000 §3.3, Fig. 9), and the mixture-model membership."""
+"""Statistical decontamination of the object CMD by the field CMD (Dutra et al. 2003, §3.3, Fig. 9), and the mixture-model membership."""
 
 import json
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Standard-star aperture photometry and the transformation fit of the night (seed 000 eqs. 1-3)."""
+"""Standard-star aperture photometry and the transformation fit of the night (Dutra et al. 2003, eqs. 1-3)."""
 
 import numpy as np
 from astropy.coordinates import SkyCoord
@@ -61,6 +61,6 @@ for band in sorted(set(normalised["filter"])):
     fits_by_band[band]["total_err_mag"] = float(np.hypot(fitted.rms, settings["ks_to_k_err"] if band == "Ks" else 0.0))
 write_table(measurements, snakemake.output.measurements, format="ascii.ecsv")
 write_json({"night": snakemake.wildcards.night, "equations": "m' = m_ap + 2.5 log10(DIT) - K X; "
-            "H - h' = a_H (H-K) + z_H; K - k' = a_K (H-K) + z_K (seed 000 eqs. 1-3)",
+            "H - h' = a_H (H-K) + z_H; K - k' = a_K (H-K) + z_K (Dutra et al. 2003, eqs. 1-3)",
             "aperture_radius_arcsec": apertures.radius_arcsec, "standards_catalogue": str(catalogue_path),
             "bands": fits_by_band, "points": normalised.to_pandas().to_dict(orient="records")}, snakemake.output.calibration)  # fmt: skip

@@ -1,4 +1,4 @@
-"""Density profile, overdensity, gas/dust indicators and thumbnail of one candidate field (seed 000 §2)."""
+"""Density profile, overdensity, gas/dust indicators and thumbnail of one candidate field (Dutra et al. 2003, §2)."""
 
 import json
 from pathlib import Path

@@ -2,7 +2,7 @@
 
 Subpackages, one concept per module:
 
-- :mod:`astropipe.lensing` - lensing of massive particles in Schwarzschild (seed 002).
+- :mod:`astropipe.lensing` - lensing of massive particles in Schwarzschild (Joshi).
 - :mod:`astropipe.io` - atomic writes of tables, JSON and figures.
 """
 

@@ -18,7 +18,7 @@ ARCSEC = 1.0 / 3600.0
 
 
 def _reference_mag(m: np.ndarray, relation: dict) -> np.ndarray:
-    """What the reference survey reports for our magnitude m (the relation of seed 000 Fig. 6)."""
+    """What the reference survey reports for our magnitude m (the relation of Dutra et al. 2003, Fig. 6)."""
     return m + relation["offset_mag"] + relation["slope"] * (m - relation["pivot_mag"])
 
 

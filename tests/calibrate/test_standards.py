@@ -1,4 +1,4 @@
-"""Standard-star fit (seed 000 eqs. 1-3) against injected transformations."""
+"""Standard-star fit (Dutra et al. 2003, eqs. 1-3) against injected transformations."""
 
 import numpy as np
 import pytest

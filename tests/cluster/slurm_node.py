@@ -1,6 +1,6 @@
 """A throw-away single-node Slurm (slurmctld + slurmd + munge) for the cluster test.
 
-The recipe of ../shared/DESIGN.md: Debian's ``slurm-wlm`` and ``munge``
+The recipe: Debian's ``slurm-wlm`` and ``munge``
 packages, daemons started by hand (no systemd), no accounting database (the
 executor plugin is told to poll ``squeue``). ``stop`` puts the machine back as it
 was: the daemons started here are stopped and a ``slurm.conf`` written here is

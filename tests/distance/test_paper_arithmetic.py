@@ -1,4 +1,4 @@
-"""Seed 000 §3.3 arithmetic from the paper's own measured inputs (issue 6 'done when')."""
+"""Dutra et al. 2003, §3.3 arithmetic from the paper's own measured inputs ."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from astropipe.distance.reddening import clump_reddening, cluster_reddening, extinction_k
 from astropipe.distance.tenth_brightest import distance_error_kpc, distance_kpc, tenth_brightest, tenth_star_distance
 
-LAW, AV_PER_AK = 1.436, 3.315 / 0.367  # seed 000; Schlegel et al. (1998) A_V and A_K per E(B-V)
+LAW, AV_PER_AK = 1.436, 3.315 / 0.367  # Dutra et al. 2003; Schlegel et al. (1998) A_V and A_K per E(B-V)
 
 
 def test_extinction_and_distances_of_object_11():

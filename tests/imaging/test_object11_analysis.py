@@ -1,4 +1,4 @@
-"""Object 11 end to end from raw simulated frames: calibration, CMDs, decontamination, distances (issue 6).
+"""Object 11 end to end from raw simulated frames: calibration, CMDs, decontamination, distances.
 
 Uses the workflow run on the default configuration (``object11_run``: survey
 fields switched off, they do not enter the object's analysis) and compares
@@ -125,7 +125,7 @@ def test_reddening_and_distance(run):
     assert set(summary["distance_kpc"]) == {"O5V", "B0V"}
     assert abs(summary["foreground"]["e_hk"] - scene["bulge"]["e_hk_mean"]) < 0.05
     assert abs(summary["e_hk"] - scene["cluster_e_hk"]) < 0.1
-    # issue 6: within 15 % on the default night (7.54 kpc). Three other nights give 6.5, 8.2 and 5.3 kpc: the
+    # the target: within 15 % on the default night (7.54 kpc). Three other nights give 6.5, 8.2 and 5.3 kpc: the
     # tenth-brightest member is set by a handful of stars against a dense field (docs/imaging.md), so the quoted
     # error, which bootstraps both CMDs, must hold as well.
     assert abs(b0v["value"] - scene["cluster_distance_kpc"]) < 0.15 * scene["cluster_distance_kpc"]
@@ -153,7 +153,7 @@ def test_decontamination_keeps_members_and_removes_the_field(run):
         loose = members["probability"] >= cut
         print(f"  at probability >= {cut}: {loose[member & complete].mean():.0%} kept, "
               f"{(~loose[~member & complete]).mean():.0%} removed")  # fmt: skip
-    # issue 6 asks for 80 % / 80 %; at probability >= 0.5 even a classifier that knew the populations' densities
+    # the target is 80 % / 80 %; at probability >= 0.5 even a classifier that knew the populations' densities
     # keeps only 32-47 % of the members (validation/object11_limits.py; docs/imaging.md, Limits (1)). Measured: 59 / 91 %.
     assert removed_field >= 0.85
     assert kept_members >= 0.55

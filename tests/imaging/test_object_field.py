@@ -1,7 +1,7 @@
-"""Object 11 in Ks on the default simulated night, raw frames to PSF catalogue, against the truth (issue 5).
+"""Object 11 in Ks on the default simulated night, raw frames to PSF catalogue, against the truth.
 
 Reads the files of the shared workflow run (``object11_run``). The acceptance
-numbers of issue 5: no flat/illumination residual above 0.5 % of the sky, a
+numbers required of the reduction: no flat/illumination residual above 0.5 % of the sky, a
 sky-subtracted stack whose background is consistent with zero, K < 14 stars
 within +-0.02 mag (median) with robust scatter <= 0.03 mag, and completeness
 >= 90 % two magnitudes above the 50 % limit (artificial-star tests of the workflow).

@@ -141,7 +141,7 @@ def test_bulge_clump_and_disc_sequence_sit_where_the_paper_sees_them(default_sce
     stars = default_scene.stars
     colour = np.asarray(stars["H"] - stars["K"])
     clump = (stars["population"] == "bulge") & (np.abs(stars["absolute_k"] + 1.99) < 0.2)
-    # clump: (H-K)0 = 0.15 plus E(H-K) = 0.10 + 0.60 (seed 000 §3.3)
+    # clump: (H-K)0 = 0.15 plus E(H-K) = 0.10 + 0.60 (Dutra et al. 2003, §3.3)
     assert np.median(colour[clump]) == pytest.approx(0.85, abs=0.05)
     disc = (stars["population"] == "disc") & (stars["K"] < 16)
     assert np.median(colour[disc]) == pytest.approx(0.25, abs=0.08)

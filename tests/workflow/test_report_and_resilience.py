@@ -1,4 +1,4 @@
-"""The HTML report of a complete run, and a run killed mid-way then resumed (issue 9)."""
+"""The HTML report of a complete run, and a run killed mid-way then resumed."""
 
 import os
 import signal

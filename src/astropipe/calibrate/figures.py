@@ -1,4 +1,4 @@
-"""Figure of the calibration: comparison with the 2MASS-like reference (seed 000 Fig. 6)."""
+"""Figure of the calibration: comparison with the 2MASS-like reference (Dutra et al. 2003, Fig. 6)."""
 
 from __future__ import annotations
 

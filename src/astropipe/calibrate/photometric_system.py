@@ -1,4 +1,4 @@
-"""Calibrated H, K and H - K from instrumental magnitudes: the colour-term system solved exactly (seed 000 eqs. 2-3).
+"""Calibrated H, K and H - K from instrumental magnitudes: the colour-term system solved exactly (Dutra et al. 2003, eqs. 2-3).
 
 With h' and k' the instrumental magnitudes normalised to 1 s and zero airmass,
 
@@ -46,7 +46,7 @@ class BandCalibration:
 def normalised_instrumental(
     mag_inst: NDArray[np.float64], aperture_correction: float, airmass: float, extinction: float
 ) -> NDArray[np.float64]:
-    """h' = m_PSF + aperture correction - K X for a stack in counts per second (seed 000 eq. 1).
+    """h' = m_PSF + aperture correction - K X for a stack in counts per second (Dutra et al. 2003, eq. 1).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Comparison of calibrated magnitudes with a shallower reference survey such as 2MASS (seed 000 §3.2, Fig. 6).
+"""Comparison of calibrated magnitudes with a shallower reference survey such as 2MASS (Dutra et al. 2003, §3.2, Fig. 6).
 
 For the stars in common (brighter than the reference's limits), the
 difference m_ref - m is fitted as a straight line in m around a pivot,

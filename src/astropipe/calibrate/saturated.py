@@ -7,11 +7,11 @@ is not neutral either: the saturation level depends on the local background
 (the nebula around Object 11 saturates stars ~0.5 mag fainter than in the
 reference field), so the object and field CMDs lose different fractions of
 their bright stars and the statistical decontamination over-subtracts the
-bright end - exactly where the tenth-brightest member lies (seed 000 §3.3).
+bright end - exactly where the tenth-brightest member lies (Dutra et al. 2003, §3.3).
 
 The standard remedy is to take these stars from a shallower survey that does
 not saturate there (2MASS saturates at K ~ 4), transformed to our system with
-the relation measured on the stars both catalogues measure well (seed 000 §3.2,
+the relation measured on the stars both catalogues measure well (Dutra et al. 2003, §3.2,
 Fig. 6): m_ref - m = c0 + c1 (m - pivot), hence
 
     m = (m_ref - c0 + c1 pivot) / (1 + c1)

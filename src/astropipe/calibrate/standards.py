@@ -1,4 +1,4 @@
-"""Standard-star photometry and the fit of the photometric transformation (seed 000 §3.1, eqs. 1-3).
+"""Standard-star photometry and the fit of the photometric transformation (Dutra et al. 2003, §3.1, eqs. 1-3).
 
 Each standard-star frame is dark-subtracted and flat-fielded with the night's
 masters, the star is measured in a circular aperture of radius R = 5.2" with
@@ -145,7 +145,7 @@ def measure_standard_frame(
 
 
 def normalise_measurements(measurements: Table, extinction: dict[str, float]) -> Table:
-    """Mean normalised magnitude per (standard, band, airmass) - seed 000 eq. 1.
+    """Mean normalised magnitude per (standard, band, airmass) - Dutra et al. 2003, eq. 1.
 
     Parameters
     ----------
@@ -244,7 +244,7 @@ def fit_transformation(
     catalogue : astropy.table.Table
         Standard magnitudes (``number``, ``H``, ``K``, ``e_H``, ``e_K``), e.g. Persson et al. (1998).
     band : {"H", "Ks"}
-        Band fitted; Ks is calibrated onto the catalogue's K (seed 000 §3.1).
+        Band fitted; Ks is calibrated onto the catalogue's K (Dutra et al. 2003, §3.1).
     extinction : float
         Adopted extinction coefficient K_lambda (mag/airmass).
     fit_extinction : bool

@@ -6,7 +6,7 @@ of each recovered one. In a crowded field this error, not the formal PSF-fit
 error, is the random error of a star's magnitude: it includes the light of
 unresolved neighbours and the sky errors under them, and it has a long tail
 (Stetson & Harris 1988). These helpers evaluate the completeness, for the
-luminosity functions (seed 000 Fig. 8), and the whole distribution of the
+luminosity functions (Dutra et al. 2003, Fig. 8), and the whole distribution of the
 H - K error, for the mixture-model membership.
 """
 

@@ -1,4 +1,4 @@
-"""Statistical field-star decontamination of a CMD (Zoccali et al. 2003, as used in seed 000 §3.3, Fig. 9).
+"""Statistical field-star decontamination of a CMD (Zoccali et al. 2003, as used in Dutra et al. 2003, §3.3, Fig. 9).
 
 The field CMD is scaled to the object area (a random subset of the field
 stars, of size N_field x A_object / A_field); for each star of the scaled

@@ -1,4 +1,4 @@
-"""Figures of the CMD analysis: seed 000 Figs. 7 (CMDs, colour histogram), 8 (luminosity functions),
+"""Figures of the CMD analysis: Dutra et al. 2003, Figs. 7 (CMDs, colour histogram), 8 (luminosity functions),
 9 (decontamination) and 10 (main-sequence overlay)."""
 
 from __future__ import annotations

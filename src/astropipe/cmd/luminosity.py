@@ -1,4 +1,4 @@
-"""Luminosity functions: K histograms per colour interval, completeness weights, field subtraction (seed 000 Fig. 8).
+"""Luminosity functions: K histograms per colour interval, completeness weights, field subtraction (Dutra et al. 2003, Fig. 8).
 
 Counts are per magnitude bin and scaled to the object area; the field
 histogram is multiplied by A_object / A_field. Completeness from artificial

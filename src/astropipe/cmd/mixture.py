@@ -1,6 +1,6 @@
 """Cluster membership from a mixture model: a reddened main sequence against the field's own CMD.
 
-An extension of the paper's statistical decontamination (seed 000 §3.3 follows
+An extension of the paper's statistical decontamination (Dutra et al. 2003, §3.3 follows
 Zoccali et al. 2003). Every object-area star above the completeness limits is
 either a cluster member or a field star, with likelihood
 
@@ -8,7 +8,7 @@ either a cluster member or a field star, with likelihood
 
 * m: the cluster's upper main sequence, nearly vertical in H - K (O-A dwarfs
   have (H - K)_0 = -0.05 ... +0.05), spread uniformly over [mu - w, mu + w] by
-  differential reddening (seed 000 §3.3: E(H - K) = 1.14 +- 0.35) and blurred by
+  differential reddening (Dutra et al. 2003, §3.3: E(H - K) = 1.14 +- 0.35) and blurred by
   the distribution of the H - K error at (H, K), with a luminosity function
   10^(alpha H) times the probability c_H(H) c_K(K) that a star is measured in
   both bands. Both come from the artificial stars
@@ -17,7 +17,7 @@ either a cluster member or a field star, with likelihood
   blends, so a band blurred by the formal errors is too narrow and the
   members in the tail are counted as field;
 * g: the surface density 1 / (1 + (r / r_c)^2) truncated at R (the cluster
-  profile of the survey, DESIGN.md step 10), normalised over the disc; u: a
+  profile of the survey), normalised over the disc; u: a
   uniform field;
 * f: the field region's own CMD, a Gaussian kernel density of its stars (its
   incompleteness is built in: it is a density of measured stars).

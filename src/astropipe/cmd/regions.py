@@ -1,4 +1,4 @@
-"""Object and field regions of a stack and their usable areas (seed 000 §3.3: r < 43.5", r > 58").
+"""Object and field regions of a stack and their usable areas (Dutra et al. 2003, §3.3: r < 43.5", r > 58").
 
 A pixel is usable when both bands have at least ``min_coverage`` of their
 full exposure there (dither edges, masked pixels and the other band's

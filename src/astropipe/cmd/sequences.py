@@ -1,5 +1,5 @@
 """The colour sequences of the CMD: peaks of the colour distribution and the stars between its valleys
-(seed 000 §3.3, Fig. 7b).
+(Dutra et al. 2003, §3.3, Fig. 7b).
 
 The colour histogram of a field towards the inner bulge has a blue sequence
 (foreground disc, paper H - K ~ 0.25) and a red one (bulge giants and the

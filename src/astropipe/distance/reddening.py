@@ -1,4 +1,4 @@
-"""Reddening towards the object: the bulge red clump in front, the cluster's upper main sequence (seed 000 §3.3).
+"""Reddening towards the object: the bulge red clump in front, the cluster's upper main sequence (Dutra et al. 2003, §3.3).
 
 * Foreground: the red clump of the bulge is found in the red sequence of
   the field CMD; its colour against the intrinsic clump colour of the
@@ -25,7 +25,7 @@ __all__ = ["ClumpReddening", "ClusterReddening", "clump_reddening", "cluster_red
 
 
 def extinction_k(e_hk: float, law: float) -> float:
-    """A_K = law x E(H - K) (mag); seed 000 uses law = 1.436."""
+    """A_K = law x E(H - K) (mag); Dutra et al. 2003 uses law = 1.436."""
     return law * e_hk
 
 

@@ -1,4 +1,4 @@
-"""Distance from the tenth-brightest cluster star (Dutra & Bica 2001; seed 000 §3.3).
+"""Distance from the tenth-brightest cluster star (Dutra & Bica 2001; Dutra et al. 2003, §3.3).
 
 Assuming the tenth-brightest member has a known spectral type (O5V for a
 massive cluster like NGC 3603, B0V for a less massive one), its absolute

@@ -1,4 +1,4 @@
-"""Peculiar velocities and bulk flows of galaxy clusters (seed 001, Hudson et al. 1999).
+"""Peculiar velocities and bulk flows of galaxy clusters (Hudson et al. 1999).
 
 Modules: :mod:`geometry` (directions, CMB frame), :mod:`survey` (a simulated
 SMAC-like survey with a known flow), :mod:`input_tables` (the input format of

@@ -33,7 +33,7 @@ class BulkFlow:
     depth_kms: float
 
     def summary(self, rng: np.random.Generator | None = None, draws: int = 100000) -> dict:
-        """The results contract of DESIGN.md (``results/flow/{survey}/bulkflow.json``)."""
+        """The published results (``results/flow/{survey}/bulkflow.json``; keys in docs/outputs.md)."""
         amplitude, l_deg, b_deg = direction_of(self.vector)
         unit = self.vector / amplitude
         amplitude_err = float(np.sqrt(unit @ self.covariance @ unit))

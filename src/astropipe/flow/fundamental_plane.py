@@ -1,4 +1,4 @@
-"""Inverse Fundamental Plane and cluster distances (seed 001 §2; Hudson et al. 1997).
+"""Inverse Fundamental Plane and cluster distances (Hudson et al. 1999, §2; Hudson et al. 1997).
 
 The inverse FP regresses the distance-independent log sigma on the angular
 radius and the surface brightness, with one zero point per cluster:

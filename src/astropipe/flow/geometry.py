@@ -2,7 +2,7 @@
 
 Vectors are Galactic Cartesian (x towards l = 0, b = 0; y towards l = 90 deg;
 z towards b = 90 deg), built with astropy. The CMB dipole is the Sun's
-motion of 369.8 km/s towards l = 264.0 deg, b = 48.3 deg (DESIGN.md).
+motion of 369.8 km/s towards l = 264.0 deg, b = 48.3 deg (the COBE/Planck dipole).
 """
 
 from __future__ import annotations

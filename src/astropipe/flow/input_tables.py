@@ -1,4 +1,4 @@
-"""The input format of a Fundamental-Plane survey, and its validation (seed 001 §2).
+"""The input format of a Fundamental-Plane survey, and its validation (Hudson et al. 1999, §2).
 
 A survey is three tables, ECSV or CSV (one file each, named ``clusters``,
 ``galaxies`` and ``dispersions`` with the suffix ``.ecsv`` or ``.csv``):

@@ -3,7 +3,7 @@
 * Homogeneous Malmquist bias (log-normal distance errors, uniform density):
   E[r | d] = d exp(3.5 Delta^2), Delta the fractional (ln) distance error.
 * Zero point: the common FP zero point (a distance scale factor s) makes the
-  error-weighted mean peculiar velocity zero - no net monopole (seed 001 §2).
+  error-weighted mean peculiar velocity zero - no net monopole (Hudson et al. 1999, §2).
 * Peculiar velocity v = cz_CMB - s d (linear), or the non-linear form
   v = c (z - z_d) / (1 + z_d) for deeper samples.
 * Errors eps^2 = (s d Delta)^2 + sigma_cz^2 + sigma_th^2 (eq. 1's error model).

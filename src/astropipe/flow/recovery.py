@@ -1,4 +1,4 @@
-"""Monte-Carlo recovery of an injected bulk flow (seed 001 §3; DESIGN.md flow step 7).
+"""Monte-Carlo recovery of an injected bulk flow (Hudson et al. 1999, §3).
 
 Each realisation is a new simulated survey (:func:`astropipe.flow.survey.simulate_survey`:
 new cluster positions, galaxies, runs and noise) with the same injected flow,

@@ -5,7 +5,7 @@ Realisation i of a kind draws its random numbers from
 on which chunk (job, core, cluster node) computed it, and the gathered
 results are identical for any chunking.
 
-Kinds (seed 001 §3):
+Kinds (Hudson et al. 1999, §3):
 * ``run_bootstrap`` - the spectroscopic-run corrections re-derived from a
   bootstrap of the dispersion measurements, then the whole chain re-run;
 * ``cluster_bootstrap`` - clusters resampled with replacement;

@@ -1,4 +1,4 @@
-"""Homogenisation of velocity dispersions across spectroscopic runs (seed 001 §2).
+"""Homogenisation of velocity dispersions across spectroscopic runs (Hudson et al. 1999, §2).
 
 Each measurement is log sigma_gj = S_g + o_run(j) + noise. Galaxies measured
 in more than one run tie the runs together; the offsets o are the weighted

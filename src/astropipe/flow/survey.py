@@ -1,4 +1,4 @@
-"""A simulated SMAC-like Fundamental-Plane survey with a known bulk flow (seed 001 geometry).
+"""A simulated SMAC-like Fundamental-Plane survey with a known bulk flow (the geometry of Hudson et al. 1999).
 
 Clusters: isotropic directions, 90 % of those at |b| < 15 deg rejected (the
 zone of avoidance), distances uniform in 3000-14000 km/s, 4-56 galaxies each

@@ -1,4 +1,4 @@
-"""Gravitational lensing of massive particles by a Schwarzschild mass (seed 002).
+"""Gravitational lensing of massive particles by a Schwarzschild mass (Joshi).
 
 The public entry points are :func:`deflection_angle` and
 :func:`critical_impact_parameter` (geometric units, G = c = 1) and their

@@ -2,7 +2,7 @@
 
 * the weak-field (post-Minkowskian) series in M/b to third order,
 * the classical Newtonian hyperbola (Rutherford),
-* Joshi's own approximation (seed 002, eq. 4), from the Robertson expansion of
+* Joshi's own approximation (Joshi, eq. 4), from the Robertson expansion of
   the metric truncated at first order.
 
 All in geometric units (G = c = 1): ``b`` and ``mass`` in one length unit,
@@ -28,7 +28,7 @@ def weak_field_deflection(
           + 3 pi M^2 (4 + v^2) / (4 b^2 v^2)                      (second order)
           + 2 M^3 (5 v^6 + 45 v^4 + 15 v^2 - 1) / (3 b^3 v^6)      (third order)
 
-    (DESIGN.md for orders 1-2; the third-order term reduces to 128 M^3 / 3 b^3
+    (orders 1-2 as in docs/lensing.md; the third-order term reduces to 128 M^3 / 3 b^3
     for light and is verified against the exact integral in the tests.)
 
     Parameters
@@ -76,7 +76,7 @@ def newtonian_deflection(b: ArrayLike, v: ArrayLike, mass: ArrayLike = 1.0) -> N
 def joshi_deflection(
     b: ArrayLike, v: ArrayLike, mass: ArrayLike = 1.0, gamma_ppn: float = 1.0
 ) -> NDArray[np.float64]:
-    """Joshi's approximation (seed 002, eq. 4) of the deflection.
+    """Joshi's approximation (Joshi, eq. 4) of the deflection.
 
     Eq. 3 splits the Robertson-expanded orbit integral into the classical
     integral and a correction gamma M int J dr / (r^3 sqrt(...)), which

@@ -5,7 +5,7 @@ The general classical relation for a monotonic deflection function alpha(b) is
     d sigma / d Omega = b |db / d alpha| / |sin alpha|
 
 (Landau & Lifshitz, Mechanics, par. 18), applied here to the exact deflection.
-Joshi (seed 002, eq. 5) compares it with the Rutherford form
+Joshi (eq. 5) compares it with the Rutherford form
 k'^2 / sin^4(alpha / 2); for the Newtonian hyperbola tan(alpha/2) = M/(b v^2)
 the general relation gives exactly k' = M / (2 v^2), i.e. half the paper's
 printed k' = GM/(1 - E) = M / v^2 (its 1 - E equals v^2).
@@ -59,7 +59,7 @@ def differential_cross_section(
 
 
 def rutherford_cross_section(alpha: ArrayLike, v: ArrayLike, mass: ArrayLike = 1.0) -> NDArray[np.float64]:
-    """Rutherford-like cross-section (seed 002, eq. 5) at scattering angle alpha.
+    """Rutherford-like cross-section (Joshi, eq. 5) at scattering angle alpha.
 
     d sigma / d Omega = k'^2 / sin^4(alpha / 2) with k' = M / (2 v^2).
 

@@ -1,7 +1,7 @@
 """Exact deflection of a massive particle by a Schwarzschild lens.
 
 The deflection is alpha = 2 I - pi with I = int_0^{x0} dx / sqrt(G(x)) over the
-orbit cubic of :mod:`astropipe.lensing.geodesic` (DESIGN.md; the exact form of
+orbit cubic of :mod:`astropipe.lensing.geodesic` (docs/lensing.md; the exact form of
 Joshi's eqs. 2-4). Two independent evaluations are provided:
 
 * :func:`deflection_angle` - the working routine. Substituting x = x0 sin(theta)

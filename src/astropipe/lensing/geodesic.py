@@ -5,7 +5,7 @@ Geometric units throughout (G = c = 1): the impact parameter ``b`` and the lens
 fraction of c.
 
 With u = 1/r the orbit equation of a particle of asymptotic speed v and impact
-parameter b is (DESIGN.md, "The lensing branch"; Joshi, seed 002, eqs. 1-2 in
+parameter b is (docs/lensing.md; Joshi, eqs. 1-2 in
 their exact, untruncated form)::
 
     (du/dphi)^2 = 1/b^2 + 2 M (1 - v^2) u / (b^2 v^2) - u^2 + 2 M u^3 .
@@ -155,7 +155,7 @@ def critical_impact_parameter(v: ArrayLike, mass: ArrayLike = 1.0) -> NDArray[np
     """Critical impact parameter b_c below which the particle is captured.
 
     b_c = M sqrt(8 v^4 + 20 v^2 - 1 + (1 + 8 v^2)^(3/2)) / (sqrt(2) v^2)
-    (DESIGN.md; 3 sqrt(3) M for light, -> 4 M / v as v -> 0).
+    (3 sqrt(3) M for light, -> 4 M / v as v -> 0).
 
     Parameters
     ----------

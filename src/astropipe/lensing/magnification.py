@@ -2,13 +2,13 @@
 
 Two descriptions:
 
-* Joshi's magnification ratio (seed 002, eqs. 10-12): a uniform flux crossing
+* Joshi's magnification ratio (Joshi, eqs. 10-12): a uniform flux crossing
   the lens plane at radius rho reaches a plane at distance r_s at radius
   h = rho + r_s tan(chi(rho)) (eq. 11), and mu = (h / rho) dh/d rho (eq. 10).
   Eq. 12 is the paper's closed form for the Newtonian deflection
   tan(chi/2) = k'/rho, k' = M / v^2.
 * The thin-lens point-mass images, with the massive-particle Einstein radius
-  theta_E^2 = 2 M (1 + v^2) / v^2 * D_LS / (D_L D_S) (DESIGN.md), which follows
+  theta_E^2 = 2 M (1 + v^2) / v^2 * D_LS / (D_L D_S), which follows
   from the first-order deflection 2 M (1 + v^2) / (b v^2).
 """
 

@@ -1,4 +1,4 @@
-"""Refractive index of Schwarzschild space for massive particles (seed 002, eqs. 14-19).
+"""Refractive index of Schwarzschild space for massive particles (Joshi, eqs. 14-19).
 
 Joshi defines eta = v_inf / v(r), the asymptotic speed over the speed at r
 (eq. 14). Exactly, a static observer at r measures the local speed

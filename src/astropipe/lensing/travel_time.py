@@ -1,6 +1,6 @@
 """Travel time of a massive particle past a Schwarzschild lens and its delay.
 
-Coordinate time t(r, r_min) from closest approach to radius r (seed 002,
+Coordinate time t(r, r_min) from closest approach to radius r (Joshi,
 eqs. 8-9). Exactly, with y = b/r and the orbit cubic G of
 :mod:`astropipe.lensing.geodesic`,
 
@@ -93,7 +93,7 @@ def _newtonian_pieces(r, b, v, mass):
 
 
 def travel_time_newtonian(r: ArrayLike, b: ArrayLike, v: ArrayLike, mass: ArrayLike = 1.0) -> NDArray[np.float64]:
-    """Classical time along the Newtonian hyperbola (seed 002, footnote to eq. 9).
+    """Classical time along the Newtonian hyperbola (Joshi, footnote to eq. 9).
 
     t = [sqrt((r^2 - r_min^2) + 2a(r - r_min)) - a ln((r + a + sqrt(...)) / (r_min + a))] / v,
     a = M / v^2, r_min = sqrt(a^2 + b^2) - a (attractive sign convention).
@@ -125,7 +125,7 @@ def _chord_time(r1, r2, b, v):
 def time_delay(
     r_source: ArrayLike, r_observer: ArrayLike, b: ArrayLike, v: ArrayLike, mass: ArrayLike = 1.0
 ) -> NDArray[np.float64]:
-    """Exact delay relative to straight-line motion at speed v (seed 002, eq. 9's tau).
+    """Exact delay relative to straight-line motion at speed v (Joshi, eq. 9's tau).
 
     Parameters
     ----------

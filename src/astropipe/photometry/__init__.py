@@ -1,4 +1,4 @@
-"""PSF photometry in the role of DAOPHOT/ALLSTAR (seed 000 §3.1; DESIGN.md step 5).
+"""PSF photometry in the role of DAOPHOT/ALLSTAR (Dutra et al. 2003, §3.1).
 
 Modules: :mod:`background` (background and noise maps), :mod:`detection`
 (star finding against the local noise), :mod:`epsf` (empirical PSF from bright

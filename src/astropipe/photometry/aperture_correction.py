@@ -1,4 +1,4 @@
-"""Aperture correction from a curve of growth on bright stars (seed 000 §3.1, Stetson 1990's DAOGROW idea).
+"""Aperture correction from a curve of growth on bright stars (Dutra et al. 2003, §3.1, Stetson 1990's DAOGROW idea).
 
 Each bright isolated star is measured in apertures of growing radius on the
 image with every *other* star subtracted; the ratio of the aperture flux to

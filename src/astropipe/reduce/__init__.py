@@ -1,4 +1,4 @@
-"""Reduction of SOFI-like raw frames (seed 000 §2.1, §3.1; DESIGN.md steps 1-4).
+"""Reduction of SOFI-like raw frames (Dutra et al. 2003, §2.1, §3.1).
 
 Modules: :mod:`ingest` (classify and validate raw frames from their headers),
 :mod:`calibration` (master darks and flats, bad-pixel mask), :mod:`sky`

@@ -1,4 +1,4 @@
-"""Master darks and flats and the bad-pixel mask (DESIGN.md step 2).
+"""Master darks and flats and the bad-pixel mask.
 
 * Master dark per DIT: sigma-clipped median of the darks (ccdproc.combine).
 * Master flat per filter: (lamp on - lamp off) median-combined, normalised to

@@ -6,7 +6,7 @@ unit level first so that the sky's variation in time does not bias the
 median, with object pixels masked. The first pass masks only what stands out
 in each frame; the second pass masks everything detected on the first stack
 (projected back into each frame), which is what keeps a crowded field's
-faint stars from raising the median and over-subtracting (DESIGN.md step 3).
+faint stars from raising the median and over-subtracting.
 """
 
 from __future__ import annotations

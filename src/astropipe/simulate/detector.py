@@ -1,6 +1,6 @@
 """The SOFI Hawaii HgCdTe array: response, defects, noise, non-linearity, saturation.
 
-Facts from seed 000 §2.1 / §3.1 and the SOFI manual (Lidman et al. 2000):
+Facts from Dutra et al. 2003, §2.1 / §3.1 and the SOFI manual (Lidman et al. 2000):
 1024 x 1024 pixels of 18.5 um; gain ~5.4 e-/ADU, read noise ~12 e-, a
 reset (bias) level that dark frames remove, mild non-linearity and saturation
 near 15000 ADU. Each stored exposure is the average of NDIT integrations of

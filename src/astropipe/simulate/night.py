@@ -36,7 +36,7 @@ from astropipe.stellar.main_sequence import UpperMainSequence
 
 __all__ = ["PIXEL_SCALES", "NightSimulation"]
 
-#: SOFI pixel scales (arcsec/pixel) of the small and large fields (seed 000 §2.1)
+#: SOFI pixel scales (arcsec/pixel) of the small and large fields (Dutra et al. 2003, §2.1)
 PIXEL_SCALES = {"small": 0.145, "large": 0.292}
 #: clock overhead per exposure (s), for the time stamps
 OVERHEAD_S = 10.0
@@ -123,7 +123,7 @@ class NightSimulation:
         table["l"].unit = table["b"].unit = u.deg
         for key in ("mode", "filter", "dit", "ndit", "nexp"):
             table[key] = [survey[key]] * len(specs)
-        table.meta["description"] = "candidate fields of the survey (seed 000 section 2): pointing and observation"
+        table.meta["description"] = "candidate fields of the survey (Dutra et al. 2003, section 2): pointing and observation"
         return table
 
     def _half_size(self, mode: str, box: float) -> float:
@@ -331,7 +331,7 @@ class NightSimulation:
         return paths
 
     def reference_catalogue(self, field: str) -> Table:
-        """A 2MASS-like catalogue of the field: shallow, blended at 2MASS resolution, offset (seed 000 §3.2).
+        """A 2MASS-like catalogue of the field: shallow, blended at 2MASS resolution, offset (Dutra et al. 2003, §3.2).
 
         Stars closer than ``resolution_arcsec`` are merged into the brighter one
         (fluxes summed); each band is kept to its limit; magnitudes get the

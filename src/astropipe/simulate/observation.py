@@ -1,6 +1,6 @@
 """Observing a field: photometric system, thermal sky, dithers, WCS and ESO headers.
 
-Instrumental magnitudes follow the paper's calibration equations (seed 000,
+Instrumental magnitudes follow the paper's calibration equations (Dutra et al. 2003,
 eqs. 1-3) run backwards: a star of standard magnitudes H, K gives, per
 second and above the atmosphere,
 

@@ -2,7 +2,7 @@
 
 * Bulge: a red-giant branch with a steep luminosity function, the red clump
   (placed so that the b = -6 deg reference field has K0 = 12.53, (H-K)0 = 0.15,
-  seed 000 §3.3), at the Galactic-centre distance with a depth spread.
+  Dutra et al. 2003, §3.3), at the Galactic-centre distance with a depth spread.
 * Disc foreground: dwarfs from the Pecaut & Mamajek (2013) mean dwarf sequence
   (``../shared/data/reference/dwarf_sequence_2mass.csv``) and disc giants,
   at 0.2-6 kpc with extinction growing with distance (the blue sequence,
@@ -32,7 +32,7 @@ __all__ = [
     "distance_modulus",
 ]
 
-#: bulge red clump: K0 = 12.53 at the Galactic-centre distance modulus 14.52 (seed 000 §3.3)
+#: bulge red clump: K0 = 12.53 at the Galactic-centre distance modulus 14.52 (Dutra et al. 2003, §3.3)
 CLUMP_ABSOLUTE_K = 12.53 - 14.52
 CLUMP_INTRINSIC_HK = 0.15
 

@@ -4,7 +4,7 @@ A field is a patch of sky around (l, b) large enough to cover the detector at
 every dither position. Its stars are the bulge and disc backgrounds plus a
 class-specific component:
 
-* ``object`` - Object 11 (seed 000 §3): a young cluster of radius ~40 arcsec
+* ``object`` - Object 11 (Dutra et al. 2003, §3): a young cluster of radius ~40 arcsec
   at 7.6 kpc, E(H-K) = 1.14 +- 0.35 differential, tenth brightest member a B0V
   star (Cotera), embedded in nebulosity;
 * ``embedded_cluster`` - a compact cluster with nebulosity and a dark cloud
@@ -180,7 +180,7 @@ def build_scene(
     if spec.blend_stars:
         n = spec.blend_stars
         # bright enough, and close enough, to have looked like a cluster on the 2MASS images - which is
-        # why such blends were candidates at all (seed 000 section 2): K ~ 8.6-10.6 within 4"
+        # why such blends were candidates at all (Dutra et al. 2003, section 2): K ~ 8.6-10.6 within 4"
         blend = Photometry(
             absolute_k=rng.uniform(-4.0, -2.0, n),
             intrinsic_hk=np.full(n, 0.2),

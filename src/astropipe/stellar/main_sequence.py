@@ -1,13 +1,13 @@
 """The upper main sequence of dwarfs: mass -> (M_K, (H-K)_0), shared by the simulator and the distances.
 
 Calibration of the upper main sequence (documented choice): O5V and B0V from
-Cotera et al. (2000) as quoted by seed 000 (``cotera2000_quoted.csv``), so that
+Cotera et al. (2000) as quoted by Dutra et al. 2003 (``cotera2000_quoted.csv``), so that
 the paper's tenth-brightest-star method is self-consistent; B0.5V and later
 from the Pecaut & Mamajek dwarf sequence; masses approximate, after Pecaut &
 Mamajek (2013). The two calibrations differ by ~0.4 mag at B0V, which is why
 O9V-B0V of the Mamajek table are not used.
 Used by :mod:`astropipe.simulate` to draw cluster members and by the
-tenth-brightest-star distances (seed 000 §3.3, DESIGN.md step 9), so that
+tenth-brightest-star distances (Dutra et al. 2003, §3.3), so that
 the analysis does not depend on the simulator.
 """
 

@@ -1,4 +1,4 @@
-"""An objective class for each candidate field (seed 000 §2 did it by eye).
+"""An objective class for each candidate field (Dutra et al. 2003, §2 did it by eye).
 
 The decision, in order (thresholds in ``imaging.survey.classification``):
 

@@ -1,4 +1,4 @@
-"""Figures of the survey: per-field thumbnails (seed 000's 2'x2' extractions) and the sky map (Fig. 5)."""
+"""Figures of the survey: per-field thumbnails (the paper's 2'x2' extractions) and the sky map (Fig. 5)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from astropipe.survey.density import KingFit, RadialProfile, king_profile
 
 __all__ = ["KNOWN_CLUSTERS", "confusion_figure", "sky_map_figure", "thumbnail_figure"]
 
-#: Galactic (l, b) in degrees of the massive young clusters marked in seed 000 Fig. 5
+#: Galactic (l, b) in degrees of the massive young clusters marked in Dutra et al. 2003, Fig. 5
 KNOWN_CLUSTERS = {"Arches": (0.12, 0.02), "Quintuplet": (0.16, -0.06), "Nuclear Young Cluster": (-0.06, -0.05)}
 MARKERS = {"embedded_cluster": ("o", "k", "k"), "dissolving_cluster": ("o", "none", "k"),
            "bright_star_blend": ("s", "C1", "C1"), "field": ("x", "0.5", "0.5")}  # fmt: skip
