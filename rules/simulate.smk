@@ -104,6 +104,9 @@ rule simulate_candidate_list:
         night=SIMULATED_NIGHT,
     conda:
         "../envs/imaging.yaml"
+    resources:
+        mem_mb=500,
+        runtime=5,
     params:
         imaging=SIMULATION,
     script:
