@@ -28,9 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 def survey_sized_config() -> dict:
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["imaging"]["survey"].update({"n_fields": 57, "nexp": 18})
-    config["imaging"]["reference_dir"] = str((REPO / config["imaging"]["reference_dir"]).resolve())
     config["flow"]["resampling"].update({"bootstrap": 10000, "chunks": 100})
-    config["flow"]["supernovae"]["path"] = str((REPO / config["flow"]["supernovae"]["path"]).resolve())
     return config
 
 
@@ -56,8 +54,6 @@ def main() -> None:
         survey_config, default_config = tmp / "survey.yaml", tmp / "default.yaml"
         survey_config.write_text(yaml.safe_dump(survey_sized_config()))
         config = yaml.safe_load((REPO / "config.yaml").read_text())
-        config["imaging"]["reference_dir"] = str((REPO / config["imaging"]["reference_dir"]).resolve())
-        config["flow"]["supernovae"]["path"] = str((REPO / config["flow"]["supernovae"]["path"]).resolve())
         default_config.write_text(yaml.safe_dump(config))
         runs = {}
         for name, workdir, configfile in (("survey", survey_dir, survey_config), ("default", default_dir, default_config)):
