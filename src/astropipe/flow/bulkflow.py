@@ -6,7 +6,8 @@ b = sum r v / eps^2; the covariance of V is A^-1. Reported: V and its
 covariance, |V| and its error, the error-bias corrected amplitude
 sqrt(|V|^2 - tr C) (Lauer & Postman 1994), (l, b) with errors by propagation,
 the error ellipsoid (principal axes and their directions), chi^2 against
-rest (3 degrees of freedom), the 95 % lower limit on |V| and the
+rest (3 degrees of freedom), the 95 % lower limit on |V| from its profile
+likelihood (:mod:`astropipe.flow.amplitude`) and the
 error-weighted depth.
 """
 
@@ -19,6 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import ConvexHull, QhullError
 from scipy.stats import chi2
 
+from astropipe.flow.amplitude import amplitude_lower_limit
 from astropipe.flow.geometry import direction_of
 
 __all__ = ["MAX_CONDITION", "WARN_CONDITION", "BulkFlow", "check_flow_inputs", "fit_bulk_flow", "normal_matrix_condition"]
@@ -32,7 +34,7 @@ class BulkFlow:
     n_objects: int
     depth_kms: float
 
-    def summary(self, rng: np.random.Generator | None = None, draws: int = 100000) -> dict:
+    def summary(self) -> dict:
         """The published results (``results/flow/{survey}/bulkflow.json``; keys in docs/outputs.md)."""
         amplitude, l_deg, b_deg = direction_of(self.vector)
         unit = self.vector / amplitude
@@ -54,8 +56,6 @@ class BulkFlow:
             geometry["warnings"].append(f"the sky coverage constrains the flow poorly along (l, b) = "
                                         f"({axes[-1]['l_deg']:.0f}, {axes[-1]['b_deg']:.0f}) deg: its error is "
                                         f"{np.sqrt(condition):.0f} times the best-measured component's")  # fmt: skip
-        rng = rng or np.random.default_rng(0)
-        samples = rng.multivariate_normal(self.vector, self.covariance, size=draws)
         return {
             "vector_kms": [float(v) for v in self.vector],
             "covariance_kms2": self.covariance.tolist(),
@@ -70,7 +70,7 @@ class BulkFlow:
             "geometry": geometry,
             "delta_chi2_rest": delta_chi2,
             "p_rest": float(chi2.sf(delta_chi2, 3)),
-            "lower95_kms": float(np.percentile(np.linalg.norm(samples, axis=1), 5.0)),
+            "lower95_kms": amplitude_lower_limit(self.vector, self.covariance),
             "chi2": self.chi2,
             "n_objects": self.n_objects,
             "depth_kms": self.depth_kms,
