@@ -137,6 +137,11 @@ def test_flow_branch_outputs(ci_run):
         assert key in bulkflow
     resampling = json.loads((ci_run / "results/flow/smac_sim/resampling.json").read_text())
     assert resampling["cluster_bootstrap"]["n"] == 40 and resampling["jackknife_cluster"]["n"] == 56
+    budget = resampling["error_budget"]  # the fit's error (+) the run-correction bootstrap's, along the flow
+    assert budget["amplitude_err_random_kms"] == pytest.approx(bulkflow["amplitude_err_kms"], rel=1e-12)
+    assert budget["amplitude_err_total_kms"] == pytest.approx(
+        np.hypot(budget["amplitude_err_random_kms"], budget["amplitude_err_systematic_kms"]), rel=1e-9)
+    assert 0 <= budget["lower95_total_kms"] <= bulkflow["lower95_kms"]
     assert len(list((ci_run / "results/flow/smac_sim/resample").glob("*.ecsv"))) == 3
     truth = json.loads((ci_run / "results/truth/flow/smac_sim.json").read_text())
     assert truth["flow_kms"] == 630.0
