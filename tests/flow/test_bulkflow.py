@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from astropipe.flow.bulkflow import fit_bulk_flow
+from astropipe.flow.bulkflow import BulkFlow, fit_bulk_flow
 from astropipe.flow.geometry import cmb_velocity, direction_of, unit_vectors
 
 
@@ -77,3 +77,18 @@ def test_a_poorly_constrained_axis_is_flagged_in_the_summary():
     sky = _sky(50)
     isotropic = fit_bulk_flow(sky, sky @ np.array([300.0, -200.0, 100.0]), np.full(50, 300.0)).summary()["geometry"]
     assert isotropic["warnings"] == [] and isotropic["axis_error_ratio"] < 3
+
+
+def test_error_axes_are_quoted_in_the_hemisphere_of_the_flow():
+    """Hudson et al. (1999) quote the largest axis towards (237, -11) for a flow towards (260, -1): not folded to b >= 0."""
+    tilt = unit_vectors(237.0, -11.0)[0]
+    basis = np.linalg.qr(np.column_stack([tilt, np.cross(tilt, [0, 0, 1.0]), [0, 0, 1.0]]))[0]
+    basis[:, 0] = tilt  # the largest axis exactly, the others orthogonal to it
+    covariance = basis @ np.diag([214.0, 120.0, 100.0]) ** 2 @ basis.T
+    flow = BulkFlow(vector=630.0 * unit_vectors(260.0, -1.0)[0], covariance=covariance, chi2=0.0, n_objects=56,
+                    depth_kms=8000.0)  # fmt: skip
+    largest = flow.summary()["error_ellipsoid"][-1]
+    assert largest["sigma_kms"] == pytest.approx(214.0)
+    assert (largest["l_deg"], largest["b_deg"]) == (pytest.approx(237.0), pytest.approx(-11.0))
+    for axis in flow.summary()["error_ellipsoid"]:
+        assert unit_vectors(axis["l_deg"], axis["b_deg"])[0] @ flow.vector >= 0

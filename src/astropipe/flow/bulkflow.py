@@ -47,7 +47,8 @@ class BulkFlow:
         values, vectors = np.linalg.eigh(self.covariance)
         axes = []
         for value, vector in zip(values, vectors.T, strict=True):
-            _, la, ba = direction_of(vector if vector[2] >= 0 else -vector)
+            # an axis is a line: quote the end in the flow's hemisphere, as Hudson et al. (1999) do
+            _, la, ba = direction_of(vector if vector @ self.vector >= 0 else -vector)
             axes.append({"sigma_kms": float(np.sqrt(value)), "l_deg": la, "b_deg": ba})
         delta_chi2 = float(self.vector @ np.linalg.solve(self.covariance, self.vector))
         condition = float(values[-1] / values[0])
