@@ -4,7 +4,7 @@ import numpy as np
 from astropy.table import Table, vstack
 
 from astropipe.flow.peculiar import FlowSettings
-from astropipe.flow.resample import KINDS, chunk_ranges, realisation_count, run_realisations
+from astropipe.flow.resample import COLUMNS, KINDS, chunk_ranges, realisation_count, run_realisations
 from astropipe.io import write_table
 from astropipe.io.rule_log import Progress, rule_logger
 
@@ -26,6 +26,6 @@ for kind in KINDS:
         parts.append(run_realisations(kind, indices[0], indices[-1] + 1, clusters, galaxies, dispersions,
                                       snakemake.params.seed, settings))  # fmt: skip
         progress.update(sum(len(p) for p in parts))
-empty = Table(names=("kind", "realisation", "vx", "vy", "vz"), dtype=(str, int, float, float, float))
+empty = Table(names=COLUMNS, dtype=(str, int, float, float, float, str))
 write_table(vstack(parts) if parts else empty, snakemake.output[0], format="ascii.ecsv")
 log.info("realisations %d-%d of %d", start, stop, len(plan))

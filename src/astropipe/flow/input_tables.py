@@ -30,9 +30,8 @@ from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from astropipe.flow.runs import tied_run_groups
 from astropipe.io.table_checks import (
     Column,
     TableError,
@@ -164,15 +163,8 @@ def read_survey(directory: str | Path) -> tuple[Table, Table, Table]:
 
 def _check_runs_tied(galaxy: np.ndarray, run: np.ndarray, run_names: np.ndarray, path: Path) -> None:
     """Every run must be linked to every other by galaxies measured in both (else its offset is undefined)."""
-    n_runs = run_names.size
-    if n_runs == 1:
-        return
-    # bipartite graph galaxies - runs; the runs must all sit in one connected component
-    n_galaxies = int(galaxy.max()) + 1
-    graph = coo_matrix((np.ones(galaxy.size), (galaxy, n_galaxies + run)), shape=(n_galaxies + n_runs,) * 2)
-    _, label = connected_components(graph, directed=False)
-    run_label = label[n_galaxies:]
-    if np.unique(run_label).size > 1:
-        groups = [run_names[run_label == value].tolist() for value in np.unique(run_label)]
+    groups = tied_run_groups(galaxy, run)
+    if len(groups) > 1:
+        named = [run_names[group].tolist() for group in groups]
         raise InputTableError(f"{path}: the spectroscopic runs fall into {len(groups)} groups with no galaxy measured in "
-                              f"two of them: {groups}; their relative offsets cannot be determined")  # fmt: skip
+                              f"two of them: {named}; their relative offsets cannot be determined")  # fmt: skip

@@ -23,10 +23,14 @@ from astropy.table import Table, vstack
 from numpy.typing import NDArray
 
 from astropipe.flow.peculiar import FlowSettings, analyse_survey
+from astropipe.flow.runs import tied_run_groups
 
-__all__ = ["KINDS", "chunk_ranges", "gather", "realisation_count", "run_realisations", "summarise"]
+__all__ = ["COLUMNS", "KINDS", "chunk_ranges", "gather", "realisation_count", "run_realisations", "summarise",
+           "without_run"]
 
 KINDS = ("run_bootstrap", "cluster_bootstrap", "jackknife_cluster", "jackknife_run")
+#: one row per realisation; ``note`` says what a leave-one-run-out realisation had to drop, or why it was left out
+COLUMNS = ("kind", "realisation", "vx", "vy", "vz", "note")
 
 
 def realisation_count(kind: str, bootstrap: int, n_clusters: int, n_runs: int) -> int:
@@ -53,7 +57,7 @@ def run_realisations(kind: str, start: int, stop: int, clusters: Table, galaxies
     n_runs = int(np.max(dispersions["run"])) + 1
     rows = []
     for i in range(start, stop):
-        rng = _rng(seed, kind, i)
+        rng, note = _rng(seed, kind, i), ""
         if kind == "run_bootstrap":
             weights = np.bincount(rng.integers(n_meas, size=n_meas), minlength=n_meas).astype(float)
             result = analyse_survey(clusters, galaxies, dispersions, settings, n_runs, measurement_weights=weights)
@@ -65,21 +69,41 @@ def run_realisations(kind: str, start: int, stop: int, clusters: Table, galaxies
             weights[i] = 0.0
             result = analyse_survey(clusters, galaxies, dispersions, settings, n_runs, cluster_weights=weights)
         else:
-            keep = np.asarray(dispersions["run"]) != i
-            still_measured = np.unique(np.asarray(dispersions["galaxy"])[keep])
-            if still_measured.size < len(galaxies):
-                # galaxies seen only in the dropped run leave the sample
-                galaxy_keep = np.isin(np.asarray(galaxies["galaxy"]), still_measured)
-                sub_galaxies = galaxies[galaxy_keep]
-                renumber = {g: k for k, g in enumerate(sub_galaxies["galaxy"])}
-                sub_disp = dispersions[keep]
-                sub_disp["galaxy"] = [renumber[g] for g in sub_disp["galaxy"]]
-                sub_galaxies["galaxy"] = np.arange(len(sub_galaxies))
-            else:
-                sub_galaxies, sub_disp = galaxies, dispersions[keep]
-            result = analyse_survey(clusters, sub_galaxies, sub_disp, settings, n_runs)
-        rows.append((kind, i, *result.flow.vector))
-    return Table(rows=rows, names=("kind", "realisation", "vx", "vy", "vz"), dtype=(str, int, float, float, float))
+            subsample, note = without_run(i, clusters, galaxies, dispersions)
+            if subsample is None:
+                rows.append((kind, i, np.nan, np.nan, np.nan, note))
+                continue
+            result = analyse_survey(*subsample, settings, n_runs)
+        rows.append((kind, i, *result.flow.vector, note))
+    return Table(rows=rows, names=COLUMNS, dtype=(str, int, float, float, float, str))
+
+
+def without_run(run: int, clusters: Table, galaxies: Table, dispersions: Table) -> tuple[tuple | None, str]:
+    """The survey with spectroscopic run ``run`` left out, and a note of what else had to go.
+
+    Galaxies measured only in that run leave the sample; clusters left with fewer than two galaxies
+    (no FP distance) leave it too. If the remaining runs are no longer tied together by galaxies
+    measured in two of them, their relative offsets are undefined: the realisation cannot be made and
+    None is returned with the reason.
+    """
+    keep = np.asarray(dispersions["run"]) != run
+    measured = np.isin(np.asarray(galaxies["galaxy"]), np.asarray(dispersions["galaxy"])[keep])
+    names, counts = np.unique(np.asarray(galaxies["cluster"])[measured], return_counts=True)
+    enough = set(names[counts >= 2].tolist())
+    cluster_keep = np.isin(np.asarray(clusters["cluster"]), list(enough))
+    galaxy_keep = measured & np.isin(np.asarray(galaxies["cluster"]), list(enough))
+    dropped = np.asarray(clusters["cluster"])[~cluster_keep].tolist()
+    note = f"clusters {dropped} dropped (fewer than 2 galaxies without run {run})" if dropped else ""
+    renumber = np.full(len(galaxies), -1)
+    renumber[np.flatnonzero(galaxy_keep)] = np.arange(int(galaxy_keep.sum()))
+    sub_disp = dispersions[keep & np.isin(np.asarray(dispersions["galaxy"]), np.asarray(galaxies["galaxy"])[galaxy_keep])]
+    sub_disp["galaxy"] = renumber[np.asarray(sub_disp["galaxy"])]  # galaxies are numbered by row (analysis form)
+    groups = tied_run_groups(np.asarray(sub_disp["galaxy"]), np.asarray(sub_disp["run"]))
+    if len(groups) > 1:
+        return None, f"without run {run} the runs fall into untied groups {groups}: left out" + (f"; {note}" if note else "")
+    sub_galaxies = galaxies[galaxy_keep]
+    sub_galaxies["galaxy"] = np.arange(len(sub_galaxies))
+    return (clusters[cluster_keep], sub_galaxies, sub_disp), note
 
 
 def summarise(realisations: Table, reference: NDArray, analytic_covariance: NDArray) -> dict:
@@ -90,6 +114,8 @@ def summarise(realisations: Table, reference: NDArray, analytic_covariance: NDAr
         rows = realisations[realisations["kind"] == kind]
         if len(rows) == 0:
             continue
+        notes = [f"realisation {i}: {note}" for i, note in zip(rows["realisation"], rows["note"], strict=True) if note]
+        rows = rows[np.isfinite(np.asarray(rows["vx"], float))]
         v = np.column_stack([rows["vx"], rows["vy"], rows["vz"]])
         if kind.startswith("jackknife"):
             n = len(v)
@@ -97,7 +123,7 @@ def summarise(realisations: Table, reference: NDArray, analytic_covariance: NDAr
             covariance = (n - 1) / n * d.T @ d
             shifts = np.linalg.norm(v - np.asarray(reference), axis=1)
             out[kind] = {"n": n, "covariance_kms2": covariance.tolist(), "max_shift_kms": float(shifts.max()),
-                         "max_shift_index": int(np.asarray(rows["realisation"])[np.argmax(shifts)])}  # fmt: skip
+                         "max_shift_index": int(np.asarray(rows["realisation"])[np.argmax(shifts)]), "notes": notes}  # fmt: skip
         else:
             covariance = np.cov(v.T)
             out[kind] = {"n": len(v), "covariance_kms2": covariance.tolist(),

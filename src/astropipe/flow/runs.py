@@ -4,7 +4,8 @@ Each measurement is log sigma_gj = S_g + o_run(j) + noise. Galaxies measured
 in more than one run tie the runs together; the offsets o are the weighted
 least-squares solution with sum(o) = 0 (the common zero point is absorbed by
 the FP zero point). Homogenised dispersions are the weighted means of the
-offset-corrected measurements.
+offset-corrected measurements. The offsets are defined only when every run is
+tied to every other (:func:`tied_run_groups` has one group).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import numpy as np
 from astropy.table import Table
 from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
-__all__ = ["homogenise", "run_offsets"]
+__all__ = ["homogenise", "run_offsets", "tied_run_groups"]
 
 
 def run_offsets(dispersions: Table, n_galaxies: int, n_runs: int, weights: NDArray | None = None) -> NDArray:
@@ -51,3 +54,16 @@ def homogenise(dispersions: Table, offsets: NDArray, n_galaxies: int) -> tuple[N
     if np.any(total == 0):
         raise ValueError(f"galaxies without a velocity dispersion: {np.flatnonzero(total == 0)[:5].tolist()}")
     return np.bincount(galaxy, weights=w * corrected, minlength=n_galaxies) / total, 1.0 / np.sqrt(total)
+
+
+def tied_run_groups(galaxy: np.ndarray, run: np.ndarray) -> list[list[int]]:
+    """The groups of runs connected by galaxies measured in two of them (one group: all offsets defined)."""
+    runs = np.unique(run)
+    if runs.size <= 1:
+        return [runs.tolist()]
+    run_index = np.searchsorted(runs, run)
+    n_galaxies = int(galaxy.max()) + 1
+    graph = coo_matrix((np.ones(galaxy.size), (galaxy, n_galaxies + run_index)), shape=(n_galaxies + runs.size,) * 2)
+    _, label = connected_components(graph, directed=False)
+    run_label = label[n_galaxies:]
+    return sorted((runs[run_label == value].tolist() for value in np.unique(run_label)), key=lambda group: group[0])
