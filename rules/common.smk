@@ -382,6 +382,7 @@ if SUPERNOVAE is not None:
         "exclude_calibrators": True,
         "h0": 73.0,
         "omega_m": 0.3,
+        "fit_error_model": True,
         **SUPERNOVAE,
     }
     SUPERNOVAE["path"] = str(
@@ -394,7 +395,14 @@ if SUPERNOVAE is not None:
     SUPERNOVA_SURVEY = re.escape(SUPERNOVAE["name"])
     SUPERNOVA_SELECTION = {
         key: SUPERNOVAE[key]
-        for key in ("z_min", "z_max", "exclude_calibrators", "h0", "omega_m")
+        for key in (
+            "z_min",
+            "z_max",
+            "exclude_calibrators",
+            "h0",
+            "omega_m",
+            "fit_error_model",
+        )
     }
 
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-from astropipe.cmd.mixture import MixtureMembership, fit_mixture_membership, hessian
+from astropipe.cmd.mixture import MixtureMembership, fit_mixture_membership
+from astropipe.derivatives import hessian
 
 LIMIT_H, LIMIT_K, RADIUS = 17.0, 16.5, 43.5
 

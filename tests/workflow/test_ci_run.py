@@ -151,4 +151,6 @@ def test_flow_branch_outputs(ci_run):
     assert (ci_run / "results/figures/flow/smac_sim/recovery_coverage.png").is_file()
     supernovae = json.loads((ci_run / "results/flow/pantheonplus/bulkflow.json").read_text())
     assert supernovae["n_objects"] > 400 and supernovae["selection"]["z_max"] == 0.1
+    # the error model fitted by maximum likelihood: chi^2 per degree of freedom near 1
+    assert supernovae["error_model"]["fitted"] is True and abs(supernovae["chi2_per_dof"] - 1) < 3 * (2 / 500) ** 0.5
     assert (ci_run / "results/figures/flow/pantheonplus/aitoff_directions.png").is_file()

@@ -44,7 +44,9 @@ from scipy.optimize import minimize
 from scipy.special import expit
 from scipy.stats import gaussian_kde
 
-__all__ = ["MixtureMembership", "fit_mixture_membership", "hessian"]
+from astropipe.derivatives import hessian
+
+__all__ = ["MixtureMembership", "fit_mixture_membership"]
 
 GRID_STEP_H, GRID_STEP_HK = 0.05, 0.01  # mag, the normalisation grid
 START_COLOUR_QUANTILES = (0.5, 0.75, 0.9)  # of the object stars' H - K, the starting mu
@@ -212,24 +214,6 @@ def fit_mixture_membership(
         colour_halfwidth=float(np.exp(best.x[2])), lf_slope=float(best.x[3]), core_radius=float(np.exp(best.x[4])),
         log_likelihood=float(-best.fun), n_members_err=float(n_members_err),
     )  # fmt: skip
-
-
-def hessian(function: Callable[[NDArray[np.float64]], float], x: NDArray[np.float64], step: float = 1e-3) -> NDArray[np.float64]:
-    """Second derivatives of a scalar function by central differences (step in every coordinate).
-
-    Diagonal: [f(x + h e_i) - 2 f(x) + f(x - h e_i)] / h^2; off-diagonal:
-    [f(+h e_i + h e_j) - f(+h e_i - h e_j) - f(-h e_i + h e_j) + f(-h e_i - h e_j)] / 4h^2.
-    """
-    x = np.asarray(x, float)
-    n, centre = x.size, function(x)
-    unit = np.eye(n) * step
-    result = np.empty((n, n))
-    for i in range(n):
-        result[i, i] = (function(x + unit[i]) - 2.0 * centre + function(x - unit[i])) / step**2
-        for j in range(i):
-            result[i, j] = result[j, i] = (function(x + unit[i] + unit[j]) - function(x + unit[i] - unit[j])
-                                           - function(x - unit[i] + unit[j]) + function(x - unit[i] - unit[j])) / (4 * step**2)  # fmt: skip
-    return result
 
 
 def _inverse_if_positive_definite(matrix: NDArray[np.float64]) -> NDArray[np.float64] | None:
