@@ -5,7 +5,6 @@ import pytest
 from scipy.special import ndtr
 
 from astropipe.cmd.mixture import MixtureMembership, fit_mixture_membership
-from astropipe.derivatives import hessian
 
 LIMIT_H, LIMIT_K, RADIUS = 17.0, 16.5, 43.5
 
@@ -82,13 +81,6 @@ def test_probabilities_are_calibrated_and_rank_the_members(fitted):
     assert p[kept].sum() / np.nansum(p) == pytest.approx(0.8, abs=0.02)
     assert abs(is_member[kept].sum() - p[kept].sum()) < 3 * np.sqrt(np.sum(p[kept] * (1 - p[kept])))
     assert (~kept[~is_member & above]).mean() >= 0.9
-
-
-def test_hessian_of_a_quadratic_form_is_its_matrix():
-    matrix = np.array([[4.0, 1.0, -0.5], [1.0, 3.0, 0.2], [-0.5, 0.2, 2.0]])
-    centre = np.array([0.3, -1.0, 2.0])
-    np.testing.assert_allclose(hessian(lambda x: 0.5 * (x - centre) @ matrix @ (x - centre) + 7000.0, np.zeros(3)),
-                               matrix, atol=1e-4)  # fmt: skip
 
 
 def test_threshold_for_completeness_holds_that_share_of_the_summed_probability():
