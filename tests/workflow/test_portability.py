@@ -95,3 +95,19 @@ def test_a_changed_setting_reruns_only_the_jobs_that_use_it(ci_run, tmp_path, ch
     assert scheduled, "the change must rerun something"
     assert scheduled <= allowed, f"rerun beyond the setting's users: {sorted(scheduled - allowed)}"
     assert not scheduled & kept
+
+
+def test_make_clean_results_removes_every_result_and_its_metadata(plain_clone):
+    (plain_clone / "results" / "flow" / "x").mkdir(parents=True, exist_ok=True)
+    (plain_clone / "results" / "flow" / "x" / "bulkflow.json").write_text("{}")
+    (plain_clone / ".snakemake" / "metadata").mkdir(parents=True, exist_ok=True)
+    (plain_clone / ".snakemake" / "conda").mkdir(parents=True, exist_ok=True)
+    subprocess.run(["make", "clean-results"], cwd=plain_clone, check=True, capture_output=True)
+    assert sorted(p.name for p in (plain_clone / "results").iterdir()) == [".gitkeep"]
+    assert not (plain_clone / ".snakemake" / "metadata").exists() and (plain_clone / ".snakemake" / "conda").exists()
+
+
+@pytest.mark.parametrize("argument", ["--dag", "--summary"])
+def test_the_readme_inspection_commands_work(argument, tmp_path):
+    result = run_snakemake(argument, *(["dot"] if argument == "--dag" else []), "--directory", str(tmp_path))
+    assert result.stdout.lstrip().startswith("digraph" if argument == "--dag" else "output_file")
