@@ -74,6 +74,14 @@ def amplitude_lower_limit(vector: ArrayLike, covariance: ArrayLike,
         Its covariance, km^2/s^2.
     delta_chi2 : float
         2.71 for a one-sided 95 % limit.
+
+    Examples
+    --------
+    With isotropic errors the limit is |V| - 1.645 sigma:
+
+    >>> import numpy as np
+    >>> round(amplitude_lower_limit([600.0, 0.0, 0.0], 120.0**2 * np.eye(3)), 1)
+    402.6
     """
     weights, y = _eigen(vector, covariance)
     if np.sum(weights * y**2) <= delta_chi2:

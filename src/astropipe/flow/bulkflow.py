@@ -153,6 +153,20 @@ def fit_bulk_flow(r_hat: ArrayLike, velocity: ArrayLike, error: ArrayLike, depth
     ------
     ValueError
         Too few objects, NaNs, non-positive errors, one hemisphere, singular normal matrix.
+
+    Examples
+    --------
+    Six objects along the Galactic axes, noise-free velocities of a flow (300, -200, 100) km/s:
+
+    >>> import numpy as np
+    >>> from astropipe.flow.bulkflow import fit_bulk_flow
+    >>> from astropipe.flow.geometry import unit_vectors
+    >>> r_hat = unit_vectors([0, 90, 180, 270, 0, 0], [0, 0, 0, 0, 90, -90])
+    >>> flow = fit_bulk_flow(r_hat, r_hat @ np.array([300.0, -200.0, 100.0]), np.full(6, 250.0))
+    >>> np.round(flow.vector, 6).tolist()
+    [300.0, -200.0, 100.0]
+    >>> np.round(np.sqrt(np.diag(flow.covariance)), 1).tolist()  # 250 / sqrt(2): two objects per axis
+    [176.8, 176.8, 176.8]
     """
     r_hat, velocity, error = (np.asarray(a, dtype=float) for a in (r_hat, velocity, error))
     check_flow_inputs(r_hat, velocity, error)

@@ -94,6 +94,20 @@ def deflection_angle(b: ArrayLike, v: ArrayLike, mass: ArrayLike = 1.0) -> NDArr
     -----
     To first order alpha = 2 M (1 + v^2) / (b v^2) (1.7512 arcsec for light at
     the solar limb); see :mod:`astropipe.lensing.approximations`.
+
+    Examples
+    --------
+    Light grazing the Sun (b = R_sun in units of G M_sun / c^2), in arcsec:
+
+    >>> import numpy as np
+    >>> from astropipe.lensing import deflection_angle
+    >>> round(float(np.degrees(deflection_angle(471142.0, 1.0)) * 3600), 4)
+    1.7512
+
+    Below the critical impact parameter (3 sqrt(3) M for light) the particle is captured:
+
+    >>> np.round(deflection_angle([5.0, 10.0], 1.0), 6).tolist()
+    [nan, 0.590396]
     """
     b, v, mass = validate_orbit_parameters(b, v, mass)
     x0 = closest_approach(b, v, mass)
