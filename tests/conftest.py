@@ -28,12 +28,12 @@ def run_snakemake(*args: str, cwd: Path = REPO, check: bool = True, timeout: flo
     return result
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # tests/ and everything below it: built once per run
 def repo() -> Path:
     return REPO
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # tests/ and everything below it: built once per run
 def ci_run(tmp_path_factory) -> Path:
     """A complete local run of the CI configuration (every rule), shared by the workflow tests."""
     workdir = tmp_path_factory.mktemp("ci_run")
@@ -41,7 +41,7 @@ def ci_run(tmp_path_factory) -> Path:
     return workdir
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # tests/ and everything below it: built once per run
 def object11_run(tmp_path_factory) -> Path:
     """The workflow on the default configuration up to Object 11's summary (survey fields off), with its truth.
 

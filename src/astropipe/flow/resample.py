@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from astropipe.flow.peculiar import FlowSettings, analyse_survey
 from astropipe.flow.runs import tied_run_groups
+from astropipe.flow.subsamples import select_galaxies
 
 __all__ = ["COLUMNS", "KINDS", "chunk_ranges", "gather", "realisation_count", "run_realisations", "summarise",
            "without_run"]
@@ -88,22 +89,12 @@ def without_run(run: int, clusters: Table, galaxies: Table, dispersions: Table) 
     """
     keep = np.asarray(dispersions["run"]) != run
     measured = np.isin(np.asarray(galaxies["galaxy"]), np.asarray(dispersions["galaxy"])[keep])
-    names, counts = np.unique(np.asarray(galaxies["cluster"])[measured], return_counts=True)
-    enough = set(names[counts >= 2].tolist())
-    cluster_keep = np.isin(np.asarray(clusters["cluster"]), list(enough))
-    galaxy_keep = measured & np.isin(np.asarray(galaxies["cluster"]), list(enough))
-    dropped = np.asarray(clusters["cluster"])[~cluster_keep].tolist()
+    *survey, dropped = select_galaxies(clusters, galaxies, dispersions, measured, keep)
     note = f"clusters {dropped} dropped (fewer than 2 galaxies without run {run})" if dropped else ""
-    renumber = np.full(len(galaxies), -1)
-    renumber[np.flatnonzero(galaxy_keep)] = np.arange(int(galaxy_keep.sum()))
-    sub_disp = dispersions[keep & np.isin(np.asarray(dispersions["galaxy"]), np.asarray(galaxies["galaxy"])[galaxy_keep])]
-    sub_disp["galaxy"] = renumber[np.asarray(sub_disp["galaxy"])]  # galaxies are numbered by row (analysis form)
-    groups = tied_run_groups(np.asarray(sub_disp["galaxy"]), np.asarray(sub_disp["run"]))
+    groups = tied_run_groups(np.asarray(survey[2]["galaxy"]), np.asarray(survey[2]["run"]))
     if len(groups) > 1:
         return None, f"without run {run} the runs fall into untied groups {groups}: left out" + (f"; {note}" if note else "")
-    sub_galaxies = galaxies[galaxy_keep]
-    sub_galaxies["galaxy"] = np.arange(len(sub_galaxies))
-    return (clusters[cluster_keep], sub_galaxies, sub_disp), note
+    return tuple(survey), note
 
 
 def summarise(realisations: Table, reference: NDArray, analytic_covariance: NDArray) -> dict:

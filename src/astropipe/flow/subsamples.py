@@ -25,7 +25,7 @@ from astropipe.flow.bulkflow import BulkFlow, fit_bulk_flow
 from astropipe.flow.geometry import unit_vectors
 from astropipe.flow.peculiar import FlowResult, FlowSettings, analyse_survey
 
-__all__ = ["morphology_difference", "shared_covariance", "subsample_table"]
+__all__ = ["morphology_difference", "select_galaxies", "shared_covariance", "subsample_table"]
 
 
 def _difference(a: BulkFlow, b: BulkFlow, direction: np.ndarray, independent: bool,
@@ -70,19 +70,33 @@ def subsample_table(clusters: Table, galaxies: Table, dispersions: Table, settin
     return result
 
 
+def select_galaxies(clusters: Table, galaxies: Table, dispersions: Table, galaxy_mask: np.ndarray,
+                    measurement_mask: np.ndarray | None = None) -> tuple[Table, Table, Table, list]:  # fmt: skip
+    """A survey (analysis form) cut to the selected galaxies and measurements, renumbered.
+
+    Clusters left with fewer than two selected galaxies (no FP distance) leave with their galaxies.
+    Returns the clusters, galaxies (numbered 0..n-1 again) and dispersions (galaxy numbers mapped) that
+    remain, and the names of the clusters that left.
+    """
+    names, counts = np.unique(np.asarray(galaxies["cluster"])[galaxy_mask], return_counts=True)
+    enough = names[counts >= 2]
+    cluster_keep = np.isin(np.asarray(clusters["cluster"]), enough)
+    galaxy_keep = galaxy_mask & np.isin(np.asarray(galaxies["cluster"]), enough)
+    renumber = np.full(len(galaxies), -1)
+    renumber[np.flatnonzero(galaxy_keep)] = np.arange(int(galaxy_keep.sum()))
+    measured = np.ones(len(dispersions), bool) if measurement_mask is None else measurement_mask
+    sub_disp = dispersions[measured & galaxy_keep[np.asarray(dispersions["galaxy"])]]  # galaxies numbered by row
+    sub_disp["galaxy"] = renumber[np.asarray(sub_disp["galaxy"])]
+    sub_galaxies = galaxies[galaxy_keep]
+    sub_galaxies["galaxy"] = np.arange(len(sub_galaxies))
+    return clusters[cluster_keep], sub_galaxies, sub_disp, np.asarray(clusters["cluster"])[~cluster_keep].tolist()
+
+
 def _morphology_flow(kind: str, clusters: Table, galaxies: Table, dispersions: Table, settings: FlowSettings) -> FlowResult:
     """The whole chain on the galaxies of one morphology, in the clusters with two or more of them."""
-    keep = np.asarray(galaxies["morphology"]) == kind
-    counts = dict(zip(*np.unique(np.asarray(galaxies["cluster"])[keep], return_counts=True), strict=True))
-    usable = [c for c in clusters["cluster"] if counts.get(c, 0) >= 2]
-    sub_clusters = clusters[np.isin(clusters["cluster"], usable)]
-    sub_galaxies = galaxies[keep & np.isin(galaxies["cluster"], usable)]
-    renumber = {g: k for k, g in enumerate(sub_galaxies["galaxy"])}
-    sub_disp = dispersions[np.isin(dispersions["galaxy"], list(renumber))]
-    sub_disp["galaxy"] = [renumber[g] for g in sub_disp["galaxy"]]
-    sub_galaxies["galaxy"] = np.arange(len(sub_galaxies))
+    *survey, _ = select_galaxies(clusters, galaxies, dispersions, np.asarray(galaxies["morphology"]) == kind)
     n_runs = int(np.max(dispersions["run"])) + 1
-    return analyse_survey(sub_clusters, sub_galaxies, sub_disp, settings, n_runs)
+    return analyse_survey(*survey, settings, n_runs)
 
 
 def shared_covariance(a: FlowResult, b: FlowResult, cz_err: dict[str, float], thermal_kms: float) -> np.ndarray:

@@ -42,15 +42,8 @@ from numpy.typing import NDArray
 from astropipe.flow.bulkflow import BulkFlow, fit_bulk_flow
 from astropipe.flow.error_model import ErrorModel, fit_error_model
 from astropipe.flow.geometry import SPEED_OF_LIGHT_KMS, unit_vectors
-from astropipe.io.table_checks import (
-    Column,
-    TableError,
-    check_column,
-    check_field_counts,
-    check_unique_rows,
-    looks_like_radians,
-    read_table,
-)
+from astropipe.io import table_checks
+from astropipe.io.table_checks import Column, TableError
 
 __all__ = ["prepare_supernovae", "read_pantheon", "supernova_error_model", "supernova_flow"]
 
@@ -88,16 +81,16 @@ def read_pantheon(path: str | Path) -> Table:
     path = Path(path)
     if not path.is_file():
         raise TableError(f"supernova table {path} not found")
-    check_field_counts(path)
-    table = read_table(path, "ascii.basic")
+    table_checks.check_field_counts(path)
+    table = table_checks.read_table(path, "ascii.basic")
     missing = [c for c in REQUIRED if c not in table.colnames]
     if missing:
         raise TableError(f"{path}: missing column(s) {missing}; expected the Pantheon+ format ({', '.join(REQUIRED)})")
-    values = {column.name: check_column(table, column, path) for column in COLUMNS}
-    if looks_like_radians(values["RA"], values["DEC"]):
+    values = {column.name: table_checks.check_column(table, column, path) for column in COLUMNS}
+    if table_checks.looks_like_radians(values["RA"], values["DEC"]):
         raise TableError(f"{path}: columns 'RA' and 'DEC' look like radians (every RA within [0, 2 pi], every DEC "
                          f"within [-pi/2, pi/2]); give them in degrees")  # fmt: skip
-    check_unique_rows(table, ["CID", "IDSURVEY"] if "IDSURVEY" in table.colnames else table.colnames, path)
+    table_checks.check_unique_rows(table, ["CID", "IDSURVEY"] if "IDSURVEY" in table.colnames else table.colnames, path)
     return table
 
 
