@@ -158,6 +158,12 @@ def user_raw_frames():
 
 
 RAW_FRAMES = user_raw_frames() if RAW_DIRECTORY else None
+# a user's night: its raw size shared equally among the configured sequences (read once)
+RAW_MB_PER_SEQUENCE = (
+    sum(os.path.getsize(path) for path in RAW_FRAMES) / 1e6 / max(1, len(SEQUENCES))
+    if RAW_FRAMES
+    else None
+)
 
 
 def raw_night_inputs(wildcards):
@@ -177,9 +183,8 @@ def sequence_raw_mb(wildcards):
     Simulated: NEXP float32 frames of the configured detector. A user's night: the raw directory's
     size shared equally among the configured sequences (a retry doubles the request if that is short).
     """
-    if RAW_FRAMES:
-        total = sum(os.path.getsize(path) for path in RAW_FRAMES) / 1e6
-        return total / max(1, len(SEQUENCES))
+    if RAW_MB_PER_SEQUENCE is not None:
+        return RAW_MB_PER_SEQUENCE
     if wildcards.field == OBJECT:
         exposures = IMAGING["object"]["sequences"][wildcards.filter]["nexp"]
     else:
