@@ -25,5 +25,6 @@ rule all:
         lensing_targets(),
         simulated_night_targets(),
         imaging_targets(),
+        reduced_image_targets(),
         survey_targets(),
         flow_targets(),

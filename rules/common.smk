@@ -66,6 +66,7 @@ SIMULATION = {
         "object",
         "survey",
         "standards",
+        "field_names",
         "simulation",
     )
 }
@@ -304,6 +305,51 @@ def field_centre(field):
     raise ValueError(
         f"no centre known for field {field!r}: the CMD analysis runs on the object field {OBJECT!r}"
     )
+
+
+# images a user reduced elsewhere, measured with the same PSF photometry
+REDUCED_IMAGES = {
+    name: {
+        **settings,
+        "path": str(
+            configured_path(settings["path"], f"imaging.reduced_images.{name}.path")
+        ),
+        "weight": (
+            None
+            if settings.get("weight") is None
+            else str(
+                configured_path(
+                    settings["weight"], f"imaging.reduced_images.{name}.weight"
+                )
+            )
+        ),
+        "photometry": settings.get("photometry", {}),
+    }
+    for name, settings in IMAGING["reduced_images"].items()
+}
+REDUCED_IMAGE_NAMES = "|".join(map(re.escape, REDUCED_IMAGES)) or NEVER
+REDUCED_IMAGE_SETTINGS = {
+    name: {
+        key: settings[key]
+        for key in ("filter", "gain", "saturation", "fwhm_arcsec")
+        if settings.get(key) is not None
+    }
+    for name, settings in REDUCED_IMAGES.items()
+}
+
+
+def reduced_image_inputs(wildcards):
+    """The image (and its exposure map, if configured) of one reduced image."""
+    settings = REDUCED_IMAGES[wildcards.image]
+    inputs = {"image": settings["path"]}
+    if settings["weight"] is not None:
+        inputs["weight"] = settings["weight"]
+    return inputs
+
+
+def reduced_image_targets():
+    """The catalogue of every image in imaging.reduced_images."""
+    return [f"results/imaging/reduced/{name}/catalog.ecsv" for name in REDUCED_IMAGES]
 
 
 def imaging_targets():

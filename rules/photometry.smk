@@ -3,7 +3,7 @@
 
 rule imaging_photometry:
     input:
-        stack="results/imaging/{night}/{field}/{filter}/stack.fits",
+        image="results/imaging/{night}/{field}/{filter}/stack.fits",
         weight="results/imaging/{night}/{field}/{filter}/weight.fits",
     output:
         catalog="results/imaging/{night}/{field}/{filter}/catalog.ecsv",
@@ -21,6 +21,35 @@ rule imaging_photometry:
         runtime=scaled_by_input(5, 1.25),
     params:
         photometry=PHOTOMETRY,
+        image={},
+    script:
+        "../scripts/imaging/photometry.py"
+
+
+rule imaging_photometry_reduced_image:
+    input:
+        unpack(reduced_image_inputs),
+    output:
+        catalog="results/imaging/reduced/{image}/catalog.ecsv",
+        psf="results/imaging/reduced/{image}/psf.fits",
+        residual="results/imaging/reduced/{image}/residual.fits",
+    log:
+        "results/logs/imaging/reduced/{image}_photometry.log",
+    benchmark:
+        "results/benchmarks/imaging/reduced/{image}_photometry.tsv"
+    wildcard_constraints:
+        image=REDUCED_IMAGE_NAMES,
+    conda:
+        "../envs/imaging.yaml"
+    resources:
+        mem_mb=scaled_by_input(1000, 60),
+        runtime=scaled_by_input(5, 1.25),
+    params:
+        photometry=lambda wildcards: {
+            **PHOTOMETRY,
+            **REDUCED_IMAGES[wildcards.image]["photometry"],
+        },
+        image=lambda wildcards: REDUCED_IMAGE_SETTINGS[wildcards.image],
     script:
         "../scripts/imaging/photometry.py"
 

@@ -15,6 +15,8 @@ rule imaging_ingest:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        field_names=IMAGING["field_names"],
     script:
         "../scripts/imaging/ingest.py"
 

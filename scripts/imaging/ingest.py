@@ -7,7 +7,7 @@ from astropipe.reduce.ingest import classify_frames, find_raw_frames, validate_n
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_ingest")
 paths = find_raw_frames(snakemake.input)
-frames = classify_frames(paths)
+frames = classify_frames(paths, snakemake.params.field_names, log)
 validate_night(frames, snakemake.wildcards.night)
 for kind in sorted(set(frames["type"])):
     log.info("%s: %d frames", kind, (frames["type"] == kind).sum())

@@ -13,9 +13,13 @@ snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_reduce")
 field, band = snakemake.wildcards.field, snakemake.wildcards.filter
 frames = Table.read(snakemake.input.frames, format="ascii.ecsv")
-sequence = frames[(frames["type"] == "OBJECT") & (frames["object"] == field) & (frames["filter"] == band)]
+science = frames[frames["type"] == "OBJECT"]
+sequence = science[(science["field"] == field) & (science["filter"] == band)]
 if len(sequence) == 0:
-    raise ValueError(f"{snakemake.input.frames}: no OBJECT frames of field {field!r} in filter {band!r}")
+    present = sorted({(str(r["field"]), str(r["object"]), str(r["filter"])) for r in science})
+    raise ValueError(f"{snakemake.input.frames}: no OBJECT frames of field {field!r} in filter {band!r}; the night has "
+                     + ", ".join(f"{f} (target {o!r}) in {b}" for f, o, b in present)
+                     + ". Name a target's field with imaging.field_names")  # fmt: skip
 settings = snakemake.params.reduction
 dark, flat, bad = load_masters(snakemake.input.masters, float(sequence["dit"][0]), band)
 result = reduce_sequence(

@@ -2,17 +2,17 @@
 
 import numpy as np
 from astropy.coordinates import SkyCoord
-from astropy.io import fits
 from astropy.table import Table
 
+from astropipe.calibrate.persson_catalogue import identify_standard, read_persson_standards
 from astropipe.calibrate.standards import (
     StandardApertures,
     fit_transformation,
     measure_standard_frame,
     normalise_measurements,
-    read_persson_standards,
 )
 from astropipe.io import write_json, write_table
+from astropipe.io.raw_frames import open_raw_frame
 from astropipe.io.rule_log import Progress, rule_logger
 from astropipe.reduce.calibration import calibrate_frame
 from astropipe.reduce.masters import load_masters
@@ -30,16 +30,17 @@ apertures = StandardApertures(**settings["aperture"])
 rows = []
 progress = Progress(log, "standard frames", len(frames))
 for done, frame in enumerate(frames, start=1):
-    number = int(frame["object"])
-    match = catalogue[catalogue["number"] == number]
-    if len(match) == 0:
-        raise ValueError(f"{frame['path']}: standard {number} is not in {catalogue_path}")
-    position = SkyCoord(match["ra"][0], match["dec"][0], unit=("hourangle", "deg"))
     dark, flat, bad = load_masters(snakemake.input.masters, float(frame["dit"]), str(frame["filter"]))
-    with fits.open(frame["path"]) as hdul:
+    with open_raw_frame(frame["path"]) as hdul:
+        header = hdul[0].header
+        pointing = SkyCoord(header["RA"], header["DEC"], unit="deg")
+        star = identify_standard(str(frame["object"]), pointing, catalogue, frame=str(frame["path"]))
+        match = catalogue[catalogue["number"] == star.number]
+        position = SkyCoord(match["ra"][0], match["dec"][0], unit=("hourangle", "deg"))
         data = calibrate_frame(hdul[0].data.astype(float), dark, flat, bad)
-        measured = measure_standard_frame(data, hdul[0].header, position, apertures, snakemake.params.gain, str(frame["path"]))
-    rows.append({"path": str(frame["path"]), "standard": number, "filter": str(frame["filter"]),
+        measured = measure_standard_frame(data, header, position, apertures, snakemake.params.gain, str(frame["path"]))
+    rows.append({"path": str(frame["path"]), "standard": star.number, "identified_by": star.identified_by,
+                 "target": str(frame["object"]), "filter": str(frame["filter"]),
                  "airmass": float(frame["airmass"]), "dit": float(frame["dit"]), **measured})  # fmt: skip
     progress.update(done)
 measurements = Table(rows=rows)

@@ -1,4 +1,5 @@
-"""PSF photometry of a real, already-reduced infrared image: the GLIMPSE 4.5 um mosaic at l = 18 deg.
+"""PSF photometry of a real, already-reduced infrared image: the GLIMPSE 4.5 um mosaic at l = 18 deg,
+named in the configuration (``imaging.reduced_images``) and measured by the workflow's rule.
 
 Documented comparison with the GLIMPSE point-source catalogue of the field
 (224 sources, ../shared/data/real/): every catalogue source inside the image
@@ -12,28 +13,31 @@ WCS and MJy/sr units, neither of which the photometry may trip over.
 import astropy.units as u
 import numpy as np
 import pytest
+import yaml
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
-from conftest import REPO
+from conftest import CI_CONFIG, REPO, run_snakemake
 from scipy.spatial import cKDTree
-
-from astropipe.photometry.pipeline import PhotometrySettings, psf_photometry
 
 REAL = REPO.parent / "shared" / "data" / "real"
 pytestmark = pytest.mark.skipif(not (REAL / "glimpse_l18_irac2_image.fits").is_file(),
                                 reason=f"real GLIMPSE data not found in {REAL}")  # fmt: skip
 
 
-def test_glimpse_catalogue_is_recovered():
+def test_glimpse_catalogue_is_recovered(tmp_path):
+    config = yaml.safe_load(CI_CONFIG.read_text())
+    config["imaging"]["reduced_images"] = {"glimpse_l18": {
+        "path": str(REAL / "glimpse_l18_irac2_image.fits"), "filter": "IRAC2", "fwhm_arcsec": 1.7,
+        "photometry": {"detection_nsigma": 5.0, "psf_oversampling": 4, "aperture_radius_arcsec": 5.1}}}  # fmt: skip
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    target = "results/imaging/reduced/glimpse_l18/catalog.ecsv"
+    run_snakemake(target, "--cores", "2", "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml"))
+    catalog = Table.read(tmp_path / target, format="ascii.ecsv")
     with fits.open(REAL / "glimpse_l18_irac2_image.fits") as hdul:
-        image, header = hdul[0].data.astype(float), hdul[0].header
+        image, header = hdul[0].data, hdul[0].header
     wcs = WCS(header)
-    scale = float(np.abs(wcs.pixel_scale_matrix[0, 0]) * 3600)
-    settings = PhotometrySettings(detection_nsigma=5.0, psf_oversampling=4, aperture_radius_arcsec=5.1)
-    result = psf_photometry(image, fwhm_guess=1.7 / scale, pixel_scale=scale, wcs=wcs, settings=settings)
-    catalog = result.catalog
     assert np.all(np.isfinite(catalog["ra"])) and len(catalog) > 1000
     reference = Table.read(REAL / "glimpse_l18_irac2_catalog.vot.xml")
     x, y = wcs.world_to_pixel(SkyCoord(reference["l"], reference["b"], frame="galactic"))

@@ -12,19 +12,29 @@ from astropy.wcs import WCS
 from conftest import REPO
 from snakemake.utils import validate
 
+from astropipe.io.raw_frames import open_raw_frame, read_raw_data
+from astropipe.reduce.eso_headers import cumulative_offsets, filter_name, frame_kind
 from astropipe.simulate.night import NightSimulation
 
 REFERENCE = REPO / "resources" / "reference"
 
 REQUIRED_KEYWORDS = [
-    "OBJECT", "DATE-OBS", "MJD-OBS", "EXPTIME", "BUNIT", "PIXSCALE", "HIERARCH ESO DPR CATG", "HIERARCH ESO DPR TYPE",
-    "HIERARCH ESO DET DIT", "HIERARCH ESO DET NDIT", "HIERARCH ESO INS FILT1 NAME", "HIERARCH ESO TEL AIRM START",
-    "HIERARCH ESO SEQ CUMOFFSETX", "HIERARCH ESO SEQ CUMOFFSETY", "HIERARCH ESO TPL EXPNO", "HIERARCH ESO TPL NEXP",
+    "OBJECT", "DATE-OBS", "MJD-OBS", "EXPTIME", "BUNIT", "ARCFILE", "HIERARCH ESO INS PIXSCALE", "HIERARCH ESO DPR CATG",
+    "HIERARCH ESO DPR TYPE", "HIERARCH ESO DPR TECH", "HIERARCH ESO TPL ID", "HIERARCH ESO OBS TARG NAME",
+    "HIERARCH ESO DET DIT", "HIERARCH ESO DET NDIT", "HIERARCH ESO INS FILT1 ID", "HIERARCH ESO INS FILT2 ID",
+    "HIERARCH ESO TEL AIRM START", "HIERARCH ESO SEQ CUMOFFSETX", "HIERARCH ESO SEQ CUMOFFSETY",
+    "HIERARCH ESO TPL EXPNO", "HIERARCH ESO TPL NEXP",
 ]  # fmt: skip
+
+
+def _header(path):
+    with open_raw_frame(path) as hdul:
+        return hdul[0].header.copy()
 
 
 def _config(path=REPO / "tests" / "config-ci.yaml"):
     config = yaml.safe_load(path.read_text())
+    config["imaging"]["field_names"] = {"Object 11": "object11"}
     validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
     return config["imaging"]
 
@@ -40,13 +50,23 @@ def ks_sequence(night, tmp_path_factory):
     return night.write_sequence("object11", "Ks", directory)
 
 
-def test_headers_contain_what_ingest_needs(ks_sequence, night):
+def test_frames_are_named_and_compressed_as_the_eso_archive_delivers_them(ks_sequence):
+    for path in ks_sequence:
+        header = _header(path)
+        assert path.name == f"SOFI.{header['DATE-OBS'][:23]}.fits.Z"
+        assert header["ARCFILE"] == path.name.removesuffix(".Z")
+        assert path.read_bytes()[:2] == b"\x1f\x9d"  # Unix compress
+
+
+def test_headers_carry_the_eso_keywords(ks_sequence, night):
     times = []
     for i, path in enumerate(ks_sequence):
-        header = fits.getheader(path)
+        header = _header(path)
         for key in REQUIRED_KEYWORDS:
             assert key in header, f"{path.name} lacks {key}"
-        assert header["HIERARCH ESO INS FILT1 NAME"] == "Ks"
+        assert "PIXSCALE" not in header  # SOFI has only ESO INS PIXSCALE
+        assert filter_name(header) == "Ks" and frame_kind(header).kind == "OBJECT"
+        assert header["HIERARCH ESO OBS TARG NAME"] == "Object 11"  # the configured target name of object11
         assert header["HIERARCH ESO DET DIT"] == 20 and header["HIERARCH ESO DET NDIT"] == 3
         assert header["HIERARCH ESO TEL AIRM START"] >= 1.0
         assert header["HIERARCH ESO TPL EXPNO"] == i + 1
@@ -55,20 +75,26 @@ def test_headers_contain_what_ingest_needs(ks_sequence, night):
     assert np.all(np.diff(times) > 0)
 
 
-def test_cumulative_offsets_agree_with_the_wcs(ks_sequence):
-    first = WCS(fits.getheader(ks_sequence[0]))
+def test_cumulative_offsets_err_as_the_telescope_reports_them(ks_sequence, night):
+    first = WCS(_header(ks_sequence[0]))
     point = first.pixel_to_world(100.0, 120.0)
-    for path in ks_sequence[1:]:
-        header = fits.getheader(path)
+    errors = []
+    for path in ks_sequence:
+        header = _header(path)
         x, y = WCS(header).world_to_pixel(point)
-        assert x - 100.0 == pytest.approx(header["HIERARCH ESO SEQ CUMOFFSETX"], abs=0.01)
-        assert y - 120.0 == pytest.approx(header["HIERARCH ESO SEQ CUMOFFSETY"], abs=0.01)
+        true = (header["HIERARCH ASTROPIPE TRUE CUMOFFSETX"], header["HIERARCH ASTROPIPE TRUE CUMOFFSETY"])
+        assert x - 100.0 == pytest.approx(true[0], abs=0.01) and y - 120.0 == pytest.approx(true[1], abs=0.01)
+        errors.append(np.subtract((header["HIERARCH ESO SEQ CUMOFFSETX"], header["HIERARCH ESO SEQ CUMOFFSETY"]), true))
+    errors = np.array(errors)
+    assert np.all(np.abs(errors) <= 10.0) and np.any(np.abs(errors) > 1.0)
+    assert np.any(errors[0] != 0.0)  # the first exposure reports a non-zero offset ...
+    assert cumulative_offsets(_header(ks_sequence[0])) == (0.0, 0.0)  # ... which the reading ignores
 
 
 def test_wcs_places_the_truth_stars(ks_sequence, night):
     stars = night.scene("object11").stars
-    header = fits.getheader(ks_sequence[0])
-    data = fits.getdata(ks_sequence[0]).astype(float)
+    header = _header(ks_sequence[0])
+    data = read_raw_data(ks_sequence[0])
     wcs = WCS(header)
     x, y = wcs.world_to_pixel(SkyCoord(stars["ra"], stars["dec"], unit="deg"))
     inside = (x > 15) & (x < 240) & (y > 15) & (y < 240)
@@ -95,19 +121,21 @@ def test_same_seed_gives_byte_identical_frames(ks_sequence, tmp_path):
 
 def test_different_frames_get_independent_noise(night, tmp_path):
     paths = night.write_calibrations(tmp_path)
-    darks = [fits.getdata(p).astype(float) for p in paths if p.name.startswith("dark_20s")]
+    darks = [read_raw_data(p) for p in paths if p.name.startswith("SOFI") and _header(p)["HIERARCH ESO DET DIT"] == 20]
     good = ~night.maps.bad
     a, b = (d[good] - d[good].mean() for d in darks[:2])
     assert abs(np.corrcoef(a, b)[0, 1]) < 0.02
 
 
 def test_calibrations_cover_every_dit_and_band(night, tmp_path):
-    names = {p.name for p in night.write_calibrations(tmp_path)}
-    for dit in (30, 20, 7, 2, 3):
-        assert f"dark_{dit}s_01.fits" in names
-    for band in ("H", "Ks"):
-        assert {f"flat_{band}_on_01.fits", f"flat_{band}_off_01.fits", f"illumination_{band}.fits"} <= names
-    assert "bad_pixel_map.fits" in names
+    paths = night.write_calibrations(tmp_path)
+    raw = [_header(p) for p in paths if p.name.startswith("SOFI.")]
+    assert {h["HIERARCH ESO DET DIT"] for h in raw if frame_kind(h).kind == "DARK"} == {30, 20, 7, 2, 3}
+    assert all(filter_name(h) == "blank" for h in raw if frame_kind(h).kind == "DARK")
+    assert {filter_name(h) for h in raw if frame_kind(h).kind == "FLAT,LAMP"} == {"H", "Ks"}
+    assert len({h["DATE-OBS"] for h in raw}) == len(raw)  # one archive name per frame
+    names = {p.name for p in paths}
+    assert {"illumination_H.fits", "illumination_Ks.fits", "bad_pixel_map.fits"} <= names
     bpm = fits.getdata(tmp_path / "bad_pixel_map.fits")
     assert bpm.dtype == np.uint8 and bpm.sum() == night.maps.bad.sum()
 
@@ -116,10 +144,11 @@ def test_standards_at_every_airmass(night, tmp_path):
     config = _config()["standards"]
     paths = night.write_standards(tmp_path)
     assert len(paths) == len(config["stars"]) * len(config["airmasses"]) * 2 * config["nexp"]
-    airmasses = {fits.getheader(p)["HIERARCH ESO TEL AIRM START"] for p in paths}
-    assert airmasses == set(config["airmasses"])
-    header = fits.getheader(paths[0])
-    assert header["HIERARCH ESO DPR TYPE"] == "STD" and header["HIERARCH ESO DET DIT"] == 2
+    headers = [_header(p) for p in paths]
+    assert {h["HIERARCH ESO TEL AIRM START"] for h in headers} == set(config["airmasses"])
+    assert len({p.name for p in paths}) == len(paths)
+    assert {h["HIERARCH ESO OBS TARG NAME"] for h in headers} == {"S791-C", "S875-C"}  # HST names of 9150, 9170
+    assert headers[0]["HIERARCH ESO DPR TYPE"] == "STD" and headers[0]["HIERARCH ESO DET DIT"] == 2
 
 
 @pytest.fixture(scope="module")

@@ -54,15 +54,15 @@ def test_grid_is_identical_for_another_chunking(ci_run, tmp_path):
 
 
 def test_simulated_night_is_written_with_truth(ci_run):
-    from astropy.io import fits
+    from astropipe.io.raw_frames import open_raw_frame
 
     night = ci_run / "results/raw/2002-07-05"
-    frames = sorted((night / "object11" / "Ks").glob("*.fits"))
+    frames = sorted((night / "object11" / "Ks").glob("SOFI.2002-07-0*.fits.Z"))
     assert len(frames) == 5
-    with fits.open(frames[0]) as hdul:
-        assert hdul[0].header["HIERARCH ESO INS FILT1 NAME"] == "Ks"
+    with open_raw_frame(frames[0]) as hdul:
+        assert hdul[0].header["HIERARCH ESO INS FILT1 ID"] == "Ks"
         assert hdul[0].data.shape == (512, 512)
-    assert len(list((night / "standards").glob("*.fits"))) == 2 * 3 * 2 * 3
+    assert len(list((night / "standards").glob("SOFI.*.fits.Z"))) == 2 * 3 * 2 * 3
     assert (night / "calib" / "bad_pixel_map.fits").is_file()
     labels = Table.read(ci_run / "results/truth/2002-07-05/survey_labels.ecsv", format="ascii.ecsv")
     assert list(labels["field"]) == ["cand01", "cand02"]

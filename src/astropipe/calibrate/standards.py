@@ -20,7 +20,6 @@ enough range.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from astropy.coordinates import SkyCoord
@@ -39,21 +38,7 @@ __all__ = [
     "fit_transformation",
     "measure_standard_frame",
     "normalise_measurements",
-    "read_persson_standards",
 ]
-
-
-def read_persson_standards(path: str | Path) -> Table:
-    """Persson et al. (1998) standards: number, RA, Dec, J, H, K, Ks (mag) and their errors."""
-    rows = []
-    for line in Path(path).read_text().splitlines():
-        parts = line.split()
-        if not parts or line.startswith("#") or not parts[0].isdigit():
-            continue
-        value = [np.nan if p == "&" else p for p in parts]
-        rows.append((int(value[0]), value[2], value[3], *map(float, value[4:12])))
-    names = ("number", "ra", "dec", "J", "e_J", "H", "e_H", "K", "e_K", "Ks", "e_Ks")
-    return Table(rows=rows, names=names)
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,20 @@
 from __future__ import annotations
 
 import numpy as np
-from astropy.io import fits
 from astropy.nddata import CCDData
 from astropy.stats import mad_std
 from ccdproc import combine
 from numpy.typing import NDArray
+
+from astropipe.io.raw_frames import read_raw_data
 
 __all__ = ["bad_pixel_mask", "calibrate_frame", "master_dark", "master_flat"]
 
 
 def _combine(paths: list[str]) -> NDArray[np.float64]:
     if len(paths) == 1:
-        return fits.getdata(paths[0]).astype(float)
-    frames = [CCDData(fits.getdata(p).astype(float), unit="adu") for p in paths]
+        return read_raw_data(paths[0])
+    frames = [CCDData(read_raw_data(p), unit="adu") for p in paths]
     combined = combine(frames, method="median", sigma_clip=True, sigma_clip_low_thresh=3, sigma_clip_high_thresh=3)
     return np.asarray(combined.data, dtype=float)
 

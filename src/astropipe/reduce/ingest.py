@@ -1,13 +1,17 @@
 """Classify raw SOFI frames from their headers and check the night is reducible.
 
-Every problem names the file, the keyword or value and what was expected: a
-corrupt file, a missing keyword, an unknown filter, a DIT without darks, a
-filter without flats, a sequence with too few dither positions for sky
-subtraction.
+Every frame of the raw directory gets a row of the ingest table. Frames the reduction does not use
+(acquisition, test, offset-sky, spectroscopic frames ...) are listed with ``type = 'UNUSED'`` and the
+reason, never dropped silently. A frame the reduction would use but cannot read is an error that
+names the file, the keyword or value and what was expected: a corrupt or truncated file, a missing
+keyword, an unknown filter; :func:`validate_night` then checks that every sequence can be
+calibrated: a DIT without darks, a filter without flats, too few dither positions for the sky.
+The ESO keywords are read by :mod:`astropipe.reduce.eso_headers`.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +19,20 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
 
+from astropipe.io.raw_frames import open_raw_frame
+from astropipe.reduce.eso_headers import (
+    PIXEL_SCALE_KEYWORD,
+    cumulative_offsets,
+    filter_name,
+    frame_kind,
+    lamp_state,
+    safe_field_name,
+    split_flats_by_level,
+    target_name,
+)
+
 __all__ = [
     "KNOWN_FILTERS",
-    "KNOWN_TYPES",
     "RAW_FRAME_SUFFIXES",
     "IngestError",
     "classify_frames",
@@ -27,29 +42,25 @@ __all__ = [
 ]
 
 KNOWN_FILTERS = ("J", "H", "Ks")
-#: frame types (``HIERARCH ESO DPR TYPE``) the reduction uses; any other is reported, never dropped
-KNOWN_TYPES = ("OBJECT", "STD", "DARK", "FLAT,LAMP", "ILLUM", "BPM")
 #: a night's frames are time-stamped from noon UTC of its date to noon UTC of the next day
 NIGHT_START_HOUR_UTC = 12.0
 #: names of raw frames as instruments and the ESO archive deliver them, matched without regard to case
-#: (astropy reads the gzipped ones, and the Unix-compressed ``.Z`` ones with the uncompresspy package)
 RAW_FRAME_SUFFIXES = tuple(f"{base}{packing}" for packing in ("", ".gz", ".z") for base in (".fits", ".fit", ".fts"))
 MIN_DITHER_POSITIONS = 3
+COLUMNS = ("path", "type", "reason", "object", "field", "filter", "dit", "ndit", "mjd", "airmass", "offset_x",
+           "offset_y", "pixel_scale", "lamp_on", "lamp_from", "dpr_type", "template", "rows", "columns")  # fmt: skip
+_DEFAULTS = {"airmass": np.nan, "offset_x": np.nan, "offset_y": np.nan, "pixel_scale": np.nan, "lamp_on": False,
+             "dit": np.nan, "ndit": 0, "mjd": np.nan}  # fmt: skip
 
-#: column -> (header keyword, type); None keyword means derived
+#: column -> (header keyword, type) read from every used frame
 _KEYWORDS = {
-    "type": ("HIERARCH ESO DPR TYPE", str),
-    "object": ("OBJECT", str),
     "dit": ("HIERARCH ESO DET DIT", float),
     "ndit": ("HIERARCH ESO DET NDIT", int),
     "mjd": ("MJD-OBS", float),
 }
-_SCIENCE_KEYWORDS = {
-    "filter": ("HIERARCH ESO INS FILT1 NAME", str),
+_SKY_KEYWORDS = {
     "airmass": ("HIERARCH ESO TEL AIRM START", float),
-    "offset_x": ("HIERARCH ESO SEQ CUMOFFSETX", float),
-    "offset_y": ("HIERARCH ESO SEQ CUMOFFSETY", float),
-    "pixel_scale": ("PIXSCALE", float),
+    "pixel_scale": (PIXEL_SCALE_KEYWORD, float),
 }
 
 
@@ -103,59 +114,110 @@ def _check_data_unit(path: Path, hdul: fits.HDUList) -> tuple[int, int]:
     return shape
 
 
-def read_frame_header(path: str | Path) -> dict:
-    """The classification row of one raw frame (reads the header; checks the size of the data unit)."""
+def _flat_level(hdul: fits.HDUList) -> float:
+    return float(np.nanmedian(hdul[0].data))
+
+
+def read_frame_header(path: str | Path, field_names: dict[str, str] | None = None) -> dict:
+    """The ingest row of one raw frame (reads the header; checks the size of the data unit).
+
+    Parameters
+    ----------
+    path : str or Path
+        A raw frame (``.fits``, ``.fits.gz`` or ``.fits.Z``).
+    field_names : dict, optional
+        Target name in the headers (``OBS TARG NAME`` or ``OBJECT``) -> the workflow's field name.
+    """
     path = Path(path)
     try:
-        with fits.open(path) as hdul:
+        with open_raw_frame(path) as hdul:
             header = hdul[0].header
             shape = _check_data_unit(path, hdul)
+            kind = frame_kind(header)
+            level = _flat_level(hdul) if kind.kind == "FLAT,LAMP" else np.nan
     except IngestError:
         raise
     except (OSError, ValueError, TypeError, KeyError, EOFError) as error:
         raise IngestError(f"{path}: not a readable FITS file ({error})") from error
-    row = {"path": str(path), "rows": shape[0], "columns": shape[1]}
-    frame_type = header.get("HIERARCH ESO DPR TYPE")
-    if frame_type not in KNOWN_TYPES:
-        raise IngestError(f"{path}: keyword 'HIERARCH ESO DPR TYPE' = {frame_type!r} is not a frame type the reduction "
-                          f"uses {KNOWN_TYPES}; correct the keyword or move the frame out of the raw directory")  # fmt: skip
-    keywords = dict(_KEYWORDS)
-    if frame_type in ("ILLUM", "BPM"):
-        keywords = {"type": _KEYWORDS["type"], "object": _KEYWORDS["object"]}
-    for column, (keyword, kind) in keywords.items():
-        row[column] = _get(header, path, keyword, kind)
-    if "dit" in row and not row["dit"] > 0:
+    target = target_name(header)
+    row = {"path": str(path), "rows": shape[0], "columns": shape[1], "type": kind.kind, "reason": kind.reason,
+           "object": target, "field": safe_field_name(target, field_names),
+           "dpr_type": str(header.get("HIERARCH ESO DPR TYPE", "")), "template": str(header.get("HIERARCH ESO TPL ID", "")),
+           "filter": filter_name(header), "lamp_level": level, "lamp_header": lamp_state(header)}  # fmt: skip
+    if kind.kind in ("UNUSED", "ILLUM", "BPM"):
+        return row
+    for column, (keyword, kind_of) in _KEYWORDS.items():
+        row[column] = _get(header, path, keyword, kind_of)
+    if not row["dit"] > 0:
         raise IngestError(f"{path}: keyword 'HIERARCH ESO DET DIT' = {row['dit']!r}; expected an integration time > 0 s")
-    if "ndit" in row and row["ndit"] < 1:
+    if row["ndit"] < 1:
         raise IngestError(f"{path}: keyword 'HIERARCH ESO DET NDIT' = {row['ndit']!r}; expected at least 1 integration")
-    row["filter"] = str(header.get("HIERARCH ESO INS FILT1 NAME", ""))
-    if row["type"] in ("OBJECT", "STD"):
-        for column, (keyword, kind) in _SCIENCE_KEYWORDS.items():
-            row[column] = _get(header, path, keyword, kind)
+    if kind.kind in ("OBJECT", "STD"):
+        for column, (keyword, kind_of) in _SKY_KEYWORDS.items():
+            row[column] = _get(header, path, keyword, kind_of)
+        for keyword in ("HIERARCH ESO SEQ CUMOFFSETX", "HIERARCH ESO SEQ CUMOFFSETY"):
+            _get(header, path, keyword, float)
+        row["offset_x"], row["offset_y"] = cumulative_offsets(header)
         if not 1.0 <= row["airmass"] <= 10.0:
             raise IngestError(f"{path}: keyword 'HIERARCH ESO TEL AIRM START' = {row['airmass']!r}; expected an airmass in [1, 10]")
         if not row["pixel_scale"] > 0:
-            raise IngestError(f"{path}: keyword 'PIXSCALE' = {row['pixel_scale']!r}; expected a pixel scale > 0 arcsec")
-    if row["type"] in ("OBJECT", "STD", "FLAT,LAMP", "ILLUM") and row["filter"] not in KNOWN_FILTERS:
-        raise IngestError(f"{path}: unknown filter {row['filter']!r}; expected one of {KNOWN_FILTERS}")
-    if row["type"] == "FLAT,LAMP":
-        row["lamp_on"] = bool(_get(header, path, "HIERARCH ESO INS LAMP1 ST", bool))
-    if row["type"] == "STD":
-        row["object"] = str(header.get("HIERARCH ESO OBS TARG NAME", row["object"]))
+            raise IngestError(f"{path}: keyword {PIXEL_SCALE_KEYWORD!r} = {row['pixel_scale']!r}; expected a pixel scale > 0 arcsec")
+    if kind.kind in ("OBJECT", "STD", "FLAT,LAMP") and row["filter"] not in KNOWN_FILTERS:
+        raise IngestError(f"{path}: unknown filter {row['filter']!r} (keywords 'HIERARCH ESO INS FILT1 ID' and "
+                          f"'HIERARCH ESO INS FILT2 ID'); expected one of {KNOWN_FILTERS} with the other wheel open")  # fmt: skip
     return row
 
 
-def classify_frames(paths: list[str | Path]) -> Table:
-    """Table of every raw frame: path, type, object, filter, DIT, NDIT, MJD, airmass, offsets, lamp state."""
+def _lamp_states(rows: list[dict]) -> None:
+    """Lamp on/off of the dome flats, per filter and DIT: from the headers where they tell both states
+    apart (``INS LAMPi ST``), else from the frames' levels (the dome lamp may have no keyword)."""
+    flats = [r for r in rows if r["type"] == "FLAT,LAMP"]
+    for key in sorted({(r["filter"], r["dit"]) for r in flats}):
+        group = [r for r in flats if (r["filter"], r["dit"]) == key]
+        if {r["lamp_header"] for r in group} == {True, False}:
+            for row in group:
+                row["lamp_on"], row["lamp_from"] = row["lamp_header"], "header"
+            continue
+        try:
+            states = split_flats_by_level(np.array([r["lamp_level"] for r in group]))
+        except ValueError as error:
+            names = ", ".join(Path(r["path"]).name for r in group)
+            raise IngestError(f"dome flats of filter {key[0]}, DIT {key[1]} s ({names}): the headers do not tell "
+                              f"lamp-on from lamp-off frames ('HIERARCH ESO INS LAMPi ST'), and {error}") from error  # fmt: skip
+        for row, state in zip(group, states, strict=True):
+            row["lamp_on"], row["lamp_from"] = bool(state), "level"
+
+
+def _check_field_names(rows: list[dict]) -> None:
+    """Two different targets must not share one field name."""
+    targets: dict[str, set[str]] = {}
+    for row in rows:
+        if row["type"] == "OBJECT":
+            targets.setdefault(row["field"], set()).add(row["object"])
+    clashes = {field: names for field, names in targets.items() if len(names) > 1}
+    if clashes:
+        field, names = sorted(clashes.items())[0]
+        raise IngestError(f"targets {sorted(names)} all become field {field!r}; name them apart in imaging.field_names")
+
+
+def classify_frames(paths: list[str | Path], field_names: dict[str, str] | None = None,
+                    log: logging.Logger | None = None) -> Table:  # fmt: skip
+    """The ingest table: one row per raw frame, used or not (then with the reason).
+
+    Columns: path, type (``OBJECT``, ``STD``, ``DARK``, ``FLAT,LAMP``, ``ILLUM``, ``BPM`` or
+    ``UNUSED``), reason, object (the target name of the headers), field (its workflow name), filter,
+    DIT (s), NDIT, MJD, airmass, offsets (pixels), pixel scale (arcsec), lamp state and where it came
+    from (``header`` or ``level``), the ESO DPR TYPE and template, the image size.
+    """
     if not paths:
         raise IngestError("no raw FITS frames found")
-    rows = [read_frame_header(p) for p in sorted(map(str, paths))]
-    columns = ["path", "type", "object", "filter", "dit", "ndit", "mjd", "airmass", "offset_x", "offset_y",
-               "pixel_scale", "lamp_on", "rows", "columns"]  # fmt: skip
-    defaults = {"airmass": np.nan, "offset_x": np.nan, "offset_y": np.nan, "pixel_scale": np.nan, "lamp_on": False,
-                "dit": np.nan, "ndit": 0, "mjd": np.nan}  # fmt: skip
-    data = {c: [r.get(c, defaults.get(c, "")) for r in rows] for c in columns}
-    return Table(data)
+    rows = [read_frame_header(p, field_names) for p in sorted(map(str, paths))]
+    _lamp_states(rows)
+    _check_field_names(rows)
+    for row in rows:
+        if row["type"] == "UNUSED" and log is not None:
+            log.warning("%s: not used: %s", row["path"], row["reason"])
+    return Table({c: [r.get(c, _DEFAULTS.get(c, "")) for r in rows] for c in COLUMNS})
 
 
 def validate_night(frames: Table, night: str | None = None) -> None:
@@ -177,6 +239,9 @@ def validate_night(frames: Table, night: str | None = None) -> None:
         positions, a frame of another size than the others, a time stamp outside the night.
     """
     problems = []
+    frames = frames[frames["type"] != "UNUSED"]
+    if len(frames) == 0:
+        raise IngestError("the raw night cannot be reduced: none of its frames is a frame the imaging reduction uses")
     shapes = [(int(r), int(c)) for r, c in zip(frames["rows"], frames["columns"], strict=True)]
     common = max(set(shapes), key=shapes.count)
     for path, shape in zip(frames["path"], shapes, strict=True):
@@ -204,8 +269,8 @@ def validate_night(frames: Table, night: str | None = None) -> None:
         if band not in illum:
             problems.append(f"filter {band}: no illumination-correction frame (ESO DPR TYPE = 'ILLUM')")
     science = frames[frames["type"] == "OBJECT"]
-    for key in sorted({(r["object"], r["filter"]) for r in science}):
-        rows = science[(science["object"] == key[0]) & (science["filter"] == key[1])]
+    for key in sorted({(r["field"], r["filter"]) for r in science}):
+        rows = science[(science["field"] == key[0]) & (science["filter"] == key[1])]
         positions = {(round(float(x), 1), round(float(y), 1)) for x, y in zip(rows["offset_x"], rows["offset_y"], strict=True)}
         if len(positions) < MIN_DITHER_POSITIONS:
             problems.append(

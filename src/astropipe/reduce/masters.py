@@ -15,6 +15,7 @@ from astropy.io import fits
 from astropy.table import Table
 from numpy.typing import NDArray
 
+from astropipe.io.raw_frames import read_raw_data
 from astropipe.reduce.calibration import bad_pixel_mask, master_dark, master_flat
 
 __all__ = ["build_masters", "dark_name", "load_masters"]
@@ -36,7 +37,7 @@ def build_masters(frames: Table, outdir: str | Path) -> list[Path]:
         written.append(outdir / dark_name(dit))
         fits.PrimaryHDU(darks[dit].astype(np.float32), header=fits.Header({"NCOMBINE": len(paths), "DIT": dit})).writeto(written[-1])
     supplied = frames["path"][frames["type"] == "BPM"]
-    supplied_map = fits.getdata(supplied[0]).astype(bool) if len(supplied) else None
+    supplied_map = read_raw_data(supplied[0]).astype(bool) if len(supplied) else None
     bad = None
     for band in sorted({str(b) for b in frames["filter"][np.isin(frames["type"], ["OBJECT", "STD"])]}):
         flats = frames[(frames["type"] == "FLAT,LAMP") & (frames["filter"] == band)]
@@ -44,7 +45,7 @@ def build_masters(frames: Table, outdir: str | Path) -> list[Path]:
         flat_dit = float(flats["dit"][0])
         on = [p for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"], strict=True) if lamp and d == flat_dit]
         off = [p for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"], strict=True) if not lamp and d == flat_dit]
-        flat = master_flat(on, off, fits.getdata(illumination[0]).astype(float))
+        flat = master_flat(on, off, read_raw_data(illumination[0]))
         written.append(outdir / f"flat_{band}.fits")
         fits.PrimaryHDU(flat.astype(np.float32), header=fits.Header({"FILTER": band, "NLAMPON": len(on)})).writeto(written[-1])
         reference_dark = darks[max(darks)] if darks else np.zeros_like(flat)

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from scipy.ndimage import binary_dilation
 from scipy.ndimage import shift as ndi_shift
 
+from astropipe.io.raw_frames import open_raw_frame, read_raw_data
 from astropipe.reduce.calibration import calibrate_frame
 from astropipe.reduce.registration import ReferenceStars, prepare_for_correlation, refine_offset, refine_with_stars
 from astropipe.reduce.sky import bright_pixel_mask, frame_level, running_sky
@@ -101,7 +102,7 @@ def reduce_sequence(
         raise ValueError(f"a sequence must have one DIT and one filter; got {sorted(set(frames['dit']))}, "
                          f"{sorted(set(frames['filter']))}")  # fmt: skip
     dit, ndit = float(frames["dit"][0]), int(frames["ndit"][0])
-    calibrated = [calibrate_frame(fits.getdata(p).astype(float), dark, flat, bad) for p in frames["path"]]
+    calibrated = [calibrate_frame(read_raw_data(p), dark, flat, bad) for p in frames["path"]]
     log.info("calibrated %d frames of %s %s", len(calibrated), frames["object"][0], frames["filter"][0])
     times = np.asarray(frames["mjd"], dtype=float)
     masks = [bright_pixel_mask(f) | ~np.isfinite(f) for f in calibrated]
@@ -146,14 +147,16 @@ def reduce_sequence(
 
 
 def _stack_header(frames: Table, margin: int, dit: float, ndit: int, n: int, usable_adu: float, gain: float) -> fits.Header:
-    raw = fits.getheader(frames["path"][0])
+    with open_raw_frame(frames["path"][0]) as hdul:
+        raw = hdul[0].header.copy()
     wcs = WCS(raw).celestial
     wcs.wcs.crpix = wcs.wcs.crpix + margin
     header = wcs.to_header()
-    for key in ("OBJECT", "INSTRUME", "TELESCOP", "PIXSCALE", "DATE-OBS", "MJD-OBS"):
+    for key in ("OBJECT", "INSTRUME", "TELESCOP", "DATE-OBS", "MJD-OBS"):
         if key in raw:
             header[key] = raw[key]
-    header["FILTER"] = (str(frames["filter"][0]), "ESO INS FILT1 NAME")
+    header["PIXSCALE"] = (float(frames["pixel_scale"][0]), "[arcsec/pixel] ESO INS PIXSCALE")
+    header["FILTER"] = (str(frames["filter"][0]), "ESO INS FILT1/FILT2 ID")
     header["BUNIT"] = "adu/s"
     header["DIT"] = (dit, "[s]")
     header["NDIT"] = ndit

@@ -8,6 +8,7 @@ a given configuration, whatever the order or parallelism of the jobs.
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,8 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
 
-from astropipe.calibrate.standards import read_persson_standards
+from astropipe.calibrate.persson_catalogue import read_persson_standards
+from astropipe.io.raw_frames import raw_frame_name, write_raw_frame
 from astropipe.simulate.detector import DetectorMaps, DetectorModel, detector_maps, expose
 from astropipe.simulate.observation import (
     PhotometricSystem,
@@ -29,6 +31,7 @@ from astropipe.simulate.observation import (
     frame_wcs,
     pointing_after_offset,
     raw_header,
+    reported_offsets,
 )
 from astropipe.simulate.psf import render_stars
 from astropipe.simulate.scene import SURVEY_CLASSES, ClusterSpec, FieldSpec, Scene, build_scene
@@ -188,7 +191,18 @@ class NightSimulation:
     def _psf_fwhm(self, rng: np.random.Generator) -> float:
         return self.sim["seeing_arcsec"] * float(np.exp(self.sim["seeing_jitter"] * rng.standard_normal()))
 
-    def _write(self, path: Path, data: np.ndarray, header: fits.Header) -> None:
+    def target(self, field: str) -> str:
+        """The target name a field has in the raw headers (inverse of ``imaging.field_names``)."""
+        return next((name for name, value in self.config["field_names"].items() if value == field), field)
+
+    def _write_raw(self, outdir: str | Path, data: np.ndarray, header: fits.Header) -> Path:
+        """Write a raw frame under the archive's name (``SOFI.<DATE-OBS>.fits``, compressed as configured)."""
+        compression = self.sim["compression"]
+        header["ARCFILE"] = (raw_frame_name("SOFI", header["DATE-OBS"]), "archive file name")
+        path = Path(outdir) / raw_frame_name("SOFI", header["DATE-OBS"], compression)
+        return write_raw_frame(path, fits.PrimaryHDU(data=data, header=header), compression)
+
+    def _write_product(self, path: Path, data: np.ndarray, header: fits.Header) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fits.PrimaryHDU(data=data, header=header).writeto(path, overwrite=True)
 
@@ -203,6 +217,10 @@ class NightSimulation:
         stars = scene.stars
         reference_wcs = frame_wcs(scene.center, scale, shape)
         centre_ref = np.array(reference_wcs.world_to_pixel(scene.center))
+        true_offsets = np.array([np.array(frame_wcs(pointing_after_offset(scene.center, offset), scale, shape)
+                                          .world_to_pixel(scene.center)) - centre_ref for offset in offsets])
+        header_offsets = reported_offsets(_rng(self.seed, f"offsets/{field}/{band}"), true_offsets,
+                                          self.sim["header_offset_error_px"])  # fmt: skip
         paths = []
         for i, offset in enumerate(offsets):
             frame_rng = _rng(self.seed, f"frame/{field}/{band}/{i}")
@@ -217,16 +235,14 @@ class NightSimulation:
             image += self.photometry.surface_rate(band, sky_mag, scale) * self.sky.pattern(shape, frame_rng)
             image += self._nebula(scene, wcs, band, scale, shape)
             raw = expose(self.detector, self.maps, image, sequence.dit, sequence.ndit, frame_rng)
-            centre = np.array(wcs.world_to_pixel(scene.center))
             header = raw_header(
-                wcs, object_name=field, category="SCIENCE", frame_type="OBJECT", band=band, dit=sequence.dit,
+                wcs, target=self.target(field), frame_type="OBJECT", band=band, dit=sequence.dit,
                 ndit=sequence.ndit, airmass=airmass, start=self.start + hours * u.hour, pixel_scale=scale,
-                expno=i + 1, nexp=sequence.nexp, cumulative_offset_px=tuple(np.round(centre - centre_ref, 3)),
+                expno=i + 1, nexp=sequence.nexp, header_offset_px=tuple(header_offsets[i]),
+                true_offset_px=tuple(np.round(true_offsets[i], 3)),
             )  # fmt: skip
             header["HIERARCH ESO TEL AMBI FWHM START"] = (round(fwhm, 4), "[arcsec] seeing (simulated truth)")
-            path = Path(outdir) / f"{field}_{band}_{i + 1:03d}.fits"
-            self._write(path, raw, header)
-            paths.append(path)
+            paths.append(self._write_raw(outdir, raw, header))
         return paths
 
     def _nebula(self, scene: Scene, wcs, band: str, scale: float, shape: tuple[int, int]) -> np.ndarray:
@@ -248,15 +264,21 @@ class NightSimulation:
         wcs = frame_wcs(self.start_pointing(), PIXEL_SCALES["small"], shape)
         paths: list[Path] = []
         dits = sorted({s.dit for s in self.sequences().values()} | {self.config["standards"]["dit"], cal["flat_dit"]})
+        clock = self.start - 6.0 * u.hour  # afternoon calibrations
+
+        def stamp(seconds: float) -> Time:
+            nonlocal clock
+            clock = clock + (seconds + OVERHEAD_S) * u.s
+            return clock
+
         for dit in dits:
             for i in range(cal["darks_per_dit"]):
                 rng = _rng(self.seed, f"dark/{dit}/{i}")
                 raw = expose(self.detector, self.maps, np.zeros(shape), dit, 1, rng)
-                header = raw_header(wcs, object_name="DARK", category="CALIB", frame_type="DARK", band=None, dit=dit,
-                                    ndit=1, airmass=1.0, start=self.start, pixel_scale=PIXEL_SCALES["small"],
-                                    expno=i + 1, nexp=cal["darks_per_dit"])  # fmt: skip
-                paths.append(outdir / f"dark_{dit:g}s_{i + 1:02d}.fits")
-                self._write(paths[-1], raw, header)
+                header = raw_header(wcs, target="DARK", frame_type="DARK", band=None, dit=dit, ndit=1, airmass=1.0,
+                                    start=stamp(dit), pixel_scale=PIXEL_SCALES["small"], expno=i + 1,
+                                    nexp=cal["darks_per_dit"])  # fmt: skip
+                paths.append(self._write_raw(outdir, raw, header))
         for band in self.bands():
             thermal = self.photometry.surface_rate(band, self.sim["sky_mag_arcsec2"][band] + 2.0, PIXEL_SCALES["small"])
             for state in ("on", "off"):
@@ -265,23 +287,21 @@ class NightSimulation:
                     lamp = cal["flat_lamp_rate"] if state == "on" else 0.0
                     raw = expose(self.detector, self.maps, np.full(shape, lamp + thermal), cal["flat_dit"], 1, rng,
                                  lamp_pattern=True)
-                    header = raw_header(wcs, object_name="FLAT", category="CALIB", frame_type="FLAT,LAMP", band=band,
-                                        dit=cal["flat_dit"], ndit=1, airmass=1.0, start=self.start,
-                                        pixel_scale=PIXEL_SCALES["small"], expno=i + 1, nexp=cal["flats_per_state"],
-                                        lamp_on=state == "on")  # fmt: skip
-                    paths.append(outdir / f"flat_{band}_{state}_{i + 1:02d}.fits")
-                    self._write(paths[-1], raw, header)
+                    header = raw_header(wcs, target="FLAT", frame_type="FLAT,LAMP", band=band, dit=cal["flat_dit"],
+                                        ndit=1, airmass=1.0, start=stamp(cal["flat_dit"]),
+                                        pixel_scale=PIXEL_SCALES["small"], expno=i + 1, nexp=cal["flats_per_state"])  # fmt: skip
+                    paths.append(self._write_raw(outdir, raw, header))
             # ESO's illumination correction: what turns a normalised dome flat into the sky response
             illum = self.maps.illumination / self.maps.dome_pattern
             header = fits.Header({"OBJECT": "ILLUMINATION", "INSTRUME": "SOFI"})
             header["HIERARCH ESO DPR TYPE"] = "ILLUM"
-            header["HIERARCH ESO INS FILT1 NAME"] = band
+            header["HIERARCH ESO INS FILT1 ID"] = band
             paths.append(outdir / f"illumination_{band}.fits")
-            self._write(paths[-1], (illum / illum.mean()).astype(np.float32), header)
+            self._write_product(paths[-1], (illum / illum.mean()).astype(np.float32), header)
         bpm_header = fits.Header({"OBJECT": "BADPIXELMAP", "INSTRUME": "SOFI", "COMMENT": "1 = bad pixel, 0 = good"})
         bpm_header["HIERARCH ESO DPR TYPE"] = "BPM"
         paths.append(outdir / "bad_pixel_map.fits")
-        self._write(paths[-1], self.maps.bad.astype(np.uint8), bpm_header)
+        self._write_product(paths[-1], self.maps.bad.astype(np.uint8), bpm_header)
         return paths
 
     def bands(self) -> list[str]:
@@ -304,6 +324,7 @@ class NightSimulation:
             star = rows[0]
             centre = SkyCoord(star["ra"], star["dec"], unit=(u.hourangle, u.deg))
             for j, airmass in enumerate(std["airmasses"]):
+                order = itertools.count(std["stars"].index(number) * len(self.bands()) * std["nexp"])
                 for band in self.bands():
                     rng = _rng(self.seed, f"standard/{number}/{j}/{band}")
                     offsets = dither_offsets(rng, std["nexp"], self.sim["jitter_box_arcsec"])
@@ -321,13 +342,13 @@ class NightSimulation:
                         image = render_stars(shape, x, y, rate, self._psf_fwhm(frame_rng) / scale, self.sim["moffat_beta"])
                         sky = self.photometry.surface_rate(band, self.sky.level(band, 0.2 + 0.1 * j, frame_rng), scale)
                         raw = expose(self.detector, self.maps, image + sky, std["dit"], std["ndit"], frame_rng)
-                        header = raw_header(wcs, object_name=f"STD-{number}", category="CALIB", frame_type="STD",
-                                            band=band, dit=std["dit"], ndit=std["ndit"], airmass=airmass,
-                                            start=self.start + (0.2 + 0.1 * j) * u.hour, pixel_scale=scale,
+                        exposure = (std["dit"] * std["ndit"] + OVERHEAD_S) * u.s
+                        taken = next(order) * exposure
+                        header = raw_header(wcs, target=str(star["name"]), frame_type="STD", band=band,
+                                            dit=std["dit"], ndit=std["ndit"], airmass=airmass,
+                                            start=self.start + (0.2 + 0.1 * j) * u.hour + taken, pixel_scale=scale,
                                             expno=i + 1, nexp=std["nexp"])  # fmt: skip
-                        header["HIERARCH ESO OBS TARG NAME"] = str(number)
-                        paths.append(Path(outdir) / f"std_{number}_X{j + 1}_{band}_{i + 1:02d}.fits")
-                        self._write(paths[-1], raw, header)
+                        paths.append(self._write_raw(outdir, raw, header))
         return paths
 
     def reference_catalogue(self, field: str) -> Table:

@@ -11,7 +11,8 @@ thermal sky and nebulae (mag/arcsec^2) are converted with the same zero
 points (no extinction: the sky is the atmosphere). Header offsets
 ``ESO SEQ CUMOFFSETX/Y`` are the shift in pixels of the sky on the detector
 relative to the first exposure of the sequence (a sky point at x in the first
-exposure is at x + CUMOFFSETX here).
+exposure is at x + CUMOFFSETX here), as the telescope reports it: off by a few
+pixels (:func:`reported_offsets`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from astropy.time import Time
 from astropy.wcs import WCS
 from numpy.typing import NDArray
 
-__all__ = ["PhotometricSystem", "SkyModel", "dither_offsets", "frame_wcs", "pointing_after_offset", "raw_header"]
+__all__ = ["PhotometricSystem", "SkyModel", "dither_offsets", "frame_wcs", "pointing_after_offset", "raw_header", "reported_offsets"]
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,15 @@ def dither_offsets(rng: np.random.Generator, n: int, box_arcsec: float) -> NDArr
     return np.array(offsets)
 
 
+#: the SOFI template of each kind of frame (SOFI User's Manual, template reference)
+TEMPLATES = {"OBJECT": "SOFI_img_obs_AutoJitter", "STD": "SOFI_img_cal_StandardStar", "DARK": "SOFI_img_cal_Darks",
+             "FLAT,LAMP": "SOFI_img_cal_SpecialDomeFlats"}  # fmt: skip
+
+
 def raw_header(
     wcs: WCS,
     *,
-    object_name: str,
-    category: str,
+    target: str,
     frame_type: str,
     band: str | None,
     dit: float,
@@ -110,45 +115,70 @@ def raw_header(
     pixel_scale: float,
     expno: int,
     nexp: int,
-    cumulative_offset_px: tuple[float, float] = (0.0, 0.0),
-    lamp_on: bool | None = None,
+    header_offset_px: tuple[float, float] = (0.0, 0.0),
+    true_offset_px: tuple[float, float] = (0.0, 0.0),
 ) -> fits.Header:
-    """A SOFI-like raw header with ESO hierarchical keywords and a celestial WCS."""
+    """A raw SOFI header as the ESO archive delivers it, with a celestial WCS.
+
+    Parameters
+    ----------
+    wcs : astropy.wcs.WCS
+        The frame's true celestial WCS (written as the header's WCS and pointing).
+    target : str
+        ``OBJECT`` and ``OBS TARG NAME``.
+    frame_type : str
+        ``OBJECT``, ``STD``, ``DARK`` or ``FLAT,LAMP`` (``DPR TYPE``; category, technique and template follow).
+    band : str or None
+        Filter in wheel 1 (wheel 2 open); None closes wheel 1 (``blank``, darks).
+    header_offset_px, true_offset_px : (float, float)
+        ``SEQ CUMOFFSETX/Y`` as the telescope reports it, and the true shift of the sky (pixels),
+        kept in the simulator's own ``ASTROPIPE TRUE CUMOFFSETX/Y`` for tests.
+    """
     header = fits.Header()
-    header["ORIGIN"] = ("ESO", "simulated by astropipe")
+    header["ORIGIN"] = ("ESO", "European Southern Observatory")
     header["TELESCOP"] = "ESO-NTT"
     header["INSTRUME"] = "SOFI"
-    header["OBJECT"] = object_name
+    header["OBJECT"] = target
     header["DATE-OBS"] = start.isot
     header["MJD-OBS"] = (start.mjd, "start of the exposure")
     header["EXPTIME"] = (dit * ndit, "[s] DIT x NDIT")
     header["BUNIT"] = ("ADU", "average of NDIT integrations of DIT seconds")
-    header["PIXSCALE"] = (pixel_scale, "[arcsec/pixel]")
     header["SIMULATE"] = (True, "frame made by the astropipe SOFI simulator")
     header.extend(wcs.to_header(), update=True)
     header["RA"] = (wcs.wcs.crval[0], "[deg] telescope pointing")
     header["DEC"] = (wcs.wcs.crval[1], "[deg] telescope pointing")
+    category = "SCIENCE" if frame_type == "OBJECT" else "CALIB"
     eso = {
+        "ESO OBS TARG NAME": target,
+        "ESO TPL ID": TEMPLATES[frame_type],
+        "ESO TPL EXPNO": expno,
+        "ESO TPL NEXP": nexp,
         "ESO DPR CATG": category,
         "ESO DPR TYPE": frame_type,
         "ESO DPR TECH": "IMAGE,JITTER" if frame_type in ("OBJECT", "STD") else "IMAGE",
-        "ESO OBS TARG NAME": object_name,
         "ESO DET DIT": (dit, "[s] detector integration time"),
         "ESO DET NDIT": (ndit, "number of averaged integrations"),
-        "ESO INS FILT1 NAME": band if band is not None else "closed",
         "ESO INS MODE": "SFOV" if pixel_scale < 0.2 else "LFOV",
+        "ESO INS PIXSCALE": (pixel_scale, "[arcsec/pixel]"),
+        "ESO INS FILT1 ID": band if band is not None else "blank",
+        "ESO INS FILT2 ID": "open",
         "ESO TEL AIRM START": airmass,
         "ESO TEL AIRM END": airmass,
-        "ESO TPL EXPNO": expno,
-        "ESO TPL NEXP": nexp,
-        "ESO SEQ CUMOFFSETX": (cumulative_offset_px[0], "[px] sky shift vs first exposure"),
-        "ESO SEQ CUMOFFSETY": (cumulative_offset_px[1], "[px] sky shift vs first exposure"),
+        "ESO SEQ CUMOFFSETX": (header_offset_px[0], "[px] cumulative offset"),
+        "ESO SEQ CUMOFFSETY": (header_offset_px[1], "[px] cumulative offset"),
+        "ASTROPIPE TRUE CUMOFFSETX": (true_offset_px[0], "[px] simulated truth"),
+        "ASTROPIPE TRUE CUMOFFSETY": (true_offset_px[1], "[px] simulated truth"),
     }
-    if lamp_on is not None:
-        eso["ESO INS LAMP1 ST"] = lamp_on
     for key, value in eso.items():
         header[f"HIERARCH {key}"] = value
     return header
+
+
+def reported_offsets(rng: np.random.Generator, true_px: NDArray[np.float64], rms_px: float) -> NDArray[np.float64]:
+    """Header offsets as NTT/SOFI reports them: the truth plus an error of ``rms_px`` per axis, at most
+    10 px, and a first exposure whose offset is not zero (the quirk the pipeline ignores)."""
+    errors = np.clip(rng.normal(0.0, rms_px, true_px.shape), -10.0, 10.0)
+    return np.round(true_px + errors, 3)
 
 
 def pointing_after_offset(center: SkyCoord, offset_arcsec: NDArray[np.float64]) -> SkyCoord:
