@@ -43,10 +43,16 @@ rule imaging_reduce:
     input:
         frames="results/imaging/{night}/frames.ecsv",
         masters="results/imaging/{night}/masters",
+        reference=user_supplied(
+            IMAGING["reference_catalogue"],
+            "2MASS-like reference catalogue",
+            "reference_catalogue",
+        ),
     output:
         stack="results/imaging/{night}/{field}/{filter}/stack.fits",
         weight="results/imaging/{night}/{field}/{filter}/weight.fits",
         offsets="results/imaging/{night}/{field}/{filter}/offsets.ecsv",
+        astrometry="results/imaging/{night}/{field}/{filter}/astrometry.json",
     log:
         "results/logs/imaging/{night}/{field}_{filter}_reduce.log",
     benchmark:
@@ -59,5 +65,9 @@ rule imaging_reduce:
         runtime=scaled_by_sequence(5, 1 / 6),
     params:
         reduction=IMAGING["reduction"],
+        astrometry={
+            **IMAGING["astrometry"],
+            "fwhm_arcsec": IMAGING["photometry"]["fwhm_guess_arcsec"],
+        },
     script:
         "../scripts/imaging/reduce.py"

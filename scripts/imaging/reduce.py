@@ -4,8 +4,9 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
-from astropipe.io import atomic_output, write_table
+from astropipe.io import atomic_output, write_json, write_table
 from astropipe.io.rule_log import rule_logger
+from astropipe.reduce.astrometry import AstrometrySettings, solve_stack_astrometry
 from astropipe.reduce.masters import load_masters
 from astropipe.reduce.sequence import reduce_sequence
 
@@ -28,9 +29,16 @@ result = reduce_sequence(
     combine_sigma=settings["combine_sigma"], search=settings["search_px"],
     saturation_adu=settings["saturation_adu"], gain=settings["gain"], log=log,
 )  # fmt: skip
+reference = Table.read(snakemake.input.reference)
+header, solution = solve_stack_astrometry(result.image, result.header, reference, AstrometrySettings(**snakemake.params.astrometry),
+                                          source=snakemake.input.reference)  # fmt: skip
+log.info("astrometry: %d stars matched, rms %.3f arcsec; the header WCS was %.2f, %.2f arcsec (E, N) and %.3f deg off",
+         solution.n_matched, solution.rms_arcsec, solution.header_error_east_arcsec, solution.header_error_north_arcsec,
+         solution.header_rotation_error_deg)  # fmt: skip
+write_json({"reference": snakemake.input.reference, **solution.as_dict()}, snakemake.output.astrometry)
 with atomic_output(snakemake.output.stack) as path:
-    fits.PrimaryHDU(result.image.astype(np.float32), header=result.header).writeto(path)
-weight_header = result.header.copy()
+    fits.PrimaryHDU(result.image.astype(np.float32), header=header).writeto(path)
+weight_header = header.copy()
 weight_header["BUNIT"] = "s"
 weight_header["COMMENT"] = "exposure time per pixel (frames used x DIT x NDIT)"
 with atomic_output(snakemake.output.weight) as path:

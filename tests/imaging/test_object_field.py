@@ -77,6 +77,21 @@ def test_registration_recovers_the_true_offsets(reduced):
     assert np.max(np.abs(offsets["dy"] - truth[:, 1])) < 0.05
 
 
+@pytest.mark.parametrize("band", ["H", "Ks"])
+def test_the_stack_wcs_is_fitted_to_the_reference_catalogue(reduced, band):
+    solution = json.loads((reduced["base"] / f"object11/{band}/astrometry.json").read_text())
+    offsets = Table.read(reduced["base"] / f"object11/{band}/offsets.ecsv", format="ascii.ecsv")
+    with open_raw_frame(reduced["run"] / offsets["path"][0]) as hdul:
+        header = hdul[0].header
+    # the raw headers point several arcsec off and miss a field rotation; the fit finds both
+    injected = header["HIERARCH ASTROPIPE POINTING ERROR"]
+    found = np.hypot(solution["header_error_east_arcsec"], solution["header_error_north_arcsec"])
+    assert injected > 1.0 and found == pytest.approx(injected, abs=0.2)
+    assert solution["header_rotation_error_deg"] == pytest.approx(header["HIERARCH ASTROPIPE ROTATION ERROR"], abs=0.02)
+    assert solution["n_matched"] >= 50 and solution["rms_arcsec"] < 0.3
+    assert fits.getheader(reduced["base"] / f"object11/{band}/stack.fits")["ASTRNMAT"] == solution["n_matched"]
+
+
 def test_sky_subtracted_stack_has_zero_background(reduced):
     image, header, stars = reduced["stack"], reduced["header"], reduced["stars"]
     x, y = WCS(header).celestial.world_to_pixel(SkyCoord(stars["ra"], stars["dec"], unit="deg"))

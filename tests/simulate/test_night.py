@@ -27,6 +27,15 @@ REQUIRED_KEYWORDS = [
 ]  # fmt: skip
 
 
+def _true_wcs(header):
+    """The WCS the simulator drew the stars with (the header's has a pointing error and a rotation)."""
+    wcs = WCS(header)
+    wcs.wcs.crval = [header["HIERARCH ASTROPIPE TRUE CRVAL1"], header["HIERARCH ASTROPIPE TRUE CRVAL2"]]
+    scale = header["HIERARCH ESO INS PIXSCALE"] / 3600.0
+    wcs.wcs.pc, wcs.wcs.cdelt = np.eye(2), [-scale, scale]
+    return wcs
+
+
 def _header(path):
     with open_raw_frame(path) as hdul:
         return hdul[0].header.copy()
@@ -76,12 +85,12 @@ def test_headers_carry_the_eso_keywords(ks_sequence, night):
 
 
 def test_cumulative_offsets_err_as_the_telescope_reports_them(ks_sequence, night):
-    first = WCS(_header(ks_sequence[0]))
+    first = _true_wcs(_header(ks_sequence[0]))
     point = first.pixel_to_world(100.0, 120.0)
     errors = []
     for path in ks_sequence:
         header = _header(path)
-        x, y = WCS(header).world_to_pixel(point)
+        x, y = _true_wcs(header).world_to_pixel(point)
         true = (header["HIERARCH ASTROPIPE TRUE CUMOFFSETX"], header["HIERARCH ASTROPIPE TRUE CUMOFFSETY"])
         assert x - 100.0 == pytest.approx(true[0], abs=0.01) and y - 120.0 == pytest.approx(true[1], abs=0.01)
         errors.append(np.subtract((header["HIERARCH ESO SEQ CUMOFFSETX"], header["HIERARCH ESO SEQ CUMOFFSETY"]), true))
@@ -91,11 +100,20 @@ def test_cumulative_offsets_err_as_the_telescope_reports_them(ks_sequence, night
     assert cumulative_offsets(_header(ks_sequence[0])) == (0.0, 0.0)  # ... which the reading ignores
 
 
-def test_wcs_places_the_truth_stars(ks_sequence, night):
+def test_header_wcs_points_off_the_truth_by_the_drawn_error(ks_sequence):
+    header = _header(ks_sequence[0])
+    true = SkyCoord(header["HIERARCH ASTROPIPE TRUE CRVAL1"], header["HIERARCH ASTROPIPE TRUE CRVAL2"], unit="deg")
+    reported = SkyCoord(header["CRVAL1"], header["CRVAL2"], unit="deg")
+    error = reported.separation(true).to_value(u.arcsec)
+    assert error == pytest.approx(header["HIERARCH ASTROPIPE POINTING ERROR"], abs=1e-3) and error > 0.5
+    assert abs(header["HIERARCH ASTROPIPE ROTATION ERROR"]) > 0.0
+
+
+def test_true_wcs_places_the_truth_stars(ks_sequence, night):
     stars = night.scene("object11").stars
     header = _header(ks_sequence[0])
     data = read_raw_data(ks_sequence[0])
-    wcs = WCS(header)
+    wcs = _true_wcs(header)
     x, y = wcs.world_to_pixel(SkyCoord(stars["ra"], stars["dec"], unit="deg"))
     inside = (x > 15) & (x < 240) & (y > 15) & (y < 240)
     k = np.where(inside, np.asarray(stars["K"]), 99)

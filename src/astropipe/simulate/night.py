@@ -32,6 +32,7 @@ from astropipe.simulate.observation import (
     pointing_after_offset,
     raw_header,
     reported_offsets,
+    reported_wcs,
 )
 from astropipe.simulate.psf import render_stars
 from astropipe.simulate.scene import SURVEY_CLASSES, ClusterSpec, FieldSpec, Scene, build_scene
@@ -221,6 +222,9 @@ class NightSimulation:
                                           .world_to_pixel(scene.center)) - centre_ref for offset in offsets])
         header_offsets = reported_offsets(_rng(self.seed, f"offsets/{field}/{band}"), true_offsets,
                                           self.sim["header_offset_error_px"])  # fmt: skip
+        pointing_rng = _rng(self.seed, f"pointing/{field}/{band}")
+        pointing_error = pointing_rng.normal(0.0, self.sim["pointing_error_arcsec"], 2)
+        rotation_error = pointing_rng.normal(0.0, self.sim["rotation_error_deg"])
         paths = []
         for i, offset in enumerate(offsets):
             frame_rng = _rng(self.seed, f"frame/{field}/{band}/{i}")
@@ -236,12 +240,17 @@ class NightSimulation:
             image += self._nebula(scene, wcs, band, scale, shape)
             raw = expose(self.detector, self.maps, image, sequence.dit, sequence.ndit, frame_rng)
             header = raw_header(
-                wcs, target=self.target(field), frame_type="OBJECT", band=band, dit=sequence.dit,
+                reported_wcs(wcs, pointing_error, rotation_error), target=self.target(field), frame_type="OBJECT",
+                band=band, dit=sequence.dit,
                 ndit=sequence.ndit, airmass=airmass, start=self.start + hours * u.hour, pixel_scale=scale,
                 expno=i + 1, nexp=sequence.nexp, header_offset_px=tuple(header_offsets[i]),
                 true_offset_px=tuple(np.round(true_offsets[i], 3)),
             )  # fmt: skip
             header["HIERARCH ESO TEL AMBI FWHM START"] = (round(fwhm, 4), "[arcsec] seeing (simulated truth)")
+            header["HIERARCH ASTROPIPE TRUE CRVAL1"] = (wcs.wcs.crval[0], "[deg] simulated truth")
+            header["HIERARCH ASTROPIPE TRUE CRVAL2"] = (wcs.wcs.crval[1], "[deg] simulated truth")
+            header["HIERARCH ASTROPIPE POINTING ERROR"] = (round(float(np.hypot(*pointing_error)), 4), "[arcsec] simulated")
+            header["HIERARCH ASTROPIPE ROTATION ERROR"] = (round(float(rotation_error), 5), "[deg] simulated")
             paths.append(self._write_raw(outdir, raw, header))
         return paths
 

@@ -27,7 +27,8 @@ from astropy.time import Time
 from astropy.wcs import WCS
 from numpy.typing import NDArray
 
-__all__ = ["PhotometricSystem", "SkyModel", "dither_offsets", "frame_wcs", "pointing_after_offset", "raw_header", "reported_offsets"]
+__all__ = ["PhotometricSystem", "SkyModel", "dither_offsets", "frame_wcs", "pointing_after_offset", "raw_header", "reported_offsets",
+           "reported_wcs"]
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def raw_header(
     Parameters
     ----------
     wcs : astropy.wcs.WCS
-        The frame's true celestial WCS (written as the header's WCS and pointing).
+        The frame's celestial WCS as the telescope reports it (written as the header's WCS and pointing).
     target : str
         ``OBJECT`` and ``OBS TARG NAME``.
     frame_type : str
@@ -172,6 +173,19 @@ def raw_header(
     for key, value in eso.items():
         header[f"HIERARCH {key}"] = value
     return header
+
+
+def reported_wcs(true_wcs: WCS, error_arcsec: NDArray[np.float64], rotation_deg: float) -> WCS:
+    """The WCS a raw header gives: the true one pointed ``error_arcsec`` (east, north) off and rotated by
+    ``rotation_deg`` (the telescope's pointing error and an uncorrected field rotation)."""
+    reported = true_wcs.deepcopy()
+    centre = SkyCoord(*true_wcs.wcs.crval, unit="deg")
+    moved = pointing_after_offset(centre, error_arcsec)
+    reported.wcs.crval = [moved.ra.deg, moved.dec.deg]
+    angle = np.radians(rotation_deg)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    reported.wcs.cd = rotation @ true_wcs.wcs.cd
+    return reported
 
 
 def reported_offsets(rng: np.random.Generator, true_px: NDArray[np.float64], rms_px: float) -> NDArray[np.float64]:
