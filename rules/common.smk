@@ -26,7 +26,7 @@ from astropipe.config_check import (
     check_config_files,
     configured_path,
 )
-from astropipe.reduce.ingest import RAW_FRAME_SUFFIXES, find_raw_frames
+from astropipe.reduce.raw_files import RAW_FRAME_SUFFIXES, find_raw_frames
 
 # config.yaml beside the Snakefile, then the user's --configfile files (which extend it), each read
 # strictly first: an empty file or a key given twice is named instead of silently ignored

@@ -35,6 +35,8 @@ rule imaging_masters:
     resources:
         mem_mb=lambda wildcards, attempt: 1000 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
+    params:
+        aperture_radius_arcsec=5.0 * IMAGING["photometry"]["fwhm_guess_arcsec"],
     script:
         "../scripts/imaging/masters.py"
 

@@ -2,7 +2,8 @@
 
 from astropipe.io import write_table
 from astropipe.io.rule_log import rule_logger
-from astropipe.reduce.ingest import classify_frames, find_raw_frames, validate_night
+from astropipe.reduce.ingest import classify_frames, validate_night
+from astropipe.reduce.raw_files import find_raw_frames
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_ingest")

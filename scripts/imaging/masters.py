@@ -1,4 +1,4 @@
-"""Master darks (per DIT), flats (per filter) and the bad-pixel mask of the night."""
+"""Master darks (per DIT), flats and illumination corrections (per filter) and the bad-pixel mask of the night."""
 
 from astropy.table import Table
 
@@ -10,5 +10,5 @@ snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_masters")
 frames = Table.read(snakemake.input.frames, format="ascii.ecsv")
 with atomic_directory(snakemake.output[0]) as directory:
-    for path in build_masters(frames, directory):
+    for path in build_masters(frames, directory, snakemake.params.aperture_radius_arcsec):
         log.info("wrote %s", path.name)

@@ -152,3 +152,14 @@ def test_two_targets_with_one_field_name_are_named(night, tmp_path):
     clash = _frame(tmp_path / "clash.fits", extra={"OBJECT": "field!"})
     with pytest.raises(IngestError, match=r"targets \['field', 'field!'\] all become field 'field'"):
         classify_frames([*night, clash])
+
+
+def test_an_illumination_grid_replaces_the_illumination_frame(night, tmp_path):
+    kept = [p for p in night if not p.name.startswith("illum")]
+    with pytest.raises(IngestError, match="filter Ks: no illumination correction: neither a frame with ESO DPR TYPE = 'ILLUM'"):
+        validate_night(classify_frames(kept))
+    grid = [_frame(tmp_path / f"grid_{i}.fits", kind="STD", dit=20.0, offset=(30.0 * (i % 3), 30.0 * (i // 3)),
+                   extra={"HIERARCH ESO TPL ID": "SOFI_img_cal_Illumination"}) for i in range(9)]  # fmt: skip
+    frames = classify_frames([*kept, *grid])
+    assert (frames["type"] == "STD,ILLUM").sum() == 9
+    validate_night(frames)

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import yaml
 from astropy.coordinates import SkyCoord
-from astropy.io import fits
 from astropy.wcs import WCS
 from conftest import REPO
 from snakemake.utils import validate
@@ -147,23 +146,30 @@ def test_different_frames_get_independent_noise(night, tmp_path):
 
 def test_calibrations_cover_every_dit_and_band(night, tmp_path):
     paths = night.write_calibrations(tmp_path)
-    raw = [_header(p) for p in paths if p.name.startswith("SOFI.")]
+    raw = [_header(p) for p in paths]
+    assert all(p.name.startswith("SOFI.") for p in paths)  # only what the archive delivers: no products
     assert {h["HIERARCH ESO DET DIT"] for h in raw if frame_kind(h).kind == "DARK"} == {30, 20, 7, 2, 3}
     assert all(filter_name(h) == "blank" for h in raw if frame_kind(h).kind == "DARK")
     assert {filter_name(h) for h in raw if frame_kind(h).kind == "FLAT,LAMP"} == {"H", "Ks"}
     assert len({h["DATE-OBS"] for h in raw}) == len(raw)  # one archive name per frame
-    names = {p.name for p in paths}
-    assert {"illumination_H.fits", "illumination_Ks.fits", "bad_pixel_map.fits"} <= names
-    bpm = fits.getdata(tmp_path / "bad_pixel_map.fits")
-    assert bpm.dtype == np.uint8 and bpm.sum() == night.maps.bad.sum()
+
+
+def test_illumination_products_are_written_when_there_is_no_grid(tmp_path):
+    config = _config()
+    config["simulation"]["illumination_grid"] = 0
+    names = {p.name for p in NightSimulation(config, REFERENCE).write_calibrations(tmp_path)}
+    assert {"illumination_H.fits", "illumination_Ks.fits"} <= names
 
 
 def test_standards_at_every_airmass(night, tmp_path):
     config = _config()["standards"]
     paths = night.write_standards(tmp_path)
-    assert len(paths) == len(config["stars"]) * len(config["airmasses"]) * 2 * config["nexp"]
+    grid = 2 * _config()["simulation"].get("illumination_grid", 4) ** 2
+    assert len(paths) == len(config["stars"]) * len(config["airmasses"]) * 2 * config["nexp"] + grid
     headers = [_header(p) for p in paths]
+    assert sum(frame_kind(h).kind == "STD,ILLUM" for h in headers) == grid
     assert {h["HIERARCH ESO TEL AIRM START"] for h in headers} == set(config["airmasses"])
+    headers = [h for h in headers if frame_kind(h).kind == "STD"]
     assert len({p.name for p in paths}) == len(paths)
     assert {h["HIERARCH ESO OBS TARG NAME"] for h in headers} == {"S791-C", "S875-C"}  # HST names of 9150, 9170
     assert headers[0]["HIERARCH ESO DPR TYPE"] == "STD" and headers[0]["HIERARCH ESO DET DIT"] == 2

@@ -36,7 +36,7 @@ def master_dark(paths: list[str]) -> NDArray[np.float64]:
     return _combine(paths)
 
 
-def master_flat(lamp_on: list[str], lamp_off: list[str], illumination: NDArray[np.float64]) -> NDArray[np.float64]:
+def master_flat(lamp_on: list[str], lamp_off: list[str], illumination: NDArray[np.float64] | float) -> NDArray[np.float64]:
     """Normalised sky response: (on - off) / median, times the illumination correction.
 
     Parameters

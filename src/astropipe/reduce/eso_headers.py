@@ -4,7 +4,8 @@ The translation follows the SOFI User's Manual (LSO-MAN-ESO-40100-0004), the ESO
 Control Document and the ORAC-DR SOFI header translator (``Astro::FITS::HdrTrans::SOFI``):
 
 * **frame kind** from ``DPR CATG`` / ``DPR TYPE`` / ``DPR TECH`` and the template ``TPL ID``:
-  science jitter frames (``OBJECT``), standard stars (``STD``), darks, lamp dome flats; acquisition,
+  science jitter frames (``OBJECT``), standard stars (``STD``; ``STD,ILLUM`` when the template is an
+  illumination template, ``TPL ID`` containing ``Illum``), darks, lamp dome flats; acquisition,
   test and technical frames, spectroscopy and polarimetry, and the ``SKY`` frames of jitter-offset
   templates are not used, each with its reason;
 * **filter** from the two wheels ``INS FILT1 ID`` and ``INS FILT2 ID``: one holds the filter, the
@@ -67,8 +68,9 @@ def _text(header: fits.Header, keyword: str) -> str:
 
 
 def frame_kind(header: fits.Header) -> FrameKind:
-    """The pipeline's type of a raw frame: ``OBJECT``, ``STD``, ``DARK``, ``FLAT,LAMP``, ``ILLUM``,
-    ``BPM``, or ``UNUSED`` with the reason.
+    """The pipeline's type of a raw frame: ``OBJECT``, ``STD``, ``STD,ILLUM`` (a standard star stepped
+    over the array by an illumination template), ``DARK``, ``FLAT,LAMP``, ``ILLUM``, ``BPM``, or
+    ``UNUSED`` with the reason.
 
     Parameters
     ----------
@@ -99,7 +101,7 @@ def frame_kind(header: fits.Header) -> FrameKind:
     if frame_type in ("FLAT,LAMP", "LAMP,FLAT", "FLAT"):
         return FrameKind("FLAT,LAMP")
     if frame_type == "STD":
-        return FrameKind("STD")
+        return FrameKind("STD,ILLUM" if "illum" in template.lower() else "STD")
     if frame_type == "OBJECT":
         return FrameKind("OBJECT")
     if frame_type == "SKY":

@@ -30,22 +30,13 @@ from astropipe.reduce.eso_headers import (
     split_flats_by_level,
     target_name,
 )
+from astropipe.reduce.illumination import MIN_POSITIONS
 
-__all__ = [
-    "KNOWN_FILTERS",
-    "RAW_FRAME_SUFFIXES",
-    "IngestError",
-    "classify_frames",
-    "find_raw_frames",
-    "read_frame_header",
-    "validate_night",
-]
+__all__ = ["KNOWN_FILTERS", "IngestError", "classify_frames", "read_frame_header", "validate_night"]
 
 KNOWN_FILTERS = ("J", "H", "Ks")
 #: a night's frames are time-stamped from noon UTC of its date to noon UTC of the next day
 NIGHT_START_HOUR_UTC = 12.0
-#: names of raw frames as instruments and the ESO archive deliver them, matched without regard to case
-RAW_FRAME_SUFFIXES = tuple(f"{base}{packing}" for packing in ("", ".gz", ".z") for base in (".fits", ".fit", ".fts"))
 MIN_DITHER_POSITIONS = 3
 COLUMNS = ("path", "type", "reason", "object", "field", "filter", "dit", "ndit", "mjd", "airmass", "offset_x",
            "offset_y", "pixel_scale", "lamp_on", "lamp_from", "dpr_type", "template", "rows", "columns")  # fmt: skip
@@ -66,20 +57,6 @@ _SKY_KEYWORDS = {
 
 class IngestError(ValueError):
     """A raw frame or the set of frames cannot be reduced."""
-
-
-def find_raw_frames(locations: list[str | Path]) -> list[Path]:
-    """The raw frames among ``locations``: files as given, directories searched recursively.
-
-    A frame is a file whose name ends in one of :data:`RAW_FRAME_SUFFIXES` (case-insensitive); hidden
-    files (names starting with a dot, such as Snakemake's timestamps) are not frames.
-    """
-    frames = []
-    for location in map(Path, locations):
-        candidates = sorted(location.rglob("*")) if location.is_dir() else [location]
-        frames += [path for path in candidates if path.is_file() and not path.name.startswith(".")
-                   and path.name.lower().endswith(RAW_FRAME_SUFFIXES)]  # fmt: skip
-    return frames
 
 
 def _get(header: fits.Header, path: Path, keyword: str, kind):
@@ -152,7 +129,7 @@ def read_frame_header(path: str | Path, field_names: dict[str, str] | None = Non
         raise IngestError(f"{path}: keyword 'HIERARCH ESO DET DIT' = {row['dit']!r}; expected an integration time > 0 s")
     if row["ndit"] < 1:
         raise IngestError(f"{path}: keyword 'HIERARCH ESO DET NDIT' = {row['ndit']!r}; expected at least 1 integration")
-    if kind.kind in ("OBJECT", "STD"):
+    if kind.kind in ("OBJECT", "STD", "STD,ILLUM"):
         for column, (keyword, kind_of) in _SKY_KEYWORDS.items():
             row[column] = _get(header, path, keyword, kind_of)
         for keyword in ("HIERARCH ESO SEQ CUMOFFSETX", "HIERARCH ESO SEQ CUMOFFSETY"):
@@ -162,7 +139,7 @@ def read_frame_header(path: str | Path, field_names: dict[str, str] | None = Non
             raise IngestError(f"{path}: keyword 'HIERARCH ESO TEL AIRM START' = {row['airmass']!r}; expected an airmass in [1, 10]")
         if not row["pixel_scale"] > 0:
             raise IngestError(f"{path}: keyword {PIXEL_SCALE_KEYWORD!r} = {row['pixel_scale']!r}; expected a pixel scale > 0 arcsec")
-    if kind.kind in ("OBJECT", "STD", "FLAT,LAMP") and row["filter"] not in KNOWN_FILTERS:
+    if kind.kind in ("OBJECT", "STD", "STD,ILLUM", "FLAT,LAMP") and row["filter"] not in KNOWN_FILTERS:
         raise IngestError(f"{path}: unknown filter {row['filter']!r} (keywords 'HIERARCH ESO INS FILT1 ID' and "
                           f"'HIERARCH ESO INS FILT2 ID'); expected one of {KNOWN_FILTERS} with the other wheel open")  # fmt: skip
     return row
@@ -204,8 +181,8 @@ def classify_frames(paths: list[str | Path], field_names: dict[str, str] | None 
                     log: logging.Logger | None = None) -> Table:  # fmt: skip
     """The ingest table: one row per raw frame, used or not (then with the reason).
 
-    Columns: path, type (``OBJECT``, ``STD``, ``DARK``, ``FLAT,LAMP``, ``ILLUM``, ``BPM`` or
-    ``UNUSED``), reason, object (the target name of the headers), field (its workflow name), filter,
+    Columns: path, type (``OBJECT``, ``STD``, ``STD,ILLUM``, ``DARK``, ``FLAT,LAMP``, ``ILLUM``, ``BPM``
+    or ``UNUSED``), reason, object (the target name of the headers), field (its workflow name), filter,
     DIT (s), NDIT, MJD, airmass, offsets (pixels), pixel scale (arcsec), lamp state and where it came
     from (``header`` or ``level``), the ESO DPR TYPE and template, the image size.
     """
@@ -258,7 +235,8 @@ def validate_night(frames: Table, night: str | None = None) -> None:
     darks = set(np.round(frames["dit"][frames["type"] == "DARK"], 6))
     flats = frames[frames["type"] == "FLAT,LAMP"]
     illum = set(frames["filter"][frames["type"] == "ILLUM"])
-    light = frames[np.isin(frames["type"], ["OBJECT", "STD"])]
+    grids = frames[frames["type"] == "STD,ILLUM"]
+    light = frames[np.isin(frames["type"], ["OBJECT", "STD", "STD,ILLUM"])]
     for row in light:
         if round(float(row["dit"]), 6) not in darks:
             problems.append(f"{row['path']}: DIT = {row['dit']} s has no matching dark (darks: {sorted(darks)})")
@@ -266,8 +244,11 @@ def validate_night(frames: Table, night: str | None = None) -> None:
         states = set(flats["lamp_on"][flats["filter"] == band])
         if states != {True, False}:
             problems.append(f"filter {band}: needs lamp-on and lamp-off dome flats (found lamp states {sorted(states)})")
-        if band not in illum:
-            problems.append(f"filter {band}: no illumination-correction frame (ESO DPR TYPE = 'ILLUM')")
+        grid_frames = (grids["filter"] == band).sum()
+        if band not in illum and grid_frames < MIN_POSITIONS:
+            problems.append(f"filter {band}: no illumination correction: neither a frame with ESO DPR TYPE = 'ILLUM' nor "
+                            f"a standard star on a grid of >= {MIN_POSITIONS} positions (illumination template; "
+                            f"found {grid_frames} frames)")  # fmt: skip
     science = frames[frames["type"] == "OBJECT"]
     for key in sorted({(r["field"], r["filter"]) for r in science}):
         rows = science[(science["field"] == key[0]) & (science["filter"] == key[1])]

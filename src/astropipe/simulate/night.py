@@ -25,6 +25,7 @@ from astropipe.calibrate.persson_catalogue import read_persson_standards
 from astropipe.io.raw_frames import raw_frame_name, write_raw_frame
 from astropipe.simulate.detector import DetectorMaps, DetectorModel, detector_maps, expose
 from astropipe.simulate.observation import (
+    ILLUMINATION_TEMPLATE,
     PhotometricSystem,
     SkyModel,
     dither_offsets,
@@ -44,6 +45,8 @@ __all__ = ["PIXEL_SCALES", "NightSimulation"]
 PIXEL_SCALES = {"small": 0.145, "large": 0.292}
 #: clock overhead per exposure (s), for the time stamps
 OVERHEAD_S = 10.0
+#: integrations averaged at each position of the illumination grid
+GRID_NDIT = 10
 
 
 def _rng(seed: int, tag: str) -> np.random.Generator:
@@ -266,7 +269,9 @@ class NightSimulation:
         return self.photometry.surface_rate(band, mag + colour, scale)
 
     def write_calibrations(self, outdir: str | Path) -> list[Path]:
-        """Darks for every DIT used, lamp-on/off dome flats, illumination corrections, bad-pixel map."""
+        """Darks for every DIT used and lamp-on/off dome flats, as the archive delivers them (the pipeline
+        finds the bad pixels in them); the illumination corrections as product files only when
+        ``illumination_grid`` is 0 (else the standard-star grid of :meth:`write_standards` measures them)."""
         cal = self.sim["calibrations"]
         outdir = Path(outdir)
         shape = self.detector.shape
@@ -300,17 +305,14 @@ class NightSimulation:
                                         ndit=1, airmass=1.0, start=stamp(cal["flat_dit"]),
                                         pixel_scale=PIXEL_SCALES["small"], expno=i + 1, nexp=cal["flats_per_state"])  # fmt: skip
                     paths.append(self._write_raw(outdir, raw, header))
-            # ESO's illumination correction: what turns a normalised dome flat into the sky response
-            illum = self.maps.illumination / self.maps.dome_pattern
-            header = fits.Header({"OBJECT": "ILLUMINATION", "INSTRUME": "SOFI"})
-            header["HIERARCH ESO DPR TYPE"] = "ILLUM"
-            header["HIERARCH ESO INS FILT1 ID"] = band
-            paths.append(outdir / f"illumination_{band}.fits")
-            self._write_product(paths[-1], (illum / illum.mean()).astype(np.float32), header)
-        bpm_header = fits.Header({"OBJECT": "BADPIXELMAP", "INSTRUME": "SOFI", "COMMENT": "1 = bad pixel, 0 = good"})
-        bpm_header["HIERARCH ESO DPR TYPE"] = "BPM"
-        paths.append(outdir / "bad_pixel_map.fits")
-        self._write_product(paths[-1], self.maps.bad.astype(np.uint8), bpm_header)
+            if self.sim["illumination_grid"] == 0:
+                # the illumination correction as a product file (what turns a normalised dome flat into the sky response)
+                illum = self.maps.illumination / self.maps.dome_pattern
+                header = fits.Header({"OBJECT": "ILLUMINATION", "INSTRUME": "SOFI"})
+                header["HIERARCH ESO DPR TYPE"] = "ILLUM"
+                header["HIERARCH ESO INS FILT1 ID"] = band
+                paths.append(outdir / f"illumination_{band}.fits")
+                self._write_product(paths[-1], (illum / illum.mean()).astype(np.float32), header)
         return paths
 
     def bands(self) -> list[str]:
@@ -358,6 +360,35 @@ class NightSimulation:
                                             start=self.start + (0.2 + 0.1 * j) * u.hour + taken, pixel_scale=scale,
                                             expno=i + 1, nexp=std["nexp"])  # fmt: skip
                         paths.append(self._write_raw(outdir, raw, header))
+        return paths + self._write_illumination_grid(outdir, catalogue)
+
+    def _write_illumination_grid(self, outdir: str | Path, catalogue: Table) -> list[Path]:
+        """The first standard stepped over an n x n grid across the array in every band (the
+        illumination template, NDIT = 10 at the standards' DIT), at the first airmass, an hour before
+        the science."""
+        n, std = self.sim["illumination_grid"], self.config["standards"]
+        if n == 0:
+            return []
+        star = catalogue[catalogue["number"] == std["stars"][0]][0]
+        centre = SkyCoord(star["ra"], star["dec"], unit=(u.hourangle, u.deg))
+        shape, scale = self.detector.shape, PIXEL_SCALES[self.config["object"]["mode"]]
+        steps = np.linspace(-0.4, 0.4, n) * shape[0] * scale
+        paths: list[Path] = []
+        for b, band in enumerate(self.bands()):
+            for i, (east, north) in enumerate((e, nn) for nn in steps for e in steps):
+                rng = _rng(self.seed, f"illumination/{band}/{i}")
+                wcs = frame_wcs(pointing_after_offset(centre, np.array([-east, -north])), scale, shape)
+                x, y = wcs.world_to_pixel(centre)
+                rate = self.photometry.count_rate(band, np.array([star["H"]]), np.array([star["K"]]), std["airmasses"][0])
+                image = render_stars(shape, np.array([x]), np.array([y]), rate, self._psf_fwhm(rng) / scale,
+                                     self.sim["moffat_beta"])  # fmt: skip
+                sky = self.photometry.surface_rate(band, self.sky.level(band, 0.05, rng), scale)
+                raw = expose(self.detector, self.maps, image + sky, std["dit"], GRID_NDIT, rng)
+                start = self.start - 1.0 * u.hour + (b * n * n + i) * (std["dit"] * GRID_NDIT + OVERHEAD_S) * u.s
+                header = raw_header(wcs, target=str(star["name"]), frame_type="STD", band=band, dit=std["dit"],
+                                    ndit=GRID_NDIT, airmass=std["airmasses"][0], start=start, pixel_scale=scale,
+                                    expno=i + 1, nexp=n * n, template=ILLUMINATION_TEMPLATE)  # fmt: skip
+                paths.append(self._write_raw(outdir, raw, header))
         return paths
 
     def reference_catalogue(self, field: str) -> Table:

@@ -101,6 +101,8 @@ def dither_offsets(rng: np.random.Generator, n: int, box_arcsec: float) -> NDArr
 #: the SOFI template of each kind of frame (SOFI User's Manual, template reference)
 TEMPLATES = {"OBJECT": "SOFI_img_obs_AutoJitter", "STD": "SOFI_img_cal_StandardStar", "DARK": "SOFI_img_cal_Darks",
              "FLAT,LAMP": "SOFI_img_cal_SpecialDomeFlats"}  # fmt: skip
+#: the template of a standard star stepped over the array for the illumination correction
+ILLUMINATION_TEMPLATE = "SOFI_img_cal_Illumination"
 
 
 def raw_header(
@@ -118,6 +120,7 @@ def raw_header(
     nexp: int,
     header_offset_px: tuple[float, float] = (0.0, 0.0),
     true_offset_px: tuple[float, float] = (0.0, 0.0),
+    template: str | None = None,
 ) -> fits.Header:
     """A raw SOFI header as the ESO archive delivers it, with a celestial WCS.
 
@@ -134,6 +137,8 @@ def raw_header(
     header_offset_px, true_offset_px : (float, float)
         ``SEQ CUMOFFSETX/Y`` as the telescope reports it, and the true shift of the sky (pixels),
         kept in the simulator's own ``ASTROPIPE TRUE CUMOFFSETX/Y`` for tests.
+    template : str, optional
+        ``TPL ID`` when it is not the usual template of ``frame_type`` (:data:`TEMPLATES`).
     """
     header = fits.Header()
     header["ORIGIN"] = ("ESO", "European Southern Observatory")
@@ -151,7 +156,7 @@ def raw_header(
     category = "SCIENCE" if frame_type == "OBJECT" else "CALIB"
     eso = {
         "ESO OBS TARG NAME": target,
-        "ESO TPL ID": TEMPLATES[frame_type],
+        "ESO TPL ID": template or TEMPLATES[frame_type],
         "ESO TPL EXPNO": expno,
         "ESO TPL NEXP": nexp,
         "ESO DPR CATG": category,

@@ -1,0 +1,74 @@
+"""Master calibrations from what the archive delivers: the illumination correction fitted to a
+standard star stepped over the array, and the bad pixels found in the darks and flats."""
+
+import numpy as np
+import pytest
+import yaml
+from astropy.io import fits
+from conftest import CI_CONFIG, REPO
+from snakemake.utils import validate
+
+from astropipe.reduce.illumination import IlluminationError, brightest_star_flux, fit_illumination
+from astropipe.reduce.ingest import classify_frames, validate_night
+from astropipe.reduce.masters import build_masters
+from astropipe.simulate.night import NightSimulation
+from astropipe.simulate.psf import render_stars
+
+
+def test_a_smooth_surface_is_recovered_from_sixteen_noisy_positions():
+    shape = (400, 400)
+    yy, xx = np.mgrid[0:400, 0:400]
+    u, v = xx / 199.5 - 1, yy / 199.5 - 1
+    truth = 1.0 - 0.03 * (u**2 + v**2) / 2 + 0.01 * u - 0.008 * v
+    truth /= truth.mean()
+    steps = np.linspace(40, 360, 4)
+    x, y = np.meshgrid(steps, steps)
+    x, y = x.ravel(), y.ravel()
+    flux = 1000.0 * truth[y.astype(int), x.astype(int)] * (1 + 0.002 * np.random.default_rng(3).standard_normal(16))
+    surface, rms = fit_illumination(x, y, flux, shape)
+    assert np.max(np.abs(surface - truth)) < 0.003 and rms < 0.003
+
+
+def test_too_few_positions_are_refused():
+    with pytest.raises(IlluminationError, match="4 distinct grid positions; at least 9"):
+        fit_illumination(np.array([10.0, 200, 10, 200]), np.array([10.0, 10, 200, 200]), np.ones(4), (256, 256))
+
+
+def test_the_brightest_star_is_measured_in_its_aperture():
+    image = render_stars((200, 200), np.array([120.3]), np.array([80.6]), np.array([5000.0]), 4.0, 3.0) + 7.0
+    x, y, flux = brightest_star_flux(image, 25.0)
+    assert (x, y) == (pytest.approx(120.3, abs=0.05), pytest.approx(80.6, abs=0.05))
+    assert flux == pytest.approx(5000.0, rel=0.01)
+
+
+@pytest.fixture(scope="module")
+def masters(tmp_path_factory):
+    config = yaml.safe_load(CI_CONFIG.read_text())
+    validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
+    night = NightSimulation(config["imaging"], REPO / "resources" / "reference")
+    raw = tmp_path_factory.mktemp("raw")
+    paths = night.write_calibrations(raw / "calib") + night.write_standards(raw / "standards")
+    paths += night.write_sequence("object11", "Ks", raw / "object11")
+    frames = classify_frames(paths)
+    validate_night(frames)
+    outdir = tmp_path_factory.mktemp("masters")
+    build_masters(frames, outdir)
+    return night, outdir
+
+
+def test_the_grid_illumination_matches_the_true_one(masters):
+    night, outdir = masters
+    fitted = fits.getdata(outdir / "illumination_Ks.fits").astype(float)
+    truth = night.maps.illumination / night.maps.dome_pattern
+    truth /= truth.mean()
+    error = np.abs(fitted - truth)
+    # each grid position is measured to ~0.3 % (sky noise); 25 positions fix a quadratic surface to ~0.2 %
+    # inside the grid, more where it is extrapolated towards the corners
+    assert np.max(error[50:-50, 50:-50]) < 0.005 and np.max(error) < 0.007
+
+
+def test_bad_pixels_are_found_in_the_darks_and_flats(masters):
+    night, outdir = masters
+    found = fits.getdata(outdir / "bad_pixels.fits").astype(bool)
+    assert np.all(found[night.maps.bad])  # every defect of the detector
+    assert found.sum() < 1.5 * night.maps.bad.sum()
