@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from astropipe.reduce.registration import ReferenceStars, refine_with_stars
+from astropipe.reduce.registration import (
+    ReferenceStars,
+    RegistrationError,
+    prepare_for_correlation,
+    refine_offset,
+    refine_with_stars,
+)
 
 SHAPE = (300, 300)
 SIGMA_PX = 1.5
@@ -56,7 +62,16 @@ def test_brightest_keeps_the_border_and_orders_by_peak(sequence):
     assert np.all((stars.y[index] >= 40) & (stars.y[index] < SHAPE[0] - 40))
 
 
-def test_too_few_stars_leave_the_offset_unchanged(sequence):
+def test_too_few_stars_stop_the_registration_instead_of_keeping_the_guess(sequence):
     frames, _ = sequence
     saturated_below_everything = ReferenceStars(frames[0], NOISE, peak_max=0.0)
-    assert refine_with_stars(saturated_below_everything, frames[1], (12.0, -8.0)) == (12.0, -8.0)
+    with pytest.raises(RegistrationError, match="only 0 bright unsaturated stars were found in both frames"):
+        refine_with_stars(saturated_below_everything, frames[1], (12.0, -8.0))
+
+
+def test_a_header_offset_beyond_the_search_box_is_refused(sequence):
+    frames, dithers = sequence
+    reference, image = (prepare_for_correlation(f, NOISE) for f in frames[:2])
+    wrong = tuple(np.round(dithers[1]) + 20.0)
+    with pytest.raises(RegistrationError, match="edge of the 5-pixel search box"):
+        refine_offset(reference, image, wrong, search=5)

@@ -17,7 +17,14 @@ from numpy.typing import NDArray
 from photutils.centroids import centroid_2dg, centroid_sources
 from photutils.detection import find_peaks
 
-__all__ = ["ReferenceStars", "prepare_for_correlation", "refine_offset", "refine_with_stars"]
+__all__ = ["ReferenceStars", "RegistrationError", "prepare_for_correlation", "refine_offset", "refine_with_stars"]
+
+#: most stars' displacements may scatter about their median before the registration is refused, pixels
+MAX_SCATTER_PX = 0.5
+
+
+class RegistrationError(ValueError):
+    """A frame cannot be registered on the reference frame from its own stars."""
 
 
 def prepare_for_correlation(image: NDArray[np.float64], noise: float) -> NDArray[np.float64]:
@@ -61,6 +68,10 @@ def refine_offset(
             if value > best_value:
                 best, best_value = (dx, dy), value
     bx, by = best
+    if abs(bx - gx) == search or abs(by - gy) == search:
+        raise RegistrationError(f"the cross-correlation peak lies at the edge of the {search}-pixel search box around the "
+                                f"header offset ({guess[0]:.1f}, {guess[1]:.1f}) px: the header offset is further off "
+                                f"than imaging.reduction.search_px, or the frame has no stars in common with the reference")  # fmt: skip
     fx = _parabola_peak(correlation[by % ny, (bx - 1) % nx], best_value, correlation[by % ny, (bx + 1) % nx])
     fy = _parabola_peak(correlation[(by - 1) % ny, bx % nx], best_value, correlation[(by + 1) % ny, bx % nx])
     return bx + fx, by + fy
@@ -139,25 +150,36 @@ def refine_with_stars(
     Returns
     -------
     (dx, dy) : tuple of float
-        The refined offset, or ``offset`` unchanged when fewer than 3 stars
-        could be centroided in both frames.
+        The refined offset.
+
+    Raises
+    ------
+    RegistrationError
+        If fewer than 3 stars are centroided in both frames near the starting offset, or if their
+        displacements scatter by more than :data:`MAX_SCATTER_PX` (robust sigma) about the median:
+        the registration would then rest on the header or on chance, not on the stars.
     """
     box = reference.box
     img = np.nan_to_num(image, nan=0.0)
     ny, nx = img.shape
     edge = box + int(np.ceil(max(abs(offset[0]), abs(offset[1])))) + 2
     index = reference.brightest(edge, n_stars)
-    if index.size < 3:
-        return offset
     xr, yr = reference.centroids(index)
     xp, yp = xr + offset[0], yr + offset[1]
     on_image = np.isfinite(xp) & np.isfinite(yp) & (xp > box) & (xp < nx - box - 1) & (yp > box) & (yp < ny - box - 1)
-    if on_image.sum() < 3:
-        return offset
     xr, yr, xp, yp = xr[on_image], yr[on_image], xp[on_image], yp[on_image]
-    xi, yi = centroid_sources(img, xp, yp, box_size=box, centroid_func=centroid_2dg)
+    if xr.size:
+        xi, yi = centroid_sources(img, xp, yp, box_size=box, centroid_func=centroid_2dg)
+    else:
+        xi = yi = np.array([])
     dx, dy = xi - xr, yi - yr
     good = np.isfinite(dx) & np.isfinite(dy) & (np.hypot(dx - offset[0], dy - offset[1]) < 1.5)
     if good.sum() < 3:
-        return offset
-    return float(np.median(dx[good])), float(np.median(dy[good]))
+        raise RegistrationError(f"only {int(good.sum())} bright unsaturated stars were found in both frames near the "
+                                f"offset ({offset[0]:.1f}, {offset[1]:.1f}) px; at least 3 are needed")  # fmt: skip
+    median = np.array([np.median(dx[good]), np.median(dy[good])])
+    scatter = 1.4826 * np.median(np.abs(np.column_stack([dx[good], dy[good]]) - median), axis=0)
+    if np.max(scatter) > MAX_SCATTER_PX:
+        raise RegistrationError(f"the {int(good.sum())} stars' displacements scatter by ({scatter[0]:.2f}, {scatter[1]:.2f}) px "
+                                f"about their median; more than {MAX_SCATTER_PX} px is not one offset")  # fmt: skip
+    return float(median[0]), float(median[1])

@@ -25,7 +25,13 @@ from scipy.ndimage import shift as ndi_shift
 
 from astropipe.io.raw_frames import open_raw_frame, read_raw_data
 from astropipe.reduce.calibration import calibrate_frame
-from astropipe.reduce.registration import ReferenceStars, prepare_for_correlation, refine_offset, refine_with_stars
+from astropipe.reduce.registration import (
+    ReferenceStars,
+    RegistrationError,
+    prepare_for_correlation,
+    refine_offset,
+    refine_with_stars,
+)
 from astropipe.reduce.sky import bright_pixel_mask, frame_level, running_sky
 from astropipe.reduce.stack import canvas_margin, combine, place_on_canvas
 
@@ -112,12 +118,16 @@ def reduce_sequence(
     reference = prepare_for_correlation(first[0], noise[0])
     guesses = np.column_stack([frames["offset_x"], frames["offset_y"]]).astype(float)
     guesses -= guesses[0]
-    correlated = [refine_offset(reference, prepare_for_correlation(f, n), tuple(g), search)
-                  for f, n, g in zip(first[1:], noise[1:], guesses[1:], strict=True)]  # fmt: skip
     linear_limit = 0.5 * (saturation_adu - float(np.median(dark)) - max(frame_level(f, m)[0] for f, m in zip(calibrated, masks, strict=True)))
     reference_stars = ReferenceStars(first[0], noise[0], peak_max=linear_limit)
-    offsets = np.array([(0.0, 0.0)] + [refine_with_stars(reference_stars, f, c)
-                                       for f, c in zip(first[1:], correlated, strict=True)])  # fmt: skip
+    offsets = [(0.0, 0.0)]
+    for path, frame, frame_noise, guess in zip(frames["path"][1:], first[1:], noise[1:], guesses[1:], strict=True):
+        try:
+            correlated = refine_offset(reference, prepare_for_correlation(frame, frame_noise), tuple(guess), search)
+            offsets.append(refine_with_stars(reference_stars, frame, correlated))
+        except RegistrationError as error:
+            raise RegistrationError(f"{path}: cannot be registered on {frames['path'][0]}: {error}") from error
+    offsets = np.array(offsets)
     log.info("offsets refined: max |refined - header| = %.3f px", float(np.max(np.abs(offsets - guesses))))
     margin = canvas_margin(offsets)
     weights = 1.0 / noise**2
