@@ -26,6 +26,7 @@ from astropipe.config_check import (
     check_config_files,
     configured_path,
 )
+from astropipe.night_sheet import SheetError, nights_from_config, read_night_sheet
 from astropipe.reduce.raw_files import RAW_FRAME_SUFFIXES, find_raw_frames
 
 # config.yaml beside the Snakefile, then the user's --configfile files (which extend it), each read
@@ -55,7 +56,6 @@ LENSING_FIGURES = [
 
 
 IMAGING = config["imaging"]
-NIGHT = IMAGING["night"]
 # what defines the simulated night: reduction and photometry settings must not re-trigger it
 SIMULATION = {
     key: IMAGING[key]
@@ -84,9 +84,30 @@ REFERENCE_TABLES = {
 }
 OBJECT = IMAGING["object"]["name"]
 SURVEY_FIELDS = [f"cand{i + 1:02d}" for i in range(IMAGING["survey"]["n_fields"])]
-SEQUENCES = [(OBJECT, band) for band in IMAGING["object"]["sequences"]] + [
-    (field, IMAGING["survey"]["filter"]) for field in SURVEY_FIELDS
-]
+
+
+def read_nights():
+    """The nights to reduce: the sheet's (imaging.sheet) or the configured one (imaging.night)."""
+    if IMAGING["sheet"] is None:
+        return nights_from_config(IMAGING, SURVEY_FIELDS)
+    if IMAGING["raw_directory"] is not None:
+        raise ConfigError(
+            "imaging.sheet and imaging.raw_directory are both set: with a sheet, give each night's raw "
+            "directory in its raw_directory column"
+        )
+    try:
+        return read_night_sheet(
+            configured_path(IMAGING["sheet"], "imaging.sheet"),
+            object_name=OBJECT,
+            object_filters=list(IMAGING["object"]["sequences"]),
+            survey_fields=SURVEY_FIELDS,
+            survey_filter=IMAGING["survey"]["filter"],
+        )
+    except SheetError as error:
+        raise ConfigError(str(error)) from error
+
+
+NIGHTS = read_nights()
 
 
 wildcard_constraints:
@@ -115,15 +136,15 @@ PHOTOMETRY = {
     for key, value in IMAGING["photometry"].items()
     if key != "artificial_stars"
 }
-RAW_DIRECTORY = (
-    None
-    if IMAGING["raw_directory"] is None
-    else str(
-        configured_path(
-            IMAGING["raw_directory"], "imaging.raw_directory", kind="directory"
+for _night in NIGHTS.values():
+    if _night.raw_directory is not None:
+        _night.raw_directory = str(
+            configured_path(
+                _night.raw_directory,
+                f"raw directory of the night {_night.date} (imaging.raw_directory or the sheet)",
+                kind="directory",
+            )
         )
-    )
-)
 STACK_FILES = [
     "stack.fits",
     "weight.fits",
@@ -139,43 +160,72 @@ STACK_FILES = [
 # simulate rules can only produce the configured night, fields and survey, and only when the
 # configuration asks for a simulation; a missing user file then stops the run instead.
 NEVER = "(?!)"  # a regular expression no wildcard value matches
-SIMULATED_NIGHT = re.escape(NIGHT) if RAW_DIRECTORY is None else NEVER
-SIMULATED_FIELDS = "|".join(re.escape(field) for field, _ in SEQUENCES) or NEVER
+SIMULATED_NIGHT = (
+    "|".join(re.escape(date) for date, night in NIGHTS.items() if night.simulated)
+    or NEVER
+)
+SIMULATED_FIELDS = (
+    "|".join(
+        sorted(
+            {
+                re.escape(field)
+                for night in NIGHTS.values()
+                if night.simulated
+                for field, _ in night.sequences
+            }
+        )
+    )
+    or NEVER
+)
 
 
-def user_raw_frames():
-    """Every raw frame of imaging.raw_directory (searched recursively), each an input of the ingest.
+def user_raw_frames(night):
+    """Every raw frame of a real night's directory (searched recursively), each an input of the ingest.
 
     Listing the files, not the directory, makes Snakemake rerun the ingest and everything after it
     when a frame is replaced, added or removed.
     """
-    frames = [str(path) for path in find_raw_frames([RAW_DIRECTORY])]
+    frames = [str(path) for path in find_raw_frames([night.raw_directory])]
     if not frames:
         raise ConfigError(
-            f"imaging.raw_directory = {RAW_DIRECTORY!r}: no raw frames found "
+            f"raw directory {night.raw_directory!r} of the night {night.date}: no raw frames found "
             f"(searched recursively for names ending in {', '.join(RAW_FRAME_SUFFIXES)})"
         )
     return frames
 
 
-RAW_FRAMES = user_raw_frames() if RAW_DIRECTORY else None
-# a user's night: its raw size shared equally among the configured sequences (read once)
-RAW_MB_PER_SEQUENCE = (
-    sum(os.path.getsize(path) for path in RAW_FRAMES) / 1e6 / max(1, len(SEQUENCES))
-    if RAW_FRAMES
-    else None
-)
+RAW_FRAMES = {
+    date: user_raw_frames(night)
+    for date, night in NIGHTS.items()
+    if not night.simulated
+}
+# a user's night: its raw size shared equally among its sequences (read once)
+RAW_MB_PER_SEQUENCE = {
+    date: sum(os.path.getsize(path) for path in frames)
+    / 1e6
+    / max(1, len(NIGHTS[date].sequences))
+    for date, frames in RAW_FRAMES.items()
+}
 
 
 def raw_night_inputs(wildcards):
     """The raw frames to ingest: the user's frames, or the simulated night's directories."""
-    if RAW_FRAMES:
-        return RAW_FRAMES
+    if wildcards.night in RAW_FRAMES:
+        return RAW_FRAMES[wildcards.night]
     return [
         f"results/raw/{wildcards.night}/calib",
         f"results/raw/{wildcards.night}/standards",
-        *[f"results/raw/{wildcards.night}/{field}/{band}" for field, band in SEQUENCES],
+        *[
+            f"results/raw/{wildcards.night}/{field}/{band}"
+            for field, band in NIGHTS[wildcards.night].sequences
+        ],
     ]
+
+
+def simulation_settings(wildcards):
+    """What defines one simulated night: the imaging settings of the simulation, its date and seed."""
+    night = NIGHTS[wildcards.night]
+    return {**SIMULATION, "night": night.date, "seed": night.seed}
 
 
 def sequence_raw_mb(wildcards):
@@ -184,8 +234,8 @@ def sequence_raw_mb(wildcards):
     Simulated: NEXP float32 frames of the configured detector. A user's night: the raw directory's
     size shared equally among the configured sequences (a retry doubles the request if that is short).
     """
-    if RAW_MB_PER_SEQUENCE is not None:
-        return RAW_MB_PER_SEQUENCE
+    if wildcards.night in RAW_MB_PER_SEQUENCE:
+        return RAW_MB_PER_SEQUENCE[wildcards.night]
     if wildcards.field == OBJECT:
         exposures = IMAGING["object"]["sequences"][wildcards.filter]["nexp"]
     else:
@@ -270,10 +320,10 @@ def user_supplied(pattern, what, key):
 
     def path(wildcards):
         name = pattern.format(**wildcards)
-        if RAW_DIRECTORY and not Path(name).exists():
+        if not NIGHTS[wildcards.night].simulated and not Path(name).exists():
             raise ValueError(
-                f"{what} {name} not found: with real data (imaging.raw_directory) put it there or set "
-                f"imaging.{key} (it is simulated only for the simulated night)"
+                f"{what} {name} not found: with real data (the night {wildcards.night} has a raw directory) "
+                f"put it there or set imaging.{key} (it is simulated only for simulated nights)"
             )
         return name
 
@@ -282,19 +332,27 @@ def user_supplied(pattern, what, key):
 
 def survey_truth_labels(wildcards):
     """The simulated survey's true classes (only when the night is simulated)."""
-    if RAW_DIRECTORY:
+    if not NIGHTS[wildcards.night].simulated:
         return []
     return f"results/truth/{wildcards.night}/survey_labels.ecsv"
 
 
+def survey_fields(night):
+    """The survey fields observed in a night."""
+    return [field for field, _ in NIGHTS[night].sequences if field != OBJECT]
+
+
 def survey_targets():
-    """Classification, its summary and Fig. 5 of the candidate survey (when it has fields)."""
-    if not SURVEY_FIELDS:
-        return []
+    """Classification, its summary and Fig. 5 of the candidate survey of every night that has fields."""
     return [
-        f"results/survey/{NIGHT}/classification.ecsv",
-        f"results/survey/{NIGHT}/classification.json",
-        f"results/figures/survey/{NIGHT}/fig5_sky_map.png",
+        target
+        for night in NIGHTS
+        if survey_fields(night)
+        for target in (
+            f"results/survey/{night}/classification.ecsv",
+            f"results/survey/{night}/classification.json",
+            f"results/figures/survey/{night}/fig5_sky_map.png",
+        )
     ]
 
 
@@ -353,37 +411,36 @@ def reduced_image_targets():
 
 
 def imaging_targets():
-    """Stacks and PSF photometry of the object field in every band; with H and Ks, its calibrated analysis."""
-    bands = IMAGING["object"]["sequences"]
-    targets = [
-        f"results/imaging/{NIGHT}/{OBJECT}/{band}/{name}"
-        for band in bands
-        for name in STACK_FILES
-    ]
-    if {"H", "Ks"} <= set(bands):
-        targets += [f"results/imaging/{NIGHT}/calibration.json"]
-        targets += [
-            f"results/imaging/{NIGHT}/{OBJECT}/{name}" for name in OBJECT_ANALYSIS_FILES
-        ]
-        targets += [
-            f"results/figures/imaging/{NIGHT}/{OBJECT}/{name}.png"
-            for name in OBJECT_FIGURES
-        ]
+    """Per night: stacks and PSF photometry of the object field in every band it was observed in;
+    with H and Ks, the night's calibration and the object's calibrated analysis."""
+    targets = []
+    for night in NIGHTS.values():
+        bands = [band for field, band in night.sequences if field == OBJECT]
+        base = f"results/imaging/{night.date}/{OBJECT}"
+        targets += [f"{base}/{band}/{name}" for band in bands for name in STACK_FILES]
+        if {"H", "Ks"} <= set(bands):
+            targets += [f"results/imaging/{night.date}/calibration.json"]
+            targets += [f"{base}/{name}" for name in OBJECT_ANALYSIS_FILES]
+            targets += [
+                f"results/figures/imaging/{night.date}/{OBJECT}/{name}.png"
+                for name in OBJECT_FIGURES
+            ]
     return targets
 
 
 def simulated_night_targets():
-    """The raw simulated night and its truth (only when the data are simulated)."""
-    if RAW_DIRECTORY:
-        return []
-    return [
-        f"results/raw/{NIGHT}/calib",
-        f"results/raw/{NIGHT}/standards",
-        *[f"results/raw/{NIGHT}/{field}/{band}" for field, band in SEQUENCES],
-        f"results/raw/{NIGHT}/reference/{OBJECT}_2mass.ecsv",
-        *expand(
+    """The raw simulated nights and their truth."""
+    targets = []
+    for night in NIGHTS.values():
+        if not night.simulated:
+            continue
+        raw = f"results/raw/{night.date}"
+        targets += [f"{raw}/calib", f"{raw}/standards"]
+        targets += [f"{raw}/{field}/{band}" for field, band in night.sequences]
+        targets += [f"{raw}/reference/{OBJECT}_2mass.ecsv"]
+        targets += expand(
             "results/truth/{night}/{name}",
-            night=NIGHT,
+            night=night.date,
             name=[
                 "stars.ecsv",
                 "scene.json",
@@ -391,8 +448,8 @@ def simulated_night_targets():
                 "survey_labels.ecsv",
                 "response.fits",
             ],
-        ),
-    ]
+        )
+    return targets
 
 
 FLOW = config["flow"]

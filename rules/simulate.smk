@@ -19,7 +19,7 @@ rule simulate_calibrations:
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         kind="calibrations",
-        imaging=SIMULATION,
+        imaging=simulation_settings,
     script:
         "../scripts/simulate/frames.py"
 
@@ -42,7 +42,7 @@ rule simulate_standards:
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         kind="standards",
-        imaging=SIMULATION,
+        imaging=simulation_settings,
     script:
         "../scripts/simulate/frames.py"
 
@@ -65,7 +65,7 @@ rule simulate_sequence:
         mem_mb=scaled_by_sequence(400, 12),
         runtime=scaled_by_sequence(5, 1 / 12),
     params:
-        imaging=SIMULATION,
+        imaging=simulation_settings,
     script:
         "../scripts/simulate/sequence.py"
 
@@ -88,7 +88,7 @@ rule simulate_reference_catalogue:
         mem_mb=2000,
         runtime=10,
     params:
-        imaging=SIMULATION,
+        imaging=simulation_settings,
     script:
         "../scripts/simulate/reference_catalogue.py"
 
@@ -108,7 +108,7 @@ rule simulate_candidate_list:
         mem_mb=500,
         runtime=5,
     params:
-        imaging=SIMULATION,
+        imaging=simulation_settings,
     script:
         "../scripts/simulate/candidate_list.py"
 
@@ -134,6 +134,6 @@ rule simulate_truth:
         mem_mb=lambda wildcards, attempt: 1500 * attempt,
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
-        imaging=SIMULATION,
+        imaging=simulation_settings,
     script:
         "../scripts/simulate/truth.py"

@@ -39,8 +39,10 @@ rule survey_field:
 
 rule survey_classify:
     input:
-        metrics=expand(
-            "results/survey/{{night}}/{field}/metrics.json", field=SURVEY_FIELDS
+        metrics=lambda wildcards: expand(
+            "results/survey/{night}/{field}/metrics.json",
+            night=wildcards.night,
+            field=survey_fields(wildcards.night),
         ),
         labels=survey_truth_labels,
     output:

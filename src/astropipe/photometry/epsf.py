@@ -11,7 +11,12 @@ from scipy.spatial import cKDTree
 
 from astropipe.photometry.psf_model import PSFModel
 
-__all__ = ["build_epsf", "select_psf_stars"]
+__all__ = ["MAX_NEGATIVE_LOBE", "build_epsf", "select_psf_stars"]
+
+#: deepest negative value an ePSF may have, as a fraction of its peak: a PSF is light; the noise and
+#: crowding of a few dozen stamps leave dips of up to ~10 % in the wings of a poor but usable ePSF;
+#: a dip of a quarter of the peak or more means photutils' iterations diverged
+MAX_NEGATIVE_LOBE = 0.25
 
 
 def select_psf_stars(
@@ -55,7 +60,8 @@ def build_epsf(
     Raises
     ------
     ValueError
-        With fewer than 5 usable PSF stars.
+        With fewer than 5 usable PSF stars, or when the built ePSF dips below
+        ``-MAX_NEGATIVE_LOBE`` of its peak (photutils' iterations diverged).
     """
     if len(psf_stars) < 5:
         raise ValueError(f"only {len(psf_stars)} bright isolated unsaturated stars: cannot build an ePSF (need >= 5)")
@@ -65,4 +71,8 @@ def build_epsf(
     builder = EPSFBuilder(oversampling=oversampling, maxiters=8, progress_bar=False)
     epsf, _ = builder(cutouts)
     data = np.asarray(epsf.data, dtype=float)
+    depth = -float(np.min(data)) / float(np.max(data))
+    if depth > MAX_NEGATIVE_LOBE:
+        raise ValueError(f"the ePSF built from {len(psf_stars)} stars dips to {-depth:.1%} of its peak (at most "
+                         f"-{MAX_NEGATIVE_LOBE:.0%} for a PSF): the build did not converge")  # fmt: skip
     return PSFModel(data, oversampling), data
