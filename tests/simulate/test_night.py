@@ -13,6 +13,7 @@ from snakemake.utils import validate
 
 from astropipe.io.raw_frames import open_raw_frame, read_raw_data
 from astropipe.reduce.eso_headers import cumulative_offsets, filter_name, frame_kind
+from astropipe.reduce.ingest import classify_frames
 from astropipe.simulate.night import NightSimulation
 
 REFERENCE = REPO / "resources" / "reference"
@@ -229,3 +230,13 @@ def test_survey_labels_follow_the_configured_classes():
     assert [s.name for s in specs] == [f"cand{i:02d}" for i in range(1, 9)]
     counts = {c: sum(s.kind == c for s in specs) for c in {s.kind for s in specs}}
     assert counts == {"embedded_cluster": 2, "dissolving_cluster": 2, "bright_star_blend": 2, "field": 2}
+
+
+@pytest.mark.parametrize(("compression", "suffix"), [("none", ".fits"), ("gzip", ".fits.gz")])
+def test_other_compressions_are_written_and_read(tmp_path, compression, suffix):
+    config = _config()
+    config["simulation"]["compression"] = compression
+    paths = NightSimulation(config, REFERENCE).write_calibrations(tmp_path)
+    assert all(p.name.startswith("SOFI.") and p.name.endswith(suffix) for p in paths)
+    frames = classify_frames(paths)
+    assert set(frames["type"]) == {"DARK", "FLAT,LAMP"} and set(frames["lamp_from"][frames["type"] == "FLAT,LAMP"]) == {"level"}

@@ -52,14 +52,14 @@ class StandardApertures:
     sky_inner_arcsec, sky_outer_arcsec : float
         Sky annulus, sigma-clipped (3 sigma) mean per pixel.
     search_arcsec : float
-        Half-size of the box around the catalogue position in which the
-        star's centroid is searched (pointing errors).
+        Half-size of the box around the catalogue position (placed with the header WCS) in which
+        the brightest star is the standard: the headers' pointing errs by several arcsec.
     """
 
     radius_arcsec: float = 5.2
     sky_inner_arcsec: float = 7.0
     sky_outer_arcsec: float = 10.0
-    search_arcsec: float = 3.0
+    search_arcsec: float = 20.0
 
 
 def measure_standard_frame(
@@ -101,7 +101,7 @@ def measure_standard_frame(
     rout = apertures.sky_outer_arcsec / scale
     if not (rout <= x0 < nx - rout and rout <= y0 < ny - rout):
         raise ValueError(f"{source}: the standard at pixel ({x0:.0f}, {y0:.0f}) is too close to the edge for the sky annulus")
-    xa, ya = int(round(x0)) - half, int(round(y0)) - half
+    xa, ya = max(int(round(x0)) - half, 0), max(int(round(y0)) - half, 0)
     box = np.nan_to_num(data[ya : ya + 2 * half + 1, xa : xa + 2 * half + 1])
     box = box - np.median(box)
     peak_y, peak_x = np.unravel_index(np.argmax(box), box.shape)

@@ -323,7 +323,8 @@ class NightSimulation:
         return SkyCoord(l=spec.l_deg * u.deg, b=spec.b_deg * u.deg, frame="galactic").icrs
 
     def write_standards(self, outdir: str | Path) -> list[Path]:
-        """Persson standards, each at every configured airmass, NEXP dithered short exposures per band."""
+        """Persson standards, each at every configured airmass, NEXP dithered short exposures per band;
+        the headers point off by the sequence's pointing error, as the science headers do."""
         std = self.config["standards"]
         catalogue = read_persson_standards(self.reference_dir / "persson1998_nir_standards.txt")
         shape, scale = self.detector.shape, PIXEL_SCALES[self.config["object"]["mode"]]
@@ -341,6 +342,9 @@ class NightSimulation:
                     offsets = dither_offsets(rng, std["nexp"], self.sim["jitter_box_arcsec"])
                     field_h = rng.uniform(14.0, 18.0, 15)
                     field_xy = rng.uniform(-0.45, 0.45, (15, 2)) * shape[0] * scale
+                    pointing_rng = _rng(self.seed, f"pointing/standard/{number}/{j}/{band}")
+                    pointing_error = pointing_rng.normal(0.0, self.sim["pointing_error_arcsec"], 2)
+                    rotation_error = pointing_rng.normal(0.0, self.sim["rotation_error_deg"])
                     for i, offset in enumerate(offsets):
                         frame_rng = _rng(self.seed, f"standard/{number}/{j}/{band}/{i}")
                         wcs = frame_wcs(pointing_after_offset(centre, offset), scale, shape)
@@ -355,8 +359,8 @@ class NightSimulation:
                         raw = expose(self.detector, self.maps, image + sky, std["dit"], std["ndit"], frame_rng)
                         exposure = (std["dit"] * std["ndit"] + OVERHEAD_S) * u.s
                         taken = next(order) * exposure
-                        header = raw_header(wcs, target=str(star["name"]), frame_type="STD", band=band,
-                                            dit=std["dit"], ndit=std["ndit"], airmass=airmass,
+                        header = raw_header(reported_wcs(wcs, pointing_error, rotation_error), target=str(star["name"]),
+                                            frame_type="STD", band=band, dit=std["dit"], ndit=std["ndit"], airmass=airmass,
                                             start=self.start + (0.2 + 0.1 * j) * u.hour + taken, pixel_scale=scale,
                                             expno=i + 1, nexp=std["nexp"])  # fmt: skip
                         paths.append(self._write_raw(outdir, raw, header))
