@@ -22,15 +22,23 @@ from conftest import CI_CONFIG, REPO
 # conda names of packages whose import name differs
 IMPORT_TO_PACKAGE = {"yaml": "pyyaml", "skimage": "scikit-image"}
 # conda-only entries that have no counterpart among the imports
-CONDA_ONLY = {"python"}
+CONDA_ONLY = {"python", "pip"}
 
 
 def _name(requirement: str) -> str:
     return re.split(r"[<>=!~ \[]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
+def _requirements(path: Path) -> list[str]:
+    """Every requirement of an env file: conda packages and those of its pip section."""
+    requirements = []
+    for entry in yaml.safe_load(path.read_text())["dependencies"]:
+        requirements += entry["pip"] if isinstance(entry, dict) else [entry]
+    return requirements
+
+
 def _env_packages(path: Path) -> set[str]:
-    return {_name(d) for d in yaml.safe_load(path.read_text())["dependencies"]}
+    return {_name(d) for d in _requirements(path)}
 
 
 def _rules() -> list[tuple[str, Path, Path]]:
@@ -89,8 +97,10 @@ def test_env_files_list_only_third_party_packages_declared_by_the_project():
     env_files = sorted((REPO / "envs").glob("*.yaml"))
     assert env_files, "no conda environments in envs/"
     for path in env_files:
-        dependencies = yaml.safe_load(path.read_text())["dependencies"]
-        assert all(isinstance(d, str) for d in dependencies), f"{path.name}: no pip section (the library is not installed)"
+        for requirement in _requirements(path):
+            assert not requirement.startswith(("-e", ".", "/")) and "astropipe" not in requirement, (
+                f"{path.name}: {requirement!r}: the library is imported from src/, never installed"
+            )
         assert not (_env_packages(path) - declared - CONDA_ONLY), f"{path.name}: packages pyproject.toml does not declare"
 
 
