@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from astropipe.flow.peculiar import analyse_survey
+from astropipe.flow.peculiar import FlowSettings, analyse_survey, survey_constants
 from astropipe.flow.resample import run_realisations, summarise, without_run
 from astropipe.flow.runs import tied_run_groups
 from astropipe.flow.survey import SurveySpec, simulate_survey
@@ -60,3 +60,21 @@ def test_runs_tied_only_through_the_left_out_run_leave_the_realisation_out(surve
     assert np.isnan(table["vx"][0]) and np.all(np.isfinite(np.asarray(table["vx"][1:])))
     summary = summarise(table, np.zeros(3), np.eye(3))["jackknife_run"]
     assert summary["n"] == 2 and summary["notes"] == [f"realisation 0: {note}"]
+
+
+def test_the_constants_computed_once_give_the_same_flow_to_the_bit(survey):
+    clusters, galaxies, dispersions = survey
+    weights = np.random.default_rng(2).integers(0, 3, len(clusters)).astype(float)
+    full = analyse_survey(clusters, galaxies, dispersions, cluster_weights=weights)
+    lean = analyse_survey(clusters, galaxies, dispersions, cluster_weights=weights,
+                          constants=survey_constants(clusters, galaxies), with_table=False)  # fmt: skip
+    assert lean.clusters is None and np.array_equal(lean.flow.vector, full.flow.vector)
+    assert np.array_equal(lean.flow.covariance, full.flow.covariance)
+
+
+def test_an_extinction_map_without_its_column_is_named(survey):
+    clusters, galaxies, dispersions = survey
+    clusters = clusters.copy()
+    clusters.remove_column("extinction_bh")
+    with pytest.raises(ValueError, match="no column 'extinction_bh' for the extinction map 'bh'"):
+        analyse_survey(clusters, galaxies, dispersions, FlowSettings(extinction_map="bh"))

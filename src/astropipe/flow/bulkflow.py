@@ -14,6 +14,7 @@ error-weighted depth.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -88,10 +89,16 @@ WARN_CONDITION = 1.0e2
 def _in_open_hemisphere(r_hat: NDArray) -> bool | None:
     """True if a plane through the observer has every direction strictly on one side; None if they are coplanar.
 
-    The directions fill no open hemisphere exactly when the origin lies inside their convex hull.
+    The directions fill no open hemisphere exactly when the origin lies inside their convex hull. The
+    answer is remembered for the last directions seen (resampling asks again for the same sky).
     """
+    return _hemisphere_of(np.ascontiguousarray(r_hat, dtype=float).tobytes(), len(r_hat))
+
+
+@lru_cache(maxsize=256)
+def _hemisphere_of(directions: bytes, n: int) -> bool | None:
     try:
-        hull = ConvexHull(r_hat)
+        hull = ConvexHull(np.frombuffer(directions, dtype=float).reshape(n, 3))
     except QhullError:
         return None
     return bool(np.any(hull.equations[:, -1] >= -1e-12))

@@ -22,7 +22,8 @@ from astropipe.flow.fundamental_plane import InverseFP, fit_inverse_fp
 from astropipe.flow.geometry import SPEED_OF_LIGHT_KMS, cmb_velocity, unit_vectors
 from astropipe.flow.runs import homogenise, run_offsets
 
-__all__ = ["FlowResult", "FlowSettings", "analyse_survey", "malmquist_corrected", "peculiar_velocity"]
+__all__ = ["FlowResult", "FlowSettings", "SurveyConstants", "analyse_survey", "malmquist_corrected", "peculiar_velocity",
+           "survey_constants"]
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,55 @@ class FlowSettings:
 
 @dataclass
 class FlowResult:
-    clusters: Table
+    clusters: Table | None  # None when the analysis was asked for the flow only
     fp: InverseFP
     flow: BulkFlow
     offsets: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class SurveyConstants:
+    """What the chain needs from a survey's tables that no resampling changes: computed once.
+
+    Attributes
+    ----------
+    names : list of str
+        Cluster names.
+    member : numpy.ndarray of int
+        Each galaxy's cluster index.
+    mu_e : dict
+        Each galaxy's surface brightness (mag/arcsec^2) corrected with each extinction map the
+        cluster table has (``sfd``, ``bh``).
+    log_theta : numpy.ndarray
+        log10 of the angular size.
+    cz_cmb, cz_err : numpy.ndarray
+        CMB-frame cz and its error, km/s.
+    r_hat : numpy.ndarray
+        (n_clusters, 3) Galactic Cartesian unit vectors.
+    """
+
+    names: list[str]
+    member: NDArray[np.int64]
+    mu_e: dict[str, NDArray[np.float64]]
+    log_theta: NDArray[np.float64]
+    cz_cmb: NDArray[np.float64]
+    cz_err: NDArray[np.float64]
+    r_hat: NDArray[np.float64]
+
+
+def survey_constants(clusters: Table, galaxies: Table) -> SurveyConstants:
+    """The survey's :class:`SurveyConstants` (cluster membership, extinction-corrected mu_e, CMB cz, directions)."""
+    names = list(clusters["cluster"])
+    index = {name: k for k, name in enumerate(names)}
+    try:
+        member = np.array([index[c] for c in galaxies["cluster"]])
+    except KeyError as error:
+        raise ValueError(f"galaxy table names cluster {error.args[0]!r}, absent from the cluster table") from error
+    mu_e = {extinction_map: np.asarray(galaxies["mu_e"]) - np.asarray(clusters[f"extinction_{extinction_map}"])[member]
+            for extinction_map in ("sfd", "bh") if f"extinction_{extinction_map}" in clusters.colnames}  # fmt: skip
+    return SurveyConstants(names=names, member=member, mu_e=mu_e, log_theta=np.asarray(galaxies["log_theta"]),
+                           cz_cmb=cmb_velocity(clusters["cz_helio"], clusters["l"], clusters["b"]),
+                           cz_err=np.asarray(clusters["cz_err"], float), r_hat=unit_vectors(clusters["l"], clusters["b"]))  # fmt: skip
 
 
 def malmquist_corrected(distance: NDArray, fractional_error: NDArray) -> NDArray:
@@ -70,34 +116,35 @@ def analyse_survey(
     measurement_weights: NDArray | None = None,
     cluster_weights: NDArray | None = None,
     offsets: NDArray | None = None,
+    *,
+    constants: SurveyConstants | None = None,
+    with_table: bool = True,
 ) -> FlowResult:
     """Run homogenisation -> inverse FP -> distances -> Malmquist -> zero point -> peculiar velocities -> bulk flow.
 
     ``measurement_weights`` (per dispersion measurement) resample the run
     corrections; ``cluster_weights`` (per cluster, e.g. bootstrap counts or a
     0 to leave a cluster out) resample the clusters in the flow fit;
-    ``offsets`` fixes the run offsets instead of solving for them.
+    ``offsets`` fixes the run offsets instead of solving for them. ``constants`` (from
+    :func:`survey_constants` of the same tables) saves recomputing what no resampling changes;
+    ``with_table=False`` skips the per-cluster table (resampling needs the flow only).
     """
-    names = list(clusters["cluster"])
-    index = {name: k for k, name in enumerate(names)}
-    try:
-        member = np.array([index[c] for c in galaxies["cluster"]])
-    except KeyError as error:
-        raise ValueError(f"galaxy table names cluster {error.args[0]!r}, absent from the cluster table") from error
+    constants = survey_constants(clusters, galaxies) if constants is None else constants
+    member = constants.member
     n_gal, n_clu = len(galaxies), len(clusters)
     n_runs = int(np.max(dispersions["run"])) + 1 if n_runs is None else n_runs
     if offsets is None:
         offsets = run_offsets(dispersions, n_gal, n_runs, measurement_weights)
     log_sigma, _ = homogenise(dispersions, offsets, n_gal)
-    extinction = np.asarray(clusters[f"extinction_{settings.extinction_map}"])[member]
-    mu_e = np.asarray(galaxies["mu_e"]) - extinction
-    fp = fit_inverse_fp(log_sigma, np.asarray(galaxies["log_theta"]), mu_e, member, n_clu)
+    if settings.extinction_map not in constants.mu_e:
+        raise ValueError(f"the cluster table has no column 'extinction_{settings.extinction_map}' for the extinction map "
+                         f"{settings.extinction_map!r} (flow.extinction_map)")  # fmt: skip
+    fp = fit_inverse_fp(log_sigma, constants.log_theta, constants.mu_e[settings.extinction_map], member, n_clu)
     delta = fp.fractional_error()
     relative = 10 ** fp.log_distance()
     if settings.malmquist:
         relative = malmquist_corrected(relative, delta)
-    cz_cmb = cmb_velocity(clusters["cz_helio"], clusters["l"], clusters["b"])
-    cz_err = np.asarray(clusters["cz_err"], float)
+    cz_cmb, cz_err = constants.cz_cmb, constants.cz_err
     weight_c = np.ones(n_clu) if cluster_weights is None else np.asarray(cluster_weights, float)
     scale = np.sum(weight_c * cz_cmb) / np.sum(weight_c * relative)
     for _ in range(20):  # no net monopole: error-weighted mean peculiar velocity = 0
@@ -111,11 +158,13 @@ def analyse_survey(
     distance = scale * relative * (1.0 + settings.zero_point_shift)
     error = np.sqrt((distance * delta) ** 2 + cz_err**2 + settings.thermal_kms**2)
     velocity = peculiar_velocity(cz_cmb, distance, settings.nonlinear)
-    r_hat = unit_vectors(clusters["l"], clusters["b"])
+    r_hat = constants.r_hat
     keep = weight_c > 0
     repeat = np.repeat(np.arange(n_clu)[keep], weight_c[keep].astype(int)) if cluster_weights is not None else np.arange(n_clu)
     flow = fit_bulk_flow(r_hat[repeat], velocity[repeat], error[repeat], distance[repeat])
-    table = Table({"cluster": names, "l": clusters["l"], "b": clusters["b"], "n_galaxies": fp.counts,
+    if not with_table:
+        return FlowResult(clusters=None, fp=fp, flow=flow, offsets=offsets)
+    table = Table({"cluster": constants.names, "l": clusters["l"], "b": clusters["b"], "n_galaxies": fp.counts,
                    "cz_cmb": cz_cmb, "distance_kms": distance, "distance_frac_err": delta,
                    "peculiar_kms": velocity, "error_kms": error})  # fmt: skip
     return FlowResult(clusters=table, fp=fp, flow=flow, offsets=offsets)

@@ -22,7 +22,7 @@ import numpy as np
 from astropy.table import Table, vstack
 from numpy.typing import NDArray
 
-from astropipe.flow.peculiar import FlowSettings, analyse_survey
+from astropipe.flow.peculiar import FlowSettings, analyse_survey, survey_constants
 from astropipe.flow.runs import tied_run_groups
 from astropipe.flow.subsamples import select_galaxies
 
@@ -56,25 +56,27 @@ def run_realisations(kind: str, start: int, stop: int, clusters: Table, galaxies
         raise ValueError(f"unknown resampling kind {kind!r}; expected one of {KINDS}")
     n_clu, n_meas = len(clusters), len(dispersions)
     n_runs = int(np.max(dispersions["run"])) + 1
+    constants = survey_constants(clusters, galaxies)
+    common = {"settings": settings, "n_runs": n_runs, "with_table": False}
     rows = []
     for i in range(start, stop):
         rng, note = _rng(seed, kind, i), ""
         if kind == "run_bootstrap":
             weights = np.bincount(rng.integers(n_meas, size=n_meas), minlength=n_meas).astype(float)
-            result = analyse_survey(clusters, galaxies, dispersions, settings, n_runs, measurement_weights=weights)
+            result = analyse_survey(clusters, galaxies, dispersions, measurement_weights=weights, constants=constants, **common)
         elif kind == "cluster_bootstrap":
             counts = np.bincount(rng.integers(n_clu, size=n_clu), minlength=n_clu).astype(float)
-            result = analyse_survey(clusters, galaxies, dispersions, settings, n_runs, cluster_weights=counts)
+            result = analyse_survey(clusters, galaxies, dispersions, cluster_weights=counts, constants=constants, **common)
         elif kind == "jackknife_cluster":
             weights = np.ones(n_clu)
             weights[i] = 0.0
-            result = analyse_survey(clusters, galaxies, dispersions, settings, n_runs, cluster_weights=weights)
+            result = analyse_survey(clusters, galaxies, dispersions, cluster_weights=weights, constants=constants, **common)
         else:
             subsample, note = without_run(i, clusters, galaxies, dispersions)
             if subsample is None:
                 rows.append((kind, i, np.nan, np.nan, np.nan, note))
                 continue
-            result = analyse_survey(*subsample, settings, n_runs)
+            result = analyse_survey(*subsample, **common)
         rows.append((kind, i, *result.flow.vector, note))
     return Table(rows=rows, names=COLUMNS, dtype=(str, int, float, float, float, str))
 
