@@ -108,6 +108,15 @@ def read_nights():
 
 
 NIGHTS = read_nights()
+# the configuration key a night's raw directory comes from, for messages
+RAW_DIRECTORY_KEY = {
+    date: (
+        "imaging.raw_directory"
+        if IMAGING["sheet"] is None
+        else f"{IMAGING['sheet']}: raw_directory of the night {date}"
+    )
+    for date in NIGHTS
+}
 
 
 wildcard_constraints:
@@ -141,7 +150,7 @@ for _night in NIGHTS.values():
         _night.raw_directory = str(
             configured_path(
                 _night.raw_directory,
-                f"raw directory of the night {_night.date} (imaging.raw_directory or the sheet)",
+                RAW_DIRECTORY_KEY[_night.date],
                 kind="directory",
             )
         )
@@ -188,7 +197,7 @@ def user_raw_frames(night):
     frames = [str(path) for path in find_raw_frames([night.raw_directory])]
     if not frames:
         raise ConfigError(
-            f"raw directory {night.raw_directory!r} of the night {night.date}: no raw frames found "
+            f"{RAW_DIRECTORY_KEY[night.date]} = {night.raw_directory!r}: no raw frames found "
             f"(searched recursively for names ending in {', '.join(RAW_FRAME_SUFFIXES)})"
         )
     return frames
@@ -208,23 +217,34 @@ RAW_MB_PER_SEQUENCE = {
 }
 
 
+def night_of(wildcards):
+    """The night a job is for, or a message naming the nights this configuration has."""
+    if wildcards.night not in NIGHTS:
+        raise ValueError(
+            f"night {wildcards.night} is not a night of this configuration (imaging.night or imaging.sheet): "
+            f"the nights are {', '.join(NIGHTS)}"
+        )
+    return NIGHTS[wildcards.night]
+
+
 def raw_night_inputs(wildcards):
     """The raw frames to ingest: the user's frames, or the simulated night's directories."""
-    if wildcards.night in RAW_FRAMES:
-        return RAW_FRAMES[wildcards.night]
+    night = night_of(wildcards)
+    if not night.simulated:
+        return RAW_FRAMES[night.date]
     return [
-        f"results/raw/{wildcards.night}/calib",
-        f"results/raw/{wildcards.night}/standards",
+        f"results/raw/{night.date}/calib",
+        f"results/raw/{night.date}/standards",
         *[
-            f"results/raw/{wildcards.night}/{field}/{band}"
-            for field, band in NIGHTS[wildcards.night].sequences
+            f"results/raw/{night.date}/{field}/{band}"
+            for field, band in night.sequences
         ],
     ]
 
 
 def simulation_settings(wildcards):
     """What defines one simulated night: the imaging settings of the simulation, its date and seed."""
-    night = NIGHTS[wildcards.night]
+    night = night_of(wildcards)
     return {**SIMULATION, "night": night.date, "seed": night.seed}
 
 
@@ -320,10 +340,10 @@ def user_supplied(pattern, what, key):
 
     def path(wildcards):
         name = pattern.format(**wildcards)
-        if not NIGHTS[wildcards.night].simulated and not Path(name).exists():
+        if not night_of(wildcards).simulated and not Path(name).exists():
             raise ValueError(
-                f"{what} {name} not found: with real data (the night {wildcards.night} has a raw directory) "
-                f"put it there or set imaging.{key} (it is simulated only for simulated nights)"
+                f"{what} {name} not found: with real data (imaging.raw_directory) put it there or set "
+                f"imaging.{key} (it is simulated only for simulated nights)"
             )
         return name
 
@@ -332,13 +352,17 @@ def user_supplied(pattern, what, key):
 
 def survey_truth_labels(wildcards):
     """The simulated survey's true classes (only when the night is simulated)."""
-    if not NIGHTS[wildcards.night].simulated:
+    if not night_of(wildcards).simulated:
         return []
     return f"results/truth/{wildcards.night}/survey_labels.ecsv"
 
 
 def survey_fields(night):
     """The survey fields observed in a night."""
+    if night not in NIGHTS:
+        raise ValueError(
+            f"night {night} is not a night of this configuration: the nights are {', '.join(NIGHTS)}"
+        )
     return [field for field, _ in NIGHTS[night].sequences if field != OBJECT]
 
 

@@ -255,7 +255,8 @@ CASES: dict[str, Case] = {
     "a survey the configuration does not name": Case(_unconfigured_target("results/flow/other_survey/bulkflow.json"),
                                                      ("No rule to produce results/flow/other_survey/bulkflow.json",), True),
     "a night the configuration does not name": Case(_unconfigured_target("results/imaging/2003-01-01/frames.ecsv"),
-                                                    ("Missing input files", "results/raw/2003-01-01"), True),
+                                                    ("night 2003-01-01 is not a night of this configuration",
+                                                     "the nights are 2002-07-05"), True),
     # survey tables: the file, the column, the row and the value
     "cz given as redshift": Case(_fp(lambda t: t["clusters"].__setitem__("cz_helio", t["clusters"]["cz_helio"] / 299792.458)),
                                  ("clusters.csv: column 'cz_helio'", "look like redshifts"), absent=(FP_INPUT,)),

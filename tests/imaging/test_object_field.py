@@ -52,7 +52,7 @@ def _expected_rate(reduced, band: str = "Ks"):
     return instrumental + scene["extinction_coefficients"][band] * float(header["AIRMASS"])
 
 
-def test_master_flat_leaves_no_pattern_above_the_illumination_grid_precision(reduced):
+def test_master_flat_leaves_no_pattern_above_half_a_percent(reduced):
     flat = fits.getdata(reduced["base"] / "masters/flat_Ks.fits").astype(float)
     bad = fits.getdata(reduced["base"] / "masters/bad_pixels.fits").astype(bool)
     response = reduced["response"]
@@ -61,8 +61,7 @@ def test_master_flat_leaves_no_pattern_above_the_illumination_grid_precision(red
     ratio /= np.nanmedian(ratio)
     blocks = ratio.reshape(32, 32, 32, 32).transpose(0, 2, 1, 3).reshape(32, 32, -1)
     large_scale = np.nanmedian(blocks, axis=2)
-    # the illumination correction is measured on a 5 x 5 standard-star grid (0.3 % per position)
-    assert np.nanmax(np.abs(large_scale - 1.0)) < 0.008
+    assert np.nanmax(np.abs(large_scale - 1.0)) < 0.005
 
 
 def test_registration_recovers_the_true_offsets(reduced):
@@ -88,7 +87,8 @@ def test_the_stack_wcs_is_fitted_to_the_reference_catalogue(reduced, band):
     injected = header["HIERARCH ASTROPIPE POINTING ERROR"]
     found = np.hypot(solution["header_error_east_arcsec"], solution["header_error_north_arcsec"])
     assert injected > 1.0 and found == pytest.approx(injected, abs=0.2)
-    assert solution["header_rotation_error_deg"] == pytest.approx(header["HIERARCH ASTROPIPE ROTATION ERROR"], abs=0.02)
+    # 0.05 deg moves the corners of the array by less than 0.1"; the 2MASS-like reference positions are blends
+    assert solution["header_rotation_error_deg"] == pytest.approx(header["HIERARCH ASTROPIPE ROTATION ERROR"], abs=0.05)
     assert solution["n_matched"] >= 50 and solution["rms_arcsec"] < 0.3
     assert fits.getheader(reduced["base"] / f"object11/{band}/stack.fits")["ASTRNMAT"] == solution["n_matched"]
 

@@ -165,7 +165,7 @@ def test_illumination_products_are_written_when_there_is_no_grid(tmp_path):
 def test_standards_at_every_airmass(night, tmp_path):
     config = _config()["standards"]
     paths = night.write_standards(tmp_path)
-    grid = 2 * _config()["simulation"].get("illumination_grid", 4) ** 2
+    grid = 2 * _config()["simulation"]["illumination_grid"] ** 2
     assert len(paths) == len(config["stars"]) * len(config["airmasses"]) * 2 * config["nexp"] + grid
     headers = [_header(p) for p in paths]
     assert sum(frame_kind(h).kind == "STD,ILLUM" for h in headers) == grid

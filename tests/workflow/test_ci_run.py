@@ -62,7 +62,7 @@ def test_simulated_night_is_written_with_truth(ci_run):
     with open_raw_frame(frames[0]) as hdul:
         assert hdul[0].header["HIERARCH ESO INS FILT1 ID"] == "Ks"
         assert hdul[0].data.shape == (512, 512)
-    assert len(list((night / "standards").glob("SOFI.*.fits.Z"))) == 2 * 3 * 2 * 3 + 2 * 4 * 4  # + illumination grid
+    assert len(list((night / "standards").glob("SOFI.*.fits.Z"))) == 2 * 3 * 2 * 3 + 2 * 5 * 5  # + illumination grid
     assert not list((night / "calib").glob("*pixel*"))  # no bad-pixel map: the archive has none
     labels = Table.read(ci_run / "results/truth/2002-07-05/survey_labels.ecsv", format="ascii.ecsv")
     assert list(labels["field"]) == ["cand01", "cand02"]

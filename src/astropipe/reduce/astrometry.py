@@ -23,6 +23,7 @@ pointing and rotation were from the fit.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import astropy.units as u
 import numpy as np
@@ -245,5 +246,5 @@ def solve_stack_astrometry(image: NDArray[np.float64], header: fits.Header, refe
     fitted.update(solution.wcs.to_header())
     fitted["ASTRRMS"] = (round(solution.rms_arcsec, 4), "[arcsec] rms of the astrometric fit")
     fitted["ASTRNMAT"] = (solution.n_matched, "stars matched to the reference catalogue")
-    fitted["ASTRREF"] = (source[-68:], "astrometric reference catalogue")
+    fitted["ASTRREF"] = (Path(source).name[-60:], "reference catalogue")
     return fitted, solution
