@@ -86,37 +86,45 @@ OBJECT = IMAGING["object"]["name"]
 SURVEY_FIELDS = [f"cand{i + 1:02d}" for i in range(IMAGING["survey"]["n_fields"])]
 
 
-def read_nights():
-    """The nights to reduce: the sheet's (imaging.sheet) or the configured one (imaging.night)."""
+def raw_directory_key(date):
+    """The configuration key a night's raw directory comes from, for messages."""
     if IMAGING["sheet"] is None:
-        return nights_from_config(IMAGING, SURVEY_FIELDS)
-    if IMAGING["raw_directory"] is not None:
+        return "imaging.raw_directory"
+    return f"{IMAGING['sheet']}: raw_directory of the night {date}"
+
+
+def read_nights():
+    """The nights to reduce: the sheet's (imaging.sheet) or the configured one (imaging.night), each
+    real night's raw directory checked to exist."""
+    if IMAGING["sheet"] is None:
+        nights = nights_from_config(IMAGING, SURVEY_FIELDS)
+    elif IMAGING["raw_directory"] is not None:
         raise ConfigError(
             "imaging.sheet and imaging.raw_directory are both set: with a sheet, give each night's raw "
             "directory in its raw_directory column"
         )
-    try:
-        return read_night_sheet(
-            configured_path(IMAGING["sheet"], "imaging.sheet"),
-            object_name=OBJECT,
-            object_filters=list(IMAGING["object"]["sequences"]),
-            survey_fields=SURVEY_FIELDS,
-            survey_filter=IMAGING["survey"]["filter"],
-        )
-    except SheetError as error:
-        raise ConfigError(str(error)) from error
+    else:
+        try:
+            nights = read_night_sheet(
+                configured_path(IMAGING["sheet"], "imaging.sheet"),
+                object_name=OBJECT,
+                object_filters=list(IMAGING["object"]["sequences"]),
+                survey_fields=SURVEY_FIELDS,
+                survey_filter=IMAGING["survey"]["filter"],
+            )
+        except SheetError as error:
+            raise ConfigError(str(error)) from error
+    for night in nights.values():
+        if not night.simulated:
+            night.raw_directory = str(
+                configured_path(
+                    night.raw_directory, raw_directory_key(night.date), kind="directory"
+                )
+            )
+    return nights
 
 
 NIGHTS = read_nights()
-# the configuration key a night's raw directory comes from, for messages
-RAW_DIRECTORY_KEY = {
-    date: (
-        "imaging.raw_directory"
-        if IMAGING["sheet"] is None
-        else f"{IMAGING['sheet']}: raw_directory of the night {date}"
-    )
-    for date in NIGHTS
-}
 
 
 wildcard_constraints:
@@ -145,15 +153,6 @@ PHOTOMETRY = {
     for key, value in IMAGING["photometry"].items()
     if key != "artificial_stars"
 }
-for _night in NIGHTS.values():
-    if _night.raw_directory is not None:
-        _night.raw_directory = str(
-            configured_path(
-                _night.raw_directory,
-                RAW_DIRECTORY_KEY[_night.date],
-                kind="directory",
-            )
-        )
 STACK_FILES = [
     "stack.fits",
     "weight.fits",
@@ -197,7 +196,7 @@ def user_raw_frames(night):
     frames = [str(path) for path in find_raw_frames([night.raw_directory])]
     if not frames:
         raise ConfigError(
-            f"{RAW_DIRECTORY_KEY[night.date]} = {night.raw_directory!r}: no raw frames found "
+            f"{raw_directory_key(night.date)} = {night.raw_directory!r}: no raw frames found "
             f"(searched recursively for names ending in {', '.join(RAW_FRAME_SUFFIXES)})"
         )
     return frames

@@ -1,9 +1,9 @@
 """Master darks and flats and the bad-pixel mask.
 
 * Master dark per DIT: sigma-clipped median of the darks (ccdproc.combine).
-* Master flat per filter: (lamp on - lamp off) median-combined, normalised to
-  its median, times ESO's illumination correction and renormalised - the sky
-  response a science frame is divided by.
+* Master flat per filter: the dome flat, (lamp on - lamp off) median-combined and
+  normalised to its median, times the illumination correction and renormalised -
+  the sky response a science frame is divided by.
 * Bad pixels: the supplied map, plus pixels whose flat response is outside
   [0.5, 1.5] and hot pixels (dark above its median by > 10 robust sigma).
 """
@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from astropipe.io.raw_frames import read_raw_data
 
-__all__ = ["bad_pixel_mask", "calibrate_frame", "master_dark", "master_flat"]
+__all__ = ["bad_pixel_mask", "calibrate_frame", "dome_flat", "master_dark", "master_flat"]
 
 
 def _combine(paths: list[str]) -> NDArray[np.float64]:
@@ -36,22 +36,25 @@ def master_dark(paths: list[str]) -> NDArray[np.float64]:
     return _combine(paths)
 
 
-def master_flat(lamp_on: list[str], lamp_off: list[str], illumination: NDArray[np.float64] | float) -> NDArray[np.float64]:
-    """Normalised sky response: (on - off) / median, times the illumination correction.
+def dome_flat(lamp_on: list[str], lamp_off: list[str]) -> NDArray[np.float64]:
+    """The dome's response: (on - off) normalised to its median.
 
     Parameters
     ----------
     lamp_on, lamp_off : list of str
         Dome flats with the lamp on and off (same DIT): their difference
         removes the thermal background, the dark and the reset level.
-    illumination : numpy.ndarray
-        ESO illumination-correction frame (dome response -> sky response).
     """
     if not lamp_on or not lamp_off:
-        raise ValueError("master_flat needs lamp-on and lamp-off frames")
+        raise ValueError("a dome flat needs lamp-on and lamp-off frames")
     flat = _combine(lamp_on) - _combine(lamp_off)
-    flat = flat / np.median(flat[np.isfinite(flat) & (flat > 0)])
-    flat = flat * illumination
+    return flat / np.median(flat[np.isfinite(flat) & (flat > 0)])
+
+
+def master_flat(dome: NDArray[np.float64], illumination: NDArray[np.float64] | float) -> NDArray[np.float64]:
+    """Normalised sky response: the dome flat times the illumination correction (dome -> sky response),
+    renormalised to the median of its plausible pixels (0.5 to 1.5)."""
+    flat = dome * illumination
     good = (flat > 0.5) & (flat < 1.5)
     return flat / np.median(flat[good])
 

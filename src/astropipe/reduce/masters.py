@@ -17,7 +17,7 @@ from astropy.table import Table
 from numpy.typing import NDArray
 
 from astropipe.io.raw_frames import read_raw_data
-from astropipe.reduce.calibration import bad_pixel_mask, calibrate_frame, master_dark, master_flat
+from astropipe.reduce.calibration import bad_pixel_mask, calibrate_frame, dome_flat, master_dark, master_flat
 from astropipe.reduce.illumination import IlluminationError, brightest_star_flux, fit_illumination
 
 __all__ = ["build_masters", "dark_name", "load_masters"]
@@ -73,16 +73,17 @@ def build_masters(frames: Table, outdir: str | Path, aperture_radius_arcsec: flo
         flat_dit = float(flats["dit"][0])
         on = [p for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"], strict=True) if lamp and d == flat_dit]
         off = [p for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"], strict=True) if not lamp and d == flat_dit]
+        dome = dome_flat(on, off)
         supplied_illumination = frames["path"][(frames["type"] == "ILLUM") & (frames["filter"] == band)]
         if len(supplied_illumination):
             illumination, source = read_raw_data(supplied_illumination[0]), str(supplied_illumination[0])
         else:
             grid = frames[(frames["type"] == "STD,ILLUM") & (frames["filter"] == band)]
-            illumination, rms = _grid_illumination(grid, darks, master_flat(on, off, 1.0), aperture_radius_arcsec, band)
+            illumination, rms = _grid_illumination(grid, darks, master_flat(dome, 1.0), aperture_radius_arcsec, band)
             source = f"standard star on {len(grid)} grid positions, fit rms {rms:.4f}"
             written.append(_write(outdir / f"illumination_{band}.fits", illumination.astype(np.float32),
                                   {"FILTER": band, "SOURCE": source[:68]}))  # fmt: skip
-        flat = master_flat(on, off, illumination)
+        flat = master_flat(dome, illumination)
         written.append(_write(outdir / f"flat_{band}.fits", flat.astype(np.float32),
                               {"FILTER": band, "NLAMPON": len(on), "ILLUMSRC": source[-68:]}))  # fmt: skip
         reference_dark = darks[max(darks)] if darks else np.zeros_like(flat)

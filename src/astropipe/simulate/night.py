@@ -199,6 +199,11 @@ class NightSimulation:
         """The target name a field has in the raw headers (inverse of ``imaging.field_names``)."""
         return next((name for name, value in self.config["field_names"].items() if value == field), field)
 
+    def _telescope_errors(self, tag: str) -> tuple[np.ndarray, float]:
+        """One sequence's pointing error (arcsec east, north) and field rotation missing from its headers (deg)."""
+        rng = _rng(self.seed, tag)
+        return rng.normal(0.0, self.sim["pointing_error_arcsec"], 2), float(rng.normal(0.0, self.sim["rotation_error_deg"]))
+
     def _write_raw(self, outdir: str | Path, data: np.ndarray, header: fits.Header) -> Path:
         """Write a raw frame under the archive's name (``SOFI.<DATE-OBS>.fits``, compressed as configured)."""
         compression = self.sim["compression"]
@@ -225,9 +230,7 @@ class NightSimulation:
                                           .world_to_pixel(scene.center)) - centre_ref for offset in offsets])
         header_offsets = reported_offsets(_rng(self.seed, f"offsets/{field}/{band}"), true_offsets,
                                           self.sim["header_offset_error_px"])  # fmt: skip
-        pointing_rng = _rng(self.seed, f"pointing/{field}/{band}")
-        pointing_error = pointing_rng.normal(0.0, self.sim["pointing_error_arcsec"], 2)
-        rotation_error = pointing_rng.normal(0.0, self.sim["rotation_error_deg"])
+        pointing_error, rotation_error = self._telescope_errors(f"pointing/{field}/{band}")
         paths = []
         for i, offset in enumerate(offsets):
             frame_rng = _rng(self.seed, f"frame/{field}/{band}/{i}")
@@ -342,9 +345,7 @@ class NightSimulation:
                     offsets = dither_offsets(rng, std["nexp"], self.sim["jitter_box_arcsec"])
                     field_h = rng.uniform(14.0, 18.0, 15)
                     field_xy = rng.uniform(-0.45, 0.45, (15, 2)) * shape[0] * scale
-                    pointing_rng = _rng(self.seed, f"pointing/standard/{number}/{j}/{band}")
-                    pointing_error = pointing_rng.normal(0.0, self.sim["pointing_error_arcsec"], 2)
-                    rotation_error = pointing_rng.normal(0.0, self.sim["rotation_error_deg"])
+                    pointing_error, rotation_error = self._telescope_errors(f"pointing/standard/{number}/{j}/{band}")
                     for i, offset in enumerate(offsets):
                         frame_rng = _rng(self.seed, f"standard/{number}/{j}/{band}/{i}")
                         wcs = frame_wcs(pointing_after_offset(centre, offset), scale, shape)
