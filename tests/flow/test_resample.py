@@ -5,7 +5,7 @@ import pytest
 from astropy.table import Table
 
 from astropipe.flow.peculiar import FlowSettings, analyse_survey, survey_constants
-from astropipe.flow.resample import run_realisations, summarise, without_run
+from astropipe.flow.resample import gather, run_realisations, summarise, without_run
 from astropipe.flow.runs import tied_run_groups
 from astropipe.flow.survey import SurveySpec, simulate_survey
 
@@ -78,3 +78,19 @@ def test_an_extinction_map_without_its_column_is_named(survey):
     clusters.remove_column("extinction_bh")
     with pytest.raises(ValueError, match="no column 'extinction_bh' for the extinction map 'bh'"):
         analyse_survey(clusters, galaxies, dispersions, FlowSettings(extinction_map="bh"))
+
+
+@pytest.mark.parametrize("kind", ["run_bootstrap", "cluster_bootstrap", "jackknife_cluster"])
+def test_realisations_are_the_same_bits_for_any_chunking_and_batch(survey, kind, monkeypatch):
+    """Blocks of random numbers of 8 realisations drawn 2 at a time, batches of 3: chunk edges inside and across blocks."""
+    import astropipe.flow.resample as resample
+
+    monkeypatch.setattr(resample, "BLOCK", 8)
+    monkeypatch.setattr(resample, "DRAW_ROWS", 2)
+    whole = run_realisations(kind, 0, 20, *survey, seed=5)
+    monkeypatch.setattr(resample, "BATCH_ELEMENTS", 3 * 12 * len(survey[2]))
+    pieces = gather([run_realisations(kind, a, b, *survey, seed=5) for a, b in ((0, 7), (7, 9), (9, 17), (17, 20))])
+    assert list(pieces["realisation"]) == list(range(20))
+    for column in ("vx", "vy", "vz"):
+        np.testing.assert_array_equal(whole[column], pieces[column])
+    assert len(set(np.asarray(whole["vx"]))) == 20

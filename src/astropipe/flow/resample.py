@@ -1,9 +1,11 @@
 """Resampling of the bulk flow: bootstraps and jackknives, in chunks that can run anywhere.
 
-Realisation i of a kind draws its random numbers from
-``SeedSequence([seed, kind, i])``, so a realisation's result does not depend
-on which chunk (job, core, cluster node) computed it, and the gathered
-results are identical for any chunking.
+The random numbers of a kind come in fixed blocks of :data:`BLOCK` realisations: block b draws from
+``SeedSequence([seed, kind, b])``, one row of draws per realisation, so a realisation's result does
+not depend on which chunk (job, core, cluster node) computed it, and the gathered results are
+identical for any chunking. The bootstraps and the cluster jackknife run the chain for a whole block
+at once (:mod:`astropipe.flow.batch_chain`); the run jackknife, whose realisations change the survey's
+tables, runs it once per realisation.
 
 Kinds (Hudson et al. 1999, §3):
 * ``run_bootstrap`` - the spectroscopic-run corrections re-derived from a
@@ -16,17 +18,19 @@ Kinds (Hudson et al. 1999, §3):
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from itertools import pairwise
 
 import numpy as np
 from astropy.table import Table, vstack
 from numpy.typing import NDArray
 
-from astropipe.flow.peculiar import FlowSettings, analyse_survey, survey_constants
+from astropipe.flow.batch_chain import cluster_weighted_flows, linearise_survey, run_bootstrap_flows
+from astropipe.flow.peculiar import FlowSettings, analyse_survey
 from astropipe.flow.runs import tied_run_groups
 from astropipe.flow.subsamples import select_galaxies
 
-__all__ = ["COLUMNS", "KINDS", "chunk_ranges", "gather", "realisation_count", "run_realisations", "summarise",
+__all__ = ["BLOCK", "COLUMNS", "KINDS", "bootstrap_counts", "chunk_ranges", "gather", "realisation_count", "run_realisations", "summarise",
            "without_run"]
 
 KINDS = ("run_bootstrap", "cluster_bootstrap", "jackknife_cluster", "jackknife_run")
@@ -45,39 +49,101 @@ def chunk_ranges(total: int, chunks: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in pairwise(edges)]
 
 
-def _rng(seed: int, kind: str, index: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(kind.encode()), index]))
+#: a bootstrap summary lists at most this many of the realisations it had to leave out
+MAX_NOTES = 20
+#: realisations per random stream, and rows per call of its generator (fixed properties of the results:
+#: changing them changes the draws)
+BLOCK = 1024
+DRAW_ROWS = 64
+
+
+def bootstrap_counts(seed: int, kind: str, start: int, stop: int, n_items: int, batch: int = BLOCK) -> Iterator[tuple[int, np.ndarray]]:
+    """How often each of ``n_items`` is drawn in bootstrap realisations [start, stop), in batches.
+
+    Block b's generator draws the rows of its realisations in calls of :data:`DRAW_ROWS` rows from the
+    block's start, whatever [start, stop) is, so realisation i gets the same draws in any chunk.
+
+    Yields
+    ------
+    first : int
+        The batch's first realisation.
+    counts : numpy.ndarray (about ``batch``, n_items)
+        One row of counts per realisation.
+    """
+    dtype = np.int16 if n_items <= np.iinfo(np.int16).max else np.int64
+    for block in range(start // BLOCK, -(-stop // BLOCK)):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(kind.encode()), block]))
+        first, last = max(start, block * BLOCK), min(stop, (block + 1) * BLOCK)
+        pending: list[np.ndarray] = []
+        for row in range(block * BLOCK, last, DRAW_ROWS):
+            draws = rng.integers(n_items, size=(DRAW_ROWS, n_items), dtype=dtype)
+            low, high = max(first, row), min(last, row + DRAW_ROWS)
+            if high > low:
+                pending.append(draws[low - row:high - row])
+            if pending and (sum(map(len, pending)) >= batch or high == last):
+                rows = np.concatenate(pending)
+                counts = np.empty((len(rows), n_items))
+                for k, drawn in enumerate(rows):
+                    counts[k] = np.bincount(drawn, minlength=n_items)
+                yield high - len(rows), counts
+                pending = []
+
+
+def _leave_one_cluster_out(start: int, stop: int, n_clusters: int, batch: int) -> Iterator[tuple[int, np.ndarray]]:
+    for a in range(start, stop, batch):
+        b = min(stop, a + batch)
+        weights = np.ones((b - a, n_clusters))
+        weights[np.arange(b - a), np.arange(a, b)] = 0.0
+        yield a, weights
+
+
+#: the largest array (elements) a batch of realisations may need; bounds the memory of very large surveys
+BATCH_ELEMENTS = 2**23
 
 
 def run_realisations(kind: str, start: int, stop: int, clusters: Table, galaxies: Table, dispersions: Table,
                      seed: int, settings: FlowSettings = FlowSettings()) -> Table:  # fmt: skip
-    """Bulk-flow vectors of realisations [start, stop) of one kind."""
+    """Bulk-flow vectors of realisations [start, stop) of one kind.
+
+    A realisation that cannot constrain a flow (all clusters drawn in one hemisphere, a run left out that
+    unties the others) has NaN and a note saying why.
+
+    Raises
+    ------
+    ValueError
+        For an unknown kind.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown resampling kind {kind!r}; expected one of {KINDS}")
+    if kind == "jackknife_run":
+        return _leave_one_run_out(start, stop, clusters, galaxies, dispersions, settings)
+    survey = linearise_survey(clusters, galaxies, dispersions, settings)
     n_clu, n_meas = len(clusters), len(dispersions)
-    n_runs = int(np.max(dispersions["run"])) + 1
-    constants = survey_constants(clusters, galaxies)
-    common = {"settings": settings, "n_runs": n_runs, "with_table": False}
+    per_realisation = 2 * n_meas + 3 * survey.offset_system.tie_first.size + 12 * n_clu if kind == "run_bootstrap" else 12 * n_clu
+    batch = int(np.clip(BATCH_ELEMENTS // per_realisation, 1, BLOCK))
+    if kind == "run_bootstrap":
+        batches = [run_bootstrap_flows(survey, counts) for _, counts in bootstrap_counts(seed, kind, start, stop, n_meas, batch)]
+    else:
+        weights = (bootstrap_counts(seed, kind, start, stop, n_clu, batch) if kind == "cluster_bootstrap"
+                   else _leave_one_cluster_out(start, stop, n_clu, batch))  # fmt: skip
+        batches = [cluster_weighted_flows(survey, w) for _, w in weights]
+    v = np.concatenate([b.vectors for b in batches]) if batches else np.zeros((0, 3))
+    notes = [f"left out: {note}" if note else "" for b in batches for note in b.notes]
+    return Table([[kind] * len(v), np.arange(start, stop), v[:, 0], v[:, 1], v[:, 2], notes], names=COLUMNS,
+                 dtype=(str, int, float, float, float, str))  # fmt: skip
+
+
+def _leave_one_run_out(start: int, stop: int, clusters: Table, galaxies: Table, dispersions: Table,
+                       settings: FlowSettings) -> Table:  # fmt: skip
     rows = []
+    n_runs = int(np.max(dispersions["run"])) + 1
     for i in range(start, stop):
-        rng, note = _rng(seed, kind, i), ""
-        if kind == "run_bootstrap":
-            weights = np.bincount(rng.integers(n_meas, size=n_meas), minlength=n_meas).astype(float)
-            result = analyse_survey(clusters, galaxies, dispersions, measurement_weights=weights, constants=constants, **common)
-        elif kind == "cluster_bootstrap":
-            counts = np.bincount(rng.integers(n_clu, size=n_clu), minlength=n_clu).astype(float)
-            result = analyse_survey(clusters, galaxies, dispersions, cluster_weights=counts, constants=constants, **common)
-        elif kind == "jackknife_cluster":
-            weights = np.ones(n_clu)
-            weights[i] = 0.0
-            result = analyse_survey(clusters, galaxies, dispersions, cluster_weights=weights, constants=constants, **common)
-        else:
-            subsample, note = without_run(i, clusters, galaxies, dispersions)
-            if subsample is None:
-                rows.append((kind, i, np.nan, np.nan, np.nan, note))
-                continue
-            result = analyse_survey(*subsample, **common)
-        rows.append((kind, i, *result.flow.vector, note))
+        subsample, note = without_run(i, clusters, galaxies, dispersions)
+        if subsample is None:
+            rows.append(("jackknife_run", i, np.nan, np.nan, np.nan, note))
+            continue
+        result = analyse_survey(*subsample, settings=settings, n_runs=n_runs, with_table=False)
+        rows.append(("jackknife_run", i, *result.flow.vector, note))
     return Table(rows=rows, names=COLUMNS, dtype=(str, int, float, float, float, str))
 
 
@@ -101,7 +167,10 @@ def without_run(run: int, clusters: Table, galaxies: Table, dispersions: Table) 
 
 def summarise(realisations: Table, reference: NDArray, analytic_covariance: NDArray) -> dict:
     """Covariances of each kind (bootstrap: sample covariance; jackknife: (n-1)/n sum of outer products),
-    the largest single-cluster shift, and the analytic covariance for comparison."""
+    the largest single-cluster shift, and the analytic covariance for comparison.
+
+    Realisations without a flow (NaN) are left out of the covariances and listed in ``notes`` (for a
+    bootstrap, the first :data:`MAX_NOTES` of them and their number ``n_left_out``)."""
     out: dict = {"analytic_covariance_kms2": np.asarray(analytic_covariance).tolist()}
     for kind in KINDS:
         rows = realisations[realisations["kind"] == kind]
@@ -120,7 +189,8 @@ def summarise(realisations: Table, reference: NDArray, analytic_covariance: NDAr
         else:
             covariance = np.cov(v.T)
             out[kind] = {"n": len(v), "covariance_kms2": covariance.tolist(),
-                         "rms_amplitude_error_kms": float(np.sqrt(np.trace(covariance)))}  # fmt: skip
+                         "rms_amplitude_error_kms": float(np.sqrt(np.trace(covariance))),
+                         "n_left_out": len(notes), "notes": notes[:MAX_NOTES]}  # fmt: skip
     return out
 
 
