@@ -72,6 +72,7 @@ rule flow_fit:
         runtime=5,
     params:
         analysis=FLOW_ANALYSIS,
+        lcdm_cosmology=FLOW["lcdm_cosmology"],
     script:
         "../scripts/flow/fit.py"
 
@@ -220,5 +221,6 @@ rule flow_supernovae:
     params:
         selection=SUPERNOVA_SELECTION,
         thermal_kms=FLOW["thermal_kms"],
+        lcdm_cosmology=FLOW["lcdm_cosmology"],
     script:
         "../scripts/flow/supernovae.py"

@@ -1,5 +1,6 @@
 """Peculiar velocities of type Ia supernovae (Pantheon+ format) and their bulk flow."""
 
+from astropipe.flow.cosmic_variance import flow_in_lcdm
 from astropipe.flow.supernovae import prepare_supernovae, read_pantheon, supernova_error_model, supernova_flow
 from astropipe.io import write_json, write_table
 from astropipe.io.rule_log import rule_logger
@@ -22,6 +23,8 @@ summary.update({"n_rows_read": len(table), "distance_modulus_offset_mag": offset
 log.info("error model: sigma_v = %.0f +- %.0f km/s, error scale %.3f +- %.3f (%s); chi2/dof %.2f", model.dispersion_kms,
          model.dispersion_err_kms, model.error_scale, model.error_scale_err,
          "fitted" if config["fit_error_model"] else "fixed", summary["chi2_per_dof"])  # fmt: skip
+if snakemake.params.lcdm_cosmology:
+    summary["lcdm"] = flow_in_lcdm(objects, flow, snakemake.params.lcdm_cosmology)
 write_table(objects, snakemake.output.clusters, format="ascii.ecsv")
 write_json(summary, snakemake.output.bulkflow)
 log.info("%d of %d rows -> %d supernovae; V = %.0f +- %.0f km/s towards l = %.1f, b = %.1f", len(objects),
