@@ -73,6 +73,7 @@ rule flow_fit:
     params:
         analysis=FLOW_ANALYSIS,
         lcdm_cosmology=FLOW["lcdm_cosmology"],
+        minimum_variance_radius_kms=FLOW["minimum_variance_radius_kms"],
     script:
         "../scripts/flow/fit.py"
 
@@ -222,5 +223,6 @@ rule flow_supernovae:
         selection=SUPERNOVA_SELECTION,
         thermal_kms=FLOW["thermal_kms"],
         lcdm_cosmology=FLOW["lcdm_cosmology"],
+        minimum_variance_radius_kms=FLOW["minimum_variance_radius_kms"],
     script:
         "../scripts/flow/supernovae.py"

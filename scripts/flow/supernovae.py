@@ -1,6 +1,7 @@
 """Peculiar velocities of type Ia supernovae (Pantheon+ format) and their bulk flow."""
 
-from astropipe.flow.cosmic_variance import flow_in_lcdm
+from astropipe.flow.cosmic_variance import CosmicVarianceModel, flow_in_lcdm
+from astropipe.flow.minimum_variance import minimum_variance_flow
 from astropipe.flow.supernovae import prepare_supernovae, read_pantheon, supernova_error_model, supernova_flow
 from astropipe.io import write_json, write_table
 from astropipe.io.rule_log import rule_logger
@@ -25,6 +26,9 @@ log.info("error model: sigma_v = %.0f +- %.0f km/s, error scale %.3f +- %.3f (%s
          "fitted" if config["fit_error_model"] else "fixed", summary["chi2_per_dof"])  # fmt: skip
 if snakemake.params.lcdm_cosmology:
     summary["lcdm"] = flow_in_lcdm(objects, flow, snakemake.params.lcdm_cosmology)
+    if snakemake.params.minimum_variance_radius_kms:
+        summary["minimum_variance"] = minimum_variance_flow(objects, snakemake.params.minimum_variance_radius_kms,
+                                                            CosmicVarianceModel(snakemake.params.lcdm_cosmology))  # fmt: skip
 write_table(objects, snakemake.output.clusters, format="ascii.ecsv")
 write_json(summary, snakemake.output.bulkflow)
 log.info("%d of %d rows -> %d supernovae; V = %.0f +- %.0f km/s towards l = %.1f, b = %.1f", len(objects),
