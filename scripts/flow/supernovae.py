@@ -1,6 +1,7 @@
 """Peculiar velocities of type Ia supernovae (Pantheon+ format) and their bulk flow."""
 
 from astropipe.flow.cosmic_variance import CosmicVarianceModel, flow_in_lcdm
+from astropipe.flow.log_distance import log_distance_flow
 from astropipe.flow.minimum_variance import minimum_variance_flow
 from astropipe.flow.supernovae import prepare_supernovae, read_pantheon, supernova_error_model, supernova_flow
 from astropipe.io import write_json, write_table
@@ -24,6 +25,11 @@ summary.update({"n_rows_read": len(table), "distance_modulus_offset_mag": offset
 log.info("error model: sigma_v = %.0f +- %.0f km/s, error scale %.3f +- %.3f (%s); chi2/dof %.2f", model.dispersion_kms,
          model.dispersion_err_kms, model.error_scale, model.error_scale_err,
          "fitted" if config["fit_error_model"] else "fixed", summary["chi2_per_dof"])  # fmt: skip
+summary["log_distance"] = log_distance_flow(objects, config["h0"], config["omega_m"], snakemake.params.thermal_kms)
+log.info("log-distance fit: V = %.0f km/s towards l = %.1f, b = %.1f; sigma_v = %.0f km/s, error scale %.3f, chi2/dof %.2f",
+         summary["log_distance"]["amplitude_kms"], summary["log_distance"]["l_deg"], summary["log_distance"]["b_deg"],
+         summary["log_distance"]["dispersion_kms"], summary["log_distance"]["error_scale"],
+         summary["log_distance"]["chi2_per_dof"])  # fmt: skip
 if snakemake.params.lcdm_cosmology:
     summary["lcdm"] = flow_in_lcdm(objects, flow, snakemake.params.lcdm_cosmology)
     if snakemake.params.minimum_variance_radius_kms:

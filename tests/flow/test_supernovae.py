@@ -76,3 +76,22 @@ def test_pantheon_plus_runs_end_to_end_with_a_fitted_error_model():
     assert 0 < model.error_scale < 1 and model.dispersion_err_kms > 0
     summary = fitted.summary()
     assert 0 < summary["amplitude_err_kms"] < 200 and np.isfinite(summary["l_deg"])
+
+
+def test_the_log_distance_fit_recovers_the_flow_and_agrees_with_the_linearised_one(tmp_path):
+    """A Gaussian likelihood in mu (Cosmicflows' choice) on a synthetic sample with a known flow, dispersion and errors."""
+    from astropipe.flow.log_distance import log_distance_flow
+
+    flow = 400.0 * unit_vectors(290.0, 10.0)[0]
+    _synthetic_table(tmp_path / "sn.dat", flow, n=600, seed=7)
+    objects = prepare_supernovae(read_pantheon(tmp_path / "sn.dat"))
+    fit = log_distance_flow(objects)
+    delta = np.asarray(fit["vector_kms"]) - flow
+    covariance = np.asarray(fit["covariance_kms2"])
+    assert delta @ np.linalg.solve(covariance, delta) < chi2.ppf(0.997, 3)
+    assert fit["chi2_per_dof"] == pytest.approx(1.0, abs=0.1)
+    assert fit["dispersion_kms"] == pytest.approx(250.0, abs=3 * fit["dispersion_err_kms"])
+    assert fit["error_scale"] == pytest.approx(1.0, abs=3 * fit["error_scale_err"])
+    _, linear, _ = supernova_flow(objects, supernova_error_model(objects))
+    shift = np.asarray(fit["vector_kms"]) - linear.vector
+    assert shift @ np.linalg.solve(covariance, shift) < 1.0  # the same flow within a fraction of its error
