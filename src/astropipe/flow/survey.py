@@ -1,8 +1,14 @@
 """A simulated SMAC-like Fundamental-Plane survey with a known bulk flow (the geometry of Hudson et al. 1999).
 
 Clusters: isotropic directions, 90 % of those at |b| < 15 deg rejected (the
-zone of avoidance), distances uniform in 3000-14000 km/s, 4-56 galaxies each
-(log-normal, median 8, total fixed). Galaxies follow the forward FP
+zone of avoidance), distances uniform in 3000-14000 km/s (or, with
+``radial_density="volume"``, uniform in volume: n(r) ~ r^2, the homogeneous
+density the Malmquist correction assumes), 4-56 galaxies each
+(log-normal, median 8, total fixed). With ``size_limit_arcsec`` the sample is
+diameter-limited, as catalogues selected on angular size are: galaxies are drawn
+from the cluster's parent population until the cluster has its count of
+galaxies larger than the limit, so distant clusters hold only the larger
+galaxies (the selection the inverse FP is insensitive to and a forward FP is not). Galaxies follow the forward FP
 log R_e = 1.25 log sigma + 0.32 <mu>_e - 8.9 (kpc) with 0.065 dex intrinsic
 scatter, which with the measurement errors gives the paper's 21 % distance
 error per galaxy in the inverse fit; their angular radii follow from the
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from astropy.table import Table
+from numpy.typing import NDArray
 
 from astropipe.flow.geometry import CMB_DIPOLE_B, CMB_DIPOLE_KMS, CMB_DIPOLE_L, SPEED_OF_LIGHT_KMS, unit_vectors
 
@@ -47,6 +54,14 @@ class SurveySpec:
     sigma_error_dex: float = 0.035
     radius_error_dex: float = 0.02
     mu_error_mag: float = 0.03
+    radial_density: str = "uniform"
+    size_limit_arcsec: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.radial_density not in ("uniform", "volume"):
+            raise ValueError(f"radial_density {self.radial_density!r}: expected 'uniform' (in distance) or 'volume'")
+        if self.size_limit_arcsec is not None and self.size_limit_arcsec <= 0:
+            raise ValueError(f"size_limit_arcsec {self.size_limit_arcsec}: expected a positive angular size or None")
 
 
 def _galaxy_counts(rng, spec):
@@ -58,6 +73,32 @@ def _galaxy_counts(rng, spec):
         elif counts.sum() > spec.n_galaxies and counts[k] > 4:
             counts[k] -= 1
     return counts
+
+
+def _parent_galaxies(rng: np.random.Generator, spec: SurveySpec, distance: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """log sigma, <mu>_e and the true log theta of galaxies at ``distance`` (km/s) drawn from the forward FP."""
+    n = distance.size
+    log_sigma = rng.normal(2.30, 0.10, n)
+    mu_e = rng.normal(19.8, 0.55, n)
+    log_r = FP_SLOPE_SIGMA * log_sigma + FP_SLOPE_MU * mu_e + FP_ZERO + spec.intrinsic_scatter_dex * rng.standard_normal(n)
+    return log_sigma, mu_e, log_r - np.log10(distance) + ARCSEC_KPC_PER_KMS
+
+
+def _size_limited_galaxies(rng: np.random.Generator, spec: SurveySpec, distance: NDArray,
+                           counts: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray]:  # fmt: skip
+    """The first ``counts[k]`` galaxies of cluster k's parent population whose observed size passes the limit:
+    log sigma, <mu>_e, the true and the observed log theta."""
+    limit = np.log10(spec.size_limit_arcsec)
+    parts = []
+    for d, count in zip(distance, counts, strict=True):
+        kept: list[NDArray] = []
+        while sum(len(block) for block in kept) < count:
+            log_sigma, mu_e, log_theta = _parent_galaxies(rng, spec, np.full(4 * count, d))
+            observed = log_theta + spec.radius_error_dex * rng.standard_normal(log_theta.size)
+            kept.append(np.column_stack([log_sigma, mu_e, log_theta, observed])[observed > limit])
+        parts.append(np.concatenate(kept)[:count])
+    table = np.concatenate(parts)
+    return table[:, 0], table[:, 1], table[:, 2], table[:, 3]
 
 
 def simulate_survey(spec: SurveySpec, rng: np.random.Generator) -> tuple[Table, Table, Table, dict]:
@@ -84,7 +125,10 @@ def simulate_survey(spec: SurveySpec, rng: np.random.Generator) -> tuple[Table, 
     r_hat = np.array(directions)
     l_deg = np.degrees(np.arctan2(r_hat[:, 1], r_hat[:, 0])) % 360.0
     b_deg = np.degrees(np.arcsin(r_hat[:, 2]))
-    distance = rng.uniform(spec.cz_min, spec.cz_max, spec.n_clusters)
+    if spec.radial_density == "volume":
+        distance = np.cbrt(rng.uniform(spec.cz_min**3, spec.cz_max**3, spec.n_clusters))
+    else:
+        distance = rng.uniform(spec.cz_min, spec.cz_max, spec.n_clusters)
     flow = spec.flow_kms * unit_vectors(spec.flow_l_deg, spec.flow_b_deg)[0]
     peculiar = r_hat @ flow + spec.thermal_kms * rng.standard_normal(spec.n_clusters)
     cz_cmb = distance + peculiar
@@ -100,13 +144,15 @@ def simulate_survey(spec: SurveySpec, rng: np.random.Generator) -> tuple[Table, 
     counts = _galaxy_counts(rng, spec)
     member = np.repeat(np.arange(spec.n_clusters), counts)
     n = member.size
-    log_sigma = rng.normal(2.30, 0.10, n)
-    mu_e = rng.normal(19.8, 0.55, n)
-    log_r = FP_SLOPE_SIGMA * log_sigma + FP_SLOPE_MU * mu_e + FP_ZERO + spec.intrinsic_scatter_dex * rng.standard_normal(n)
-    log_theta = log_r - np.log10(distance[member]) + ARCSEC_KPC_PER_KMS
+    if spec.size_limit_arcsec is None:
+        log_sigma, mu_e, log_theta = _parent_galaxies(rng, spec, distance[member])
+        observed_log_theta = None  # drawn below, in the order the default survey always drew it
+    else:
+        log_sigma, mu_e, log_theta, observed_log_theta = _size_limited_galaxies(rng, spec, distance, counts)
     galaxies = Table({
         "galaxy": np.arange(n), "cluster": np.asarray(clusters["cluster"])[member],
-        "log_theta": log_theta + spec.radius_error_dex * rng.standard_normal(n),
+        "log_theta": (log_theta + spec.radius_error_dex * rng.standard_normal(n) if observed_log_theta is None
+                      else observed_log_theta),
         "log_theta_err": np.full(n, spec.radius_error_dex),
         # observed surface brightness: dimmed by Galactic extinction (the SFD map is the truth here)
         "mu_e": mu_e + extinction_sfd[member] + spec.mu_error_mag * rng.standard_normal(n),
