@@ -9,8 +9,6 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3 $$HOME/.pyenv/versions/
             $$p -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 STAMP := $(VENV)/.installed
 CORES ?= all
-# pytest-xdist workers of `make test` (auto: one per CPU); the shared workflow runs stay on one worker each
-TEST_WORKERS ?= auto
 
 .PHONY: run smoke test validate dryrun rulegraph report lock clean-results
 
@@ -29,7 +27,7 @@ smoke: $(STAMP)
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile tests/config-ci.yaml
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(VENV)/bin/python -m pytest
 
 validate: $(STAMP)
 	$(VENV)/bin/python validation/object11_nights.py

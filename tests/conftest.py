@@ -59,21 +59,3 @@ def object11_run(tmp_path_factory) -> Path:
     run_snakemake(*targets, "--cores", "2", "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
                   timeout=1500)  # fmt: skip
     return workdir
-
-
-#: workflow runs shared by many tests: every test module that uses one runs on the same pytest-xdist
-#: worker (``--dist loadgroup``), so each run is made once, not once per worker
-SHARED_RUNS = ("ci_run", "object11_run")
-
-
-def pytest_collection_modifyitems(config, items):
-    """Put each test module that uses a shared run into that run's xdist group (a no-op without xdist)."""
-    group_of_module = {}
-    for item in items:
-        for run in SHARED_RUNS:
-            if run in getattr(item, "fixturenames", ()):
-                group_of_module.setdefault(item.module.__name__, run)  # a module using both: the first
-    for item in items:
-        group = group_of_module.get(getattr(getattr(item, "module", None), "__name__", None))
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
