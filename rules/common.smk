@@ -479,7 +479,7 @@ FLOW = config["flow"]
 # the settings of the FP analysis and bulk-flow fit (astropipe.flow.peculiar.FlowSettings)
 FLOW_ANALYSIS = {
     key: FLOW[key]
-    for key in ("thermal_kms", "extinction_map", "nonlinear", "malmquist")
+    for key in ("thermal_kms", "extinction_map", "nonlinear", "malmquist", "cosmological")
 }
 FLOW_SURVEY = FLOW["survey"]
 FLOW_CHUNKS = [f"{i:03d}" for i in range(FLOW["resampling"]["chunks"])]

@@ -29,7 +29,8 @@ def _loop(survey, settings, **weights):
 
 
 @pytest.mark.parametrize("settings", [FlowSettings(), FlowSettings(nonlinear=True, extinction_map="bh"),
-                                      FlowSettings(malmquist=False, zero_point_shift=0.02, thermal_kms=300.0)])  # fmt: skip
+                                      FlowSettings(malmquist=False, zero_point_shift=0.02, thermal_kms=300.0),
+                                      FlowSettings(cosmological=False)])  # fmt: skip
 def test_run_bootstrap_equals_the_chain_per_realisation(survey, settings):
     rng = np.random.default_rng(1)
     n = len(survey[2])

@@ -32,7 +32,13 @@ from scipy.sparse import csr_matrix
 
 from astropipe.flow.batch_offsets import RunOffsetSystem, run_offset_system
 from astropipe.flow.bulkflow import MAX_CONDITION, check_flow_inputs
-from astropipe.flow.peculiar import FlowSettings, malmquist_corrected, peculiar_velocity, survey_constants
+from astropipe.flow.peculiar import (
+    FlowSettings,
+    malmquist_corrected,
+    peculiar_velocity,
+    redshift_distance,
+    survey_constants,
+)
 from astropipe.flow.runs import homogenise, run_offsets
 
 __all__ = ["FlowBatch", "LinearisedSurvey", "cluster_weighted_flows", "hemisphere_witnesses", "linearise_survey", "run_bootstrap_flows"]
@@ -73,6 +79,8 @@ class LinearisedSurvey:
     cz_cmb: NDArray
     cz_err: NDArray
     r_hat: NDArray
+    comoving_factor: NDArray
+    cosmological: bool
     witnesses: NDArray
     settings: FlowSettings
 
@@ -95,7 +103,7 @@ def linearise_survey(clusters: Table, galaxies: Table, dispersions: Table,
         As :func:`astropipe.flow.peculiar.analyse_survey` does: an extinction map without its column, a
         galaxy without a dispersion, a cluster with fewer than two galaxies.
     """
-    constants = survey_constants(clusters, galaxies)
+    constants = survey_constants(clusters, galaxies, settings.cosmological)
     if settings.extinction_map not in constants.mu_e:
         raise ValueError(f"the cluster table has no column 'extinction_{settings.extinction_map}' for the extinction map "
                          f"{settings.extinction_map!r} (flow.extinction_map)")  # fmt: skip
@@ -134,6 +142,7 @@ def linearise_survey(clusters: Table, galaxies: Table, dispersions: Table,
         rss0=float(residual0 @ residual0), rss_linear=residual_per_offset.T @ residual0,
         rss_quadratic=residual_per_offset.T @ residual_per_offset, degrees_of_freedom=max(n_gal - (2 + n_clu), 1.0),
         counts=counts, cz_cmb=constants.cz_cmb, cz_err=constants.cz_err, r_hat=constants.r_hat,
+        comoving_factor=constants.comoving_factor, cosmological=constants.cosmological,
         witnesses=hemisphere_witnesses(constants.r_hat), settings=settings,
     )  # fmt: skip
 
@@ -145,9 +154,10 @@ def _no_monopole_scale(relative: NDArray, delta: NDArray, survey: LinearisedSurv
     active = np.arange(scale.size)
     for _ in range(ZERO_POINT_ITERATIONS):
         rel, d, s = relative[active], delta[active], scale[active]
-        error = np.sqrt((s[:, None] * rel * d) ** 2 + cz_err**2 + thermal**2)
+        distance = redshift_distance(s[:, None] * rel, survey.cosmological)
+        error = np.sqrt((distance * d) ** 2 + cz_err**2 + thermal**2)
         w = weight_c[active] / error**2
-        new_scale = np.sum(w * cz_cmb, axis=1) / np.sum(w * rel, axis=1)
+        new_scale = s * np.sum(w * cz_cmb, axis=1) / np.sum(w * distance, axis=1)
         converged = np.abs(new_scale / s - 1.0) < 1e-12
         scale[active] = new_scale
         active = active[~converged]
@@ -215,8 +225,9 @@ def _flows(survey: LinearisedSurvey, slope: NDArray, zero_points: NDArray, rms: 
     relative = 10 ** (zero_points / slope[:, None])
     if settings.malmquist:
         relative = malmquist_corrected(relative, delta)
+    relative = relative * survey.comoving_factor
     scale = _no_monopole_scale(relative, delta, survey, weight_c)
-    distance = scale[:, None] * relative * (1.0 + settings.zero_point_shift)
+    distance = redshift_distance(scale[:, None] * relative * (1.0 + settings.zero_point_shift), survey.cosmological)
     error = np.sqrt((distance * delta) ** 2 + survey.cz_err**2 + settings.thermal_kms**2)
     velocity = peculiar_velocity(survey.cz_cmb, distance, settings.nonlinear)
     weight = weight_c / error**2

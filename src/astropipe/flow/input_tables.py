@@ -71,7 +71,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("cluster", "name", None, "the cluster it belongs to (a name in the clusters table)"),
         Column("log_theta", "number", None, "log10 of the angular effective radius in arcsec", -2.0, 3.0),
         Column("log_theta_err", "number", None, "its error (dex)", positive=True),
-        Column("mu_e", "number", "mag / arcsec2", "mean surface brightness within the effective radius", 10.0, 30.0),
+        Column("mu_e", "number", "mag / arcsec2", "mean surface brightness within the effective radius, as observed (not corrected for extinction or (1 + z)^4 dimming)", 10.0, 30.0),
         Column("mu_e_err", "number", "mag / arcsec2", "its error", positive=True),
         Column("morphology", "choice", None, "E or S0", choices=("E", "S0")),
         Column("mg2", "number", "mag", "Mg2 line index (optional)", -0.5, 1.0, required=False),

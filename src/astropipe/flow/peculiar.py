@@ -7,6 +7,13 @@
 * Peculiar velocity v = cz_CMB - s d (linear), or the non-linear form
   v = c (z - z_d) / (1 + z_d) for deeper samples.
 * Errors eps^2 = (s d Delta)^2 + sigma_cz^2 + sigma_th^2 (eq. 1's error model).
+* Cosmology (``FlowSettings.cosmological``, :mod:`astropipe.flow.cosmology`): surface brightnesses
+  are corrected for the (1 + z)^4 dimming with each cluster's heliocentric redshift before the FP;
+  the FP's relative distances, which angular sizes make angular-diameter distances, become comoving
+  ones through D_C = D_A (1 + z) (z the CMB-frame redshift: the cosmological one is not known, and
+  the difference, a fraction v/c, changes D_C by < 0.3 %); the zero point scales the comoving
+  distances, and each cluster's distance in km/s is the cosmological redshift c z of its comoving
+  distance.
 """
 
 from __future__ import annotations
@@ -18,12 +25,13 @@ from astropy.table import Table
 from numpy.typing import NDArray
 
 from astropipe.flow.bulkflow import BulkFlow, fit_bulk_flow
+from astropipe.flow.cosmology import dimming_mag, redshift_kms
 from astropipe.flow.fundamental_plane import InverseFP, fit_inverse_fp
 from astropipe.flow.geometry import SPEED_OF_LIGHT_KMS, cmb_velocity, unit_vectors
 from astropipe.flow.runs import homogenise, run_offsets
 
 __all__ = ["FlowResult", "FlowSettings", "SurveyConstants", "analyse_survey", "malmquist_corrected", "peculiar_velocity",
-           "survey_constants"]
+           "redshift_distance", "survey_constants"]
 
 
 @dataclass(frozen=True)
@@ -33,12 +41,13 @@ class FlowSettings:
     nonlinear: bool = False
     malmquist: bool = True
     zero_point_shift: float = 0.0  # fractional change of the distance scale (FP zero point)
+    cosmological: bool = True  # (1 + z)^4 dimming, angular-diameter and comoving distances
 
     @classmethod
     def from_config(cls, flow: dict) -> FlowSettings:
         """The analysis settings of the workflow's ``flow`` configuration section."""
         return cls(thermal_kms=flow["thermal_kms"], extinction_map=flow["extinction_map"], nonlinear=flow["nonlinear"],
-                   malmquist=flow["malmquist"])  # fmt: skip
+                   malmquist=flow["malmquist"], cosmological=flow["cosmological"])  # fmt: skip
 
 
 @dataclass
@@ -61,11 +70,15 @@ class SurveyConstants:
         Each galaxy's cluster index.
     mu_e : dict
         Each galaxy's surface brightness (mag/arcsec^2) corrected with each extinction map the
-        cluster table has (``sfd``, ``bh``).
+        cluster table has (``sfd``, ``bh``), and for the (1 + z)^4 dimming when asked.
     log_theta : numpy.ndarray
         log10 of the angular size.
     cz_cmb, cz_err : numpy.ndarray
         CMB-frame cz and its error, km/s.
+    comoving_factor : numpy.ndarray
+        D_C / D_A = 1 + z_CMB of each cluster (1 without the cosmological corrections).
+    cosmological : bool
+        Whether the corrections were made (the chain maps comoving distances to redshifts then).
     r_hat : numpy.ndarray
         (n_clusters, 3) Galactic Cartesian unit vectors.
     """
@@ -77,21 +90,33 @@ class SurveyConstants:
     cz_cmb: NDArray[np.float64]
     cz_err: NDArray[np.float64]
     r_hat: NDArray[np.float64]
+    comoving_factor: NDArray[np.float64]
+    cosmological: bool
 
 
-def survey_constants(clusters: Table, galaxies: Table) -> SurveyConstants:
-    """The survey's :class:`SurveyConstants` (cluster membership, extinction-corrected mu_e, CMB cz, directions)."""
+def survey_constants(clusters: Table, galaxies: Table, cosmological: bool = True) -> SurveyConstants:
+    """The survey's :class:`SurveyConstants` (cluster membership, extinction- and dimming-corrected mu_e, CMB cz,
+    directions)."""
     names = list(clusters["cluster"])
     index = {name: k for k, name in enumerate(names)}
     try:
         member = np.array([index[c] for c in galaxies["cluster"]])
     except KeyError as error:
         raise ValueError(f"galaxy table names cluster {error.args[0]!r}, absent from the cluster table") from error
-    mu_e = {extinction_map: np.asarray(galaxies["mu_e"]) - np.asarray(clusters[f"extinction_{extinction_map}"])[member]
+    dimming = dimming_mag(np.asarray(clusters["cz_helio"], float) / SPEED_OF_LIGHT_KMS) if cosmological else np.zeros(len(names))
+    mu_e = {extinction_map: np.asarray(galaxies["mu_e"]) - (np.asarray(clusters[f"extinction_{extinction_map}"]) + dimming)[member]
             for extinction_map in ("sfd", "bh") if f"extinction_{extinction_map}" in clusters.colnames}  # fmt: skip
+    cz_cmb = cmb_velocity(clusters["cz_helio"], clusters["l"], clusters["b"])
+    factor = 1.0 + cz_cmb / SPEED_OF_LIGHT_KMS if cosmological else np.ones(len(names))
     return SurveyConstants(names=names, member=member, mu_e=mu_e, log_theta=np.asarray(galaxies["log_theta"]),
-                           cz_cmb=cmb_velocity(clusters["cz_helio"], clusters["l"], clusters["b"]),
-                           cz_err=np.asarray(clusters["cz_err"], float), r_hat=unit_vectors(clusters["l"], clusters["b"]))  # fmt: skip
+                           cz_cmb=cz_cmb, cz_err=np.asarray(clusters["cz_err"], float),
+                           r_hat=unit_vectors(clusters["l"], clusters["b"]), comoving_factor=factor,
+                           cosmological=cosmological)  # fmt: skip
+
+
+def redshift_distance(comoving: NDArray, cosmological: bool) -> NDArray:
+    """A cluster's distance in km/s: the cosmological redshift c z of its comoving distance, or the distance itself."""
+    return redshift_kms(comoving) if cosmological else comoving
 
 
 def malmquist_corrected(distance: NDArray, fractional_error: NDArray) -> NDArray:
@@ -129,7 +154,7 @@ def analyse_survey(
     :func:`survey_constants` of the same tables) saves recomputing what no resampling changes;
     ``with_table=False`` skips the per-cluster table (resampling needs the flow only).
     """
-    constants = survey_constants(clusters, galaxies) if constants is None else constants
+    constants = survey_constants(clusters, galaxies, settings.cosmological) if constants is None else constants
     member = constants.member
     n_gal, n_clu = len(galaxies), len(clusters)
     n_runs = int(np.max(dispersions["run"])) + 1 if n_runs is None else n_runs
@@ -141,21 +166,23 @@ def analyse_survey(
                          f"{settings.extinction_map!r} (flow.extinction_map)")  # fmt: skip
     fp = fit_inverse_fp(log_sigma, constants.log_theta, constants.mu_e[settings.extinction_map], member, n_clu)
     delta = fp.fractional_error()
-    relative = 10 ** fp.log_distance()
+    relative = 10 ** fp.log_distance()  # angular-diameter distances, up to the zero point
     if settings.malmquist:
         relative = malmquist_corrected(relative, delta)
+    relative = relative * constants.comoving_factor
     cz_cmb, cz_err = constants.cz_cmb, constants.cz_err
     weight_c = np.ones(n_clu) if cluster_weights is None else np.asarray(cluster_weights, float)
     scale = np.sum(weight_c * cz_cmb) / np.sum(weight_c * relative)
     for _ in range(20):  # no net monopole: error-weighted mean peculiar velocity = 0
-        error = np.sqrt((scale * relative * delta) ** 2 + cz_err**2 + settings.thermal_kms**2)
+        distance = redshift_distance(scale * relative, constants.cosmological)
+        error = np.sqrt((distance * delta) ** 2 + cz_err**2 + settings.thermal_kms**2)
         w = weight_c / error**2
-        new_scale = np.sum(w * cz_cmb) / np.sum(w * relative)
+        new_scale = scale * np.sum(w * cz_cmb) / np.sum(w * distance)
         converged = abs(new_scale / scale - 1.0) < 1e-12
         scale = new_scale
         if converged:
             break
-    distance = scale * relative * (1.0 + settings.zero_point_shift)
+    distance = redshift_distance(scale * relative * (1.0 + settings.zero_point_shift), constants.cosmological)
     error = np.sqrt((distance * delta) ** 2 + cz_err**2 + settings.thermal_kms**2)
     velocity = peculiar_velocity(cz_cmb, distance, settings.nonlinear)
     r_hat = constants.r_hat

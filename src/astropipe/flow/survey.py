@@ -8,7 +8,15 @@ density the Malmquist correction assumes), 4-56 galaxies each
 diameter-limited, as catalogues selected on angular size are: galaxies are drawn
 from the cluster's parent population until the cluster has its count of
 galaxies larger than the limit, so distant clusters hold only the larger
-galaxies (the selection the inverse FP is insensitive to and a forward FP is not). Galaxies follow the forward FP
+galaxies (the selection the inverse FP is insensitive to and a forward FP is not).
+
+With ``cosmological`` (the default) the universe expands: a cluster's drawn
+distance is its comoving distance (km/s), its cosmological redshift follows
+from a flat LambdaCDM (:mod:`astropipe.flow.cosmology`), the observed redshift
+composes it with the peculiar velocity, (1 + z) = (1 + z_cos)(1 + v/c), angular
+sizes are those at the angular-diameter distance D_C / (1 + z_cos), and surface
+brightnesses are dimmed by 10 log10(1 + z_helio). The truth's
+``cluster_distance_kms`` is then c z_cos, the distance in km/s the analysis estimates. Galaxies follow the forward FP
 log R_e = 1.25 log sigma + 0.32 <mu>_e - 8.9 (kpc) with 0.065 dex intrinsic
 scatter, which with the measurement errors gives the paper's 21 % distance
 error per galaxy in the inverse fit; their angular radii follow from the
@@ -28,6 +36,7 @@ import numpy as np
 from astropy.table import Table
 from numpy.typing import NDArray
 
+from astropipe.flow.cosmology import dimming_mag, redshift_kms
 from astropipe.flow.geometry import CMB_DIPOLE_B, CMB_DIPOLE_KMS, CMB_DIPOLE_L, SPEED_OF_LIGHT_KMS, unit_vectors
 
 __all__ = ["FP_SLOPE_MU", "FP_SLOPE_SIGMA", "FP_ZERO", "SurveySpec", "simulate_survey"]
@@ -56,6 +65,7 @@ class SurveySpec:
     mu_error_mag: float = 0.03
     radial_density: str = "uniform"
     size_limit_arcsec: float | None = None
+    cosmological: bool = True
 
     def __post_init__(self) -> None:
         if self.radial_density not in ("uniform", "volume"):
@@ -131,10 +141,17 @@ def simulate_survey(spec: SurveySpec, rng: np.random.Generator) -> tuple[Table, 
         distance = rng.uniform(spec.cz_min, spec.cz_max, spec.n_clusters)
     flow = spec.flow_kms * unit_vectors(spec.flow_l_deg, spec.flow_b_deg)[0]
     peculiar = r_hat @ flow + spec.thermal_kms * rng.standard_normal(spec.n_clusters)
-    cz_cmb = distance + peculiar
+    if spec.cosmological:  # distance is comoving; the Hubble flow and the peculiar velocity compose
+        comoving, redshift_distance = distance, redshift_kms(distance)
+        cz_cmb = SPEED_OF_LIGHT_KMS * ((1.0 + redshift_distance / SPEED_OF_LIGHT_KMS) * (1.0 + peculiar / SPEED_OF_LIGHT_KMS) - 1.0)
+        angular_distance = comoving / (1.0 + redshift_distance / SPEED_OF_LIGHT_KMS)
+    else:
+        redshift_distance = angular_distance = distance
+        cz_cmb = distance + peculiar
     dipole = CMB_DIPOLE_KMS * unit_vectors(CMB_DIPOLE_L, CMB_DIPOLE_B)[0]
     z_hel = (1.0 + cz_cmb / SPEED_OF_LIGHT_KMS) / (1.0 + (r_hat @ dipole) / SPEED_OF_LIGHT_KMS) - 1.0
     cz_helio = z_hel * SPEED_OF_LIGHT_KMS + spec.cz_error_kms * rng.standard_normal(spec.n_clusters)
+    dimming = dimming_mag(z_hel) if spec.cosmological else np.zeros(spec.n_clusters)
     extinction_sfd = rng.exponential(0.1, spec.n_clusters)
     # a second map: 10 % lower on average with 0.02 mag of scatter, never negative
     extinction_bh = np.maximum(0.9 * extinction_sfd + 0.02 * rng.standard_normal(spec.n_clusters), 0.0)
@@ -145,17 +162,17 @@ def simulate_survey(spec: SurveySpec, rng: np.random.Generator) -> tuple[Table, 
     member = np.repeat(np.arange(spec.n_clusters), counts)
     n = member.size
     if spec.size_limit_arcsec is None:
-        log_sigma, mu_e, log_theta = _parent_galaxies(rng, spec, distance[member])
+        log_sigma, mu_e, log_theta = _parent_galaxies(rng, spec, angular_distance[member])
         observed_log_theta = None  # drawn below, in the order the default survey always drew it
     else:
-        log_sigma, mu_e, log_theta, observed_log_theta = _size_limited_galaxies(rng, spec, distance, counts)
+        log_sigma, mu_e, log_theta, observed_log_theta = _size_limited_galaxies(rng, spec, angular_distance, counts)
     galaxies = Table({
         "galaxy": np.arange(n), "cluster": np.asarray(clusters["cluster"])[member],
         "log_theta": (log_theta + spec.radius_error_dex * rng.standard_normal(n) if observed_log_theta is None
                       else observed_log_theta),
         "log_theta_err": np.full(n, spec.radius_error_dex),
-        # observed surface brightness: dimmed by Galactic extinction (the SFD map is the truth here)
-        "mu_e": mu_e + extinction_sfd[member] + spec.mu_error_mag * rng.standard_normal(n),
+        # observed surface brightness: dimmed by Galactic extinction (the SFD map is the truth here) and by expansion
+        "mu_e": mu_e + (extinction_sfd + dimming)[member] + spec.mu_error_mag * rng.standard_normal(n),
         "mu_e_err": np.full(n, spec.mu_error_mag),
         "morphology": np.where(rng.random(n) < 0.5, "E", "S0"),
         "mg2": 0.2 * log_sigma - 0.2 + 0.02 * rng.standard_normal(n),
@@ -172,7 +189,8 @@ def simulate_survey(spec: SurveySpec, rng: np.random.Generator) -> tuple[Table, 
     truth = {
         "flow_vector_kms": flow.tolist(), "flow_kms": spec.flow_kms, "flow_l_deg": spec.flow_l_deg,
         "flow_b_deg": spec.flow_b_deg, "thermal_kms": spec.thermal_kms, "run_offsets_dex": offsets.tolist(),
-        "cluster_distance_kms": distance.tolist(), "cluster_peculiar_kms": peculiar.tolist(),
+        "cluster_distance_kms": redshift_distance.tolist(), "cluster_comoving_kms": distance.tolist(),
+        "cluster_peculiar_kms": peculiar.tolist(),
         "fp": {"slope_sigma": FP_SLOPE_SIGMA, "slope_mu": FP_SLOPE_MU, "zero": FP_ZERO,
                "intrinsic_scatter_dex": spec.intrinsic_scatter_dex},
     }  # fmt: skip
