@@ -479,7 +479,13 @@ FLOW = config["flow"]
 # the settings of the FP analysis and bulk-flow fit (astropipe.flow.peculiar.FlowSettings)
 FLOW_ANALYSIS = {
     key: FLOW[key]
-    for key in ("thermal_kms", "extinction_map", "nonlinear", "malmquist", "cosmological")
+    for key in (
+        "thermal_kms",
+        "extinction_map",
+        "nonlinear",
+        "malmquist",
+        "cosmological",
+    )
 }
 FLOW_SURVEY = FLOW["survey"]
 FLOW_CHUNKS = [f"{i:03d}" for i in range(FLOW["resampling"]["chunks"])]
@@ -544,6 +550,11 @@ def flow_input_tables(wildcards):
     return {name: str(find_table(FLOW_INPUT_DIRECTORY, name)) for name in TABLES}
 
 
+def lcdm_targets(survey):
+    """The LambdaCDM comparison of a survey's flow, unless flow.lcdm_cosmology is null."""
+    return [f"results/flow/{survey}/lcdm.json"] if FLOW["lcdm_cosmology"] else []
+
+
 def flow_targets():
     """Bulk flow, resampling and figures of the survey (if simulated: truth and Monte-Carlo recovery), and of the supernovae."""
     supernova = (
@@ -551,6 +562,7 @@ def flow_targets():
         if SUPERNOVAE is None
         else [
             f"results/flow/{SUPERNOVAE['name']}/bulkflow.json",
+            *lcdm_targets(SUPERNOVAE["name"]),
             *expand(
                 "results/figures/flow/{survey}/{figure}.png",
                 survey=SUPERNOVAE["name"],
@@ -572,6 +584,7 @@ def flow_targets():
         + [
             f"results/flow/{FLOW_SURVEY}/bulkflow.json",
             f"results/flow/{FLOW_SURVEY}/resampling.json",
+            *lcdm_targets(FLOW_SURVEY),
             *expand(
                 "results/figures/flow/{survey}/{figure}.png",
                 survey=FLOW_SURVEY,

@@ -72,8 +72,6 @@ rule flow_fit:
         runtime=5,
     params:
         analysis=FLOW_ANALYSIS,
-        lcdm_cosmology=FLOW["lcdm_cosmology"],
-        minimum_variance_radius_kms=FLOW["minimum_variance_radius_kms"],
     script:
         "../scripts/flow/fit.py"
 
@@ -222,7 +220,27 @@ rule flow_supernovae:
     params:
         selection=SUPERNOVA_SELECTION,
         thermal_kms=FLOW["thermal_kms"],
-        lcdm_cosmology=FLOW["lcdm_cosmology"],
-        minimum_variance_radius_kms=FLOW["minimum_variance_radius_kms"],
     script:
         "../scripts/flow/supernovae.py"
+
+
+rule flow_lcdm:
+    input:
+        clusters="results/flow/{survey}/clusters.ecsv",
+        bulkflow="results/flow/{survey}/bulkflow.json",
+    output:
+        "results/flow/{survey}/lcdm.json",
+    log:
+        "results/logs/flow/{survey}/lcdm.log",
+    benchmark:
+        "results/benchmarks/flow/{survey}/lcdm.tsv"
+    conda:
+        "../envs/flow.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        cosmology=FLOW["lcdm_cosmology"],
+        minimum_variance_radius_kms=FLOW["minimum_variance_radius_kms"],
+    script:
+        "../scripts/flow/lcdm.py"

@@ -2,8 +2,6 @@
 
 from astropy.table import Table
 
-from astropipe.flow.cosmic_variance import CosmicVarianceModel, flow_in_lcdm
-from astropipe.flow.minimum_variance import minimum_variance_flow
 from astropipe.flow.peculiar import FlowSettings, analyse_survey
 from astropipe.io import write_json, write_table
 from astropipe.io.rule_log import rule_logger
@@ -17,11 +15,6 @@ summary = result.flow.summary()
 summary.update({"fp_slope_theta": result.fp.slope_theta, "fp_slope_mu": result.fp.slope_mu,
                 "fp_rms_dex": result.fp.rms_dex, "galaxy_distance_error": result.fp.galaxy_distance_error(),
                 "run_offsets_dex": result.offsets.tolist(), "units": "km/s, degrees"})  # fmt: skip
-if snakemake.params.lcdm_cosmology:
-    summary["lcdm"] = flow_in_lcdm(result.clusters, result.flow, snakemake.params.lcdm_cosmology)
-    if snakemake.params.minimum_variance_radius_kms:
-        summary["minimum_variance"] = minimum_variance_flow(result.clusters, snakemake.params.minimum_variance_radius_kms,
-                                                            CosmicVarianceModel(snakemake.params.lcdm_cosmology))  # fmt: skip
 write_table(result.clusters, snakemake.output.clusters, format="ascii.ecsv")
 write_json(summary, snakemake.output.bulkflow)
 log.info("V = %.0f +- %.0f km/s towards l = %.1f, b = %.1f", summary["amplitude_kms"], summary["amplitude_err_kms"],

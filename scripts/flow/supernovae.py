@@ -1,8 +1,6 @@
 """Peculiar velocities of type Ia supernovae (Pantheon+ format) and their bulk flow."""
 
-from astropipe.flow.cosmic_variance import CosmicVarianceModel, flow_in_lcdm
 from astropipe.flow.log_distance import log_distance_flow
-from astropipe.flow.minimum_variance import minimum_variance_flow
 from astropipe.flow.supernovae import prepare_supernovae, read_pantheon, supernova_error_model, supernova_flow
 from astropipe.io import write_json, write_table
 from astropipe.io.rule_log import rule_logger
@@ -30,11 +28,6 @@ log.info("log-distance fit: V = %.0f km/s towards l = %.1f, b = %.1f; sigma_v = 
          summary["log_distance"]["amplitude_kms"], summary["log_distance"]["l_deg"], summary["log_distance"]["b_deg"],
          summary["log_distance"]["dispersion_kms"], summary["log_distance"]["error_scale"],
          summary["log_distance"]["chi2_per_dof"])  # fmt: skip
-if snakemake.params.lcdm_cosmology:
-    summary["lcdm"] = flow_in_lcdm(objects, flow, snakemake.params.lcdm_cosmology)
-    if snakemake.params.minimum_variance_radius_kms:
-        summary["minimum_variance"] = minimum_variance_flow(objects, snakemake.params.minimum_variance_radius_kms,
-                                                            CosmicVarianceModel(snakemake.params.lcdm_cosmology))  # fmt: skip
 write_table(objects, snakemake.output.clusters, format="ascii.ecsv")
 write_json(summary, snakemake.output.bulkflow)
 log.info("%d of %d rows -> %d supernovae; V = %.0f +- %.0f km/s towards l = %.1f, b = %.1f", len(objects),

@@ -43,3 +43,10 @@ def test_dimming_and_angular_diameter_distances_are_corrected_and_ignoring_them_
     assert abs(slope) < 3 * error + 0.005
     slope, error = _distance_trend(FlowSettings(cosmological=False))
     assert slope > 0.03 and slope > 6 * error
+
+
+def test_a_distance_outside_the_table_is_refused_not_clamped():
+    with pytest.raises(ValueError, match=r"comoving distances \[-5.0\] km/s lie outside"):
+        redshift_kms(np.array([1000.0, -5.0]))
+    with pytest.raises(ValueError, match="outside"):
+        redshift_kms(np.nan)

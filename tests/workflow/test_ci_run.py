@@ -154,3 +154,8 @@ def test_flow_branch_outputs(ci_run):
     # the error model fitted by maximum likelihood: chi^2 per degree of freedom near 1
     assert supernovae["error_model"]["fitted"] is True and abs(supernovae["chi2_per_dof"] - 1) < 3 * (2 / 500) ** 0.5
     assert (ci_run / "results/figures/flow/pantheonplus/aitoff_directions.png").is_file()
+    assert abs(supernovae["log_distance"]["chi2_per_dof"] - 1) < 0.15  # the likelihood in distance modulus
+    for survey in ("smac_sim", "pantheonplus"):  # both flows against linear LambdaCDM, and their MV flows
+        lcdm = json.loads((ci_run / f"results/flow/{survey}/lcdm.json").read_text())
+        assert 100 < lcdm["lcdm"]["expected_rms_kms"] < 400 and 0 <= lcdm["lcdm"]["p"] <= 1
+        assert lcdm["minimum_variance"]["radius_kms"] == 5000.0 and len(lcdm["minimum_variance"]["vector_kms"]) == 3

@@ -33,6 +33,7 @@ EXPECTED_RULES = {
     "survey_classify",
     "flow_simulate_survey",
     "flow_fit",
+    "flow_lcdm",
     "flow_resample",
     "flow_resample_gather",
     "flow_recovery",

@@ -80,6 +80,8 @@ def _changed_config(tmp_path, change):
     [
         (lambda c: c["flow"]["recovery"].update(surveys=31), {"flow_recovery", "flow_recovery_gather"},
          {"flow_resample", "flow_fit"}),
+        (lambda c: c["flow"].update(minimum_variance_radius_kms=4000.0), {"flow_lcdm"},
+         {"flow_fit", "flow_resample", "flow_supernovae"}),
         (lambda c: c["imaging"].setdefault("photometry", {}).setdefault("artificial_stars", {}).update(rounds=5),
          {"imaging_completeness", "imaging_cmd", "imaging_decontaminate", "imaging_distance"},
          {"imaging_photometry", "imaging_reduce"}),

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from astropipe.flow.geometry import SPEED_OF_LIGHT_KMS
 
-__all__ = ["OMEGA_M", "comoving_kms", "dimming_mag", "redshift_kms"]
+__all__ = ["COMOVING_STEP_KMS", "OMEGA_M", "comoving_kms", "dimming_mag", "redshift_kms"]
 
 #: matter density of the flat LambdaCDM that shapes the distance-redshift relation
 OMEGA_M = 0.3
@@ -37,11 +37,39 @@ def comoving_kms(redshift_kms: ArrayLike) -> NDArray[np.float64]:
     return np.interp(np.asarray(redshift_kms, float), cz, comoving)
 
 
+#: spacing (km/s) of the comoving-distance table :func:`redshift_kms` interpolates linearly in (error < 1e-6 km/s)
+COMOVING_STEP_KMS = 1.0
+
+
+@lru_cache(maxsize=1)
+def _redshift_table() -> tuple[NDArray, NDArray]:
+    """c z at comoving distances 0, 1, 2 ... km/s, and the slope to the next node."""
+    cz, comoving = _grid()
+    nodes = np.arange(0.0, comoving[-1], COMOVING_STEP_KMS)
+    values = np.interp(nodes, comoving, cz)
+    return values, np.append(np.diff(values), np.nan) / COMOVING_STEP_KMS
+
+
 def redshift_kms(comoving: ArrayLike) -> NDArray[np.float64]:
-    """The cosmological redshift c z (km/s) of a comoving distance H0 D_C (km/s): the inverse of :func:`comoving_kms`."""
-    cz, grid = _grid()
+    """The cosmological redshift c z (km/s) of a comoving distance H0 D_C (km/s): the inverse of :func:`comoving_kms`.
+
+    Linear interpolation in a table with a node every :data:`COMOVING_STEP_KMS` (an index, not a search: the
+    resampling calls this for every cluster of every realisation in each zero-point iteration).
+
+    Raises
+    ------
+    ValueError
+        For a distance outside 0 - 0.5 in redshift (or not finite).
+    """
     values = np.asarray(comoving, float)
-    return np.interp(values.ravel(), grid, cz).reshape(values.shape)
+    table, slope = _redshift_table()
+    position = values / COMOVING_STEP_KMS
+    if not np.all((position >= 0) & (position < table.size - 1)):
+        bad = values[~((position >= 0) & (position < table.size - 1))]
+        raise ValueError(f"comoving distances {bad.ravel()[:3].tolist()} km/s lie outside 0-{(table.size - 1) * COMOVING_STEP_KMS:.0f} "
+                         "km/s (0 < z < 0.5), where the distance-redshift relation is tabulated")  # fmt: skip
+    index = position.astype(np.int64)
+    return table[index] + (values - index * COMOVING_STEP_KMS) * slope[index]
 
 
 def dimming_mag(redshift: ArrayLike) -> NDArray[np.float64]:
