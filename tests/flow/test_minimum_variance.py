@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from astropipe.flow.cosmic_variance import WAVENUMBERS, CosmicVarianceModel, maximum_likelihood_weights
+from astropipe.flow.cosmic_variance import WAVENUMBERS, CosmicVarianceModel, flow_window, maximum_likelihood_weights
 from astropipe.flow.geometry import direction_of, unit_vectors
 from astropipe.flow.minimum_variance import (
     ideal_survey,
@@ -71,3 +71,17 @@ def test_the_flow_of_a_table_and_its_lcdm_expectation():
     np.testing.assert_allclose(out["vector_kms"], truth, atol=1e-6)
     assert 120.0 < out["expected_ideal_rms_kms"] < 260.0  # linear LambdaCDM for a 50 Mpc/h Gaussian window
     assert out["p"] < 0.05 and out["window_mismatch_kms"] > 0
+
+
+def test_the_mv_window_follows_the_ideal_one_better_than_the_eq1_window():
+    """The point of the MV weights: on large scales (k < 0.05 h/Mpc) their window is closer to the ideal one."""
+    r_hat, distance, error = _survey(n=60, seed=5)
+    table = Table({"l": [direction_of(r)[1] for r in r_hat], "b": [direction_of(r)[2] for r in r_hat],
+                   "distance_kms": distance, "error_kms": error, "peculiar_kms": np.zeros(60)})  # fmt: skip
+    out = minimum_variance_flow(table, RADIUS_KMS)
+    k = np.asarray(out["window_k_hmpc"])
+    large = k < 0.05
+    ideal, mv = np.asarray(out["ideal_window_trace"]), np.asarray(out["window_trace"])
+    eq1 = np.trace(flow_window(maximum_likelihood_weights(r_hat, error), r_hat * distance[:, None] / 100.0, k), axis1=1, axis2=2)
+    assert ideal[0] == pytest.approx(1.0, abs=1e-3) and mv[0] == pytest.approx(1.0, abs=1e-3)  # W^2(k -> 0) = I / 3
+    assert np.sum((mv - ideal)[large] ** 2) < np.sum((eq1 - ideal)[large] ** 2)

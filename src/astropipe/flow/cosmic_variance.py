@@ -140,7 +140,8 @@ def compare_with_lcdm(vector: ArrayLike, noise_covariance: ArrayLike, weights: A
     Returns
     -------
     dict
-        ``cosmic_covariance_kms2`` (R^v), ``expected_rms_kms`` (sqrt tr R^v, the 3-D rms flow of this
+        ``cosmic_covariance_kms2`` (R^v), the window function's trace ``window_trace`` (sum_i W^2_ii) at
+        ``window_k_hmpc`` (h/Mpc), ``expected_rms_kms`` (sqrt tr R^v, the 3-D rms flow of this
         window), ``expected_rms_with_noise_kms`` (sqrt tr (R^v + R^e)), ``chi2`` and ``p`` (3 degrees of
         freedom), the ``cosmology`` and the growth rate.
     """
@@ -152,6 +153,7 @@ def compare_with_lcdm(vector: ArrayLike, noise_covariance: ArrayLike, weights: A
     vector = np.asarray(vector, float)
     statistic = float(vector @ np.linalg.solve(total, vector))
     return {"cosmology": model.cosmology, "growth_rate": growth, "cosmic_covariance_kms2": cosmic.tolist(),
+            "window_k_hmpc": WAVENUMBERS.tolist(), "window_trace": np.trace(window, axis1=1, axis2=2).tolist(),
             "expected_rms_kms": float(np.sqrt(np.trace(cosmic))),
             "expected_rms_with_noise_kms": float(np.sqrt(np.trace(total))),
             "chi2": statistic, "p": float(chi2.sf(statistic, 3))}  # fmt: skip

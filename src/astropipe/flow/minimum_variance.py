@@ -25,7 +25,13 @@ from astropy.table import Table
 from numpy.typing import NDArray
 from scipy.stats import chi2
 
-from astropipe.flow.cosmic_variance import WAVENUMBERS, CosmicVarianceModel, angular_kernel, maximum_likelihood_weights
+from astropipe.flow.cosmic_variance import (
+    WAVENUMBERS,
+    CosmicVarianceModel,
+    angular_kernel,
+    flow_window,
+    maximum_likelihood_weights,
+)
 from astropipe.flow.geometry import unit_vectors
 
 __all__ = ["IDEAL_SURVEY_POINTS", "ideal_survey", "minimum_variance_flow", "minimum_variance_weights",
@@ -90,7 +96,8 @@ def minimum_variance_flow(objects: Table, radius_kms: float, model: CosmicVarian
         ``expected_covariance_kms2`` (the flow's LambdaCDM covariance through the MV weights, plus noise),
         ``chi2`` and ``p`` of the MV flow against it (3 degrees of freedom), and
         ``window_mismatch_kms`` (the rms of u - U expected from the weights: how well the survey
-        reproduces the ideal window).
+        reproduces the ideal window); the window functions' traces of the MV weights (``window_trace``)
+        and of the ideal survey (``ideal_window_trace``) at ``window_k_hmpc`` (h/Mpc).
     """
     r_hat = unit_vectors(objects["l"], objects["b"])
     positions = r_hat * np.asarray(objects["distance_kms"], float)[:, None]
@@ -108,7 +115,9 @@ def minimum_variance_flow(objects: Table, radius_kms: float, model: CosmicVarian
     expected = weights @ correlation[:n, :n] @ weights.T + noise
     ideal_cosmic = ideal_weights @ correlation[n:, n:] @ ideal_weights.T
     statistic = float(vector @ np.linalg.solve(expected, vector))
-    return {"radius_kms": radius_kms, "vector_kms": vector.tolist(), "amplitude_kms": float(np.linalg.norm(vector)),
+    windows = {name: np.trace(flow_window(w, p / 100.0), axis1=1, axis2=2).tolist()
+               for name, w, p in (("window_trace", weights, positions), ("ideal_window_trace", ideal_weights, ideal))}  # fmt: skip
+    return {"radius_kms": radius_kms, "window_k_hmpc": WAVENUMBERS.tolist(), **windows, "vector_kms": vector.tolist(), "amplitude_kms": float(np.linalg.norm(vector)),
             "noise_covariance_kms2": noise.tolist(), "expected_ideal_rms_kms": float(np.sqrt(np.trace(ideal_cosmic))),
             "expected_covariance_kms2": expected.tolist(), "chi2": statistic, "p": float(chi2.sf(statistic, 3)),
             "window_mismatch_kms": float(np.sqrt(np.trace(combined @ correlation @ combined.T + noise)))}  # fmt: skip
