@@ -3,10 +3,8 @@
 import json
 from pathlib import Path
 
-import numpy as np
 from astropy.table import Table
 
-from astropipe.flow.bulkflow import BulkFlow
 from astropipe.flow.cosmic_variance import CosmicVarianceModel, flow_in_lcdm
 from astropipe.flow.minimum_variance import minimum_variance_flow
 from astropipe.io import write_json
@@ -16,9 +14,7 @@ snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "flow_lcdm")
 objects = Table.read(snakemake.input.clusters, format="ascii.ecsv")
 fit = json.loads(Path(snakemake.input.bulkflow).read_text())
-flow = BulkFlow(vector=np.array(fit["vector_kms"]), covariance=np.array(fit["covariance_kms2"]), chi2=fit["chi2"],
-                n_objects=fit["n_objects"], depth_kms=fit["depth_kms"])  # fmt: skip
-summary = {"lcdm": flow_in_lcdm(objects, flow, snakemake.params.cosmology), "units": "km/s; covariances km^2/s^2"}
+summary = {"lcdm": flow_in_lcdm(objects, fit["vector_kms"], fit["covariance_kms2"], snakemake.params.cosmology), "units": "km/s; covariances km^2/s^2"}
 if snakemake.params.minimum_variance_radius_kms:
     summary["minimum_variance"] = minimum_variance_flow(objects, snakemake.params.minimum_variance_radius_kms,
                                                         CosmicVarianceModel(snakemake.params.cosmology))  # fmt: skip

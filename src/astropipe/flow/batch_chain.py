@@ -104,9 +104,6 @@ def linearise_survey(clusters: Table, galaxies: Table, dispersions: Table,
         galaxy without a dispersion, a cluster with fewer than two galaxies.
     """
     constants = survey_constants(clusters, galaxies, settings.cosmological)
-    if settings.extinction_map not in constants.mu_e:
-        raise ValueError(f"the cluster table has no column 'extinction_{settings.extinction_map}' for the extinction map "
-                         f"{settings.extinction_map!r} (flow.extinction_map)")  # fmt: skip
     n_gal, n_clu = len(galaxies), len(clusters)
     n_runs = int(np.max(dispersions["run"])) + 1
     member = constants.member
@@ -126,7 +123,7 @@ def linearise_survey(clusters: Table, galaxies: Table, dispersions: Table,
         return values - means[member], means
 
     x1, x1_mean = demeaned(constants.log_theta)
-    x2, x2_mean = demeaned(constants.mu_e[settings.extinction_map])
+    x2, x2_mean = demeaned(constants.surface_brightness(settings.extinction_map))
     design = np.column_stack([x1, x2])
     projector = np.linalg.solve(design.T @ design, design.T)  # slopes = projector @ y (y demeaned or not)
     y0, y0_mean = demeaned(base)

@@ -33,13 +33,11 @@ import numpy as np
 from astropy.table import Table
 from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import trapezoid
-from scipy.special import spherical_jn
 from scipy.stats import chi2
 
-from astropipe.flow.bulkflow import BulkFlow
 from astropipe.flow.geometry import unit_vectors
 
-__all__ = ["CosmicVarianceModel", "angular_average", "angular_kernel", "compare_with_lcdm", "flow_in_lcdm", "flow_window",
+__all__ = ["CosmicVarianceModel", "angular_kernel", "compare_with_lcdm", "flow_in_lcdm", "flow_window",
            "maximum_likelihood_weights"]
 
 #: wavenumbers of the integral, h/Mpc: far below the survey scale to far above the smallest separations' damping
@@ -66,18 +64,6 @@ def maximum_likelihood_weights(r_hat: ArrayLike, error: ArrayLike) -> NDArray[np
     r_hat, error = np.asarray(r_hat, float), np.asarray(error, float)
     scaled = r_hat / error[:, None] ** 2
     return np.linalg.solve(scaled.T @ r_hat, scaled.T)
-
-
-def angular_average(k: float, position_n: NDArray, position_m: NDArray) -> float:
-    """f_nm(k) for two positions (Mpc/h): the closed form of the module docstring."""
-    separation = float(np.linalg.norm(position_n - position_m))
-    r_n, r_m = float(np.linalg.norm(position_n)), float(np.linalg.norm(position_m))
-    cos_alpha = float(position_n @ position_m) / (r_n * r_m)
-    if separation * k < 1e-8:
-        return cos_alpha / 3.0
-    x = k * separation
-    j0, j2 = spherical_jn(0, x), spherical_jn(2, x)
-    return float(cos_alpha * (j0 - 2.0 * j2) / 3.0 + r_n * r_m * (1.0 - cos_alpha**2) * j2 / separation**2)
 
 
 def angular_kernel(positions_a: ArrayLike, positions_b: ArrayLike) -> Callable[[float], NDArray[np.float64]]:
@@ -113,12 +99,12 @@ def _bessel_j0_j2(x: NDArray) -> tuple[NDArray, NDArray]:
     return j0, j2
 
 
-def flow_in_lcdm(objects: Table, flow: BulkFlow, cosmology: str) -> dict:
-    """:func:`compare_with_lcdm` for an eq. 1 flow fitted to ``objects`` (columns ``l``, ``b``, ``error_kms``,
-    ``distance_kms``), with its maximum-likelihood weights."""
+def flow_in_lcdm(objects: Table, vector: ArrayLike, covariance: ArrayLike, cosmology: str) -> dict:
+    """:func:`compare_with_lcdm` for an eq. 1 flow (``vector``, km/s, and its ``covariance``) fitted to ``objects``
+    (columns ``l``, ``b``, ``error_kms``, ``distance_kms``), with its maximum-likelihood weights."""
     r_hat = unit_vectors(objects["l"], objects["b"])
     weights = maximum_likelihood_weights(r_hat, np.asarray(objects["error_kms"], float))
-    return compare_with_lcdm(flow.vector, flow.covariance, weights, np.asarray(objects["distance_kms"], float), r_hat,
+    return compare_with_lcdm(vector, covariance, weights, np.asarray(objects["distance_kms"], float), r_hat,
                              CosmicVarianceModel(cosmology))  # fmt: skip
 
 

@@ -93,6 +93,13 @@ class SurveyConstants:
     comoving_factor: NDArray[np.float64]
     cosmological: bool
 
+    def surface_brightness(self, extinction_map: str) -> NDArray[np.float64]:
+        """mu_e corrected with ``extinction_map``; ValueError naming the missing column if the cluster table lacks it."""
+        if extinction_map not in self.mu_e:
+            raise ValueError(f"the cluster table has no column 'extinction_{extinction_map}' for the extinction map "
+                             f"{extinction_map!r} (flow.extinction_map)")  # fmt: skip
+        return self.mu_e[extinction_map]
+
 
 def survey_constants(clusters: Table, galaxies: Table, cosmological: bool = True) -> SurveyConstants:
     """The survey's :class:`SurveyConstants` (cluster membership, extinction- and dimming-corrected mu_e, CMB cz,
@@ -161,10 +168,7 @@ def analyse_survey(
     if offsets is None:
         offsets = run_offsets(dispersions, n_gal, n_runs, measurement_weights)
     log_sigma, _ = homogenise(dispersions, offsets, n_gal)
-    if settings.extinction_map not in constants.mu_e:
-        raise ValueError(f"the cluster table has no column 'extinction_{settings.extinction_map}' for the extinction map "
-                         f"{settings.extinction_map!r} (flow.extinction_map)")  # fmt: skip
-    fp = fit_inverse_fp(log_sigma, constants.log_theta, constants.mu_e[settings.extinction_map], member, n_clu)
+    fp = fit_inverse_fp(log_sigma, constants.log_theta, constants.surface_brightness(settings.extinction_map), member, n_clu)
     delta = fp.fractional_error()
     relative = 10 ** fp.log_distance()  # angular-diameter distances, up to the zero point
     if settings.malmquist:
