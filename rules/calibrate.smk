@@ -21,6 +21,7 @@ rule imaging_standards:
     params:
         calibration=STANDARDS_SETTINGS,
         gain=IMAGING["reduction"]["gain"],
+        linearity=IMAGING["reduction"]["linearity_coefficients"],
     script:
         "../scripts/imaging/standards.py"
 

@@ -37,6 +37,7 @@ rule imaging_masters:
         runtime=lambda wildcards, attempt: 10 * attempt,
     params:
         aperture_radius_arcsec=5.0 * IMAGING["photometry"]["fwhm_guess_arcsec"],
+        linearity=IMAGING["reduction"]["linearity_coefficients"],
     script:
         "../scripts/imaging/masters.py"
 

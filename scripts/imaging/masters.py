@@ -10,5 +10,6 @@ snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_masters")
 frames = Table.read(snakemake.input.frames, format="ascii.ecsv")
 with atomic_directory(snakemake.output[0]) as directory:
-    for path in build_masters(frames, directory, snakemake.params.aperture_radius_arcsec):
+    for path in build_masters(frames, directory, snakemake.params.aperture_radius_arcsec,
+                              snakemake.params.linearity):
         log.info("wrote %s", path.name)

@@ -27,7 +27,8 @@ result = reduce_sequence(
     sequence, dark, flat, bad,
     sky_window=settings["sky_window"], mask_nsigma=settings["mask_nsigma"], mask_grow=settings["mask_grow"],
     combine_sigma=settings["combine_sigma"], search=settings["search_px"],
-    saturation_adu=settings["saturation_adu"], gain=settings["gain"], log=log,
+    saturation_adu=settings["saturation_adu"], gain=settings["gain"], linearity=settings["linearity_coefficients"],
+    frame_scaling=settings["frame_scaling"], fwhm_guess_arcsec=snakemake.params.astrometry["fwhm_arcsec"], log=log,
 )  # fmt: skip
 reference = Table.read(snakemake.input.reference)
 header, solution = solve_stack_astrometry(result.image, result.header, reference, AstrometrySettings(**snakemake.params.astrometry),

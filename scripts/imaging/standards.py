@@ -37,7 +37,7 @@ for done, frame in enumerate(frames, start=1):
         star = identify_standard(str(frame["object"]), pointing, catalogue, frame=str(frame["path"]))
         match = catalogue[catalogue["number"] == star.number]
         position = SkyCoord(match["ra"][0], match["dec"][0], unit=("hourangle", "deg"))
-        data = calibrate_frame(hdul[0].data.astype(float), dark, flat, bad)
+        data = calibrate_frame(hdul[0].data.astype(float), dark, flat, bad, snakemake.params.linearity)
         measured = measure_standard_frame(data, header, position, apertures, snakemake.params.gain, str(frame["path"]))
     rows.append({"path": str(frame["path"]), "standard": star.number, "identified_by": star.identified_by,
                  "target": str(frame["object"]), "filter": str(frame["filter"]),

@@ -43,13 +43,26 @@ def reduced(object11_run):
     }
 
 
+def _frame_truth(reduced, band: str, key: str) -> np.ndarray:
+    """A simulated-truth header value of every frame of the band's sequence, in the offsets table's order."""
+    offsets = Table.read(reduced["base"] / f"object11/{band}/offsets.ecsv", format="ascii.ecsv")
+    values = []
+    for path in offsets["path"]:
+        with open_raw_frame(reduced["run"] / path) as hdul:
+            values.append(float(hdul[0].header[key]))
+    return np.array(values)
+
+
 def _expected_rate(reduced, band: str = "Ks"):
+    """Instrumental magnitudes of the injected stars in the stack, whose flux scale is that of the sequence's
+    median frame (its transparency)."""
     scene, stars = reduced["scene"], reduced["stars"]
     h, k = np.asarray(stars["H"]), np.asarray(stars["K"])
     magnitude = k if band == "Ks" else h
     instrumental = magnitude - scene["colour_terms"][band] * (h - k) - scene["zero_points"][band]
     header = fits.getheader(reduced["base"] / f"object11/{band}/stack.fits")
-    return instrumental + scene["extinction_coefficients"][band] * float(header["AIRMASS"])
+    transparency = np.median(_frame_truth(reduced, band, "HIERARCH ASTROPIPE TRANSPARENCY"))
+    return instrumental + scene["extinction_coefficients"][band] * float(header["AIRMASS"]) - 2.5 * np.log10(transparency)
 
 
 def test_master_flat_leaves_no_pattern_above_half_a_percent(reduced):
@@ -78,6 +91,25 @@ def test_registration_recovers_the_true_offsets(reduced):
 
 
 @pytest.mark.parametrize("band", ["H", "Ks"])
+def test_frame_flux_scales_and_seeing_follow_the_injected_ones(reduced, band):
+    """Transparency varies by ~1 % between the frames (thin cirrus); the measured flux scales follow it to
+    a third of that, and the measured FWHM (a Gaussian fitted to the Moffat stars) follows the seeing."""
+    offsets = Table.read(reduced["base"] / f"object11/{band}/offsets.ecsv", format="ascii.ecsv")
+    truth = _frame_truth(reduced, band, "HIERARCH ASTROPIPE TRANSPARENCY")
+    truth /= np.median(truth)
+    residual = np.asarray(offsets["flux_scale"]) / truth
+    residual /= np.median(residual)
+    assert np.std(truth) > 0.005
+    assert np.std(residual) < min(0.006, 0.5 * np.std(truth))
+    assert np.max(np.abs(residual - 1.0)) < 0.015
+    seeing = np.asarray(offsets["fwhm_arcsec"]) / _frame_truth(reduced, band, "HIERARCH ESO TEL AMBI FWHM START")
+    assert np.std(seeing / np.median(seeing)) < 0.02
+    # point-source weights: scale^2 / (sky x FWHM^2), mean 1
+    expected = offsets["flux_scale"] ** 2 / (offsets["sky_level"] * offsets["fwhm_arcsec"] ** 2)
+    np.testing.assert_allclose(offsets["weight"], expected / np.mean(expected), rtol=1e-6)
+
+
+@pytest.mark.parametrize("band", ["H", "Ks"])
 def test_the_stack_wcs_is_fitted_to_the_reference_catalogue(reduced, band):
     solution = json.loads((reduced["base"] / f"object11/{band}/astrometry.json").read_text())
     offsets = Table.read(reduced["base"] / f"object11/{band}/offsets.ecsv", format="ascii.ecsv")
@@ -96,7 +128,7 @@ def test_the_stack_wcs_is_fitted_to_the_reference_catalogue(reduced, band):
 def test_sky_subtracted_stack_has_zero_background(reduced):
     image, header, stars = reduced["stack"], reduced["header"], reduced["stars"]
     x, y = WCS(header).celestial.world_to_pixel(SkyCoord(stars["ra"], stars["dec"], unit="deg"))
-    rate = 10.0 ** (-0.4 * _expected_rate(reduced))
+    rate = 10.0 ** (-0.4 * _expected_rate(reduced))  # the nebula is not in the model: it is masked below
     model = render_stars(image.shape, x, y, rate, 0.85 / 0.145, 3.0)
     nebula_free = np.hypot(*np.meshgrid(np.arange(image.shape[1]) - image.shape[1] / 2,
                                         np.arange(image.shape[0]) - image.shape[0] / 2)) > 450  # fmt: skip

@@ -1,7 +1,8 @@
 """Master darks and flats and the bad-pixel mask.
 
 * Master dark per DIT: sigma-clipped median of the darks (ccdproc.combine).
-* Master flat per filter: the dome flat, (lamp on - lamp off) median-combined and
+* Master flat per filter: the dome flat, (lamp on - lamp off) median-combined,
+  each corrected for the non-linearity (:mod:`astropipe.reduce.linearity`), and
   normalised to its median, times the illumination correction and renormalised -
   the sky response a science frame is divided by.
 * Bad pixels: the supplied map, plus pixels whose flat response is outside
@@ -10,6 +11,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from astropy.nddata import CCDData
 from astropy.stats import mad_std
@@ -17,6 +20,7 @@ from ccdproc import combine
 from numpy.typing import NDArray
 
 from astropipe.io.raw_frames import read_raw_data
+from astropipe.reduce.linearity import linearize
 
 __all__ = ["bad_pixel_mask", "calibrate_frame", "dome_flat", "master_dark", "master_flat"]
 
@@ -36,7 +40,9 @@ def master_dark(paths: list[str]) -> NDArray[np.float64]:
     return _combine(paths)
 
 
-def dome_flat(lamp_on: list[str], lamp_off: list[str]) -> NDArray[np.float64]:
+def dome_flat(
+    lamp_on: list[str], lamp_off: list[str], reset: NDArray[np.float64] | float = 0.0, linearity: Sequence[float] = ()
+) -> NDArray[np.float64]:
     """The dome's response: (on - off) normalised to its median.
 
     Parameters
@@ -44,10 +50,14 @@ def dome_flat(lamp_on: list[str], lamp_off: list[str]) -> NDArray[np.float64]:
     lamp_on, lamp_off : list of str
         Dome flats with the lamp on and off (same DIT): their difference
         removes the thermal background, the dark and the reset level.
+    reset : numpy.ndarray or float
+        Reset level of the raw frames (a master dark, ADU): the non-linearity acts on the counts above it.
+    linearity : sequence of float
+        Coefficients of the linearity correction (:func:`astropipe.reduce.linearity.linearize`); empty: none.
     """
     if not lamp_on or not lamp_off:
         raise ValueError("a dome flat needs lamp-on and lamp-off frames")
-    flat = _combine(lamp_on) - _combine(lamp_off)
+    flat = linearize(_combine(lamp_on) - reset, linearity) - linearize(_combine(lamp_off) - reset, linearity)
     return flat / np.median(flat[np.isfinite(flat) & (flat > 0)])
 
 
@@ -72,9 +82,17 @@ def bad_pixel_mask(
 
 
 def calibrate_frame(
-    raw: NDArray[np.float64], dark: NDArray[np.float64], flat: NDArray[np.float64], bad: NDArray[np.bool_]
+    raw: NDArray[np.float64],
+    dark: NDArray[np.float64],
+    flat: NDArray[np.float64],
+    bad: NDArray[np.bool_],
+    linearity: Sequence[float] = (),
 ) -> NDArray[np.float64]:
-    """(raw - dark) / flat, NaN on bad pixels (ADU per DIT)."""
-    out = (raw - dark) / np.where(bad, 1.0, flat)
+    """linearize(raw - dark) / flat, NaN on bad pixels (ADU per DIT).
+
+    ``linearity`` holds the coefficients of the linearity correction (:mod:`astropipe.reduce.linearity`);
+    the master dark of the frame's DIT stands for its reset level. Empty: no correction.
+    """
+    out = linearize(raw - dark, linearity) / np.where(bad, 1.0, flat)
     out[bad] = np.nan
     return out

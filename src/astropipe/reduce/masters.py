@@ -9,6 +9,7 @@ only that directory and the ingest table.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -33,12 +34,12 @@ def _write(path: Path, data: NDArray, header: dict) -> Path:
 
 
 def _grid_illumination(grid: Table, dark: dict[float, NDArray], dome_flat: NDArray, radius_arcsec: float,
-                       band: str) -> tuple[NDArray, float]:  # fmt: skip
+                       band: str, linearity: Sequence[float]) -> tuple[NDArray, float]:  # fmt: skip
     """Illumination correction of one filter from its standard-star grid frames (dome flat only)."""
     bad = bad_pixel_mask(dome_flat, next(iter(dark.values())))
     x, y, flux = [], [], []
     for row in grid:
-        image = calibrate_frame(read_raw_data(row["path"]), dark[float(row["dit"])], dome_flat, bad)
+        image = calibrate_frame(read_raw_data(row["path"]), dark[float(row["dit"])], dome_flat, bad, linearity)
         radius = radius_arcsec / float(row["pixel_scale"])
         star = brightest_star_flux(image, radius)
         if radius <= star[0] <= image.shape[1] - 1 - radius and radius <= star[1] <= image.shape[0] - 1 - radius:
@@ -49,8 +50,14 @@ def _grid_illumination(grid: Table, dark: dict[float, NDArray], dome_flat: NDArr
         raise IlluminationError(f"filter {band}, illumination grid ({len(grid)} frames): {error}") from error
 
 
-def build_masters(frames: Table, outdir: str | Path, aperture_radius_arcsec: float = 4.0) -> list[Path]:
+def build_masters(
+    frames: Table, outdir: str | Path, aperture_radius_arcsec: float = 4.0, linearity: Sequence[float] = ()
+) -> list[Path]:
     """Write master darks, flats, illumination corrections and the bad-pixel mask; return their paths.
+
+    Dome flats and the standard-star grid are corrected for the non-linearity with the coefficients
+    ``linearity`` (:mod:`astropipe.reduce.linearity`; empty: no correction), the reset level taken from
+    the master dark of the flats' DIT (else the shortest DIT's).
 
     The illumination correction of a filter is the supplied ``ILLUM`` frame where there is one, else
     it is fitted to a standard star stepped over the array (``STD,ILLUM`` frames,
@@ -73,13 +80,15 @@ def build_masters(frames: Table, outdir: str | Path, aperture_radius_arcsec: flo
         flat_dit = float(flats["dit"][0])
         on = [p for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"], strict=True) if lamp and d == flat_dit]
         off = [p for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"], strict=True) if not lamp and d == flat_dit]
-        dome = dome_flat(on, off)
+        reset = darks.get(flat_dit, darks[min(darks)]) if darks else 0.0
+        dome = dome_flat(on, off, reset, linearity)
         supplied_illumination = frames["path"][(frames["type"] == "ILLUM") & (frames["filter"] == band)]
         if len(supplied_illumination):
             illumination, source = read_raw_data(supplied_illumination[0]), str(supplied_illumination[0])
         else:
             grid = frames[(frames["type"] == "STD,ILLUM") & (frames["filter"] == band)]
-            illumination, rms = _grid_illumination(grid, darks, master_flat(dome, 1.0), aperture_radius_arcsec, band)
+            illumination, rms = _grid_illumination(grid, darks, master_flat(dome, 1.0), aperture_radius_arcsec, band,
+                                                   linearity)
             source = f"standard star on {len(grid)} grid positions, fit rms {rms:.4f}"
             written.append(_write(outdir / f"illumination_{band}.fits", illumination.astype(np.float32),
                                   {"FILTER": band, "SOURCE": source[:68]}))  # fmt: skip

@@ -1,17 +1,22 @@
 """Reduce one dithered sequence (night, field, filter) to a stack: the two-pass recipe.
 
-1. calibrate each frame: (raw - dark) / flat, bad pixels NaN;
+1. calibrate each frame: linearize(raw - dark) / flat, bad pixels NaN;
 2. first-pass sky from the time-adjacent frames, masking bright pixels;
 3. register: header offsets refined by cross-correlation, then by star matching;
 4. first stack, object mask from it (everything above ``mask_nsigma`` on the
    stack, grown by ``mask_grow`` pixels), projected back into every frame;
-5. second-pass sky with that mask, re-stack: sigma-clipped weighted mean in
-   ADU/s, exposure map in seconds, WCS of the reference frame on the canvas.
+5. second-pass sky with that mask; each frame's transparency (flux scale) and
+   seeing measured on the reference frame's bright stars in the frame less its
+   constant sky level (:mod:`astropipe.reduce.frame_quality`);
+6. re-stack: frames divided by their flux scale, sigma-clipped mean weighted for
+   point sources (scale^2 / (sky x FWHM^2)) in ADU/s, exposure map in seconds,
+   WCS of the reference frame on the canvas.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +30,7 @@ from scipy.ndimage import shift as ndi_shift
 
 from astropipe.io.raw_frames import open_raw_frame, read_raw_data
 from astropipe.reduce.calibration import calibrate_frame
+from astropipe.reduce.frame_quality import FrameQuality, combine_weights, measure_frame_quality
 from astropipe.reduce.registration import (
     ReferenceStars,
     RegistrationError,
@@ -36,6 +42,9 @@ from astropipe.reduce.sky import bright_pixel_mask, frame_level, running_sky
 from astropipe.reduce.stack import canvas_margin, combine, place_on_canvas
 
 __all__ = ["StackResult", "reduce_sequence"]
+
+#: stars for the flux scales are taken this many FWHM from the reference frame's edges
+APERTURE_BORDER_FWHM = 5.0
 
 
 @dataclass
@@ -72,6 +81,9 @@ def reduce_sequence(
     search: int = 5,
     saturation_adu: float = 15000.0,
     gain: float = 5.4,
+    linearity: Sequence[float] = (),
+    frame_scaling: bool = True,
+    fwhm_guess_arcsec: float = 0.8,
     log: logging.Logger | None = None,
 ) -> StackResult:
     """Reduce the frames of one sequence (rows of the ingest table, one DIT and filter).
@@ -95,6 +107,13 @@ def reduce_sequence(
         the subtracted sky (ADU/s) where pixels are no longer trustworthy (90 %).
     gain : float
         Detector gain, e-/ADU (the stack header's GAIN is the effective gain of the stack).
+    linearity : sequence of float
+        Coefficients of the linearity correction (:mod:`astropipe.reduce.linearity`); empty: none.
+    frame_scaling : bool
+        Divide each frame by its measured flux scale and weight it for point sources (True), or
+        combine unscaled frames weighted by their inverse sky level (False).
+    fwhm_guess_arcsec : float
+        Starting FWHM of the per-frame seeing fits.
     log : logging.Logger, optional
         Progress messages.
 
@@ -108,7 +127,7 @@ def reduce_sequence(
         raise ValueError(f"a sequence must have one DIT and one filter; got {sorted(set(frames['dit']))}, "
                          f"{sorted(set(frames['filter']))}")  # fmt: skip
     dit, ndit = float(frames["dit"][0]), int(frames["ndit"][0])
-    calibrated = [calibrate_frame(read_raw_data(p), dark, flat, bad) for p in frames["path"]]
+    calibrated = [calibrate_frame(read_raw_data(p), dark, flat, bad, linearity) for p in frames["path"]]
     log.info("calibrated %d frames of %s %s", len(calibrated), frames["object"][0], frames["filter"][0])
     times = np.asarray(frames["mjd"], dtype=float)
     masks = [bright_pixel_mask(f) | ~np.isfinite(f) for f in calibrated]
@@ -142,18 +161,49 @@ def reduce_sequence(
     noise2 = np.array([frame_level(f, m)[1] for f, m in zip(second, masks2, strict=True)])
     # photon-noise weights: in crowded fields the measured scatter is mostly unresolved stars
     sky_levels = np.array([frame_level(s, m)[0] for s, m in zip(skies2, masks2, strict=True)])
-    (stack, used), _ = _stack(second, offsets, margin, 1.0 / sky_levels, combine_sigma)
-    exposure = used.astype(float) * dit * ndit
-    image = stack / dit  # ADU per DIT -> ADU/s
-    # saturation in the units of the sky-subtracted stack, for the brightest sky of the sequence,
+    # saturation in the units of the sky-subtracted frames, for the brightest sky of the sequence,
     # 10 % below the hard limit where the non-linearity is already severe
     usable_adu = 0.9 * (saturation_adu - float(np.median(dark)) - float(np.max(sky_levels)))
-    header = _stack_header(frames, margin, dit, ndit, len(first), usable_adu, gain)
+    if frame_scaling:
+        scale_px = float(frames["pixel_scale"][0])
+        # measured on the frames less a constant sky: the running sky of a crowded field carries other frames'
+        # faint stars, which moved the scale stars' fluxes by several per cent from frame to frame
+        levels = [frame_level(f, m)[0] for f, m in zip(calibrated, masks2, strict=True)]
+        quality = _frame_quality(reference_stars, [f - level for f, level in zip(calibrated, levels, strict=True)],
+                                 offsets, fwhm_guess_arcsec / scale_px, usable_adu)  # fmt: skip
+        weights = combine_weights(quality, sky_levels)
+        log.info("flux scales %s, FWHM %s arcsec, weights %s", np.round(quality.scale, 3),
+                 np.round(quality.fwhm_px * scale_px, 2), np.round(weights, 2))  # fmt: skip
+    else:
+        quality = None
+        weights = (1.0 / sky_levels) / np.mean(1.0 / sky_levels)
+    scales = quality.scale if quality is not None else np.ones(len(second))
+    (stack, used), _ = _stack([f / s for f, s in zip(second, scales, strict=True)], offsets, margin, weights,
+                              combine_sigma)  # fmt: skip
+    exposure = used.astype(float) * dit * ndit
+    image = stack / dit  # ADU per DIT -> ADU/s
+    # a weighted mean of n frames has the noise of an equal-weight mean of n_eff = (sum w)^2 / sum w^2 frames
+    n_effective = float(weights.sum() ** 2 / np.sum(weights**2))
+    header = _stack_header(frames, margin, dit, ndit, len(first), usable_adu, gain * n_effective / len(first))
     header["SKYNOISE"] = (float(np.median(noise2)) / dit, "[adu/s] median per-frame sky noise")
+    header["NEFFECT"] = (round(n_effective, 3), "effective number of frames of the weighted mean")
     table = Table({"path": frames["path"], "mjd": frames["mjd"], "header_dx": guesses[:, 0], "header_dy": guesses[:, 1],
                    "dx": offsets[:, 0], "dy": offsets[:, 1], "sky_level": sky_levels,
-                   "sky_noise": noise2})  # fmt: skip
+                   "sky_noise": noise2, "flux_scale": scales, "weight": weights})  # fmt: skip
+    if quality is not None:
+        table["flux_scale_err"] = quality.scale_err
+        table["fwhm_arcsec"] = quality.fwhm_px * float(frames["pixel_scale"][0])
+        table["scale_stars"] = quality.n_stars
     return StackResult(image=image, exposure=exposure, header=header, offsets=table)
+
+
+def _frame_quality(reference: ReferenceStars, frames: list[NDArray[np.float64]], offsets: NDArray[np.float64],
+                   fwhm_guess_px: float, saturated_adu: float) -> FrameQuality:  # fmt: skip
+    """Flux scales and seeing from the reference frame's 60 brightest unsaturated stars."""
+    x, y = reference.centroids(reference.brightest(int(np.ceil(APERTURE_BORDER_FWHM * fwhm_guess_px)), 60))
+    good = np.isfinite(x) & np.isfinite(y)
+    return measure_frame_quality(frames, offsets, x[good], y[good], fwhm_guess_px=fwhm_guess_px,
+                                 saturated_adu=saturated_adu)
 
 
 def _stack_header(frames: Table, margin: int, dit: float, ndit: int, n: int, usable_adu: float, gain: float) -> fits.Header:

@@ -88,7 +88,10 @@ class NightSimulation:
             dark_current=det["dark_current"],
             reset_level=det["reset_level"],
             saturation=det["saturation"],
-            nonlinearity=det["nonlinearity"],
+            nonlinearity_at_10000_adu=det["nonlinearity_at_10000_adu"],
+            nonlinearity_power=det["nonlinearity_power"],
+            cosmic_ray_rate=det["cosmic_ray_rate"],
+            variable_fraction=det["variable_pixel_fraction"],
             bad_column=det["size"] * 11 // 16,
         )
         self.photometry = PhotometricSystem(
@@ -195,6 +198,11 @@ class NightSimulation:
     def _psf_fwhm(self, rng: np.random.Generator) -> float:
         return self.sim["seeing_arcsec"] * float(np.exp(self.sim["seeing_jitter"] * rng.standard_normal()))
 
+    def _transparency(self, rng: np.random.Generator) -> float:
+        """Fraction of the light of the sources above the atmosphere that one exposure receives: thin cirrus
+        only absorbs, so exp(-rms |N(0, 1)|); 1 when ``transparency_rms`` is 0."""
+        return float(np.exp(-self.sim["transparency_rms"] * abs(rng.standard_normal())))
+
     def target(self, field: str) -> str:
         """The target name a field has in the raw headers (inverse of ``imaging.field_names``)."""
         return next((name for name, value in self.config["field_names"].items() if value == field), field)
@@ -237,13 +245,15 @@ class NightSimulation:
             hours = sequence.start_hours + i * (sequence.dit * sequence.ndit + OVERHEAD_S) / 3600.0
             airmass = self.sim["object_airmass"] + 0.05 * hours
             fwhm = self._psf_fwhm(frame_rng)
+            transparency = self._transparency(frame_rng)
             wcs = frame_wcs(pointing_after_offset(scene.center, offset), scale, shape)
             x, y = wcs.all_world2pix(np.asarray(stars["ra"]), np.asarray(stars["dec"]), 0)
             rate = self.photometry.count_rate(band, np.asarray(stars["H"]), np.asarray(stars["K"]), airmass)
             image = render_stars(shape, x, y, rate, fwhm / scale, self.sim["moffat_beta"])
+            image += self._nebula(scene, wcs, band, scale, shape)
+            image *= transparency
             sky_mag = self.sky.level(band, hours, frame_rng)
             image += self.photometry.surface_rate(band, sky_mag, scale) * self.sky.pattern(shape, frame_rng)
-            image += self._nebula(scene, wcs, band, scale, shape)
             raw = expose(self.detector, self.maps, image, sequence.dit, sequence.ndit, frame_rng)
             header = raw_header(
                 reported_wcs(wcs, pointing_error, rotation_error), target=self.target(field), frame_type="OBJECT",
@@ -253,6 +263,7 @@ class NightSimulation:
                 true_offset_px=tuple(np.round(true_offsets[i], 3)),
             )  # fmt: skip
             header["HIERARCH ESO TEL AMBI FWHM START"] = (round(fwhm, 4), "[arcsec] seeing (simulated truth)")
+            header["HIERARCH ASTROPIPE TRANSPARENCY"] = (round(transparency, 5), "simulated truth")
             header["HIERARCH ASTROPIPE TRUE CRVAL1"] = (wcs.wcs.crval[0], "[deg] simulated truth")
             header["HIERARCH ASTROPIPE TRUE CRVAL2"] = (wcs.wcs.crval[1], "[deg] simulated truth")
             header["HIERARCH ASTROPIPE POINTING ERROR"] = (round(float(np.hypot(*pointing_error)), 4), "[arcsec] simulated")
@@ -355,7 +366,10 @@ class NightSimulation:
                         h = np.concatenate([[star["H"]], field_h])
                         k = np.concatenate([[star["K"]], field_h - 0.2])
                         rate = self.photometry.count_rate(band, h, k, airmass)
-                        image = render_stars(shape, x, y, rate, self._psf_fwhm(frame_rng) / scale, self.sim["moffat_beta"])
+                        fwhm = self._psf_fwhm(frame_rng)
+                        transparency = self._transparency(frame_rng)
+                        rate = rate * transparency
+                        image = render_stars(shape, x, y, rate, fwhm / scale, self.sim["moffat_beta"])
                         sky = self.photometry.surface_rate(band, self.sky.level(band, 0.2 + 0.1 * j, frame_rng), scale)
                         raw = expose(self.detector, self.maps, image + sky, std["dit"], std["ndit"], frame_rng)
                         exposure = (std["dit"] * std["ndit"] + OVERHEAD_S) * u.s
@@ -364,6 +378,7 @@ class NightSimulation:
                                             frame_type="STD", band=band, dit=std["dit"], ndit=std["ndit"], airmass=airmass,
                                             start=self.start + (0.2 + 0.1 * j) * u.hour + taken, pixel_scale=scale,
                                             expno=i + 1, nexp=std["nexp"])  # fmt: skip
+                        header["HIERARCH ASTROPIPE TRANSPARENCY"] = (round(transparency, 5), "simulated truth")
                         paths.append(self._write_raw(outdir, raw, header))
         return paths + self._write_illumination_grid(outdir, catalogue)
 
@@ -473,6 +488,7 @@ class NightSimulation:
             "seeing_arcsec": self.sim["seeing_arcsec"],
             "seeing_jitter": self.sim["seeing_jitter"],
             "moffat_beta": self.sim["moffat_beta"],
+            "transparency_rms": self.sim["transparency_rms"],
             "sky_mag_arcsec2": self.sim["sky_mag_arcsec2"],
         }
         return {"stars": stars, "labels": labels, "scene": scene, "instrument": instrument,
