@@ -111,7 +111,9 @@ def reduce_sequence(
         Coefficients of the linearity correction (:mod:`astropipe.reduce.linearity`); empty: none.
     frame_scaling : bool
         Divide each frame by its measured flux scale and weight it for point sources (True), or
-        combine unscaled frames weighted by their inverse sky level (False).
+        combine unscaled frames weighted by their inverse sky level (False). Where the scales cannot be
+        measured (fewer than 6 usable stars in a frame) the frames are combined unscaled, with a
+        warning in the log and ``FLXSCALE = F`` in the stack header.
     fwhm_guess_arcsec : float
         Starting FWHM of the per-frame seeing fits.
     log : logging.Logger, optional
@@ -164,18 +166,23 @@ def reduce_sequence(
     # saturation in the units of the sky-subtracted frames, for the brightest sky of the sequence,
     # 10 % below the hard limit where the non-linearity is already severe
     usable_adu = 0.9 * (saturation_adu - float(np.median(dark)) - float(np.max(sky_levels)))
+    quality = None
     if frame_scaling:
         scale_px = float(frames["pixel_scale"][0])
         # measured on the frames less a constant sky: the running sky of a crowded field carries other frames'
         # faint stars, which moved the scale stars' fluxes by several per cent from frame to frame
         levels = [frame_level(f, m)[0] for f, m in zip(calibrated, masks2, strict=True)]
-        quality = _frame_quality(reference_stars, [f - level for f, level in zip(calibrated, levels, strict=True)],
-                                 offsets, fwhm_guess_arcsec / scale_px, usable_adu)  # fmt: skip
+        try:
+            quality = _frame_quality(reference_stars, [f - level for f, level in zip(calibrated, levels, strict=True)],
+                                     offsets, fwhm_guess_arcsec / scale_px, usable_adu)  # fmt: skip
+        except ValueError as problem:  # a sparse field: the stack is still right, at the frames' mean transparency
+            log.warning("%s %s: frames combined without flux scales, weighted by 1 / sky: %s", frames["object"][0],
+                        frames["filter"][0], problem)  # fmt: skip
+    if quality is not None:
         weights = combine_weights(quality, sky_levels)
         log.info("flux scales %s, FWHM %s arcsec, weights %s", np.round(quality.scale, 3),
                  np.round(quality.fwhm_px * scale_px, 2), np.round(weights, 2))  # fmt: skip
     else:
-        quality = None
         weights = (1.0 / sky_levels) / np.mean(1.0 / sky_levels)
     scales = quality.scale if quality is not None else np.ones(len(second))
     (stack, used), _ = _stack([f / s for f, s in zip(second, scales, strict=True)], offsets, margin, weights,
@@ -187,6 +194,7 @@ def reduce_sequence(
     header = _stack_header(frames, margin, dit, ndit, len(first), usable_adu, gain * n_effective / len(first))
     header["SKYNOISE"] = (float(np.median(noise2)) / dit, "[adu/s] median per-frame sky noise")
     header["NEFFECT"] = (round(n_effective, 3), "effective number of frames of the weighted mean")
+    header["FLXSCALE"] = (quality is not None, "frames scaled by their measured transparency")
     table = Table({"path": frames["path"], "mjd": frames["mjd"], "header_dx": guesses[:, 0], "header_dy": guesses[:, 1],
                    "dx": offsets[:, 0], "dy": offsets[:, 1], "sky_level": sky_levels,
                    "sky_noise": noise2, "flux_scale": scales, "weight": weights})  # fmt: skip
