@@ -70,3 +70,19 @@ def test_tenth_brightest():
     assert tenth_brightest(k, np.array([0, 5, 4, 1, 7, 3])) == 4.0
     assert tenth_brightest(k, np.array([0, 5, 4, 0, 7, 3])) == 5.0
     assert np.isnan(tenth_brightest(k, np.array([1, 1, 1, 1, 1, 30])))
+
+
+def test_a_small_field_behind_heavy_reddening_finds_its_clump():
+    """A 74-arcsec field: 60 clump stars behind E(H - K) = 0.9 (1.3 mag below the unreddened clump) on a
+    steep giant branch with only a few stars near K0; a search starting from E = 0 finds fewer than 20."""
+    rng = np.random.default_rng(3)
+    k0, hk0, e_true = 12.53, 0.15, 0.90
+    clump_k = k0 + LAW * e_true + 0.1 * rng.standard_normal(60)
+    clump_hk = hk0 + e_true + 0.05 * rng.standard_normal(60)
+    rgb_k = 16.0 - rng.exponential(0.8, 200)  # counts rising steeply towards faint magnitudes
+    rgb_hk = hk0 + e_true + 0.04 * (k0 + LAW * e_true - rgb_k) + 0.05 * rng.standard_normal(200)
+    k, hk = np.concatenate([clump_k, rgb_k]), np.concatenate([clump_hk, rgb_hk])
+    assert np.sum(np.abs(k - k0) < 0.5) < 20
+    result = clump_reddening(k, hk, k0, hk0, 0.25, LAW, min_colour=0.6)
+    assert result.e_hk == pytest.approx(e_true, abs=3 * result.e_hk_err + 0.02)
+    assert result.clump_k == pytest.approx(k0 + LAW * e_true, abs=0.1)

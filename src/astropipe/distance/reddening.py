@@ -62,10 +62,10 @@ def clump_reddening(
 ) -> ClumpReddening:
     """Colour and magnitude of the bulge red clump in a field CMD, and the foreground reddening.
 
-    Starting from no reddening, the clump is predicted at K = K_0 + law E and
-    the median colour of red-sequence stars (H - K > ``min_colour``) within
-    ``half_width`` of it gives a new E = (H - K) - (H - K)_0, until E stops
-    changing. The clump K is the peak of the smoothed K distribution in the
+    Starting from the median colour of the red sequence (H - K > ``min_colour``),
+    E = (H - K) - (H - K)_0, the clump is predicted at K = K_0 + law E and the
+    median colour of red-sequence stars within ``half_width`` of it gives a new
+    E, until E stops changing. The clump K is the peak of the smoothed K distribution in the
     window.
 
     Parameters
@@ -90,7 +90,9 @@ def clump_reddening(
     """
     k, hk = np.asarray(k, float), np.asarray(hk, float)
     red = np.isfinite(k) & np.isfinite(hk) & (hk > min_colour)
-    e_hk = 0.0
+    # start from the red sequence's median colour, not from E = 0: behind E(H-K) = 0.7 the clump lies 1 mag
+    # below its unreddened K, and a window there holds only the sequence's bright tail
+    e_hk = max(float(np.median(hk[red])) - hk0, 0.0) if red.any() else 0.0
     for _ in range(iterations):
         window = red & (np.abs(k - (k0 + law * e_hk)) < half_width)
         if window.sum() < 20:
