@@ -22,6 +22,11 @@ rule imaging_standards:
         calibration=STANDARDS_SETTINGS,
         gain=IMAGING["reduction"]["gain"],
         linearity=IMAGING["reduction"]["linearity_coefficients"],
+        detector={
+            "gain": IMAGING["reduction"]["gain"],
+            "read_noise": IMAGING["reduction"]["read_noise"],
+            "saturation": IMAGING["reduction"]["saturation_adu"],
+        },
     script:
         "../scripts/imaging/standards.py"
 

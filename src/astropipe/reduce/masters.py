@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from astropipe.io.raw_frames import read_raw_data
 from astropipe.reduce.calibration import bad_pixel_mask, calibrate_frame, dome_flat, master_dark, master_flat
+from astropipe.reduce.cosmic_rays import DetectorNoise, remove_cosmic_rays
 from astropipe.reduce.illumination import IlluminationError, brightest_star_flux, fit_illumination
 
 __all__ = ["build_masters", "dark_name", "load_masters"]
@@ -34,12 +35,14 @@ def _write(path: Path, data: NDArray, header: dict) -> Path:
 
 
 def _grid_illumination(grid: Table, dark: dict[float, NDArray], dome_flat: NDArray, radius_arcsec: float,
-                       band: str, linearity: Sequence[float]) -> tuple[NDArray, float]:  # fmt: skip
+                       band: str, linearity: Sequence[float], detector: DetectorNoise | None) -> tuple[NDArray, float]:  # fmt: skip
     """Illumination correction of one filter from its standard-star grid frames (dome flat only)."""
     bad = bad_pixel_mask(dome_flat, next(iter(dark.values())))
     x, y, flux = [], [], []
     for row in grid:
         image = calibrate_frame(read_raw_data(row["path"]), dark[float(row["dit"])], dome_flat, bad, linearity)
+        if detector is not None:
+            image, _ = remove_cosmic_rays(image, detector, int(row["ndit"]))
         radius = radius_arcsec / float(row["pixel_scale"])
         star = brightest_star_flux(image, radius)
         if radius <= star[0] <= image.shape[1] - 1 - radius and radius <= star[1] <= image.shape[0] - 1 - radius:
@@ -51,13 +54,18 @@ def _grid_illumination(grid: Table, dark: dict[float, NDArray], dome_flat: NDArr
 
 
 def build_masters(
-    frames: Table, outdir: str | Path, aperture_radius_arcsec: float = 4.0, linearity: Sequence[float] = ()
+    frames: Table,
+    outdir: str | Path,
+    aperture_radius_arcsec: float = 4.0,
+    linearity: Sequence[float] = (),
+    detector: DetectorNoise | None = None,
 ) -> list[Path]:
     """Write master darks, flats, illumination corrections and the bad-pixel mask; return their paths.
 
     Dome flats and the standard-star grid are corrected for the non-linearity with the coefficients
     ``linearity`` (:mod:`astropipe.reduce.linearity`; empty: no correction), the reset level taken from
-    the master dark of the flats' DIT (else the shortest DIT's).
+    the master dark of the flats' DIT (else the shortest DIT's). With ``detector`` given, cosmic rays are
+    removed from each grid frame before its star is measured (:mod:`astropipe.reduce.cosmic_rays`).
 
     The illumination correction of a filter is the supplied ``ILLUM`` frame where there is one, else
     it is fitted to a standard star stepped over the array (``STD,ILLUM`` frames,
@@ -88,7 +96,7 @@ def build_masters(
         else:
             grid = frames[(frames["type"] == "STD,ILLUM") & (frames["filter"] == band)]
             illumination, rms = _grid_illumination(grid, darks, master_flat(dome, 1.0), aperture_radius_arcsec, band,
-                                                   linearity)
+                                                   linearity, detector)
             source = f"standard star on {len(grid)} grid positions, fit rms {rms:.4f}"
             written.append(_write(outdir / f"illumination_{band}.fits", illumination.astype(np.float32),
                                   {"FILTER": band, "SOURCE": source[:68]}))  # fmt: skip
