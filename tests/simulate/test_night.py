@@ -205,7 +205,8 @@ def test_bulge_clump_and_disc_sequence_sit_where_the_paper_sees_them(default_sce
 
 def test_reference_catalogue_is_shallow_blended_and_offset(night):
     table = night.reference_catalogue("object11")
-    assert np.nanmax(table["H"].value) < 14.0 + 0.17 + 0.3
+    # H < 14 before the offset (0.17 + 0.02 (m - 12)) and the noise (0.10 mag at the limit; 5 sigma for ~300 stars)
+    assert np.nanmax(table["H"].value) < 14.0 + 0.17 + 0.02 * 2.0 + 5 * 0.10
     stars = night.scene("object11").stars
     truth = SkyCoord(stars["ra"], stars["dec"], unit="deg")
     ref = SkyCoord(table["ra"], table["dec"])
