@@ -15,7 +15,7 @@ from astropipe.io import write_json, write_table
 from astropipe.io.raw_frames import open_raw_frame
 from astropipe.io.rule_log import Progress, rule_logger
 from astropipe.reduce.calibration import calibrate_frame
-from astropipe.reduce.cosmic_rays import DetectorNoise, remove_cosmic_rays
+from astropipe.reduce.cosmic_rays import DetectorNoise
 from astropipe.reduce.masters import load_masters
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
@@ -28,6 +28,7 @@ frames = frames[frames["type"] == "STD"]
 if len(frames) == 0:
     raise ValueError(f"{snakemake.input.frames}: no standard-star (STD) frames in the night")
 apertures = StandardApertures(**settings["aperture"])
+detector = DetectorNoise(**snakemake.params.detector)
 rows = []
 progress = Progress(log, "standard frames", len(frames))
 for done, frame in enumerate(frames, start=1):
@@ -39,9 +40,9 @@ for done, frame in enumerate(frames, start=1):
         match = catalogue[catalogue["number"] == star.number]
         position = SkyCoord(match["ra"][0], match["dec"][0], unit=("hourangle", "deg"))
         data = calibrate_frame(hdul[0].data.astype(float), dark, flat, bad, snakemake.params.linearity)
-        data, hits = remove_cosmic_rays(data, DetectorNoise(**snakemake.params.detector), int(frame["ndit"]))
-        log.info("%s: %d pixels hit by cosmic rays replaced", frame["path"], int(hits.sum()))
-        measured = measure_standard_frame(data, header, position, apertures, snakemake.params.gain, str(frame["path"]))
+        measured = measure_standard_frame(data, header, position, apertures, snakemake.params.gain, str(frame["path"]),
+                                          cosmic_rays=detector)  # fmt: skip
+        log.info("%s: %d pixels hit by cosmic rays replaced", frame["path"], measured["cosmic_ray_pixels"])
     rows.append({"path": str(frame["path"]), "standard": star.number, "identified_by": star.identified_by,
                  "target": str(frame["object"]), "filter": str(frame["filter"]),
                  "airmass": float(frame["airmass"]), "dit": float(frame["dit"]), **measured})  # fmt: skip

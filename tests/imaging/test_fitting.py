@@ -161,3 +161,31 @@ def test_unresolved_pairs_are_split_by_the_companion_search():
     print(f"pairs with both stars within 15 %: {recovered[0.5]:.0%} with the companion search, {recovered[0.8]:.0%} without")
     assert recovered[0.5] >= 0.8
     assert recovered[0.8] <= 0.2
+
+
+def test_freezing_converged_stars_keeps_the_solution_of_the_unfrozen_fit():
+    """Moderate crowding (400 stars on 400 x 400 px, FWHM 5 px, S/N 5-300): the fit that freezes converged
+    stars against the fit that moves every star for 60 iterations. Most stars agree to a hundredth of their
+    error, nine in ten to half of it (the rest, blends that still wander after 15 iterations, differ as much
+    without freezing: 95th percentile 1.4 sigma either way); both are as close to the injected fluxes."""
+    rng = np.random.default_rng(21)
+    n, shape, sigma = 400, (400, 400), 10.0
+    x, y = rng.uniform(10, 390, n), rng.uniform(10, 390, n)
+    flux = 10 ** rng.uniform(2.7, 4.5, n)
+    psf = _moffat_psf()
+    image = psf.image(shape, x, y, flux) + rng.normal(0, sigma, shape)
+    start = (x + rng.normal(0, 0.3, n), y + rng.normal(0, 0.3, n), flux * rng.uniform(0.7, 1.3, n))
+    noise = np.full(shape, sigma)
+    frozen = fit_stars(image, noise, psf, *start, fit_radius=FWHM)
+    moving = fit_stars(image, noise, psf, *start, fit_radius=FWHM, freeze_after=61, max_iterations=60,
+                       converged_fraction=1.0)  # fmt: skip
+    both = frozen.kept & moving.kept
+    assert both.sum() > 0.95 * n
+    difference = np.abs(frozen.flux - moving.flux)[both] / moving.flux_err[both]
+    assert np.median(difference) < 0.01 and np.percentile(difference, 90) < 0.5
+    spreads = []
+    for fit in (frozen, moving):
+        pull = ((fit.flux - flux) / fit.flux_err)[both]
+        assert abs(np.median(pull)) < 0.4
+        spreads.append(1.4826 * np.median(np.abs(pull - np.median(pull))))
+    assert 0.8 < spreads[0] < 1.5 and abs(spreads[0] - spreads[1]) < 0.1

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from astropipe.reduce.cosmic_rays import DetectorNoise, remove_cosmic_rays
+from astropipe.reduce.cosmic_rays import DetectorNoise, remove_cosmic_rays, remove_cosmic_rays_near
 from astropipe.simulate.detector import DetectorModel, detector_maps, expose
 from astropipe.simulate.psf import render_stars
 
@@ -44,3 +44,21 @@ def test_bad_pixels_stay_bad():
     frame[10:12, 50] = np.nan
     cleaned, mask = remove_cosmic_rays(frame, DetectorNoise(gain=5.4, read_noise=12.0, saturation=15000.0), ndit=2)
     assert np.all(np.isnan(cleaned[10:12, 50])) and not mask[10:12, 50].any()
+
+
+def test_a_box_is_cleaned_as_the_whole_frame_would_be_and_nothing_outside_it():
+    quiet = {"shape": SHAPE, "hot_fraction": 0.0, "dead_fraction": 0.0, "bad_column": None, "variable_fraction": 0.0}
+    hit = _frame(DetectorModel(**quiet, cosmic_ray_rate=150.0), seed=4)  # ~ 70 events
+    detector = DetectorNoise(gain=5.4, read_noise=12.0, saturation=15000.0)
+    whole, whole_mask = remove_cosmic_rays(hit, detector, ndit=1)
+    boxed, boxed_mask = remove_cosmic_rays_near(hit, detector, 1, STAR, 60)
+    x, y = round(STAR[0]), round(STAR[1])
+    inside = np.zeros(SHAPE, dtype=bool)
+    inside[y - 50 : y + 51, x - 50 : x + 51] = True  # 10 px inside the box's edges
+    assert whole_mask[inside].sum() > 10  # hits in the box to compare
+    assert np.array_equal(boxed_mask[inside], whole_mask[inside])
+    assert np.allclose(boxed[inside], whole[inside], equal_nan=True)
+    outside = np.ones(SHAPE, dtype=bool)
+    outside[y - 60 : y + 61, x - 60 : x + 61] = False
+    assert whole_mask[outside].sum() > 10 and not boxed_mask[outside].any()
+    assert np.array_equal(boxed[outside], hit[outside], equal_nan=True)

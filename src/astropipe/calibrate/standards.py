@@ -31,6 +31,7 @@ from photutils.aperture import CircularAnnulus, CircularAperture, aperture_photo
 from photutils.centroids import centroid_com
 
 from astropipe.calibrate.least_squares import weighted_least_squares
+from astropipe.reduce.cosmic_rays import DetectorNoise, remove_cosmic_rays_near
 
 __all__ = [
     "StandardApertures",
@@ -69,6 +70,8 @@ def measure_standard_frame(
     apertures: StandardApertures,
     gain: float,
     source: str = "frame",
+    *,
+    cosmic_rays: DetectorNoise | None = None,
 ) -> dict[str, float]:
     """Aperture photometry of one calibrated standard-star frame.
 
@@ -85,12 +88,17 @@ def measure_standard_frame(
         Detector gain, e-/ADU (for the star's Poisson noise).
     source : str
         Name of the frame for error messages.
+    cosmic_rays : DetectorNoise, optional
+        Given, cosmic-ray hits in the search box and the sky annulus around it are replaced first
+        (L.A.Cosmic, :func:`astropipe.reduce.cosmic_rays.remove_cosmic_rays_near`): a hit in the box
+        could be taken for the star, one in the aperture or annulus biases its flux.
 
     Returns
     -------
     dict
         ``x``, ``y`` (0-based px), ``counts`` (ADU per DIT in the aperture),
-        ``counts_err``, ``sky`` (ADU/px) and ``m_ap`` = -2.5 log10(counts) with ``m_ap_err``.
+        ``counts_err``, ``sky`` (ADU/px), ``m_ap`` = -2.5 log10(counts) with ``m_ap_err``, and
+        ``cosmic_ray_pixels`` (pixels replaced; 0 without ``cosmic_rays``).
     """
     scale = float(header.get("HIERARCH ESO INS PIXSCALE", header.get("PIXSCALE", np.nan)))
     if not np.isfinite(scale) or scale <= 0:
@@ -101,6 +109,11 @@ def measure_standard_frame(
     rout = apertures.sky_outer_arcsec / scale
     if not (rout <= x0 < nx - rout and rout <= y0 < ny - rout):
         raise ValueError(f"{source}: the standard at pixel ({x0:.0f}, {y0:.0f}) is too close to the edge for the sky annulus")
+    ndit = int(header.get("HIERARCH ESO DET NDIT", header.get("NDIT", 1)))
+    hits = 0
+    if cosmic_rays is not None:
+        data, replaced = remove_cosmic_rays_near(data, cosmic_rays, ndit, (x0, y0), half + int(np.ceil(rout)) + 4)
+        hits = int(replaced.sum())
     xa, ya = max(int(round(x0)) - half, 0), max(int(round(y0)) - half, 0)
     box = np.nan_to_num(data[ya : ya + 2 * half + 1, xa : xa + 2 * half + 1])
     box = box - np.median(box)
@@ -119,14 +132,14 @@ def measure_standard_frame(
     phot = aperture_photometry(np.nan_to_num(data - sky), aperture, mask=mask)
     counts = float(phot["aperture_sum"][0])
     n_pix = float(aperture.area_overlap(data, mask=mask))
-    ndit = int(header.get("HIERARCH ESO DET NDIT", header.get("NDIT", 1)))
     # Poisson noise of the star (electrons over NDIT integrations) plus the sky noise in the aperture and in its mean
     variance = max(counts, 0.0) / (gain * ndit) + n_pix * sky_sigma**2 * (1.0 + n_pix / sky_values.size)
     if not counts > 0:
         raise ValueError(f"{source}: non-positive aperture flux {counts:.1f} ADU for the standard at ({x:.1f}, {y:.1f})")
     counts_err = float(np.sqrt(variance))
     return {"x": x, "y": y, "counts": counts, "counts_err": counts_err, "sky": float(sky),
-            "m_ap": -2.5 * np.log10(counts), "m_ap_err": 2.5 / np.log(10) * counts_err / counts}  # fmt: skip
+            "m_ap": -2.5 * np.log10(counts), "m_ap_err": 2.5 / np.log(10) * counts_err / counts,
+            "cosmic_ray_pixels": hits}  # fmt: skip
 
 
 def normalise_measurements(measurements: Table, extinction: dict[str, float]) -> Table:

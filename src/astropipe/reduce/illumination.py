@@ -22,7 +22,7 @@ from photutils.aperture import CircularAnnulus, CircularAperture, aperture_photo
 from photutils.centroids import centroid_2dg
 from scipy.ndimage import gaussian_filter
 
-__all__ = ["IlluminationError", "brightest_star_flux", "fit_illumination", "polynomial_terms"]
+__all__ = ["IlluminationError", "brightest_star_flux", "brightest_star_position", "fit_illumination", "polynomial_terms"]
 
 #: fewest grid positions for a degree-2 surface (6 coefficients) with some redundancy
 MIN_POSITIONS = 9
@@ -30,6 +30,14 @@ MIN_POSITIONS = 9
 
 class IlluminationError(ValueError):
     """The grid frames cannot give an illumination correction."""
+
+
+def brightest_star_position(image: NDArray[np.float64]) -> tuple[int, int]:
+    """(x, y) pixel of the maximum of the frame smoothed with a Gaussian of sigma 2 px (NaN read as the
+    median): the brightest star, not a single hot or struck pixel."""
+    filled = np.nan_to_num(image, nan=float(np.nanmedian(image)))
+    y0, x0 = np.unravel_index(np.argmax(gaussian_filter(filled, 2.0)), image.shape)
+    return int(x0), int(y0)
 
 
 def brightest_star_flux(image: NDArray[np.float64], radius_px: float) -> tuple[float, float, float]:
@@ -41,8 +49,7 @@ def brightest_star_flux(image: NDArray[np.float64], radius_px: float) -> tuple[f
     """
     finite = interpolate_replace_nans(image, Gaussian2DKernel(1.5))
     finite = np.nan_to_num(finite, nan=float(np.nanmedian(image)))
-    smooth = gaussian_filter(finite, 2.0)
-    y0, x0 = np.unravel_index(np.argmax(smooth), smooth.shape)
+    x0, y0 = brightest_star_position(finite)
     half = int(np.ceil(radius_px / 2))
     box = finite[max(y0 - half, 0) : y0 + half + 1, max(x0 - half, 0) : x0 + half + 1]
     dx, dy = centroid_2dg(box - np.median(box))

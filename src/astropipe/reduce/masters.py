@@ -19,8 +19,13 @@ from numpy.typing import NDArray
 
 from astropipe.io.raw_frames import read_raw_data
 from astropipe.reduce.calibration import bad_pixel_mask, calibrate_frame, dome_flat, master_dark, master_flat
-from astropipe.reduce.cosmic_rays import DetectorNoise, remove_cosmic_rays
-from astropipe.reduce.illumination import IlluminationError, brightest_star_flux, fit_illumination
+from astropipe.reduce.cosmic_rays import DetectorNoise, remove_cosmic_rays_near
+from astropipe.reduce.illumination import (
+    IlluminationError,
+    brightest_star_flux,
+    brightest_star_position,
+    fit_illumination,
+)
 
 __all__ = ["build_masters", "dark_name", "load_masters"]
 
@@ -41,9 +46,10 @@ def _grid_illumination(grid: Table, dark: dict[float, NDArray], dome_flat: NDArr
     x, y, flux = [], [], []
     for row in grid:
         image = calibrate_frame(read_raw_data(row["path"]), dark[float(row["dit"])], dome_flat, bad, linearity)
-        if detector is not None:
-            image, _ = remove_cosmic_rays(image, detector, int(row["ndit"]))
         radius = radius_arcsec / float(row["pixel_scale"])
+        if detector is not None:  # the star's aperture and sky annulus (to 2 radii) cleaned
+            image, _ = remove_cosmic_rays_near(image, detector, int(row["ndit"]), brightest_star_position(image),
+                                               int(np.ceil(2.0 * radius)) + 8)  # fmt: skip
         star = brightest_star_flux(image, radius)
         if radius <= star[0] <= image.shape[1] - 1 - radius and radius <= star[1] <= image.shape[0] - 1 - radius:
             x.append(star[0]), y.append(star[1]), flux.append(star[2])  # the whole aperture on the array
@@ -65,7 +71,7 @@ def build_masters(
     Dome flats and the standard-star grid are corrected for the non-linearity with the coefficients
     ``linearity`` (:mod:`astropipe.reduce.linearity`; empty: no correction), the reset level taken from
     the master dark of the flats' DIT (else the shortest DIT's). With ``detector`` given, cosmic rays are
-    removed from each grid frame before its star is measured (:mod:`astropipe.reduce.cosmic_rays`).
+    removed around each grid frame's star before it is measured (:mod:`astropipe.reduce.cosmic_rays`).
 
     The illumination correction of a filter is the supplied ``ILLUM`` frame where there is one, else
     it is fitted to a standard star stepped over the array (``STD,ILLUM`` frames,
