@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3 $$HOME/.pyenv/versions/
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: run smoke test validate dryrun rulegraph report lock clean-results
+.PHONY: run smoke test validate dryrun rulegraph report docs lock clean-results
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (tried python3.12, python3.13, python3, pyenv 3.12)"; exit 1; }
@@ -42,6 +42,10 @@ rulegraph: $(STAMP)
 
 report: $(STAMP)
 	$(VENV)/bin/snakemake --report results/report.html
+
+# The documentation site (Sphinx; warnings are errors, as in the tests) into docs/_build/html.
+docs: $(STAMP)
+	$(VENV)/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 # Re-resolve the locked versions from pyproject.toml (any platform, Python >= 3.12).
 lock: $(STAMP)

@@ -8,6 +8,7 @@ at once (:mod:`astropipe.flow.batch_chain`); the run jackknife, whose realisatio
 tables, runs it once per realisation.
 
 Kinds (Hudson et al. 1999, §3):
+
 * ``run_bootstrap`` - the spectroscopic-run corrections re-derived from a
   bootstrap of the dispersion measurements, then the whole chain re-run;
 * ``cluster_bootstrap`` - clusters resampled with replacement;

@@ -10,6 +10,7 @@
 * FP zero point +-1 % (paper: ~25 km/s);
 * extinction map swapped (SFD -> Burstein & Heiles; paper: ~100 km/s drop), when
   the cluster table has both maps.
+
 Differences of disjoint subsamples (the shells) carry the sum of their covariances;
 for the zero-point and extinction changes (the same data) only the shift is given.
 """

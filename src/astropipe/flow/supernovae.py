@@ -1,6 +1,7 @@
 """Peculiar velocities from type Ia supernova distances (e.g. Pantheon+SH0ES), for the same bulk-flow fit.
 
 Choices (configurable in ``flow.supernovae``, documented in docs/flow.md):
+
 * Cepheid-host calibrators (IS_CALIBRATOR = 1) are excluded by default: their
   SN magnitudes, with their hosts' Cepheid distances, fix the absolute
   magnitude of the SH0ES scale, so they calibrate the distances rather than

@@ -17,9 +17,9 @@ from astropipe.lensing.magnification import (
     magnification_ratio_joshi,
     magnification_ratio_newtonian,
 )
-from astropipe.lensing.refractive_index import refractive_index, refractive_index_newtonian
+from astropipe.lensing.refractive_medium import refractive_index, refractive_index_newtonian
 from astropipe.lensing.strong_field import strong_deflection_angle, strong_deflection_coefficients
-from astropipe.lensing.travel_time import (
+from astropipe.lensing.travel_times import (
     time_delay,
     time_delay_joshi,
     time_delay_newtonian,

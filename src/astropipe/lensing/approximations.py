@@ -83,7 +83,7 @@ def joshi_deflection(
     integrates in closed form. With J = b v and 1 - E = v^2 (the paper's
     definitions) eq. 4 reads, once its extraction garbling is undone
     (M^2/J -> M^2/J^2, (M/4) sqrt(1-E) -> M sqrt(1-E)/J, the dimensionally
-    consistent result of integrating eq. 3):
+    consistent result of integrating eq. 3)::
 
         phi_0 = (1 + gamma M^2 / (b^2 v^2)) phi_cl + gamma M / b,
         alpha = 2 phi_0 - pi

@@ -24,9 +24,9 @@ from astropipe.lensing.magnification import (
     magnification_ratio_joshi,
     magnification_ratio_newtonian,
 )
-from astropipe.lensing.refractive_index import refractive_index
+from astropipe.lensing.refractive_medium import refractive_index
 from astropipe.lensing.strong_field import strong_deflection_angle
-from astropipe.lensing.travel_time import time_delay, time_delay_joshi, time_delay_newtonian
+from astropipe.lensing.travel_times import time_delay, time_delay_joshi, time_delay_newtonian
 
 __all__ = ["gather", "grid_points", "tabulate"]
 

@@ -163,11 +163,13 @@ def image_positions(source_angle: ArrayLike, theta_e: ArrayLike) -> tuple[NDArra
 def image_magnifications(
     source_angle: ArrayLike, theta_e: ArrayLike
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Signed magnifications of the two point-lens images.
+    """Signed magnifications of the two point-lens images::
 
-    mu_+- = [u / sqrt(u^2 + 4) + sqrt(u^2 + 4) / u +- 2] / 4 with
-    u = beta / theta_E; mu_+ > 0, mu_- < 0 (parity-flipped), and
-    mu_+ + |mu_-| = (u^2 + 2) / (u sqrt(u^2 + 4)).
+        mu_+- = [u / sqrt(u^2 + 4) + sqrt(u^2 + 4) / u +- 2] / 4
+
+    with u = beta / theta_E; the first image's is positive, the second's negative (parity-flipped), and::
+
+        mu_+ + |mu_-| = (u^2 + 2) / (u sqrt(u^2 + 4)).
     """
     u = np.asarray(source_angle, dtype=float) / np.asarray(theta_e, dtype=float)
     root = np.sqrt(u**2 + 4.0)

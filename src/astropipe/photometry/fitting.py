@@ -1,6 +1,7 @@
 """Simultaneous PSF fitting of every star in an image (the ALLSTAR role), vectorised.
 
 Each iteration, over the stars not yet frozen,
+
 1. solves all fluxes at once, positions fixed: the weighted linear least
    squares over every pixel within ``fit_radius`` of a star, where every star
    whose PSF reaches the pixel contributes (a sparse normal matrix, one row
@@ -9,6 +10,7 @@ Each iteration, over the stars not yet frozen,
 2. takes a Gauss-Newton step in (flux, x, y) for every star at once against
    the residual image with its own model added back (batched 3x3 systems),
    and keeps the position update (limited to ``max_step`` pixels).
+
 Stars whose flux becomes non-positive are dropped, and a star that converges
 closer than ``merge_separation`` to a brighter one is merged into it (as
 ALLSTAR does: the two would share one profile). From the third iteration on, a star that moves by less than a tenth of its own position error

@@ -1,0 +1,64 @@
+"""The documentation site builds without a warning, and its configuration reference is the schema's."""
+
+import subprocess
+import sys
+
+import yaml
+from conftest import REPO
+from snakemake.utils import validate
+
+sys.path.insert(0, str(REPO / "docs" / "_ext"))
+from config_reference import render  # the site's own extension
+
+SCHEMA = REPO / "schemas" / "config.schema.yaml"
+
+
+def _leaves(config: dict, prefix: str = ""):
+    for key, value in config.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            yield from _leaves(value, path)  # an empty section sets nothing
+        else:
+            yield path, value
+
+
+def _schema_defaults() -> dict:
+    defaults: dict = {}
+    validate(defaults, str(SCHEMA), set_default=True)
+    return defaults
+
+
+def test_site_builds_with_warnings_as_errors(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+                             "-d", str(tmp_path / "doctrees"), str(REPO / "docs"), str(tmp_path / "html")],
+                            check=False, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-5000:]
+    api = (tmp_path / "html" / "_generated" / "api" / "astropipe.photometry.fitting.html").read_text()
+    assert "fit_stars" in api and "freeze_after" in api  # the API reference is generated from the docstrings
+
+
+def test_reference_lists_every_key_with_the_default_the_workflow_uses():
+    rows = {}
+    for line in render().splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+        rows[cells[0].strip("`")] = cells[2]
+    for path, value in _leaves(_schema_defaults()):
+        if path not in rows:  # an entry of a map (e.g. the sequences per band): its map's row shows it
+            parent = path.rsplit(".", 1)[0]
+            while parent not in rows:
+                parent = parent.rsplit(".", 1)[0]
+            assert rows[parent], (path, parent)
+        elif not isinstance(value, list | dict) and value is not None:
+            shown = f"{value:g}" if isinstance(value, float) else str(value).lower() if isinstance(value, bool) else str(value)
+            assert rows[path].strip("`").strip('"') == shown, (path, rows[path], value)
+
+
+def test_the_default_run_repeats_the_schema_defaults():
+    """config.yaml, the embedded default run, sets nothing the schema's defaults do not already say, except
+    its own content: the physical lensing examples, the field-name map and the supernova survey."""
+    defaults = dict(_leaves(_schema_defaults()))
+    differing = {path for path, value in _leaves(yaml.safe_load((REPO / "config.yaml").read_text()))
+                 if defaults.get(path, "no default") != value}  # fmt: skip
+    own = {"lensing.examples", "imaging.field_names.Object 11", "flow.supernovae.name", "flow.supernovae.z_min",
+           "flow.supernovae.z_max"}  # fmt: skip
+    assert differing == own, differing
