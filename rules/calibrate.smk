@@ -9,6 +9,11 @@ rule imaging_standards:
     output:
         calibration="results/imaging/{night}/calibration.json",
         measurements="results/imaging/{night}/standards.ecsv",
+        table=report(
+            "results/imaging/{night}/calibration_table.csv",
+            caption="../report/imaging/calibration_table.rst",
+            category="Imaging",
+        ),
     log:
         "results/logs/imaging/{night}/standards.log",
     benchmark:

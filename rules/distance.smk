@@ -11,6 +11,11 @@ rule imaging_distance:
         upper_main_sequence=REFERENCE_TABLES["upper_main_sequence"],
     output:
         summary="results/imaging/{night}/{field}/summary.json",
+        table=report(
+            "results/imaging/{night}/{field}/distance_table.csv",
+            caption="../report/imaging/distance_table.rst",
+            category="Imaging",
+        ),
         figure=report(
             "results/figures/imaging/{night}/{field}/fig10_main_sequence.png",
             caption="../report/imaging/fig10_main_sequence.rst",

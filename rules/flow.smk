@@ -185,6 +185,11 @@ rule flow_figures:
             )
             for name in FLOW_FIGURES
         },
+        table=report(
+            "results/flow/{survey}/bulkflow_table.csv",
+            caption="../report/flow/bulkflow_table.rst",
+            category="Flow",
+        ),
     log:
         "results/logs/flow/{survey}/figures.log",
     benchmark:

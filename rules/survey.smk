@@ -48,6 +48,11 @@ rule survey_classify:
     output:
         classification="results/survey/{night}/classification.ecsv",
         summary="results/survey/{night}/classification.json",
+        table=report(
+            "results/survey/{night}/classification_table.csv",
+            caption="../report/survey/classification_table.rst",
+            category="Survey",
+        ),
         sky_map=report(
             "results/figures/survey/{night}/fig5_sky_map.png",
             caption="../report/survey/fig5_sky_map.rst",

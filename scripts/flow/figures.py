@@ -8,7 +8,8 @@ import numpy as np
 from astropy.table import Table
 
 from astropipe.flow.figures import aitoff_directions, supergalactic_projection, velocity_vs_apex_angle
-from astropipe.io import atomic_output
+from astropipe.io import atomic_output, write_table
+from astropipe.io.report_tables import bulk_flow_table
 from astropipe.io.rule_log import rule_logger
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
@@ -25,3 +26,4 @@ for name, figure in figures.items():
         figure.savefig(path, dpi=120)
     plt.close(figure)
     log.info("wrote %s", snakemake.output[name])
+write_table(bulk_flow_table(summary, snakemake.wildcards.survey), snakemake.output.table, format="ascii.csv")

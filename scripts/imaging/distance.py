@@ -9,7 +9,8 @@ from astropy.table import Table
 from astropipe.cmd.figures import main_sequence_figure
 from astropipe.distance.reddening import clump_reddening, cluster_reddening, extinction_k
 from astropipe.distance.tenth_brightest import tenth_star_distance
-from astropipe.io import atomic_output, write_json
+from astropipe.io import atomic_output, write_json, write_table
+from astropipe.io.report_tables import distance_table
 from astropipe.io.rule_log import rule_logger
 from astropipe.stellar.main_sequence import DWARF_MASSES, UpperMainSequence
 
@@ -66,6 +67,7 @@ summary = {
     "units": "magnitudes in mag, distances in kpc",
 }  # fmt: skip
 write_json(summary, snakemake.output.summary)
+write_table(distance_table(summary), snakemake.output.table, format="ascii.csv")
 
 # Fig. 10: the reddened main sequence of the preferred hypothesis
 preferred = settings["overlay_hypothesis"] if settings["overlay_hypothesis"] in distances else next(iter(distances))

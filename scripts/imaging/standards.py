@@ -13,6 +13,7 @@ from astropipe.calibrate.standards import (
 )
 from astropipe.io import write_json, write_table
 from astropipe.io.raw_frames import open_raw_frame
+from astropipe.io.report_tables import calibration_table
 from astropipe.io.rule_log import Progress, rule_logger
 from astropipe.reduce.calibration import calibrate_frame
 from astropipe.reduce.cosmic_rays import DetectorNoise
@@ -65,7 +66,9 @@ for band in sorted(set(normalised["filter"])):
         fits_by_band[band]["calibrated_to"] = "K (Persson et al. 1998)"
     fits_by_band[band]["total_err_mag"] = float(np.hypot(fitted.rms, settings["ks_to_k_err"] if band == "Ks" else 0.0))
 write_table(measurements, snakemake.output.measurements, format="ascii.ecsv")
-write_json({"night": snakemake.wildcards.night, "equations": "m' = m_ap + 2.5 log10(DIT) - K X; "
+calibration = {"night": snakemake.wildcards.night, "equations": "m' = m_ap + 2.5 log10(DIT) - K X; "
             "H - h' = a_H (H-K) + z_H; K - k' = a_K (H-K) + z_K (Dutra et al. 2003, eqs. 1-3)",
             "aperture_radius_arcsec": apertures.radius_arcsec, "standards_catalogue": str(catalogue_path),
-            "bands": fits_by_band, "points": normalised.to_pandas().to_dict(orient="records")}, snakemake.output.calibration)  # fmt: skip
+            "bands": fits_by_band, "points": normalised.to_pandas().to_dict(orient="records")}  # fmt: skip
+write_json(calibration, snakemake.output.calibration)
+write_table(calibration_table(calibration), snakemake.output.table, format="ascii.csv")

@@ -7,6 +7,7 @@ import numpy as np
 from astropy.table import Table
 
 from astropipe.io import atomic_output, write_json, write_table
+from astropipe.io.report_tables import classification_table
 from astropipe.io.rule_log import rule_logger
 from astropipe.survey.classify import classify, confusion_matrix
 from astropipe.survey.figures import confusion_figure, sky_map_figure
@@ -42,6 +43,7 @@ if snakemake.input.labels:
     log.info("agreement with the truth: %.0f %% of %d fields", 100 * agreement, len(table))
 write_table(table, snakemake.output.classification, format="ascii.ecsv")
 write_json(summary, snakemake.output.summary)
+write_table(classification_table(table), snakemake.output.table, format="ascii.csv")
 with atomic_output(snakemake.output.sky_map) as path:
     sky_map_figure(table).savefig(path, dpi=120)
 with atomic_output(snakemake.output.confusion) as path:

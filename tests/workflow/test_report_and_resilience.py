@@ -12,7 +12,7 @@ from conftest import CI_CONFIG, REPO, SNAKEMAKE
 NIGHT = "2002-07-05"
 
 
-def test_report_contains_every_figure_and_the_configuration(ci_run, tmp_path):
+def test_report_contains_every_figure_table_and_the_configuration(ci_run, tmp_path):
     report = tmp_path / "report.html"
     result = subprocess.run([*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(ci_run),
                              "--configfile", str(CI_CONFIG), "--report", str(report)],
@@ -24,6 +24,9 @@ def test_report_contains_every_figure_and_the_configuration(ci_run, tmp_path):
     assert len(figures) >= 15
     for figure in figures:
         assert figure.name in html, figure
+    # the result tables beside the figures
+    for table in ("bulkflow_table.csv", "distance_table.csv", "calibration_table.csv", "classification_table.csv"):
+        assert table in html, table
     assert "Configuration" in html and "max_over_mass" in html  # report/workflow.rst renders the validated config
 
 
