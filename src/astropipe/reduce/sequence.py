@@ -136,25 +136,14 @@ def reduce_sequence(
     skies = running_sky(calibrated, masks, times, sky_window)
     first = [f - s for f, s in zip(calibrated, skies, strict=True)]
     noise = np.array([frame_level(f, m)[1] for f, m in zip(first, masks, strict=True)])
-    reference = prepare_for_correlation(first[0], noise[0])
     guesses = np.column_stack([frames["offset_x"], frames["offset_y"]]).astype(float)
     guesses -= guesses[0]
     linear_limit = 0.5 * (saturation_adu - float(np.median(dark)) - max(frame_level(f, m)[0] for f, m in zip(calibrated, masks, strict=True)))
     reference_stars = ReferenceStars(first[0], noise[0], peak_max=linear_limit)
-    offsets = [(0.0, 0.0)]
-    for path, frame, frame_noise, guess in zip(frames["path"][1:], first[1:], noise[1:], guesses[1:], strict=True):
-        try:
-            correlated = refine_offset(reference, prepare_for_correlation(frame, frame_noise), tuple(guess), search)
-            offsets.append(refine_with_stars(reference_stars, frame, correlated))
-        except RegistrationError as error:
-            raise RegistrationError(f"{path}: cannot be registered on {frames['path'][0]}: {error}") from error
-    offsets = np.array(offsets)
+    offsets = _register(frames["path"], first, noise, guesses, reference_stars, search)
     log.info("offsets refined: max |refined - header| = %.3f px", float(np.max(np.abs(offsets - guesses))))
     margin = canvas_margin(offsets)
-    weights = 1.0 / noise**2
-    (stack1, _), _ = _stack(first, offsets, margin, weights, combine_sigma)
-    _, level, spread = sigma_clipped_stats(stack1[np.isfinite(stack1)], sigma=3.0)
-    objects = binary_dilation(np.nan_to_num(stack1, nan=level) > level + mask_nsigma * spread, iterations=mask_grow)
+    objects = _object_mask(first, offsets, margin, 1.0 / noise**2, combine_sigma, mask_nsigma, mask_grow)
     log.info("object mask from the first stack covers %.1f%% of the canvas", 100 * objects.mean())
     shape = calibrated[0].shape
     masks2 = [m | _project_mask(objects, o, margin, shape) for m, o in zip(masks, offsets, strict=True)]
@@ -168,23 +157,9 @@ def reduce_sequence(
     usable_adu = 0.9 * (saturation_adu - float(np.median(dark)) - float(np.max(sky_levels)))
     quality = None
     if frame_scaling:
-        scale_px = float(frames["pixel_scale"][0])
-        # measured on the frames less a constant sky: the running sky of a crowded field carries other frames'
-        # faint stars, which moved the scale stars' fluxes by several per cent from frame to frame
-        levels = [frame_level(f, m)[0] for f, m in zip(calibrated, masks2, strict=True)]
-        try:
-            quality = _frame_quality(reference_stars, [f - level for f, level in zip(calibrated, levels, strict=True)],
-                                     offsets, fwhm_guess_arcsec / scale_px, usable_adu)  # fmt: skip
-        except ValueError as problem:  # a sparse field: the stack is still right, at the frames' mean transparency
-            log.warning("%s %s: frames combined without flux scales, weighted by 1 / sky: %s", frames["object"][0],
-                        frames["filter"][0], problem)  # fmt: skip
-    if quality is not None:
-        weights = combine_weights(quality, sky_levels)
-        log.info("flux scales %s, FWHM %s arcsec, weights %s", np.round(quality.scale, 3),
-                 np.round(quality.fwhm_px * scale_px, 2), np.round(weights, 2))  # fmt: skip
-    else:
-        weights = (1.0 / sky_levels) / np.mean(1.0 / sky_levels)
-    scales = quality.scale if quality is not None else np.ones(len(second))
+        quality = _measured_quality(frames, calibrated, masks2, offsets, reference_stars, fwhm_guess_arcsec,
+                                    usable_adu, log)  # fmt: skip
+    weights, scales = _weights_and_scales(quality, sky_levels, float(frames["pixel_scale"][0]), log)
     (stack, used), _ = _stack([f / s for f, s in zip(second, scales, strict=True)], offsets, margin, weights,
                               combine_sigma)  # fmt: skip
     exposure = used.astype(float) * dit * ndit
@@ -195,14 +170,69 @@ def reduce_sequence(
     header["SKYNOISE"] = (float(np.median(noise2)) / dit, "[adu/s] median per-frame sky noise")
     header["NEFFECT"] = (round(n_effective, 3), "effective number of frames of the weighted mean")
     header["FLXSCALE"] = (quality is not None, "frames scaled by their measured transparency")
+    table = _offsets_table(frames, guesses, offsets, sky_levels, noise2, scales, weights, quality)
+    return StackResult(image=image, exposure=exposure, header=header, offsets=table)
+
+
+def _register(paths, first, noise, guesses, reference_stars: ReferenceStars, search: int) -> NDArray[np.float64]:
+    """Step 3: every frame's offset from the first, the header's refined by cross-correlation within
+    ``search`` px, then by matching the reference frame's stars."""
+    reference = prepare_for_correlation(first[0], noise[0])
+    offsets = [(0.0, 0.0)]
+    for path, frame, frame_noise, guess in zip(paths[1:], first[1:], noise[1:], guesses[1:], strict=True):
+        try:
+            correlated = refine_offset(reference, prepare_for_correlation(frame, frame_noise), tuple(guess), search)
+            offsets.append(refine_with_stars(reference_stars, frame, correlated))
+        except RegistrationError as error:
+            raise RegistrationError(f"{path}: cannot be registered on {paths[0]}: {error}") from error
+    return np.array(offsets)
+
+
+def _object_mask(first, offsets, margin, weights, combine_sigma, mask_nsigma, mask_grow) -> NDArray[np.bool_]:
+    """Step 4: the first stack's pixels above ``mask_nsigma`` times its clipped spread, grown by ``mask_grow`` px."""
+    (stack1, _), _ = _stack(first, offsets, margin, weights, combine_sigma)
+    _, level, spread = sigma_clipped_stats(stack1[np.isfinite(stack1)], sigma=3.0)
+    return binary_dilation(np.nan_to_num(stack1, nan=level) > level + mask_nsigma * spread, iterations=mask_grow)
+
+
+def _measured_quality(frames, calibrated, masks, offsets, reference_stars, fwhm_guess_arcsec, usable_adu,
+                      log) -> FrameQuality | None:  # fmt: skip
+    """Step 5: the frames' flux scales and seeing, or None (with a warning) where a sparse field has too
+    few stars to measure them."""
+    scale_px = float(frames["pixel_scale"][0])
+    # measured on the frames less a constant sky: the running sky of a crowded field carries other frames'
+    # faint stars, which moved the scale stars' fluxes by several per cent from frame to frame
+    levels = [frame_level(f, m)[0] for f, m in zip(calibrated, masks, strict=True)]
+    try:
+        return _frame_quality(reference_stars, [f - level for f, level in zip(calibrated, levels, strict=True)],
+                              offsets, fwhm_guess_arcsec / scale_px, usable_adu)  # fmt: skip
+    except ValueError as problem:  # a sparse field: the stack is still right, at the frames' mean transparency
+        log.warning("%s %s: frames combined without flux scales, weighted by 1 / sky: %s", frames["object"][0],
+                    frames["filter"][0], problem)  # fmt: skip
+        return None
+
+
+def _weights_and_scales(quality: FrameQuality | None, sky_levels, scale_px: float, log):
+    """Step 6's weights (point-source weights, or 1 / sky for unscaled frames; mean 1) and flux scales."""
+    if quality is None:
+        return (1.0 / sky_levels) / np.mean(1.0 / sky_levels), np.ones(len(sky_levels))
+    weights = combine_weights(quality, sky_levels)
+    log.info("flux scales %s, FWHM %s arcsec, weights %s", np.round(quality.scale, 3),
+             np.round(quality.fwhm_px * scale_px, 2), np.round(weights, 2))  # fmt: skip
+    return weights, quality.scale
+
+
+def _offsets_table(frames, guesses, offsets, sky_levels, noise, scales, weights, quality) -> Table:
+    """Per frame: path, header and refined offsets, sky level and noise, flux scale and weight (and the
+    scale's error, the FWHM and the number of scale stars where they were measured)."""
     table = Table({"path": frames["path"], "mjd": frames["mjd"], "header_dx": guesses[:, 0], "header_dy": guesses[:, 1],
                    "dx": offsets[:, 0], "dy": offsets[:, 1], "sky_level": sky_levels,
-                   "sky_noise": noise2, "flux_scale": scales, "weight": weights})  # fmt: skip
+                   "sky_noise": noise, "flux_scale": scales, "weight": weights})  # fmt: skip
     if quality is not None:
         table["flux_scale_err"] = quality.scale_err
         table["fwhm_arcsec"] = quality.fwhm_px * float(frames["pixel_scale"][0])
         table["scale_stars"] = quality.n_stars
-    return StackResult(image=image, exposure=exposure, header=header, offsets=table)
+    return table
 
 
 def _frame_quality(reference: ReferenceStars, frames: list[NDArray[np.float64]], offsets: NDArray[np.float64],
