@@ -55,7 +55,8 @@ def main() -> None:
         timings = []
         for _ in range(REPEATS):  # best of REPEATS, as timeit does, for both engines alike
             start = time.perf_counter()
-            fx, fy, ff, _, _, kept = fit_with_engine(engine, signal, noise, psf, epsf_image, 2, x, y, flux, fwhm, None)
+            fx, fy, ff, _, _, kept = fit_with_engine(engine, signal, noise, psf, x, y, flux, fit_radius=fwhm,
+                                                     epsf_image=epsf_image, oversampling=2)
             timings.append(time.perf_counter() - start)
         elapsed = min(timings)
         distance, index = cKDTree(np.column_stack([tx, ty])).query(np.column_stack([fx, fy]))

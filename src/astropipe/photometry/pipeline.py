@@ -110,10 +110,26 @@ def estimate_fwhm(signal: NDArray[np.float64], stars: Table, guess: float, satur
     return float(np.median(fwhm)) if fwhm.size >= 3 else guess
 
 
-def fit_with_engine(engine, signal, noise, psf, epsf_image, oversampling, x, y, flux, fit_radius, bad, merge_separation=0.0):
+def fit_with_engine(
+    engine: str,
+    signal: NDArray[np.float64],
+    noise: NDArray[np.float64],
+    psf: PSFModel,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    flux: NDArray[np.float64],
+    *,
+    fit_radius: float,
+    epsf_image: NDArray[np.float64],
+    oversampling: int,
+    bad: NDArray[np.bool_] | None = None,
+    merge_separation: float = 0.0,
+):
     """Fit with the ``fast`` engine or photutils' ``PSFPhotometry``; return (x, y, flux, flux_err, chi, kept).
 
-    Stars that converge closer than ``merge_separation`` (pixels) are merged:
+    ``psf`` is the tabulated ePSF the ``fast`` engine uses, ``epsf_image`` (oversampled by
+    ``oversampling``) the same ePSF as photutils takes it; ``fit_radius`` in pixels, ``bad`` marks
+    pixels to ignore. Stars that converge closer than ``merge_separation`` (pixels) are merged:
     during the iterations by the ``fast`` engine, after the fit (without a
     refit; fluxes summed, errors in quadrature) for photutils, which has no
     such step.
@@ -204,25 +220,14 @@ def psf_photometry(
     """
     settings = settings or PhotometrySettings()
     log = log or logging.getLogger(__name__)
-    covered = np.isfinite(image)
-    if covered.sum() < 1000:
+    if np.isfinite(image).sum() < 1000:
         raise ValueError("image has fewer than 1000 finite pixels")
-    background, rms = background_map(image, box=settings.background_box)
-    signal = image - background
-    noise = noise_map(rms, signal, exposure, gain)
-    first = detect_stars(signal, noise, fwhm_guess, nsigma=max(settings.detection_nsigma, 5.0))
-    fwhm = estimate_fwhm(signal, first, fwhm_guess, saturation)
-    # background again with every star masked out to where its wings fall below half the noise
-    background, rms = background_map(
-        image, mask=wing_mask(first, fwhm, float(np.nanmedian(rms)), image.shape), box=settings.background_box
-    )
-    signal = image - background
-    noise = noise_map(rms, signal, exposure, gain)
+    signal, noise, background, fwhm = _background_and_fwhm(image, fwhm_guess, saturation, exposure, gain, settings)
     saturated = binary_dilation(np.nan_to_num(image, nan=0.0) > saturation, iterations=1)
-    stars = detect_stars(signal, noise, fwhm, nsigma=settings.detection_nsigma)
-    log.info("FWHM %.2f px; pass 1: %d detections", fwhm, len(stars))
+    detections = detect_stars(signal, noise, fwhm, nsigma=settings.detection_nsigma)
+    log.info("FWHM %.2f px; pass 1: %d detections", fwhm, len(detections))
     half = int(np.ceil(settings.psf_half_size_fwhm * fwhm))
-    psf_stars = select_psf_stars(stars, signal, fwhm, saturation - np.nanmedian(background), half, settings.psf_stars)
+    psf_stars = select_psf_stars(detections, signal, fwhm, saturation - np.nanmedian(background), half, settings.psf_stars)
     if psfs is not None:
         psf, epsf_image = psfs.first, psfs.first_image
     else:
@@ -230,57 +235,98 @@ def psf_photometry(
         log.info("ePSF from %d stars", len(psf_stars))
     first_psf, first_epsf_image = psf, epsf_image
     fit_radius = max(2.0, settings.fit_radius_fwhm * fwhm)
-    x, y = np.asarray(stars["x"], float), np.asarray(stars["y"], float)
-    flux = np.maximum(np.asarray(stars["peak"], float), 0.0) / max(float(psf(np.zeros(1), np.zeros(1))[0]), 1e-12)
-    sharp, round_ = np.asarray(stars["sharpness"], float), np.asarray(stars["roundness"], float)
-    found_in = np.ones(x.size, dtype=int)
-    residual = signal
+    stars = _Stars.detected(detections, psf, found_in=1)
     for pass_number in range(1, settings.passes + 1):
-        x, y, flux, flux_err, chi, kept = fit_with_engine(
-            settings.engine, signal, noise, psf, epsf_image, settings.psf_oversampling, x, y, flux, fit_radius, saturated,
-            merge_separation=settings.merge_separation_fwhm * fwhm,
-        )
-        x, y, flux, flux_err, chi = x[kept], y[kept], flux[kept], flux_err[kept], chi[kept]
-        sharp, round_, found_in = sharp[kept], round_[kept], found_in[kept]
-        stars_model = psf.image(signal.shape, x, y, flux)
+        stars.fit(settings, signal, noise, psf, epsf_image, fit_radius, saturated, fwhm)
+        stars_model = psf.image(signal.shape, stars.x, stars.y, stars.flux)
         if pass_number == 1:
             # background again on the image with every fitted star removed, then the ePSF
             # again from PSF stars with their neighbours subtracted (DAOPHOT's second PSF pass)
-            background, rms = background_map(
-                image - stars_model, mask=source_mask_small(x, y, fwhm, image.shape), box=settings.background_box
-            )
-            signal = image - background
-            noise = noise_map(rms, signal, exposure, gain)
+            signal, noise, background = _background_and_noise(image - stars_model, image, exposure, gain, settings,
+                                                             mask=source_mask_small(stars.x, stars.y, fwhm, image.shape))  # fmt: skip
             if psfs is not None:
                 psf, epsf_image = psfs.final, psfs.final_image
             else:
-                psf_stars, psf, epsf_image = _rebuild_epsf(
-                    signal, stars_model, psf, epsf_image, psf_stars, x, y, flux, half, settings
-                )
-            stars_model = psf.image(signal.shape, x, y, flux)
+                psf_stars, psf, epsf_image = _rebuild_epsf(signal, stars_model, psf, epsf_image, psf_stars, stars.x,
+                                                           stars.y, stars.flux, half, settings)  # fmt: skip
+            stars_model = psf.image(signal.shape, stars.x, stars.y, stars.flux)
         residual = signal - stars_model
         if pass_number == settings.passes:
             break
         # a poor fit may hide a companion, unless the star is saturated (its fit is poor for a known reason)
-        poor_fit = ~(chi < settings.max_chi) & ~saturated[_pixel(y, signal.shape[0]), _pixel(x, signal.shape[1])]
-        new = _residual_detections(residual, noise, fwhm, x, y, poor_fit, settings)
-        log.info("pass %d: %d stars fitted, %d new detections in the residual", pass_number, x.size, len(new))
+        poor_fit = ~(stars.chi < settings.max_chi) & ~saturated[_pixel(stars.y, signal.shape[0]), _pixel(stars.x, signal.shape[1])]
+        new = _residual_detections(residual, noise, fwhm, stars.x, stars.y, poor_fit, settings)
+        log.info("pass %d: %d stars fitted, %d new detections in the residual", pass_number, stars.x.size, len(new))
         if len(new) == 0:
             break
-        x = np.concatenate([x, new["x"]])
-        y = np.concatenate([y, new["y"]])
-        flux = np.concatenate([flux, np.maximum(np.asarray(new["peak"], float), 0.0) / float(psf(np.zeros(1), np.zeros(1))[0])])
-        sharp = np.concatenate([sharp, new["sharpness"]])
-        round_ = np.concatenate([round_, new["roundness"]])
-        found_in = np.concatenate([found_in, np.full(len(new), pass_number + 1)])
-    log.info("final: %d stars", x.size)
-    catalog = _catalog(x, y, flux, flux_err, chi, sharp, round_, found_in, image, saturation, fit_radius,
-                       settings.max_chi, wcs)  # fmt: skip
+        stars.extend(_Stars.detected(new, psf, found_in=pass_number + 1))
+    log.info("final: %d stars", stars.x.size)
+    catalog = _catalog(stars, image, saturation, fit_radius, settings.max_chi, wcs)
     meta = {"fwhm_px": fwhm, "fit_radius_px": fit_radius, "n_psf_stars": len(psf_stars), "engine": settings.engine}
     meta.update(_aperture_correction(residual, catalog, psf_stars, psf, settings, pixel_scale, fwhm, log))
     catalog.meta.update(meta)
     passes = PSFPasses(first=first_psf, first_image=first_epsf_image, final=psf, final_image=epsf_image)
     return PhotometryResult(catalog=catalog, psfs=passes, residual=residual, background=background, meta=meta)
+
+
+def _background_and_noise(data, image, exposure, gain, settings: PhotometrySettings, mask=None):
+    """(signal, noise, background): the background mesh of ``data`` (stars masked by ``mask``), the image
+    less it, and the noise of every pixel (background rms, source Poisson noise, exposure map)."""
+    background, rms = background_map(data, mask=mask, box=settings.background_box)
+    signal = image - background
+    return signal, noise_map(rms, signal, exposure, gain), background
+
+
+def _background_and_fwhm(image, fwhm_guess, saturation, exposure, gain, settings: PhotometrySettings):
+    """The first background and the FWHM: a background, the brightest detections (5 sigma), their FWHM,
+    then the background again with each star masked to where its wings fall below half the noise.
+    Returns (signal, noise, background, fwhm)."""
+    background, rms = background_map(image, box=settings.background_box)
+    signal = image - background
+    noise = noise_map(rms, signal, exposure, gain)
+    first = detect_stars(signal, noise, fwhm_guess, nsigma=max(settings.detection_nsigma, 5.0))
+    fwhm = estimate_fwhm(signal, first, fwhm_guess, saturation)
+    mask = wing_mask(first, fwhm, float(np.nanmedian(rms)), image.shape)
+    signal, noise, background = _background_and_noise(image, image, exposure, gain, settings, mask=mask)
+    return signal, noise, background, fwhm
+
+
+@dataclass
+class _Stars:
+    """The star list of the passes: positions, fluxes, errors, chi, and the detection's shape statistics
+    and pass of every star."""
+
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    flux: NDArray[np.float64]
+    sharp: NDArray[np.float64]
+    round_: NDArray[np.float64]
+    found_in: NDArray[np.int64]
+    flux_err: NDArray[np.float64] | None = None
+    chi: NDArray[np.float64] | None = None
+
+    @classmethod
+    def detected(cls, found: Table, psf: PSFModel, found_in: int) -> _Stars:
+        """New stars from detections: the flux starts as the peak over the ePSF's central value."""
+        peak = np.maximum(np.asarray(found["peak"], float), 0.0)
+        return cls(x=np.asarray(found["x"], float), y=np.asarray(found["y"], float),
+                   flux=peak / max(float(psf(np.zeros(1), np.zeros(1))[0]), 1e-12),
+                   sharp=np.asarray(found["sharpness"], float), round_=np.asarray(found["roundness"], float),
+                   found_in=np.full(len(found), found_in))  # fmt: skip
+
+    def extend(self, other: _Stars) -> None:
+        for name in ("x", "y", "flux", "sharp", "round_", "found_in"):
+            setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
+
+    def fit(self, settings: PhotometrySettings, signal, noise, psf, epsf_image, fit_radius, bad, fwhm) -> None:
+        """Fit every star (the engine of ``settings``) and keep those the fit keeps."""
+        x, y, flux, flux_err, chi, kept = fit_with_engine(
+            settings.engine, signal, noise, psf, self.x, self.y, self.flux, fit_radius=fit_radius,
+            epsf_image=epsf_image, oversampling=settings.psf_oversampling, bad=bad,
+            merge_separation=settings.merge_separation_fwhm * fwhm,
+        )  # fmt: skip
+        self.x, self.y, self.flux, self.flux_err, self.chi = x[kept], y[kept], flux[kept], flux_err[kept], chi[kept]
+        self.sharp, self.round_, self.found_in = self.sharp[kept], self.round_[kept], self.found_in[kept]
 
 
 def _pixel(coordinate: NDArray[np.float64], size: int) -> NDArray[np.int64]:
@@ -362,7 +408,9 @@ def source_mask_small(x, y, fwhm: float, shape) -> NDArray[np.bool_]:
     return binary_dilation(mask, iterations=max(1, int(round(fwhm))))
 
 
-def _catalog(x, y, flux, flux_err, chi, sharp, round_, found_in, image, saturation, fit_radius, max_chi, wcs):
+def _catalog(stars: _Stars, image, saturation, fit_radius, max_chi, wcs) -> Table:
+    """The catalogue of the fitted stars, with flags (saturated, near an edge, poor fit) and sky positions."""
+    x, y, flux, flux_err, chi = stars.x, stars.y, stars.flux, stars.flux_err, stars.chi
     ny, nx = image.shape
     xi, yi = _pixel(x, nx), _pixel(y, ny)
     flags = np.zeros(x.size, dtype=np.int16)
@@ -384,8 +432,8 @@ def _catalog(x, y, flux, flux_err, chi, sharp, round_, found_in, image, saturati
     table["flux"], table["flux_err"] = flux, flux_err
     table["mag_inst"], table["mag_inst_err"] = mag, mag_err
     table["mag_inst"].unit = table["mag_inst_err"].unit = "mag"
-    table["chi"], table["sharpness"], table["roundness"] = chi, sharp, round_
-    table["pass"] = found_in
+    table["chi"], table["sharpness"], table["roundness"] = chi, stars.sharp, stars.round_
+    table["pass"] = stars.found_in
     table["flags"] = flags
     table["x"].description = "0-based pixel column of the image"
     table["flux"].description = "PSF flux in image units (e.g. adu/s) within the ePSF footprint"
