@@ -28,6 +28,19 @@ def run_snakemake(*args: str, cwd: Path = REPO, check: bool = True, timeout: flo
     return result
 
 
+#: fixtures whose workflow runs many modules share: their tests stay on one pytest-xdist worker
+SHARED_RUNS = ("ci_run", "object11_run")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Group the tests for ``pytest -n N --dist loadgroup`` (``make test``) so that no expensive build is
+    made twice: the tests of a shared workflow run on one worker, every other module's tests together
+    (its module-scoped fixtures are built once). Without -n the marks do nothing."""
+    for item in items:
+        shared = [name for name in SHARED_RUNS if name in getattr(item, "fixturenames", ())]
+        item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
+
+
 @pytest.fixture(scope="package")  # tests/ and everything below it: built once per run
 def repo() -> Path:
     return REPO
