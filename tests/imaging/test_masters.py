@@ -66,10 +66,8 @@ def test_the_grid_illumination_matches_the_true_one(masters):
     truth /= truth.mean()
     error = np.abs(fitted - truth)
     # each grid position is measured to ~0.3 % (sky noise); 25 positions fix a quadratic surface inside the grid,
-    # less well where it is extrapolated towards the corners. Measured on this night: rms 0.27 %, largest error
-    # 0.67 % inside and 0.93 % in a corner (before the cosmic rays, variable pixels and the new non-linearity
-    # entered the simulation the largest error inside was below 0.5 %; switching each of them off again does not
-    # bring that back, so no one of them alone is the cause - not yet understood)
+    # less well where it is extrapolated towards the corners (docs/imaging.md has the errors measured with every
+    # detector effect on, and what is not yet understood about them)
     inside = error[50:-50, 50:-50]
     assert np.sqrt(np.mean(inside**2)) < 0.0035
     assert np.max(inside) < 0.008 and np.max(error) < 0.011
