@@ -26,9 +26,9 @@ run: $(STAMP)
 smoke: $(STAMP)
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile tests/config-ci.yaml
 
-# one pytest-xdist worker per core; the tests of an expensive shared run stay on one worker (tests/conftest.py)
+# one pytest-xdist worker per core; the modules of an expensive shared run stay on one worker (tests/conftest.py)
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -n auto --dist loadgroup
+	$(VENV)/bin/python -m pytest -n auto
 
 validate: $(STAMP)
 	$(VENV)/bin/python validation/object11_nights.py

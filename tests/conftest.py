@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -28,17 +29,37 @@ def run_snakemake(*args: str, cwd: Path = REPO, check: bool = True, timeout: flo
     return result
 
 
-#: fixtures whose workflow runs many modules share: their tests stay on one pytest-xdist worker
+#: fixtures whose workflow run many modules share: their modules stay on one pytest-xdist worker
 SHARED_RUNS = ("ci_run", "object11_run")
 
 
-def pytest_collection_modifyitems(config, items) -> None:
-    """Group the tests for ``pytest -n N --dist loadgroup`` (``make test``) so that no expensive build is
-    made twice: the tests of a shared workflow run on one worker, every other module's tests together
-    (its module-scoped fixtures are built once). Without -n the marks do nothing."""
-    for item in items:
-        shared = [name for name in SHARED_RUNS if name in getattr(item, "fixturenames", ())]
-        item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
+def _shared_run_of_each_module() -> dict[str, str]:
+    """Test module (path from the repository) -> the shared run one of its functions takes, if any."""
+    groups = {}
+    for path in sorted((REPO / "tests").rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                taken = [arg.arg for arg in node.args.args if arg.arg in SHARED_RUNS]
+                if taken:
+                    groups[path.relative_to(REPO).as_posix()] = taken[0]
+                    break
+    return groups
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``pytest -n N`` (``make test``) whole modules go to one worker, and the modules that share a workflow
+    run (the CI-config run, Object 11's default night) go to the same worker, so no run is built twice."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    groups = _shared_run_of_each_module()
+
+    class SharedRunScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return groups.get(module, module)
+
+    return SharedRunScheduling(config, log)
 
 
 @pytest.fixture(scope="package")  # tests/ and everything below it: built once per run
