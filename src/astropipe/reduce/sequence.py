@@ -122,6 +122,35 @@ def reduce_sequence(
     Returns
     -------
     StackResult
+
+    Examples
+    --------
+    Object 11's simulated Ks sequence on a 512-pixel detector, with the night's calibrations, ingested,
+    its masters built, and reduced to a stack of its 15 frames with measured flux scales:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import astropipe
+    >>> from snakemake.utils import validate
+    >>> from astropipe.reduce.ingest import classify_frames
+    >>> from astropipe.reduce.linearity import SOFI_2007
+    >>> from astropipe.reduce.masters import build_masters, load_masters
+    >>> from astropipe.simulate.night import NightSimulation
+    >>> repository = Path(astropipe.__file__).parents[2]  # the schema and the shipped reference tables
+    >>> config = {"imaging": {"simulation": {"detector": {"size": 512}, "illumination_grid": 0}}}
+    >>> validate(config, str(repository / "schemas" / "config.schema.yaml"), set_default=True)
+    >>> night = NightSimulation(config["imaging"], repository / "resources" / "reference")
+    >>> directory = Path(tempfile.mkdtemp())
+    >>> paths = night.write_calibrations(directory) + night.write_sequence("object11", "Ks", directory / "ks")
+    >>> frames = classify_frames(paths, {"Object 11": "object11"})
+    >>> _ = build_masters(frames, directory / "masters", linearity=SOFI_2007)
+    >>> science = frames[frames["type"] == "OBJECT"]
+    >>> dark, flat, bad = load_masters(directory / "masters", float(science["dit"][0]), "Ks")
+    >>> stack = reduce_sequence(science, dark, flat, bad, search=12, linearity=SOFI_2007)
+    >>> stack.header["NCOMBINE"], stack.header["FLXSCALE"], stack.header["BUNIT"]
+    (15, True, 'adu/s')
+    >>> import shutil
+    >>> shutil.rmtree(directory)
     """
     log = log or logging.getLogger(__name__)
     frames = frames[np.argsort(frames["mjd"])]
