@@ -86,6 +86,12 @@ def _model_entries(psf, x, y, halves, shape):
     return np.concatenate(stars), np.concatenate(pixels), np.concatenate(values)
 
 
+def _render(entries, flux: NDArray[np.float64], size: int) -> NDArray[np.float64]:
+    """The raveled image of the stars whose model ``entries`` (star, pixel, value) are given, at ``flux``."""
+    star, pixel, value = entries
+    return np.bincount(pixel, weights=value * flux[star], minlength=size)
+
+
 class _FrozenStars:
     """Stars that have converged: their parameters are fixed and their model is subtracted from the data
     the other stars are fitted to (ALLSTAR's strategy), so an iteration costs what its unsettled stars cost."""
@@ -97,8 +103,8 @@ class _FrozenStars:
         self.model = np.zeros(shape[0] * shape[1])
 
     def _render(self, stars, x, y, flux) -> NDArray[np.float64]:
-        star, pixel, value = _model_entries(self.psf, x[stars], y[stars], self.half[stars], self.shape)
-        return np.bincount(pixel, weights=value * flux[stars][star], minlength=self.model.size)
+        entries = _model_entries(self.psf, x[stars], y[stars], self.half[stars], self.shape)
+        return _render(entries, flux[stars], self.model.size)
 
     def freeze(self, stars: NDArray[np.int64], x, y, flux, halves: NDArray[np.int64]) -> None:
         """Fix ``stars`` at (x, y, flux), their stamps of half-size ``halves``."""
@@ -217,13 +223,13 @@ def fit_stars(
         halves = _model_halves(psf, flux, alive, fit_half, bright_fraction)[idx]
         target = data - frozen.model
         fit, findex, in_radius = _fitting_pixels(psf, x[idx], y[idx], fit_half, fit_radius, shape)
-        solved, (star, pixel, value) = _solve_fluxes(target, sqrt_w, psf, x[idx], y[idx], halves, findex, in_radius, shape)
+        solved, entries = _solve_fluxes(target, sqrt_w, psf, x[idx], y[idx], halves, findex, in_radius, shape)
         flux[idx] = solved
         keep = solved > 0
         alive[idx[~keep]] = False
         if not keep.any():
             break
-        settled = _position_step(target - np.bincount(pixel, weights=value * solved[star], minlength=target.size),
+        settled = _position_step(target - _render(entries, solved, target.size),
                                  weight, fit, findex, in_radius, keep, idx, x, y, flux, max_step, tolerance)  # fmt: skip
         merged = _merge_living(x, y, flux, alive, frozen, merge_separation)
         if iterations >= freeze_after:  # settled, alive and not just given a merged neighbour's light
@@ -285,8 +291,7 @@ def _final_errors(data, weight, psf, shape, x, y, flux, alive, fit_half, fit_rad
     if idx.size:
         xa, ya = x[idx], y[idx]
         halves = _model_halves(psf, flux, alive, fit_half, bright_fraction)[idx]
-        star, pixel, value = _model_entries(psf, xa, ya, halves, shape)
-        model = np.bincount(pixel, weights=value * flux[idx][star], minlength=data.size)
+        model = _render(_model_entries(psf, xa, ya, halves, shape), flux[idx], data.size)
         fit, findex, in_radius = _fitting_pixels(psf, xa, ya, fit_half, fit_radius, shape)
         everyone = np.ones(idx.size, dtype=bool)
         _, covariance, chi2, count = _newton(data - model, weight, flux[idx], fit, everyone, findex, in_radius)
