@@ -22,6 +22,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "config_reference",
+    "matplotlib.sphinxext.plot_directive",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
@@ -33,6 +34,12 @@ autodoc_default_options = {"members": True}
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
+# Validation figures are drawn from docs/plots/*.py at every build (never stale committed images).
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 100)]
+plot_rcparams = {"figure.max_open_warning": 0}
 html_theme = "alabaster"
 html_title = "astropipe"
 

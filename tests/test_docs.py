@@ -1,4 +1,5 @@
-"""The documentation site builds without a warning, and its configuration reference is the schema's."""
+"""The documentation site builds without a warning, draws its validation figures, and its configuration reference
+is the schema's."""
 
 import subprocess
 import sys
@@ -35,6 +36,12 @@ def test_site_builds_with_warnings_as_errors(tmp_path):
     assert result.returncode == 0, result.stderr[-5000:]
     api = (tmp_path / "html" / "_generated" / "api" / "astropipe.photometry.fitting.html").read_text()
     assert "fit_stars" in api and "freeze_after" in api  # the API reference is generated from the docstrings
+    # every validation figure script is drawn into the page that shows it
+    scripts = sorted(path.stem for path in (REPO / "docs" / "plots").glob("*.py"))
+    assert scripts
+    for stem in scripts:
+        assert (tmp_path / "html" / "_images" / f"{stem}.png").stat().st_size > 10_000, stem
+        assert any(f"plots/{stem}.py" in page.read_text() for page in (REPO / "docs").glob("*.md")), stem
 
 
 def test_reference_lists_every_key_with_the_default_the_workflow_uses():
