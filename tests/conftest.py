@@ -46,7 +46,7 @@ def _shared_run_of_each_module() -> dict[str, str]:
     return groups
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: the suite also runs without xdist
 def pytest_xdist_make_scheduler(config, log):
     """Under ``pytest -n N`` (``make test``) whole modules go to one worker, and the modules that share a workflow
     run (the CI-config run, Object 11's default night) go to the same worker, so no run is built twice."""

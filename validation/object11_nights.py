@@ -6,7 +6,7 @@ simulation seed, each in its own directory under ``results/validation/``,
 and compares every night's results with that night's truth: K10 against the
 injected cluster's tenth-brightest member, E(H-K), the B0V distance against
 the injected 7.6 kpc, and the decontamination's kept/removed fractions above
-the completeness limits (the same matching as ``tests/imaging``). Prints one
+the completeness limits (the same matching as ``tests/workflow/test_object11_analysis.py``). Prints one
 line per night, the mean and rms of the K10 pulls, and writes
 ``results/validation/object11_nights.ecsv``.
 

@@ -5,7 +5,7 @@ raw FITS frame. Each runs Snakemake as a user would (a dry run for the configura
 reads the input otherwise) and asserts that it exits non-zero, that the message names the file, key
 or column together with the offending value, and that no result was written. Read the ``CASES``
 table as the list of what the workflow refuses; ``tests/flow/test_bulkflow.py`` and
-``tests/imaging/test_ingest.py`` test the same checks on the library calls.
+``tests/reduce/test_ingest.py`` test the same checks on the library calls.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from astropy.io import fits
 from astropy.table import Table
 from scipy.spatial import cKDTree
 
-from astropipe.photometry.artificial_stars import completeness_table, inject_and_recover
+from astropipe.photometry.artificial_stars import completeness_limit, completeness_table, inject_and_recover
 from astropipe.photometry.pipeline import PSFPasses, psf_photometry
 from astropipe.photometry.psf_file import read_psf_file, write_psf_file
 from astropipe.simulate.psf import render_stars
@@ -106,3 +106,21 @@ def test_artificial_stars_show_the_completeness_and_bias_of_the_real_stars(crowd
     assert 0.5 < c_real < 0.95
     table = completeness_table(injected)
     assert table["completeness"][0] > 0.9 and table["completeness"][-1] < 0.3
+
+
+# the completeness limit read from an artificial-star table
+def _table(completeness: list[float]) -> Table:
+    lo = 14.0 + 0.5 * np.arange(len(completeness))
+    return Table({"mag_lo": lo, "mag_hi": lo + 0.5, "completeness": completeness})
+
+
+@pytest.mark.parametrize("level, expected", [(0.5, 15.75 + 0.5 * (0.6 - 0.5) / (0.6 - 0.3)), (0.8, 15.25 + 0.5 * (0.9 - 0.8) / (0.9 - 0.6))])
+def test_limit_interpolates_between_the_bins_around_the_first_drop_below_the_level(level, expected):
+    """Bin centres 14.25 ... ; completeness 1, 0.95, 0.9, 0.6, 0.3, 0.55 (noise), 0: the first drop counts."""
+    table = _table([1.0, 0.95, 0.9, 0.6, 0.3, 0.55, 0.0])
+    assert completeness_limit(table, level) == pytest.approx(expected)
+
+
+def test_limit_is_nan_when_the_tests_never_reach_the_level():
+    assert np.isnan(completeness_limit(_table([1.0, 0.9, 0.7]), 0.5))
+    assert completeness_limit(_table([0.4, 0.2]), 0.5) == pytest.approx(14.25)
