@@ -4,13 +4,13 @@ import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 from astropy.table import Table
 
 from astropipe.flow.figures import aitoff_directions, supergalactic_projection, velocity_vs_apex_angle
 from astropipe.io import atomic_output, write_table
 from astropipe.io.report_tables import bulk_flow_table
 from astropipe.io.rule_log import rule_logger
+from astropipe.random_streams import random_stream
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "flow_figures")
@@ -19,7 +19,7 @@ summary = json.loads(Path(snakemake.input.bulkflow).read_text())
 figures = {
     "velocity_vs_apex_angle": velocity_vs_apex_angle(clusters, summary),
     "supergalactic_projection": supergalactic_projection(clusters),
-    "aitoff_directions": aitoff_directions(clusters, summary, np.random.default_rng(snakemake.params.seed)),
+    "aitoff_directions": aitoff_directions(clusters, summary, random_stream(snakemake.params.seed)),
 }
 for name, figure in figures.items():
     with atomic_output(snakemake.output[name]) as path:

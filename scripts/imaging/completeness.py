@@ -1,6 +1,5 @@
 """Artificial-star tests of one stack: completeness and bias/scatter per magnitude bin."""
 
-import zlib
 
 import numpy as np
 from astropy.io import fits
@@ -11,6 +10,7 @@ from astropipe.io.rule_log import Progress, rule_logger
 from astropipe.photometry.artificial_stars import completeness_limit, completeness_table, inject_and_recover
 from astropipe.photometry.pipeline import PhotometrySettings, psf_photometry
 from astropipe.photometry.psf_file import read_psf_file
+from astropipe.random_streams import random_stream
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_completeness")
@@ -43,7 +43,7 @@ magnitudes = magnitudes[np.isfinite(magnitudes)]
 magnitude_range = (float(np.percentile(magnitudes, 5)), float(np.percentile(magnitudes, 99)) + 1.0)
 per_round = max(ast["minimum_per_round"], int(ast["fraction"] * len(catalog)))
 tag = f"{snakemake.wildcards.field}/{snakemake.wildcards.filter}"
-rng = np.random.default_rng(np.random.SeedSequence([snakemake.params.seed, zlib.crc32(tag.encode())]))
+rng = random_stream(snakemake.params.seed, tag)
 injected = inject_and_recover(image, psfs.final, measure, per_round, magnitude_range, ast["rounds"], rng, gain=gain, log=log)
 table = completeness_table(injected, ast["bin_width_mag"])
 table.meta["mag50_inst"] = completeness_limit(table, 0.5)

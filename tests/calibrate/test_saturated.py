@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 from astropy.table import Table
+from astropy.wcs import WCS
 
-from astropipe.calibrate.saturated import saturated_detections, substitute_saturated, to_our_system
+from astropipe.calibrate.saturated import replace_saturated, saturated_detections, substitute_saturated, to_our_system
 from astropipe.photometry.pipeline import FLAG_EDGE, FLAG_SATURATED
 
 RELATIONS = {
@@ -105,3 +106,20 @@ def test_the_light_of_our_measured_companions_is_taken_out_of_the_substitute():
 def test_a_detection_saturated_in_either_band_is_saturated():
     catalog = Table({"flags_h": [0, FLAG_SATURATED, 0, FLAG_EDGE], "flags_ks": [0, 0, FLAG_SATURATED | FLAG_EDGE, 0]})
     assert saturated_detections(catalog).tolist() == [False, True, True, False]
+
+
+def test_the_replaced_catalogue_keeps_the_unreplaced_rows_and_adds_the_substitutes_with_new_ids_and_positions():
+    catalog, _ = _catalog()
+    catalog["id"] = [4, 7, 9, 12]
+    catalog["x_ks"], catalog["y_ks"], catalog["separation"] = np.zeros(4), np.zeros(4), np.full(4, 0.1)
+    catalog["source"] = np.full(4, "psf", dtype="<U9")
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype, wcs.wcs.crval, wcs.wcs.crpix = ["RA---TAN", "DEC--TAN"], [RA0, DEC0], [100.0, 100.0]
+    wcs.wcs.cdelt = [-0.25 * ARCSEC, 0.25 * ARCSEC]
+    merged, n_replaced, n_substitutes = replace_saturated(catalog, _reference(), RELATIONS, 2.5, wcs)
+    assert (n_replaced, n_substitutes) == (2, 1)
+    assert list(merged["id"]) == [9, 12, 13] and list(merged["source"]) == ["psf", "psf", "reference"]
+    substitute = merged[-1]
+    # 0.3" north of the tangent point at 0.25"/px (pixel indices from 0: CRPIX 100 is index 99)
+    assert substitute["x_ks"] == pytest.approx(99.0, abs=1e-6) and substitute["y_ks"] == pytest.approx(99.0 + 1.2, abs=1e-6)
+    assert substitute["separation"] == 0.0 and substitute["K"] == pytest.approx(7.5)

@@ -31,12 +31,13 @@ from dataclasses import dataclass
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
-from astropy.table import Table
+from astropy.table import Table, vstack
+from astropy.wcs import WCS
 from numpy.typing import NDArray
 
 from astropipe.photometry.pipeline import FLAG_SATURATED
 
-__all__ = ["ReferenceSubstitution", "saturated_detections", "substitute_saturated", "to_our_system"]
+__all__ = ["ReferenceSubstitution", "replace_saturated", "saturated_detections", "substitute_saturated", "to_our_system"]
 
 
 def saturated_detections(catalog: Table) -> NDArray[np.bool_]:
@@ -178,3 +179,36 @@ def _rows(catalog: Table, ref: Table, relations: dict[str, dict[str, float]]) ->
     for column in ("flags_h", "flags_ks"):
         out[column] = np.zeros(len(ref), dtype=catalog[column].dtype)
     return out
+
+
+def replace_saturated(catalog: Table, reference: Table, relations: dict[str, dict[str, float]], resolution_arcsec: float,
+                      wcs: WCS) -> tuple[Table, int, int]:  # fmt: skip
+    """The catalogue with its saturated detections replaced by the reference stars standing in for them.
+
+    Parameters
+    ----------
+    catalog : astropy.table.Table
+        As for :func:`substitute_saturated`, with ``id``, ``x_ks``, ``y_ks``, ``separation`` and
+        ``source`` (``"psf"``) columns.
+    reference, relations, resolution_arcsec
+        As for :func:`substitute_saturated`.
+    wcs : astropy.wcs.WCS
+        Celestial WCS of the Ks stack (the substitutes' ``x_ks``, ``y_ks``).
+
+    Returns
+    -------
+    catalog : astropy.table.Table
+        The unreplaced rows, then the substitutes (``source`` ``"reference"``, new ids, separation 0).
+    n_replaced : int
+        Saturated detections replaced.
+    n_substitutes : int
+        Reference stars added.
+    """
+    substitution = substitute_saturated(catalog, saturated_detections(catalog), reference, relations, resolution_arcsec)
+    substitutes = substitution.stars
+    substitutes["x_ks"], substitutes["y_ks"] = wcs.world_to_pixel_values(substitutes["ra"], substitutes["dec"])
+    substitutes["id"] = np.max(catalog["id"], initial=0) + 1 + np.arange(len(substitutes))
+    substitutes["separation"] = 0.0
+    substitutes["source"] = "reference"
+    merged = vstack([catalog[~substitution.replaced], substitutes[catalog.colnames]], metadata_conflicts="silent")
+    return merged, int(substitution.replaced.sum()), len(substitutes)

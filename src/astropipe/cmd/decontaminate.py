@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from astropipe.random_streams import random_stream
+
 __all__ = ["Decontamination", "decontaminate"]
 
 
@@ -102,7 +104,7 @@ def decontaminate(
     repeats : int
         Randomised repeats (different field subsets and orders).
     seed : int or tuple of int
-        Repeat r uses ``numpy.random.SeedSequence([*seed, r])``: results do not depend on how repeats are batched.
+        Repeat r uses ``random_stream(*seed, r)``: results do not depend on how repeats are batched.
     resample_field : bool
         Bootstrap the field CMD in every repeat (see the module notes); False
         draws exactly the area-scaled number of distinct field stars (the paper).
@@ -118,7 +120,7 @@ def decontaminate(
     n_subtracted = np.empty(repeats, dtype=np.int64)
     n_unmatched = np.empty(repeats, dtype=np.int64)
     for r in range(repeats):
-        rng = np.random.default_rng(np.random.SeedSequence([*np.atleast_1d(seed).tolist(), r]))
+        rng = random_stream(*np.atleast_1d(seed).tolist(), r)
         survivors[r], n_subtracted[r], n_unmatched[r] = _one_repeat(obj, field, area_ratio, colour_weight, max_distance,
                                                                     resample_field, rng)  # fmt: skip
     return Decontamination(probability=survivors.mean(axis=0), survivors=survivors,

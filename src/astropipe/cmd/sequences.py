@@ -28,6 +28,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import find_peaks
 
+from astropipe.random_streams import random_stream
+
 __all__ = ["ColourSequences", "kernel_density", "locate_sequences"]
 
 
@@ -109,7 +111,7 @@ def locate_sequences(
     if colour.size < 20 * n_sequences:
         raise ValueError(f"{colour.size} stars with colours; locating {n_sequences} sequences needs at least {20 * n_sequences}")
     peaks, medians, valleys = _locate(colour, n_sequences, bandwidth)
-    rng = np.random.default_rng(seed)
+    rng = random_stream(seed)
     resampled = []
     for _ in range(bootstrap):
         try:

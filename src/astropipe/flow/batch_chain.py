@@ -40,6 +40,7 @@ from astropipe.flow.peculiar import (
     survey_constants,
 )
 from astropipe.flow.runs import homogenise, run_offsets
+from astropipe.random_streams import random_stream
 
 __all__ = ["FlowBatch", "LinearisedSurvey", "cluster_weighted_flows", "hemisphere_witnesses", "linearise_survey", "run_bootstrap_flows"]
 
@@ -174,7 +175,7 @@ def hemisphere_witnesses(r_hat: NDArray, wanted: int = 64, tries: int = 4000) ->
     n = len(r_hat)
     if n < 4:
         return np.zeros((0, 4), int)
-    quadruples = np.sort(np.random.default_rng(0).integers(n, size=(tries, 4)), axis=1)
+    quadruples = np.sort(random_stream(0).integers(n, size=(tries, 4)), axis=1)
     quadruples = np.unique(quadruples[np.all(np.diff(quadruples, axis=1) > 0, axis=1)], axis=0)
     system = np.concatenate([r_hat[quadruples].transpose(0, 2, 1), np.ones((len(quadruples), 1, 4))], axis=1)
     solvable = np.abs(np.linalg.det(system)) > 1e-9

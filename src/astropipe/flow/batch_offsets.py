@@ -23,6 +23,8 @@ from numpy.typing import NDArray
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import minimum_spanning_tree
 
+from astropipe.random_streams import random_stream
+
 __all__ = ["UNTIED_EIGENVALUE_RATIO", "RunOffsetSystem", "run_offset_system"]
 
 #: a normal matrix whose smallest eigenvalue is below this fraction of its largest leaves runs untied
@@ -112,7 +114,7 @@ def _spanning_trees(edges: NDArray, ties_per_edge: NDArray, n_runs: int) -> NDAr
     """Up to :data:`SPANNING_TREES` distinct spanning trees of the tie graph, made of well-supported edges
     (minimum spanning trees for random edge lengths inversely proportional to the number of ties; a
     fixed generator, so a survey always gets the same trees)."""
-    rng = np.random.default_rng(0)
+    rng = random_stream(0)
     trees = set()
     for _ in range(4 * SPANNING_TREES):
         weights = rng.uniform(1.0, 2.0, len(edges)) / ties_per_edge

@@ -33,6 +33,7 @@ from astropipe.flow.cosmic_variance import (
     maximum_likelihood_weights,
 )
 from astropipe.flow.geometry import unit_vectors
+from astropipe.random_streams import random_stream
 
 __all__ = ["IDEAL_SURVEY_POINTS", "ideal_survey", "minimum_variance_flow", "minimum_variance_weights",
            "velocity_correlation"]  # fmt: skip
@@ -43,7 +44,7 @@ IDEAL_SURVEY_POINTS = 300
 
 def ideal_survey(radius_kms: float, n_points: int = IDEAL_SURVEY_POINTS) -> NDArray[np.float64]:
     """Positions (km/s, shape (n, 3)) of an ideal survey: isotropic, radial density exp(-r^2 / 2 R_I^2)."""
-    return np.random.default_rng(20090101).normal(scale=radius_kms, size=(n_points, 3))
+    return random_stream(20090101).normal(scale=radius_kms, size=(n_points, 3))
 
 
 def velocity_correlation(positions_a: NDArray, positions_b: NDArray, power: NDArray, growth: float,

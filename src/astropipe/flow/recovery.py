@@ -3,7 +3,7 @@
 Each realisation is a new simulated survey (:func:`astropipe.flow.survey.simulate_survey`:
 new cluster positions, galaxies, runs and noise) with the same injected flow,
 analysed by the whole chain. Realisation i draws from
-``SeedSequence([seed, crc32("recovery"), i])``, so the results do not depend
+``random_stream(seed, "recovery", i)``, so the results do not depend
 on how the realisations are split into jobs.
 
 Per realisation: the fitted V and its quoted covariance, the error
@@ -19,23 +19,18 @@ ratio of the Monte-Carlo scatter of V to the mean quoted covariance; and the
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 from astropy.table import Table
 from scipy.stats import chi2
 
 from astropipe.flow.peculiar import FlowSettings, analyse_survey
 from astropipe.flow.survey import SurveySpec, simulate_survey
+from astropipe.random_streams import random_stream
 
 __all__ = ["COVERAGE_LEVELS", "recover", "summarise_recovery"]
 
 COVERAGE_LEVELS = {"68": 0.6827, "95": 0.9545}
 _COVARIANCE = ("cxx", "cxy", "cxz", "cyy", "cyz", "czz")
-
-
-def _rng(seed: int, index: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(b"recovery"), index]))
 
 
 def recover(spec: SurveySpec, seed: int, start: int, stop: int, settings: FlowSettings = FlowSettings()) -> Table:
@@ -47,7 +42,7 @@ def recover(spec: SurveySpec, seed: int, start: int, stop: int, settings: FlowSe
     """
     rows = []
     for i in range(start, stop):
-        clusters, galaxies, dispersions, truth = simulate_survey(spec, _rng(seed, i))
+        clusters, galaxies, dispersions, truth = simulate_survey(spec, random_stream(seed, "recovery", i))
         result = analyse_survey(clusters, galaxies, dispersions, settings, spec.n_runs)
         flow = result.flow
         injected = np.array(truth["flow_vector_kms"])

@@ -1,7 +1,7 @@
 """Resampling of the bulk flow: bootstraps and jackknives, in chunks that can run anywhere.
 
 The random numbers of a kind come in fixed blocks of :data:`BLOCK` realisations: block b draws from
-``SeedSequence([seed, kind, b])``, one row of draws per realisation, so a realisation's result does
+``random_stream(seed, kind, b)``, one row of draws per realisation, so a realisation's result does
 not depend on which chunk (job, core, cluster node) computed it, and the gathered results are
 identical for any chunking. The bootstraps and the cluster jackknife run the chain for a whole block
 at once (:mod:`astropipe.flow.batch_chain`); the run jackknife, whose realisations change the survey's
@@ -18,7 +18,6 @@ Kinds (Hudson et al. 1999, §3):
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from itertools import pairwise
 
@@ -30,6 +29,7 @@ from astropipe.flow.batch_chain import cluster_weighted_flows, linearise_survey,
 from astropipe.flow.peculiar import FlowSettings, analyse_survey
 from astropipe.flow.runs import tied_run_groups
 from astropipe.flow.subsamples import select_galaxies
+from astropipe.random_streams import random_stream
 
 __all__ = ["BLOCK", "COLUMNS", "KINDS", "bootstrap_counts", "chunk_ranges", "gather", "realisation_count", "run_realisations", "summarise",
            "without_run"]
@@ -73,7 +73,7 @@ def bootstrap_counts(seed: int, kind: str, start: int, stop: int, n_items: int, 
     """
     dtype = np.int16 if n_items <= np.iinfo(np.int16).max else np.int64
     for block in range(start // BLOCK, -(-stop // BLOCK)):
-        rng = np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(kind.encode()), block]))
+        rng = random_stream(seed, kind, block)
         first, last = max(start, block * BLOCK), min(stop, (block + 1) * BLOCK)
         pending: list[np.ndarray] = []
         for row in range(block * BLOCK, last, DRAW_ROWS):

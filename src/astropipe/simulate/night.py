@@ -9,7 +9,6 @@ a given configuration, whatever the order or parallelism of the jobs.
 from __future__ import annotations
 
 import itertools
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from astropy.time import Time
 
 from astropipe.calibrate.persson_catalogue import read_persson_standards
 from astropipe.io.raw_frames import raw_frame_name, write_raw_frame
+from astropipe.random_streams import random_stream
 from astropipe.simulate.detector import DetectorMaps, DetectorModel, detector_maps, expose
 from astropipe.simulate.observation import (
     ILLUMINATION_TEMPLATE,
@@ -49,8 +49,6 @@ OVERHEAD_S = 10.0
 GRID_NDIT = 10
 
 
-def _rng(seed: int, tag: str) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(tag.encode())]))
 
 
 @dataclass
@@ -106,14 +104,14 @@ class NightSimulation:
     @property
     def maps(self) -> DetectorMaps:
         if self._maps is None:
-            self._maps = detector_maps(self.detector, _rng(self.seed, "detector"))
+            self._maps = detector_maps(self.detector, random_stream(self.seed, "detector"))
         return self._maps
 
     def survey_fields(self) -> list[FieldSpec]:
         """Candidate fields, classes assigned in the configured proportions (shuffled by the seed)."""
         survey = self.config["survey"]
         n = survey["n_fields"]
-        rng = _rng(self.seed, "survey/plan")
+        rng = random_stream(self.seed, "survey/plan")
         fractions = survey["class_fractions"]
         counts = {c: int(np.floor(fractions.get(c, 0.0) * n)) for c in SURVEY_CLASSES}
         order = sorted(SURVEY_CLASSES, key=lambda c: -fractions.get(c, 0.0))
@@ -192,7 +190,7 @@ class NightSimulation:
     def scene(self, field: str) -> Scene:
         spec = self.fields()[field]
         sequence = UpperMainSequence(self.reference_dir)
-        return build_scene(spec, _rng(self.seed, f"scene/{field}"), sequence, str(self.reference_dir), self.ak_per_ehk)
+        return build_scene(spec, random_stream(self.seed, f"scene/{field}"), sequence, str(self.reference_dir), self.ak_per_ehk)
 
     # --------------------------------------------------------------- frames
     def _psf_fwhm(self, rng: np.random.Generator) -> float:
@@ -209,7 +207,7 @@ class NightSimulation:
 
     def _telescope_errors(self, tag: str) -> tuple[np.ndarray, float]:
         """One sequence's pointing error (arcsec east, north) and field rotation missing from its headers (deg)."""
-        rng = _rng(self.seed, tag)
+        rng = random_stream(self.seed, tag)
         return rng.normal(0.0, self.sim["pointing_error_arcsec"], 2), float(rng.normal(0.0, self.sim["rotation_error_deg"]))
 
     def _write_raw(self, outdir: str | Path, data: np.ndarray, header: fits.Header) -> Path:
@@ -229,19 +227,19 @@ class NightSimulation:
         scene = self.scene(field)
         scale = PIXEL_SCALES[sequence.mode]
         shape = self.detector.shape
-        rng = _rng(self.seed, f"dither/{field}/{band}")
+        rng = random_stream(self.seed, f"dither/{field}/{band}")
         offsets = dither_offsets(rng, sequence.nexp, self.sim["jitter_box_arcsec"])
         stars = scene.stars
         reference_wcs = frame_wcs(scene.center, scale, shape)
         centre_ref = np.array(reference_wcs.world_to_pixel(scene.center))
         true_offsets = np.array([np.array(frame_wcs(pointing_after_offset(scene.center, offset), scale, shape)
                                           .world_to_pixel(scene.center)) - centre_ref for offset in offsets])
-        header_offsets = reported_offsets(_rng(self.seed, f"offsets/{field}/{band}"), true_offsets,
+        header_offsets = reported_offsets(random_stream(self.seed, f"offsets/{field}/{band}"), true_offsets,
                                           self.sim["header_offset_error_px"])  # fmt: skip
         pointing_error, rotation_error = self._telescope_errors(f"pointing/{field}/{band}")
         paths = []
         for i, offset in enumerate(offsets):
-            frame_rng = _rng(self.seed, f"frame/{field}/{band}/{i}")
+            frame_rng = random_stream(self.seed, f"frame/{field}/{band}/{i}")
             hours = sequence.start_hours + i * (sequence.dit * sequence.ndit + OVERHEAD_S) / 3600.0
             airmass = self.sim["object_airmass"] + 0.05 * hours
             fwhm = self._psf_fwhm(frame_rng)
@@ -301,7 +299,7 @@ class NightSimulation:
 
         for dit in dits:
             for i in range(cal["darks_per_dit"]):
-                rng = _rng(self.seed, f"dark/{dit}/{i}")
+                rng = random_stream(self.seed, f"dark/{dit}/{i}")
                 raw = expose(self.detector, self.maps, np.zeros(shape), dit, 1, rng)
                 header = raw_header(wcs, target="DARK", frame_type="DARK", band=None, dit=dit, ndit=1, airmass=1.0,
                                     start=stamp(dit), pixel_scale=PIXEL_SCALES["small"], expno=i + 1,
@@ -311,7 +309,7 @@ class NightSimulation:
             thermal = self.photometry.surface_rate(band, self.sim["sky_mag_arcsec2"][band] + 2.0, PIXEL_SCALES["small"])
             for state in ("on", "off"):
                 for i in range(cal["flats_per_state"]):
-                    rng = _rng(self.seed, f"flat/{band}/{state}/{i}")
+                    rng = random_stream(self.seed, f"flat/{band}/{state}/{i}")
                     lamp = cal["flat_lamp_rate"] if state == "on" else 0.0
                     raw = expose(self.detector, self.maps, np.full(shape, lamp + thermal), cal["flat_dit"], 1, rng,
                                  lamp_pattern=True)
@@ -352,13 +350,13 @@ class NightSimulation:
             for j, airmass in enumerate(std["airmasses"]):
                 order = itertools.count(std["stars"].index(number) * len(self.bands()) * std["nexp"])
                 for band in self.bands():
-                    rng = _rng(self.seed, f"standard/{number}/{j}/{band}")
+                    rng = random_stream(self.seed, f"standard/{number}/{j}/{band}")
                     offsets = dither_offsets(rng, std["nexp"], self.sim["jitter_box_arcsec"])
                     field_h = rng.uniform(14.0, 18.0, 15)
                     field_xy = rng.uniform(-0.45, 0.45, (15, 2)) * shape[0] * scale
                     pointing_error, rotation_error = self._telescope_errors(f"pointing/standard/{number}/{j}/{band}")
                     for i, offset in enumerate(offsets):
-                        frame_rng = _rng(self.seed, f"standard/{number}/{j}/{band}/{i}")
+                        frame_rng = random_stream(self.seed, f"standard/{number}/{j}/{band}/{i}")
                         wcs = frame_wcs(pointing_after_offset(centre, offset), scale, shape)
                         x0, y0 = wcs.world_to_pixel(centre)
                         x = np.concatenate([[x0], x0 - field_xy[:, 0] / scale])
@@ -396,7 +394,7 @@ class NightSimulation:
         paths: list[Path] = []
         for b, band in enumerate(self.bands()):
             for i, (east, north) in enumerate((e, nn) for nn in steps for e in steps):
-                rng = _rng(self.seed, f"illumination/{band}/{i}")
+                rng = random_stream(self.seed, f"illumination/{band}/{i}")
                 wcs = frame_wcs(pointing_after_offset(centre, np.array([-east, -north])), scale, shape)
                 x, y = wcs.world_to_pixel(centre)
                 rate = self.photometry.count_rate(band, np.array([star["H"]]), np.array([star["K"]]), std["airmasses"][0])
@@ -433,7 +431,7 @@ class NightSimulation:
             for band in flux:
                 flux[band][i] += flux[band][near].sum()
             alive[near] = False
-        rng = _rng(self.seed, f"twomass/{field}")
+        rng = random_stream(self.seed, f"twomass/{field}")
         table = Table()
         keep = alive & (-2.5 * np.log10(flux["Ks"]) < ref["limit_Ks"]) | alive & (-2.5 * np.log10(flux["H"]) < ref["limit_H"])
         table["ra"] = np.asarray(stars["ra"])[order][keep] * u.deg

@@ -1,0 +1,215 @@
+"""Membership of the object-area stars (Dutra et al. 2003, §3.3, Fig. 9), and what the decontamination reports.
+
+:func:`measure_membership` runs, on the calibrated stars of one field:
+
+1. the paper's statistical decontamination ring by ring (:func:`decontaminate_rings`): each ring of the
+   object disc against the field CMD scaled to the ring's area, so that the cluster's central
+   concentration raises the membership probability where the cluster dominates;
+2. the tenth-brightest red-sequence survivor of every repeat (:func:`tenth_brightest_per_repeat`), with
+   the object stars bootstrapped too, so that its spread carries the sampling noise of both CMDs;
+3. a truth-free check above the completeness limits: calibrated probabilities sum to the object area's
+   statistical excess over the area-scaled field (:func:`probability_check_above_limits`);
+4. the mixture model beside the paper's method (:func:`astropipe.cmd.mixture.fit_mixture_membership`), with
+   the colour errors and completeness the artificial stars measured, and its operating point.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from astropy.table import Table
+from numpy.typing import NDArray
+
+from astropipe.cmd.artificial_star_response import (
+    ColourErrorDistribution,
+    colour_error_distribution,
+    completeness_model,
+)
+from astropipe.cmd.decontaminate import decontaminate
+from astropipe.cmd.mixture import MixtureMembership, fit_mixture_membership
+from astropipe.distance.tenth_brightest import tenth_brightest
+from astropipe.random_streams import random_stream
+
+__all__ = ["Membership", "RingDecontamination", "decontaminate_rings", "measure_membership",
+           "probability_check_above_limits", "tenth_brightest_per_repeat"]  # fmt: skip
+
+K10_BOOTSTRAP_STREAM = 1010  # the object-star bootstrap's stream key, apart from the rings' (seed, ring, repeat)
+
+
+@dataclass(frozen=True)
+class RingDecontamination:
+    """Membership probability and survivors of every object star, and the subtraction counts per repeat."""
+
+    probability: NDArray[np.float64]
+    survivors: NDArray[np.bool_]
+    n_subtracted: NDArray[np.float64]
+    n_unmatched: NDArray[np.float64]
+
+
+def decontaminate_rings(obj: Table, field: Table, annuli: list[dict], settings: dict, seed: int,
+                        log: logging.Logger) -> RingDecontamination:  # fmt: skip
+    """Step 1: decontaminate each ring of the object disc by the field scaled to its area.
+
+    ``annuli`` are the CMD step's rings (``inner_arcsec``, ``outer_arcsec``, ``area_ratio``); ring i's
+    repeats draw from the stream (seed, i, repeat). ``settings``: ``repeats``, ``colour_weight``,
+    ``max_distance_mag``, ``resample_field``.
+    """
+    repeats = settings["repeats"]
+    probability = np.zeros(len(obj))
+    survivors = np.zeros((repeats, len(obj)), dtype=bool)
+    n_subtracted, n_unmatched = np.zeros(repeats), np.zeros(repeats)
+    for index, ring in enumerate(annuli):
+        inside = (obj["radius"] >= ring["inner_arcsec"]) & (obj["radius"] < ring["outer_arcsec"])
+        result = decontaminate(
+            np.asarray(obj["HK"][inside]), np.asarray(obj["H"][inside]), np.asarray(field["HK"]), np.asarray(field["H"]),
+            ring["area_ratio"], colour_weight=settings["colour_weight"], max_distance=settings["max_distance_mag"],
+            repeats=repeats, seed=(seed, index), resample_field=settings["resample_field"],
+        )  # fmt: skip
+        probability[inside], survivors[:, inside] = result.probability, result.survivors
+        n_subtracted += result.n_subtracted
+        n_unmatched += result.n_unmatched
+        log.info("ring %.1f-%.1f arcsec: %d stars, %.1f field stars subtracted per repeat", ring["inner_arcsec"],
+                 ring["outer_arcsec"], inside.sum(), result.n_subtracted.mean())  # fmt: skip
+    return RingDecontamination(probability, survivors, n_subtracted, n_unmatched)
+
+
+def tenth_brightest_per_repeat(k: NDArray, red: NDArray[np.bool_], survivors: NDArray[np.bool_], seed: int) -> NDArray[np.float64]:
+    """Step 2: K of the tenth-brightest red-sequence survivor in every repeat (mag).
+
+    Foreground disc stars the field happened not to remove are bluer than the red-sequence boundary and
+    are not cluster candidates. Repeat r also draws Poisson multiplicities of the object stars from the
+    stream (seed, ``K10_BOOTSTRAP_STREAM``, r), so the spread over repeats carries the object CMD's
+    sampling noise besides the field's.
+    """
+    tenth = np.empty(len(survivors))
+    for r, alive in enumerate(survivors):
+        counts = random_stream(seed, K10_BOOTSTRAP_STREAM, r).poisson(1.0, len(k))
+        tenth[r] = tenth_brightest(np.where(alive & red, np.asarray(k, float), np.nan), counts)
+    return tenth
+
+
+def probability_check_above_limits(obj: Table, field: Table, probability: NDArray, limit_h: float, limit_k: float,
+                                   area_ratio: float) -> dict:  # fmt: skip
+    """Step 3: object stars minus the area-scaled field above both completeness limits, against the summed probability."""
+    object_above = (obj["K"] < limit_k) & (obj["H"] < limit_h)
+    field_above = (field["K"] < limit_k) & (field["H"] < limit_h)
+    return {
+        "n_object": int(object_above.sum()), "n_field": int(field_above.sum()),
+        "statistical_excess": float(object_above.sum() - area_ratio * field_above.sum()),
+        "statistical_excess_err": float(np.sqrt(object_above.sum() + area_ratio ** 2 * field_above.sum())),
+        "sum_probability": float(probability[np.asarray(object_above)].sum()),
+    }  # fmt: skip
+
+
+def _colour_errors_near_limit(obj: Table, limit_h: float, limit_k: float, colour_errors: ColourErrorDistribution) -> dict:
+    """The artificial stars' H - K error half a magnitude above the H limit, beside the median formal error."""
+    above = np.asarray((obj["K"] < limit_k) & (obj["H"] < limit_h))
+    near_limit = above & np.asarray(obj["H"] > limit_h - 1.0)
+    near_limit = near_limit if near_limit.any() else above
+    errors = {
+        "h_mag": limit_h - 0.5, "k_mag": limit_h - 0.5 - float(np.median(obj["HK"][near_limit])),
+        "formal_median_mag": float(np.median(obj["e_HK"][near_limit])),
+    }  # fmt: skip
+    errors["artificial_68_halfwidth_mag"] = colour_errors.halfwidth_68(errors["h_mag"], errors["k_mag"])
+    return errors
+
+
+def _mixture(obj: Table, field: Table, summary: dict, colour_errors: ColourErrorDistribution, completeness,
+             settings: dict) -> tuple[MixtureMembership, dict]:  # fmt: skip
+    """Step 4: the mixture model and its operating point (``balanced``, or a target completeness)."""
+    mixture = fit_mixture_membership(
+        np.asarray(obj["H"], float), np.asarray(obj["HK"], float), np.asarray(obj["radius"], float),
+        np.asarray(field["H"], float), np.asarray(field["HK"], float), summary["completeness_limit_h_mag"],
+        summary["completeness_limit_k_mag"], summary["object_radius_arcsec"], colour_errors.at, completeness,
+    )  # fmt: skip
+    if settings["mixture_operating_point"] == "balanced":
+        threshold = mixture.threshold_balanced()
+    else:
+        threshold = mixture.threshold_for_completeness(settings["mixture_completeness"])
+    expected_completeness, expected_removal = mixture.expected_rates(threshold)
+    return mixture, {"operating_point": settings["mixture_operating_point"], "threshold": threshold,
+                     "n_kept": int(np.sum(mixture.probability >= threshold)),
+                     "expected_completeness": expected_completeness, "expected_field_removal": expected_removal}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Membership:
+    """The object-area stars with ``probability`` and ``mixture_probability``, and the decontamination summary."""
+
+    stars: Table
+    summary: dict
+
+
+def measure_membership(stars: Table, summary: dict, artificial: tuple[Table, Table], completeness: tuple[Table, Table],
+                       settings: dict, seed: int, *, artificial_paths: tuple[str, str] = ("H", "Ks"),
+                       log: logging.Logger | None = None) -> Membership:  # fmt: skip
+    """Membership probabilities of one field's object-area stars by both methods (steps 1-4 of the module).
+
+    Parameters
+    ----------
+    stars : astropy.table.Table
+        The CMD step's calibrated stars (``region`` object/field, ``H``, ``K``, ``HK``, ``e_HK``,
+        ``radius`` in arcsec; ``meta`` the instrumental-to-calibrated offsets per band).
+    summary : dict
+        The CMD step's summary (annuli, area ratio, completeness limits, colour sequences, object radius).
+    artificial, completeness : (Table, Table)
+        The artificial-star recoveries and completeness tables in H and Ks.
+    settings : dict
+        ``imaging.decontamination``.
+    seed : int
+        The configured seed (streams: rings (seed, ring, repeat); K10 (seed, 1010, repeat)).
+    artificial_paths : (str, str)
+        Names of the artificial-star tables for error messages.
+    log : logging.Logger, optional
+
+    Returns
+    -------
+    Membership
+    """
+    log = log or logging.getLogger(__name__)
+    obj, field = stars[stars["region"] == "object"], stars[stars["region"] == "field"]
+    rings = decontaminate_rings(obj, field, summary["annuli"], settings, seed, log)
+    obj["probability"] = rings.probability
+    cut = settings["member_probability"]
+    members = obj["probability"] >= cut
+    log.info("%d object-area stars; %.0f field stars subtracted per repeat (%.1f unmatched); %d kept with p >= %.2f",
+             len(obj), rings.n_subtracted.mean(), rings.n_unmatched.mean(), members.sum(), cut)  # fmt: skip
+    boundary = summary["colour_sequences"]["valleys_mag"][0]
+    tenth = tenth_brightest_per_repeat(np.asarray(obj["K"]), np.asarray(obj["HK"]) > boundary, rings.survivors, seed)
+    limit_h, limit_k = summary["completeness_limit_h_mag"], summary["completeness_limit_k_mag"]
+    above_limits = probability_check_above_limits(obj, field, rings.probability, limit_h, limit_k, summary["area_ratio"])
+    log.info("above the completeness limits: %d object stars - %.1f area-scaled field stars = %.1f +- %.1f members; the "
+             "probabilities sum to %.1f", above_limits["n_object"], summary["area_ratio"] * above_limits["n_field"],
+             above_limits["statistical_excess"], above_limits["statistical_excess_err"], above_limits["sum_probability"])  # fmt: skip
+    offsets = {band: float(stars.meta[f"instrumental_to_calibrated_{band}_mag"]) for band in ("H", "Ks")}
+    colour_errors = colour_error_distribution(
+        artificial[0], offsets["H"], artificial[1], offsets["Ks"],
+        (float(np.min(stars["H"])), limit_h), (float(np.min(stars["K"])), limit_k), paths=artificial_paths,
+    )  # fmt: skip
+    response = completeness_model(completeness[0], offsets["H"], completeness[1], offsets["Ks"])
+    errors_near_limit = _colour_errors_near_limit(obj, limit_h, limit_k, colour_errors)
+    log.info("H - K error at H = %.2f, K = %.2f: artificial stars +- %.3f mag (16-84 %%), median formal error %.3f mag",
+             errors_near_limit["h_mag"], errors_near_limit["k_mag"], errors_near_limit["artificial_68_halfwidth_mag"],
+             errors_near_limit["formal_median_mag"])  # fmt: skip
+    mixture, operating_point = _mixture(obj, field, summary, colour_errors, response, settings)
+    obj["mixture_probability"] = mixture.probability
+    log.info("mixture model: %.1f +- %.1f members above the limits, H - K = %.3f +- %.3f (uniform), LF slope %.3f, core "
+             "%.1f arcsec; %d stars with p >= %.3f (%s): expected completeness %.0f%%, field removal %.0f%%",
+             mixture.n_members, mixture.n_members_err, mixture.colour_centre, mixture.colour_halfwidth, mixture.lf_slope,
+             mixture.core_radius, operating_point["n_kept"], operating_point["threshold"], settings["mixture_operating_point"],
+             100 * operating_point["expected_completeness"], 100 * operating_point["expected_field_removal"])  # fmt: skip
+    obj.meta.update({"member_probability": cut, "repeats": settings["repeats"], "mixture_threshold": operating_point["threshold"]})
+    return Membership(obj, {
+        "method": "Zoccali et al. (2003): d = sqrt([k d(H-K)]^2 + dH^2)",
+        "colour_weight": settings["colour_weight"], "max_distance_mag": settings["max_distance_mag"],
+        "repeats": settings["repeats"], "area_ratio": summary["area_ratio"],
+        "n_object": len(obj), "n_field": len(field),
+        "annuli": summary["annuli"], "resample_field": settings["resample_field"],
+        "n_subtracted_mean": float(rings.n_subtracted.mean()), "n_unmatched_mean": float(rings.n_unmatched.mean()),
+        "n_members": int(members.sum()), "member_probability": cut, "above_completeness_limits": above_limits,
+        "mixture": mixture.as_dict() | operating_point | {"colour_errors_near_h_limit": errors_near_limit},
+        "red_sequence_boundary_hk": boundary, "k10_per_repeat_median_mag": float(np.nanmedian(tenth)),
+        "k10_per_repeat_std_mag": float(np.nanstd(tenth)), "k10_per_repeat": [float(v) for v in tenth],
+    })  # fmt: skip
