@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+from astropy.table import Table
 
-from astropipe.survey.classify import CLASSES, classify, confusion_matrix
+from astropipe.survey.classify import CLASSES, classify, classify_fields, confusion_matrix
 from astropipe.survey.density import fit_king, overdensity, radial_profile, ring_areas
 from astropipe.survey.indicators import light_concentration, nebulosity, star_mask
 
@@ -115,3 +116,18 @@ def test_confusion_matrix_counts():
     row = matrix[list(matrix["true_class"]).index("field")]
     assert row["field"] == 1 and row["dissolving_cluster"] == 1
     assert sum(int(matrix[c].sum()) for c in CLASSES) == 4
+
+
+def test_fields_are_classified_and_compared_with_their_true_classes():
+    def field(name, *values):
+        return _metrics(*values) | {"field": name, "l": 1.0, "b": -0.5, "count_ratio_ring": 1.0, "king": {"core_radius": 12.0}}
+
+    metrics = [field("a", 50.0, 6.0, 6.0, 0.0, 0.3), field("b", 0.0, 6.0, 6.0, 0.0, 0.0), field("c", 0.05, 1.0, 0.8, 0.0, 0.5)]
+    table, summary, matrix = classify_fields(metrics, THRESHOLDS)
+    assert list(table["class"]) == ["embedded_cluster", "dissolving_cluster", "field"] and matrix is None
+    assert summary["counts"] == {"dissolving_cluster": 1, "embedded_cluster": 1, "field": 1}
+    labels = Table({"field": ["c", "b", "a"], "class": ["field", "bright_star_blend", "embedded_cluster"]})
+    table, summary, matrix = classify_fields(metrics, THRESHOLDS, labels)
+    assert list(table["true_class"]) == ["embedded_cluster", "bright_star_blend", "field"]
+    assert summary["agreement"] == pytest.approx(2 / 3)
+    assert summary["confusion_matrix"]["bright_star_blend"]["dissolving_cluster"] == 1

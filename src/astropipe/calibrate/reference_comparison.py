@@ -10,17 +10,22 @@ and ``c1`` how far the relation departs from a slope of one.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 
 import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.stats import sigma_clip
+from astropy.table import Table
 from numpy.typing import NDArray
 
 from astropipe.calibrate.least_squares import weighted_least_squares
+from astropipe.calibrate.saturated import saturated_detections
 
-__all__ = ["ReferenceFit", "blended_magnitudes", "fit_reference_relation"]
+__all__ = ["REFERENCE_COLUMNS", "ReferenceFit", "blended_magnitudes", "compare_with_reference", "fit_reference_relation"]
+
+REFERENCE_COLUMNS = ("ra", "dec", "H", "e_H", "Ks", "e_Ks")
 
 
 def blended_magnitudes(
@@ -146,3 +151,70 @@ def _line(x: NDArray, y: NDArray, sigma: NDArray) -> tuple[NDArray, NDArray]:
     coefficients, covariance, residual = weighted_least_squares(np.column_stack([np.ones_like(x), x]), y, sigma, "reference relation")
     chi2 = np.sum((residual / sigma) ** 2) / max(len(y) - 2, 1)
     return coefficients, covariance * max(chi2, 1.0)
+
+
+def _near_saturated(catalog: Table, reference: Table, resolution_arcsec: float) -> NDArray[np.bool_]:
+    """Reference stars with a saturated detection of ours within the reference's resolution."""
+    saturated = saturated_detections(catalog)
+    if not saturated.any():
+        return np.zeros(len(reference), dtype=bool)
+    ours = SkyCoord(catalog["ra"][saturated], catalog["dec"][saturated], unit="deg")
+    _, separation, _ = SkyCoord(reference["ra"], reference["dec"], unit="deg").match_to_catalog_sky(ours)
+    return separation.arcsec < resolution_arcsec
+
+
+def compare_with_reference(catalog: Table, reference: Table, settings: dict, *, reference_path: str = "reference",
+                           log: logging.Logger | None = None) -> tuple[dict, list[tuple[NDArray, NDArray, ReferenceFit]]]:  # fmt: skip
+    """The relation m_ref - m of each band (Fig. 6) between our calibrated catalogue and the reference.
+
+    A reference star with a saturated detection of ours within its resolution would compare the reference
+    with a clipped-core magnitude: such stars are left out (they are what the relation is used for).
+
+    Parameters
+    ----------
+    catalog : astropy.table.Table
+        Our calibrated catalogue (``ra``, ``dec``, ``H``, ``K``, ``flags_h``, ``flags_ks``).
+    reference : astropy.table.Table
+        The reference survey (:data:`REFERENCE_COLUMNS`).
+    settings : dict
+        ``imaging.calibration.reference`` (``resolution_arcsec``, ``match_radius_arcsec``, ``limit_H``,
+        ``limit_Ks``, ``pivot_mag``, ``clip_sigma``).
+    reference_path : str
+        Named when a column is missing.
+    log : logging.Logger, optional
+
+    Returns
+    -------
+    results : dict
+        :meth:`ReferenceFit.as_dict` per band ``"H"``, ``"Ks"``.
+    panels : list
+        (our magnitudes, reference magnitudes, fit) per band, for the figure.
+    """
+    log = log or logging.getLogger(__name__)
+    for column in REFERENCE_COLUMNS:
+        if column not in reference.colnames:
+            raise ValueError(f"{reference_path}: column {column!r} missing (need {', '.join(REFERENCE_COLUMNS)})")
+    near_saturated = _near_saturated(catalog, reference, settings["resolution_arcsec"])
+    log.info("%d reference stars have a saturated detection of ours within %.1f arcsec: not compared",
+             int(near_saturated.sum()), settings["resolution_arcsec"])  # fmt: skip
+    ours = SkyCoord(catalog["ra"], catalog["dec"], unit="deg")
+    panels, results = [], {}
+    for band, column, limit in (("H", "H", settings["limit_H"]), ("Ks", "K", settings["limit_Ks"])):
+        listed = np.flatnonzero(np.isfinite(np.asarray(reference[band], float)) & ~near_saturated)
+        mag, matched = blended_magnitudes(SkyCoord(reference["ra"][listed], reference["dec"][listed], unit="deg"), ours,
+                                          np.asarray(catalog[column], float), settings["resolution_arcsec"],
+                                          settings["match_radius_arcsec"])  # fmt: skip
+        theirs = listed[matched]
+        log.info("%s: %d reference stars matched within %.1f arcsec; our fluxes summed within %.1f arcsec", band,
+                 theirs.size, settings["match_radius_arcsec"], settings["resolution_arcsec"])  # fmt: skip
+        ref = np.asarray(reference[band], float)[theirs]
+        err = np.asarray(reference[f"e_{band}"], float)[theirs]
+        bright = np.isfinite(ref) & (ref < limit)
+        fit = fit_reference_relation(mag[bright], ref[bright], err[bright], band, pivot=settings["pivot_mag"],
+                                     clip_sigma=settings["clip_sigma"])  # fmt: skip
+        log.info("%s: reference - ours = %+.3f +- %.3f at %g mag, slope %+.3f +- %.3f, rms %.3f, %d of %d rejected", band,
+                 fit.offset_mag, fit.offset_err_mag, fit.pivot_mag, fit.slope, fit.slope_err, fit.rms_mag,
+                 fit.n_rejected, fit.n_common)  # fmt: skip
+        results[band] = fit.as_dict()
+        panels.append((mag[bright], ref[bright], fit))
+    return results, panels

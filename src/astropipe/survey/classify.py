@@ -17,10 +17,12 @@ The decision, in order (thresholds in ``imaging.survey.classification``):
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from astropy.table import Table
 
-__all__ = ["CLASSES", "classify", "confusion_matrix"]
+__all__ = ["CLASSES", "classify", "classify_fields", "confusion_matrix"]
 
 CLASSES = ("embedded_cluster", "dissolving_cluster", "bright_star_blend", "field")
 
@@ -53,3 +55,56 @@ def confusion_matrix(truth: list[str], predicted: list[str]) -> Table:
     for name in CLASSES:
         table[name] = [sum(1 for t, p in zip(truth, predicted, strict=True) if t == row and p == name) for row in CLASSES]
     return table
+
+
+def classify_fields(metrics: list[dict], thresholds: dict, labels: Table | None = None,
+                    log: logging.Logger | None = None) -> tuple[Table, dict, Table | None]:  # fmt: skip
+    """Classify every survey field and, given the true classes, compare.
+
+    Parameters
+    ----------
+    metrics : list of dict
+        ``metrics.json`` of each field (:func:`astropipe.survey.field_metrics.measure_field`).
+    thresholds : dict
+        ``imaging.survey_analysis.classification``.
+    labels : astropy.table.Table, optional
+        True classes (``field``, ``class``) of simulated fields.
+    log : logging.Logger, optional
+
+    Returns
+    -------
+    table : astropy.table.Table
+        One row per field: position, class, the indicators it was decided on, the evidence (and
+        ``true_class`` with labels).
+    summary : dict
+        Number of fields, thresholds, counts per class (and with labels the agreement and the confusion matrix).
+    matrix : astropy.table.Table or None
+        The confusion matrix (with labels).
+    """
+    log = log or logging.getLogger(__name__)
+    rows = []
+    for field in metrics:
+        name, evidence = classify(field, thresholds)
+        rows.append({"field": field["field"], "l": field["l"], "b": field["b"], "class": name,
+                     "overdensity_sigma": field["overdensity_significance"],
+                     "faint_overdensity_sigma": field["faint_overdensity_significance"],
+                     "bright_excess": field["bright_excess"], "light_concentration_p": field["light_concentration_p"],
+                     "ring_density_ratio": field["count_ratio_ring"], "count_deficit_sigma": field["count_deficit_sigma"],
+                     "nebulosity_snr": field["nebulosity_snr"], "king_core_arcsec": field["king"]["core_radius"],
+                     "evidence": evidence})  # fmt: skip
+        log.info("%s: %s (%s)", field["field"], name, evidence)
+    table = Table(rows=rows)
+    table["l"].unit = table["b"].unit = "deg"
+    table["king_core_arcsec"].unit = "arcsec"
+    summary = {"n_fields": len(table), "thresholds": thresholds,
+               "counts": {c: int(np.sum(table["class"] == c)) for c in sorted(set(table["class"]))}}  # fmt: skip
+    if labels is None:
+        return table, summary, None
+    truth = dict(zip(labels["field"], labels["class"], strict=True))
+    table["true_class"] = [truth[f] for f in table["field"]]
+    matrix = confusion_matrix(list(table["true_class"]), list(table["class"]))
+    agreement = float(np.mean(table["true_class"] == table["class"]))
+    summary.update({"agreement": agreement, "confusion_matrix": {r["true_class"]: {c: int(r[c]) for c in matrix.colnames[1:]}
+                                                                for r in matrix}})  # fmt: skip
+    log.info("agreement with the truth: %.0f %% of %d fields", 100 * agreement, len(table))
+    return table, summary, matrix
