@@ -111,6 +111,102 @@ def _size_limited_galaxies(rng: np.random.Generator, spec: SurveySpec, distance:
     return table[:, 0], table[:, 1], table[:, 2], table[:, 3]
 
 
+def _cluster_directions(rng: np.random.Generator, spec: SurveySpec) -> NDArray:
+    """Unit vectors of the clusters: isotropic, 90 % of those within |b| < 15 deg rejected (the zone of avoidance)."""
+    directions = []
+    while len(directions) < spec.n_clusters:
+        v = rng.normal(size=3)
+        v /= np.linalg.norm(v)
+        if abs(np.degrees(np.arcsin(v[2]))) >= 15.0 or rng.random() < 0.1:
+            directions.append(v)
+    return np.array(directions)
+
+
+@dataclass(frozen=True)
+class _ClusterKinematics:
+    """Distances (km/s: comoving, redshift and angular-diameter), the injected flow and peculiar velocities,
+    and the observed heliocentric redshift of each cluster."""
+
+    comoving: NDArray
+    redshift_distance: NDArray
+    angular_distance: NDArray
+    flow: NDArray
+    peculiar: NDArray
+    z_helio: NDArray
+    cz_helio: NDArray
+
+
+def _cluster_kinematics(rng: np.random.Generator, spec: SurveySpec, r_hat: NDArray) -> _ClusterKinematics:
+    """Distances uniform in distance or in volume; v = V.r + thermal; cz composed with the Hubble flow in an
+    expanding universe, moved to the heliocentric frame, with the redshift error."""
+    if spec.radial_density == "volume":
+        distance = np.cbrt(rng.uniform(spec.cz_min**3, spec.cz_max**3, spec.n_clusters))
+    else:
+        distance = rng.uniform(spec.cz_min, spec.cz_max, spec.n_clusters)
+    flow = spec.flow_kms * unit_vectors(spec.flow_l_deg, spec.flow_b_deg)[0]
+    peculiar = r_hat @ flow + spec.thermal_kms * rng.standard_normal(spec.n_clusters)
+    if spec.cosmological:  # distance is comoving; the Hubble flow and the peculiar velocity compose
+        redshift_distance = redshift_kms(distance)
+        cz_cmb = SPEED_OF_LIGHT_KMS * ((1.0 + redshift_distance / SPEED_OF_LIGHT_KMS) * (1.0 + peculiar / SPEED_OF_LIGHT_KMS) - 1.0)
+        angular_distance = distance / (1.0 + redshift_distance / SPEED_OF_LIGHT_KMS)
+    else:
+        redshift_distance = angular_distance = distance
+        cz_cmb = distance + peculiar
+    dipole = CMB_DIPOLE_KMS * unit_vectors(CMB_DIPOLE_L, CMB_DIPOLE_B)[0]
+    z_hel = (1.0 + cz_cmb / SPEED_OF_LIGHT_KMS) / (1.0 + (r_hat @ dipole) / SPEED_OF_LIGHT_KMS) - 1.0
+    cz_helio = z_hel * SPEED_OF_LIGHT_KMS + spec.cz_error_kms * rng.standard_normal(spec.n_clusters)
+    return _ClusterKinematics(distance, redshift_distance, angular_distance, flow, peculiar, z_hel, cz_helio)
+
+
+def _cluster_table(rng: np.random.Generator, spec: SurveySpec, r_hat: NDArray, kinematics: _ClusterKinematics) -> Table:
+    """Positions, observed redshifts and two extinction maps (the second 10 % lower with 0.02 mag of scatter)."""
+    extinction_sfd = rng.exponential(0.1, spec.n_clusters)
+    extinction_bh = np.maximum(0.9 * extinction_sfd + 0.02 * rng.standard_normal(spec.n_clusters), 0.0)
+    return Table({"cluster": [f"C{k + 1:02d}" for k in range(spec.n_clusters)],
+                  "l": np.degrees(np.arctan2(r_hat[:, 1], r_hat[:, 0])) % 360.0, "b": np.degrees(np.arcsin(r_hat[:, 2])),
+                  "cz_helio": kinematics.cz_helio, "cz_err": np.full(spec.n_clusters, spec.cz_error_kms),
+                  "extinction_sfd": extinction_sfd, "extinction_bh": extinction_bh})  # fmt: skip
+
+
+def _galaxy_table(rng: np.random.Generator, spec: SurveySpec, clusters: Table, kinematics: _ClusterKinematics) -> tuple[Table, NDArray]:
+    """The galaxies of every cluster from the forward FP (size-limited if configured), their observed sizes and
+    surface brightnesses (dimmed by the SFD extinction and, expanding, by (1 + z)^4); and their true log sigma."""
+    counts = _galaxy_counts(rng, spec)
+    member = np.repeat(np.arange(spec.n_clusters), counts)
+    n = member.size
+    if spec.size_limit_arcsec is None:
+        log_sigma, mu_e, log_theta = _parent_galaxies(rng, spec, kinematics.angular_distance[member])
+        observed_log_theta = None  # drawn below, in the order the default survey always drew it
+    else:
+        log_sigma, mu_e, log_theta, observed_log_theta = _size_limited_galaxies(rng, spec, kinematics.angular_distance, counts)
+    dimming = dimming_mag(kinematics.z_helio) if spec.cosmological else np.zeros(spec.n_clusters)
+    galaxies = Table({
+        "galaxy": np.arange(n), "cluster": np.asarray(clusters["cluster"])[member],
+        "log_theta": (log_theta + spec.radius_error_dex * rng.standard_normal(n) if observed_log_theta is None
+                      else observed_log_theta),
+        "log_theta_err": np.full(n, spec.radius_error_dex),
+        "mu_e": mu_e + (np.asarray(clusters["extinction_sfd"]) + dimming)[member] + spec.mu_error_mag * rng.standard_normal(n),
+        "mu_e_err": np.full(n, spec.mu_error_mag),
+        "morphology": np.where(rng.random(n) < 0.5, "E", "S0"),
+        "mg2": 0.2 * log_sigma - 0.2 + 0.02 * rng.standard_normal(n),
+    })  # fmt: skip
+    return galaxies, log_sigma
+
+
+def _dispersion_table(rng: np.random.Generator, spec: SurveySpec, log_sigma: NDArray) -> tuple[Table, NDArray]:
+    """One dispersion per galaxy and a second run for ``second_run_fraction`` of them, each run offset; and the offsets."""
+    n = log_sigma.size
+    offsets = rng.uniform(-spec.run_offset_max_dex, spec.run_offset_max_dex, spec.n_runs)
+    first_run = rng.integers(spec.n_runs, size=n)
+    second = rng.random(n) < spec.second_run_fraction
+    other = (first_run + rng.integers(1, spec.n_runs, size=n)) % spec.n_runs
+    galaxy_id = np.concatenate([np.arange(n), np.flatnonzero(second)])
+    run = np.concatenate([first_run, other[second]])
+    measured = log_sigma[galaxy_id] + offsets[run] + spec.sigma_error_dex * rng.standard_normal(galaxy_id.size)
+    return Table({"galaxy": galaxy_id, "run": run, "log_sigma": measured,
+                  "log_sigma_err": np.full(galaxy_id.size, spec.sigma_error_dex)}), offsets  # fmt: skip
+
+
 def simulate_survey(spec: SurveySpec, rng: np.random.Generator) -> tuple[Table, Table, Table, dict]:
     """Draw a survey.
 
@@ -126,71 +222,16 @@ def simulate_survey(spec: SurveySpec, rng: np.random.Generator) -> tuple[Table, 
     truth : dict
         Injected flow, run offsets, true distances and velocities.
     """
-    directions = []
-    while len(directions) < spec.n_clusters:
-        v = rng.normal(size=3)
-        v /= np.linalg.norm(v)
-        if abs(np.degrees(np.arcsin(v[2]))) >= 15.0 or rng.random() < 0.1:
-            directions.append(v)
-    r_hat = np.array(directions)
-    l_deg = np.degrees(np.arctan2(r_hat[:, 1], r_hat[:, 0])) % 360.0
-    b_deg = np.degrees(np.arcsin(r_hat[:, 2]))
-    if spec.radial_density == "volume":
-        distance = np.cbrt(rng.uniform(spec.cz_min**3, spec.cz_max**3, spec.n_clusters))
-    else:
-        distance = rng.uniform(spec.cz_min, spec.cz_max, spec.n_clusters)
-    flow = spec.flow_kms * unit_vectors(spec.flow_l_deg, spec.flow_b_deg)[0]
-    peculiar = r_hat @ flow + spec.thermal_kms * rng.standard_normal(spec.n_clusters)
-    if spec.cosmological:  # distance is comoving; the Hubble flow and the peculiar velocity compose
-        comoving, redshift_distance = distance, redshift_kms(distance)
-        cz_cmb = SPEED_OF_LIGHT_KMS * ((1.0 + redshift_distance / SPEED_OF_LIGHT_KMS) * (1.0 + peculiar / SPEED_OF_LIGHT_KMS) - 1.0)
-        angular_distance = comoving / (1.0 + redshift_distance / SPEED_OF_LIGHT_KMS)
-    else:
-        redshift_distance = angular_distance = distance
-        cz_cmb = distance + peculiar
-    dipole = CMB_DIPOLE_KMS * unit_vectors(CMB_DIPOLE_L, CMB_DIPOLE_B)[0]
-    z_hel = (1.0 + cz_cmb / SPEED_OF_LIGHT_KMS) / (1.0 + (r_hat @ dipole) / SPEED_OF_LIGHT_KMS) - 1.0
-    cz_helio = z_hel * SPEED_OF_LIGHT_KMS + spec.cz_error_kms * rng.standard_normal(spec.n_clusters)
-    dimming = dimming_mag(z_hel) if spec.cosmological else np.zeros(spec.n_clusters)
-    extinction_sfd = rng.exponential(0.1, spec.n_clusters)
-    # a second map: 10 % lower on average with 0.02 mag of scatter, never negative
-    extinction_bh = np.maximum(0.9 * extinction_sfd + 0.02 * rng.standard_normal(spec.n_clusters), 0.0)
-    clusters = Table({"cluster": [f"C{k + 1:02d}" for k in range(spec.n_clusters)], "l": l_deg, "b": b_deg,
-                      "cz_helio": cz_helio, "cz_err": np.full(spec.n_clusters, spec.cz_error_kms),
-                      "extinction_sfd": extinction_sfd, "extinction_bh": extinction_bh})  # fmt: skip
-    counts = _galaxy_counts(rng, spec)
-    member = np.repeat(np.arange(spec.n_clusters), counts)
-    n = member.size
-    if spec.size_limit_arcsec is None:
-        log_sigma, mu_e, log_theta = _parent_galaxies(rng, spec, angular_distance[member])
-        observed_log_theta = None  # drawn below, in the order the default survey always drew it
-    else:
-        log_sigma, mu_e, log_theta, observed_log_theta = _size_limited_galaxies(rng, spec, angular_distance, counts)
-    galaxies = Table({
-        "galaxy": np.arange(n), "cluster": np.asarray(clusters["cluster"])[member],
-        "log_theta": (log_theta + spec.radius_error_dex * rng.standard_normal(n) if observed_log_theta is None
-                      else observed_log_theta),
-        "log_theta_err": np.full(n, spec.radius_error_dex),
-        # observed surface brightness: dimmed by Galactic extinction (the SFD map is the truth here) and by expansion
-        "mu_e": mu_e + (extinction_sfd + dimming)[member] + spec.mu_error_mag * rng.standard_normal(n),
-        "mu_e_err": np.full(n, spec.mu_error_mag),
-        "morphology": np.where(rng.random(n) < 0.5, "E", "S0"),
-        "mg2": 0.2 * log_sigma - 0.2 + 0.02 * rng.standard_normal(n),
-    })  # fmt: skip
-    offsets = rng.uniform(-spec.run_offset_max_dex, spec.run_offset_max_dex, spec.n_runs)
-    first_run = rng.integers(spec.n_runs, size=n)
-    second = rng.random(n) < spec.second_run_fraction
-    other = (first_run + rng.integers(1, spec.n_runs, size=n)) % spec.n_runs
-    galaxy_id = np.concatenate([np.arange(n), np.flatnonzero(second)])
-    run = np.concatenate([first_run, other[second]])
-    measured = log_sigma[galaxy_id] + offsets[run] + spec.sigma_error_dex * rng.standard_normal(galaxy_id.size)
-    dispersions = Table({"galaxy": galaxy_id, "run": run, "log_sigma": measured,
-                         "log_sigma_err": np.full(galaxy_id.size, spec.sigma_error_dex)})  # fmt: skip
+    r_hat = _cluster_directions(rng, spec)
+    kinematics = _cluster_kinematics(rng, spec, r_hat)
+    clusters = _cluster_table(rng, spec, r_hat, kinematics)
+    galaxies, log_sigma = _galaxy_table(rng, spec, clusters, kinematics)
+    dispersions, offsets = _dispersion_table(rng, spec, log_sigma)
     truth = {
-        "flow_vector_kms": flow.tolist(), "flow_kms": spec.flow_kms, "flow_l_deg": spec.flow_l_deg,
+        "flow_vector_kms": kinematics.flow.tolist(), "flow_kms": spec.flow_kms, "flow_l_deg": spec.flow_l_deg,
         "flow_b_deg": spec.flow_b_deg, "thermal_kms": spec.thermal_kms, "run_offsets_dex": offsets.tolist(),
-        "cluster_distance_kms": redshift_distance.tolist(), "cluster_comoving_kms": distance.tolist(),
-        "cluster_peculiar_kms": peculiar.tolist(),
+        "cluster_distance_kms": kinematics.redshift_distance.tolist(), "cluster_comoving_kms": kinematics.comoving.tolist(),
+        "cluster_peculiar_kms": kinematics.peculiar.tolist(),
         "fp": {"slope_sigma": FP_SLOPE_SIGMA, "slope_mu": FP_SLOPE_MU, "zero": FP_ZERO,
                "intrinsic_scatter_dex": spec.intrinsic_scatter_dex},
     }  # fmt: skip

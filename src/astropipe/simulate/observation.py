@@ -27,8 +27,13 @@ from astropy.time import Time
 from astropy.wcs import WCS
 from numpy.typing import NDArray
 
-__all__ = ["PhotometricSystem", "SkyModel", "dither_offsets", "frame_wcs", "pointing_after_offset", "raw_header", "reported_offsets",
-           "reported_wcs"]
+__all__ = ["OVERHEAD_S", "PIXEL_SCALES", "PhotometricSystem", "SkyModel", "dither_offsets", "frame_wcs", "pointing_after_offset",
+           "raw_header", "reported_offsets", "reported_wcs"]
+
+#: SOFI pixel scales (arcsec/pixel) of the small and large fields (Dutra et al. 2003, §2.1)
+PIXEL_SCALES = {"small": 0.145, "large": 0.292}
+#: clock overhead per exposure (s), for the time stamps
+OVERHEAD_S = 10.0
 
 
 @dataclass(frozen=True)
