@@ -34,9 +34,23 @@ def survey_sized_config() -> dict:
 
 def timed(args: list[str], workdir: Path, configfile: Path) -> tuple[float, str]:
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), *args,
-                             "--directory", str(workdir), "--configfile", str(configfile)],
-                            capture_output=True, text=True, check=True)  # fmt: skip
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            *args,
+            "--directory",
+            str(workdir),
+            "--configfile",
+            str(configfile),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return time.perf_counter() - start, result.stdout
 
 
@@ -56,7 +70,10 @@ def main() -> None:
         config = yaml.safe_load((REPO / "config.yaml").read_text())
         default_config.write_text(yaml.safe_dump(config))
         runs = {}
-        for name, workdir, configfile in (("survey", survey_dir, survey_config), ("default", default_dir, default_config)):
+        for name, workdir, configfile in (
+            ("survey", survey_dir, survey_config),
+            ("default", default_dir, default_config),
+        ):
             times, output = [], ""
             for _ in range(3):
                 seconds, output = timed(["-n"], workdir, configfile)
@@ -67,8 +84,10 @@ def main() -> None:
             seconds, _ = timed([flag, "dot"], survey_dir, survey_config)
             print(f"survey: snakemake {flag} {seconds:.2f} s")
     (survey_time, survey_jobs), (default_time, default_jobs) = runs["survey"], runs["default"]
-    print(f"dag_dry_run: seconds {survey_time:.2f} ({survey_jobs} jobs) vs default-config {default_time:.2f} "
-          f"({default_jobs} jobs), ratio {default_time / survey_time:.2f}")  # fmt: skip
+    print(
+        f"dag_dry_run: seconds {survey_time:.2f} ({survey_jobs} jobs) vs default-config {default_time:.2f} "
+        f"({default_jobs} jobs), ratio {default_time / survey_time:.2f}"
+    )
 
 
 if __name__ == "__main__":

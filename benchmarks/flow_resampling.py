@@ -49,12 +49,17 @@ def per_realisation_rate(survey: tuple, kind: str, n: int) -> tuple[float, np.nd
     clusters, galaxies, dispersions = survey
     constants = survey_constants(clusters, galaxies)
     n_runs = int(np.max(dispersions["run"])) + 1
-    argument, n_items = (("measurement_weights", len(dispersions)) if kind == "run_bootstrap"
-                         else ("cluster_weights", len(clusters)))  # fmt: skip
+    argument, n_items = (
+        ("measurement_weights", len(dispersions)) if kind == "run_bootstrap" else ("cluster_weights", len(clusters))
+    )
     start = time.perf_counter()
-    vectors = [analyse_survey(clusters, galaxies, dispersions, n_runs=n_runs, constants=constants, with_table=False,
-                              **{argument: row}).flow.vector
-               for _, counts in bootstrap_counts(1, kind, 0, n, n_items) for row in counts]  # fmt: skip
+    vectors = [
+        analyse_survey(
+            clusters, galaxies, dispersions, n_runs=n_runs, constants=constants, with_table=False, **{argument: row}
+        ).flow.vector
+        for _, counts in bootstrap_counts(1, kind, 0, n, n_items)
+        for row in counts
+    ]
     return n / (time.perf_counter() - start), np.array(vectors)
 
 
@@ -68,9 +73,24 @@ def workflow_wall_time(bootstrap: int = 100_000, chunks: int = 2, cores: int = 2
         path = Path(workdir) / "config.yaml"
         path.write_text(yaml.safe_dump(config))
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile"),
-                        f"results/flow/{config['flow']['survey']}/resampling.json", "--cores", str(cores),
-                        "--directory", workdir, "--configfile", str(path), "--quiet"], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "snakemake",
+                "--snakefile",
+                str(repo / "Snakefile"),
+                f"results/flow/{config['flow']['survey']}/resampling.json",
+                "--cores",
+                str(cores),
+                "--directory",
+                workdir,
+                "--configfile",
+                str(path),
+                "--quiet",
+            ],
+            check=True,
+        )
         return time.perf_counter() - start
 
 
@@ -78,15 +98,21 @@ def main() -> None:
     if "--workflow" in sys.argv:
         seconds = workflow_wall_time()
         print(f"workflow: 2 x 100,000 bootstrap realisations + both jackknives, 2 chunks, --cores 2: {seconds:.1f} s")
-    for n_clusters, n_galaxies, n_runs, n in ((56, 699, 12, 10000), (560, 6990, 24, 2000),
-                                              (2000, 20000, 48, 500), (10000, 100000, 120, 100)):  # fmt: skip
+    for n_clusters, n_galaxies, n_runs, n in (
+        (56, 699, 12, 10000),
+        (560, 6990, 24, 2000),
+        (2000, 20000, 48, 500),
+        (10000, 100000, 120, 100),
+    ):
         spec = SurveySpec(n_clusters=n_clusters, n_galaxies=n_galaxies, n_runs=n_runs)
         survey = simulate_survey(spec, np.random.default_rng(2))[:3]
         start = time.perf_counter()
         rates = {kind: batched_rate(survey, kind, n, repeats=1)[0] for kind in ("run_bootstrap", "cluster_bootstrap")}
-        print(f"{n_clusters:6d} clusters {n_galaxies:7d} galaxies {n_runs:4d} runs: run bootstrap "
-              f"{rates['run_bootstrap']:8.1f}/s, cluster bootstrap {rates['cluster_bootstrap']:8.1f}/s "
-              f"({time.perf_counter() - start:.1f} s)")  # fmt: skip
+        print(
+            f"{n_clusters:6d} clusters {n_galaxies:7d} galaxies {n_runs:4d} runs: run bootstrap "
+            f"{rates['run_bootstrap']:8.1f}/s, cluster bootstrap {rates['cluster_bootstrap']:8.1f}/s "
+            f"({time.perf_counter() - start:.1f} s)"
+        )
     survey = simulate_survey(SurveySpec(), np.random.default_rng(2))[:3]
     lines = []
     for kind in ("cluster_bootstrap", "run_bootstrap"):
@@ -94,8 +120,10 @@ def main() -> None:
         peer, v_peer = per_realisation_rate(survey, kind, 1000)
         difference = float(np.max(np.abs(v_ours[:1000] - v_peer)))
         assert difference < SAME_FLOW_KMS, f"{kind}: the two computations differ by {difference:.3g} km/s"
-        lines.append(f"flow_resampling ({kind.replace('_', ' ')}, largest difference {difference:.1e} km/s): "
-                     f"realisations/s {ours:.0f} vs per-realisation chain {peer:.0f}, ratio {ours / peer:.1f}")  # fmt: skip
+        lines.append(
+            f"flow_resampling ({kind.replace('_', ' ')}, largest difference {difference:.1e} km/s): "
+            f"realisations/s {ours:.0f} vs per-realisation chain {peer:.0f}, ratio {ours / peer:.1f}"
+        )
     print("\n".join(lines))
 
 

@@ -46,8 +46,10 @@ def main() -> None:
     print(f"points: {b.size}; b from 1.05 b_c to 1e6 b_c; v in {speeds.tolist()}")
     print(f"ours (cancellation-free quadrature): {b.size / ours_time:.0f} points/s, max relative error {ours_err:.2e}")
     print(f"peer (textbook quad of 1/sqrt(F)):   {b.size / peer_time:.0f} points/s, max relative error {peer_err:.2e}")
-    print(f"lensing_deflection: points/s {b.size / ours_time:.0f} vs textbook-quad {b.size / peer_time:.0f}, "
-          f"ratio {peer_time / ours_time:.2f} (accuracy ratio {peer_err / ours_err:.2g})")
+    print(
+        f"lensing_deflection: points/s {b.size / ours_time:.0f} vs textbook-quad {b.size / peer_time:.0f}, "
+        f"ratio {peer_time / ours_time:.2f} (accuracy ratio {peer_err / ours_err:.2g})"
+    )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,9 @@ def main() -> None:
         timings = []
         for _ in range(REPEATS):  # best of REPEATS, as timeit does, for both engines alike
             start = time.perf_counter()
-            fx, fy, ff, _, _, kept = fit_with_engine(engine, signal, noise, psf, x, y, flux, fit_radius=fwhm,
-                                                     epsf_image=epsf_image, oversampling=2)
+            fx, fy, ff, _, _, kept = fit_with_engine(
+                engine, signal, noise, psf, x, y, flux, fit_radius=fwhm, epsf_image=epsf_image, oversampling=2
+            )
             timings.append(time.perf_counter() - start)
         elapsed = min(timings)
         distance, index = cKDTree(np.column_stack([tx, ty])).query(np.column_stack([fx, fy]))
@@ -64,8 +65,10 @@ def main() -> None:
         ratio = ff[good] / tflux[index[good]]
         scatter = 1.4826 * np.median(np.abs(ratio - np.median(ratio)))
         results[engine] = (x.size / elapsed, elapsed, np.median(ratio), scatter, good.sum())
-        print(f"{engine:9s}: {x.size} stars in {elapsed:6.2f} s = {x.size / elapsed:8.0f} stars/s; "
-              f"flux/truth median {np.median(ratio):.4f}, robust scatter {scatter:.4f} ({good.sum()} bright matched)")
+        print(
+            f"{engine:9s}: {x.size} stars in {elapsed:6.2f} s = {x.size / elapsed:8.0f} stars/s; "
+            f"flux/truth median {np.median(ratio):.4f}, robust scatter {scatter:.4f} ({good.sum()} bright matched)"
+        )
     ours, peer = results["fast"][0], results["photutils"][0]
     print(f"psf_photometry: stars/s {ours:.0f} vs photutils-PSFPhotometry {peer:.0f}, ratio {ours / peer:.1f}")
 

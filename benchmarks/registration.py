@@ -43,14 +43,20 @@ def star_frame(rng: np.random.Generator, x: np.ndarray, y: np.ndarray, flux: np.
     return image
 
 
-def peer_offset(reference: np.ndarray, image: np.ndarray, offset: tuple[float, float], n_stars: int = 40,
-                box: int = 11) -> tuple[float, float]:  # fmt: skip
+def peer_offset(
+    reference: np.ndarray, image: np.ndarray, offset: tuple[float, float], n_stars: int = 40, box: int = 11
+) -> tuple[float, float]:
     """The reference's peaks and centroids recomputed for this frame (photutils directly)."""
     edge = box + int(np.ceil(max(abs(offset[0]), abs(offset[1])))) + 2
     peaks = find_peaks(reference, threshold=20.0 * NOISE, box_size=11, border_width=edge)
     peaks = peaks[np.argsort(-np.asarray(peaks["peak_value"]))][:n_stars]
-    xr, yr = centroid_sources(reference, np.asarray(peaks["x_peak"], float), np.asarray(peaks["y_peak"], float),
-                              box_size=box, centroid_func=centroid_2dg)  # fmt: skip
+    xr, yr = centroid_sources(
+        reference,
+        np.asarray(peaks["x_peak"], float),
+        np.asarray(peaks["y_peak"], float),
+        box_size=box,
+        centroid_func=centroid_2dg,
+    )
     ny, nx = image.shape
     xp, yp = xr + offset[0], yr + offset[1]
     on = np.isfinite(xp) & np.isfinite(yp) & (xp > box) & (xp < nx - box - 1) & (yp > box) & (yp < ny - box - 1)
@@ -82,8 +88,10 @@ def main() -> None:
     error = np.abs(ours - dithers[1:]).max()
     print(f"{n_frames} frames of 1024 x 1024, 600 stars; identical offsets, max |error| {error:.4f} px")
     print(f"ours (ReferenceStars): {ours_time:.2f} s; peer (photutils per frame): {peer_time:.2f} s")
-    print(f"registration: frames/s {(n_frames - 1) / ours_time:.1f} vs photutils-per-frame "
-          f"{(n_frames - 1) / peer_time:.1f}, ratio {peer_time / ours_time:.2f}")  # fmt: skip
+    print(
+        f"registration: frames/s {(n_frames - 1) / ours_time:.1f} vs photutils-per-frame "
+        f"{(n_frames - 1) / peer_time:.1f}, ratio {peer_time / ours_time:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,10 @@ def main() -> None:
         raise SystemExit("median_of_frames differs from numpy.nanmedian")
     print(f"sky window: {window} frames of 1024 x 1024, 30 % masked; identical results")
     print(f"ours (median_of_frames): {ours_time:.3f} s; peer (numpy.nanmedian): {peer_time:.3f} s")
-    print(f"sky_median: frames/s {window / ours_time:.1f} vs numpy-nanmedian {window / peer_time:.1f}, "
-          f"ratio {peer_time / ours_time:.2f}")
+    print(
+        f"sky_median: frames/s {window / ours_time:.1f} vs numpy-nanmedian {window / peer_time:.1f}, "
+        f"ratio {peer_time / ours_time:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,13 +14,15 @@ CI_CONFIG = REPO / "tests" / "config-ci.yaml"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
-def run_snakemake(*args: str, cwd: Path = REPO, check: bool = True, timeout: float = 900,
-                  snakefile: Path = REPO / "Snakefile") -> subprocess.CompletedProcess:  # fmt: skip
+def run_snakemake(
+    *args: str, cwd: Path = REPO, check: bool = True, timeout: float = 900, snakefile: Path = REPO / "Snakefile"
+) -> subprocess.CompletedProcess:
     """Run ``snakemake`` with this interpreter; return the completed process (text output)."""
     result = subprocess.run(
         [*SNAKEMAKE, "--snakefile", str(snakefile), *args],
         cwd=cwd,
-        check=False, capture_output=True,
+        check=False,
+        capture_output=True,
         text=True,
         timeout=timeout,
     )
@@ -90,6 +92,14 @@ def object11_run(tmp_path_factory) -> Path:
     night = config["imaging"]["night"]
     targets = [f"results/imaging/{night}/object11/{name}" for name in ("summary.json", "reference_comparison.json")]
     targets += [f"results/truth/{night}/{name}" for name in ("stars.ecsv", "scene.json", "response.fits")]
-    run_snakemake(*targets, "--cores", "2", "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
-                  timeout=1500)  # fmt: skip
+    run_snakemake(
+        *targets,
+        "--cores",
+        "2",
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        timeout=1500,
+    )
     return workdir

@@ -30,9 +30,26 @@ def _schema_defaults() -> dict:
 
 
 def test_site_builds_with_warnings_as_errors(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-                             "-d", str(tmp_path / "doctrees"), str(REPO / "docs"), str(tmp_path / "html")],
-                            check=False, capture_output=True, text=True, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "-d",
+            str(tmp_path / "doctrees"),
+            str(REPO / "docs"),
+            str(tmp_path / "html"),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-5000:]
     api = (tmp_path / "html" / "_generated" / "api" / "astropipe.photometry.fitting.html").read_text()
     assert "fit_stars" in api and "freeze_after" in api  # the API reference is generated from the docstrings
@@ -56,7 +73,13 @@ def test_reference_lists_every_key_with_the_default_the_workflow_uses():
                 parent = parent.rsplit(".", 1)[0]
             assert rows[parent], (path, parent)
         elif not isinstance(value, list | dict) and value is not None:
-            shown = f"{value:g}" if isinstance(value, float) else str(value).lower() if isinstance(value, bool) else str(value)
+            shown = (
+                f"{value:g}"
+                if isinstance(value, float)
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
             assert rows[path].strip("`").strip('"') == shown, (path, rows[path], value)
 
 
@@ -64,8 +87,16 @@ def test_the_default_run_repeats_the_schema_defaults():
     """config.yaml, the embedded default run, sets nothing the schema's defaults do not already say, except
     its own content: the physical lensing examples, the field-name map and the supernova survey."""
     defaults = dict(_leaves(_schema_defaults()))
-    differing = {path for path, value in _leaves(yaml.safe_load((REPO / "config.yaml").read_text()))
-                 if defaults.get(path, "no default") != value}  # fmt: skip
-    own = {"lensing.examples", "imaging.field_names.Object 11", "flow.supernovae.name", "flow.supernovae.z_min",
-           "flow.supernovae.z_max"}  # fmt: skip
+    differing = {
+        path
+        for path, value in _leaves(yaml.safe_load((REPO / "config.yaml").read_text()))
+        if defaults.get(path, "no default") != value
+    }
+    own = {
+        "lensing.examples",
+        "imaging.field_names.Object 11",
+        "flow.supernovae.name",
+        "flow.supernovae.z_min",
+        "flow.supernovae.z_max",
+    }
     assert differing == own, differing

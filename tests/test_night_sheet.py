@@ -5,8 +5,12 @@ import pytest
 from astropipe.night_sheet import SheetError, nights_from_config, read_night_sheet
 
 HEADER = "night\tfield\tfilter\tseed\traw_directory\n"
-SETTINGS = {"object_name": "object11", "object_filters": ["H", "Ks"], "survey_fields": ["cand01", "cand02"],
-            "survey_filter": "Ks"}  # fmt: skip
+SETTINGS = {
+    "object_name": "object11",
+    "object_filters": ["H", "Ks"],
+    "survey_fields": ["cand01", "cand02"],
+    "survey_filter": "Ks",
+}
 
 
 def _sheet(tmp_path, rows, header=HEADER, name="nights.tsv"):
@@ -16,8 +20,15 @@ def _sheet(tmp_path, rows, header=HEADER, name="nights.tsv"):
 
 
 def test_rows_become_nights_with_their_sequences(tmp_path):
-    path = _sheet(tmp_path, ["2002-07-05\tobject11\tH\t7\t\n", "2002-07-05\tobject11\tKs\t7\t\n",
-                             "2002-07-05\tcand01\tKs\t7\t\n", "2002-07-06\tobject11\tKs\t\t/data/n2\n"])  # fmt: skip
+    path = _sheet(
+        tmp_path,
+        [
+            "2002-07-05\tobject11\tH\t7\t\n",
+            "2002-07-05\tobject11\tKs\t7\t\n",
+            "2002-07-05\tcand01\tKs\t7\t\n",
+            "2002-07-06\tobject11\tKs\t\t/data/n2\n",
+        ],
+    )
     nights = read_night_sheet(path, **SETTINGS)
     assert list(nights) == ["2002-07-05", "2002-07-06"]
     first, second = nights.values()
@@ -31,8 +42,19 @@ def test_a_csv_sheet_is_read_too(tmp_path):
     assert read_night_sheet(path, **SETTINGS)["2002-07-05"].sequences == [("object11", "H")]
 
 
-CASE_NAMES = ["date", "filter", "object filter", "unknown field", "survey filter", "seed and directory", "neither",
-              "seed", "night disagrees", "duplicate", "empty"]  # fmt: skip
+CASE_NAMES = [
+    "date",
+    "filter",
+    "object filter",
+    "unknown field",
+    "survey filter",
+    "seed and directory",
+    "neither",
+    "seed",
+    "night disagrees",
+    "duplicate",
+    "empty",
+]
 
 
 @pytest.mark.parametrize(
@@ -43,7 +65,10 @@ CASE_NAMES = ["date", "filter", "object filter", "unknown field", "survey filter
         (["2002-07-05\tobject11\tJ\t7\t\n"], "the object field 'object11' has no sequence in filter 'J'"),
         (["2002-07-05\tcand09\tKs\t7\t\n"], "field = 'cand09' is neither the object field"),
         (["2002-07-05\tcand01\tH\t7\t\n"], "survey field 'cand01' in filter 'H'; the survey is observed in 'Ks'"),
-        (["2002-07-05\tobject11\tH\t7\t/data\n"], "give either a seed (simulate the night) or a raw_directory (real data), not both"),
+        (
+            ["2002-07-05\tobject11\tH\t7\t/data\n"],
+            "give either a seed (simulate the night) or a raw_directory (real data), not both",
+        ),
         (["2002-07-05\tobject11\tH\t\t\n"], "not neither"),
         (["2002-07-05\tobject11\tH\tseven\t\n"], "seed = 'seven'; expected a non-negative integer"),
         (["2002-07-05\tobject11\tH\t7\t\n", "2002-07-05\tobject11\tKs\t8\t\n"], "line 3: night 2002-07-05 has seed 8"),
@@ -64,7 +89,12 @@ def test_a_missing_column_is_named(tmp_path):
 
 
 def test_without_a_sheet_the_configured_night_has_every_sequence():
-    imaging = {"night": "2002-07-04", "seed": 1, "raw_directory": None, "object": {"name": "object11",
-               "sequences": {"H": {}, "Ks": {}}}, "survey": {"filter": "Ks"}}  # fmt: skip
+    imaging = {
+        "night": "2002-07-04",
+        "seed": 1,
+        "raw_directory": None,
+        "object": {"name": "object11", "sequences": {"H": {}, "Ks": {}}},
+        "survey": {"filter": "Ks"},
+    }
     night = nights_from_config(imaging, ["cand01"])["2002-07-04"]
     assert night.simulated and night.sequences == [("object11", "H"), ("object11", "Ks"), ("cand01", "Ks")]

@@ -88,16 +88,24 @@ def load_night(results: Path, night: str) -> Night:
     field = results / "imaging" / night / "object11"
     cmd = json.loads((field / "cmd.json").read_text())
     stars, truth, member = nights.matched_members(results, night)
-    complete = np.asarray((stars["K"] < cmd["completeness_limit_k_mag"]) & (stars["H"] < cmd["completeness_limit_h_mag"]))
+    complete = np.asarray(
+        (stars["K"] < cmd["completeness_limit_k_mag"]) & (stars["H"] < cmd["completeness_limit_h_mag"])
+    )
     s = stars[complete]
     return Night(
-        h=np.asarray(s["H"], float), hk=np.asarray(s["HK"], float), radius=np.asarray(s["radius"], float),
-        probability=np.asarray(s["probability"], float), member=member[complete],
-        mixture_probability=np.asarray(s["mixture_probability"], float), mixture_threshold=stars.meta["mixture_threshold"],
-        limit_h=cmd["completeness_limit_h_mag"], limit_k=cmd["completeness_limit_k_mag"],
-        true_h=np.asarray(truth["H"][complete], float), true_hk=np.asarray((truth["H"] - truth["K"])[complete], float),
+        h=np.asarray(s["H"], float),
+        hk=np.asarray(s["HK"], float),
+        radius=np.asarray(s["radius"], float),
+        probability=np.asarray(s["probability"], float),
+        member=member[complete],
+        mixture_probability=np.asarray(s["mixture_probability"], float),
+        mixture_threshold=stars.meta["mixture_threshold"],
+        limit_h=cmd["completeness_limit_h_mag"],
+        limit_k=cmd["completeness_limit_k_mag"],
+        true_h=np.asarray(truth["H"][complete], float),
+        true_hk=np.asarray((truth["H"] - truth["K"])[complete], float),
         from_reference=np.asarray(s["source"] == "reference"),
-    )  # fmt: skip
+    )
 
 
 class MeasurementErrors:
@@ -129,8 +137,15 @@ def measured_scene(stars: Table, errors: MeasurementErrors, rng: np.random.Gener
     """A scene's stars inside ``radius`` as measured: (H, H - K) with errors, K = H - (H - K), radius, member."""
     stars = stars[np.hypot(stars["xi"], stars["eta"]) < radius]
     h, hk = errors.add(rng, np.asarray(stars["H"], float), np.asarray(stars["H"] - stars["K"], float))
-    return Table({"H": h, "HK": hk, "K": h - hk, "radius": np.hypot(stars["xi"], stars["eta"]),
-                  "member": np.asarray(stars["member"])})  # fmt: skip
+    return Table(
+        {
+            "H": h,
+            "HK": hk,
+            "K": h - hk,
+            "radius": np.hypot(stars["xi"], stars["eta"]),
+            "member": np.asarray(stars["member"]),
+        }
+    )
 
 
 class IdealClassifier:
@@ -152,12 +167,23 @@ class IdealClassifier:
         Object-area radius (arcsec); the field is uniform over it.
     """
 
-    def __init__(self, spec: FieldSpec, realisations: int, reference_dir: Path, ak_per_ehk: float,
-                 errors: MeasurementErrors, radius: float) -> None:  # fmt: skip
+    def __init__(
+        self,
+        spec: FieldSpec,
+        realisations: int,
+        reference_dir: Path,
+        ak_per_ehk: float,
+        errors: MeasurementErrors,
+        radius: float,
+    ) -> None:
         sequence = UpperMainSequence(reference_dir)
         rng = np.random.default_rng(REALISATION_SEED)
-        scenes = [build_scene(spec, np.random.default_rng(REALISATION_SEED + i), sequence, str(reference_dir),
-                              ak_per_ehk).stars for i in range(realisations)]  # fmt: skip
+        scenes = [
+            build_scene(
+                spec, np.random.default_rng(REALISATION_SEED + i), sequence, str(reference_dir), ak_per_ehk
+            ).stars
+            for i in range(realisations)
+        ]
         measured = [measured_scene(s, errors, rng, radius) for s in scenes]
         # members from every scene; the ~10 times more numerous field stars from the first quarter of them
         self.members = Table(np.concatenate([m[m["member"]].as_array() for m in measured]))
@@ -173,9 +199,11 @@ class IdealClassifier:
             members = self.members[(self.members["H"] < limit_h) & (self.members["K"] < limit_k)]
             field = self.field[(self.field["H"] < limit_h) & (self.field["K"] < limit_k)]
             self._densities[key] = (
-                len(members) / self.member_scenes, gaussian_kde(np.vstack([members["H"], members["HK"]]), KDE_BANDWIDTH),
-                len(field) / self.field_scenes, gaussian_kde(np.vstack([field["H"], field["HK"]]), KDE_BANDWIDTH),
-            )  # fmt: skip
+                len(members) / self.member_scenes,
+                gaussian_kde(np.vstack([members["H"], members["HK"]]), KDE_BANDWIDTH),
+                len(field) / self.field_scenes,
+                gaussian_kde(np.vstack([field["H"], field["HK"]]), KDE_BANDWIDTH),
+            )
         return self._densities[key]
 
     def posterior(self, h: NDArray, hk: NDArray, r: NDArray, limit_h: float, limit_k: float) -> NDArray:
@@ -210,8 +238,15 @@ def kept_at_removal(score: NDArray, member: NDArray[np.bool_], removal: float = 
     return float((score[member] >= above.min()).mean()) if above.size else 0.0
 
 
-def distance_limits(classifier: IdealClassifier, spec: FieldSpec, clusters: int, reference_dir: Path,
-                    ak_per_ehk: float, errors: MeasurementErrors, limits: tuple[float, float]) -> dict[str, float]:  # fmt: skip
+def distance_limits(
+    classifier: IdealClassifier,
+    spec: FieldSpec,
+    clusters: int,
+    reference_dir: Path,
+    ak_per_ehk: float,
+    errors: MeasurementErrors,
+    limits: tuple[float, float],
+) -> dict[str, float]:
     """Part (b): the injected K10's own scatter, and K10 / the B0V distance from ideal posteriors, over new nights."""
     sequence = UpperMainSequence(reference_dir)
     rng = np.random.default_rng(CLUSTER_SEED)
@@ -221,19 +256,24 @@ def distance_limits(classifier: IdealClassifier, spec: FieldSpec, clusters: int,
         stars = measured_scene(scene.stars, errors, rng, classifier.radius)
         # the running sum reaches ten members ~2 mag brighter than this on every night: fainter stars cannot count
         stars = stars[(stars["H"] < limits[0]) & (stars["K"] < min(limits[1], K10_SEARCH_LIMIT))]
-        posterior = classifier.posterior(np.asarray(stars["H"]), np.asarray(stars["HK"]), np.asarray(stars["radius"]),
-                                         *limits)  # fmt: skip
+        posterior = classifier.posterior(
+            np.asarray(stars["H"]), np.asarray(stars["HK"]), np.asarray(stars["radius"]), *limits
+        )
         true_k10[i], ideal_k10[i] = scene.meta["cluster"]["k10"], posterior_k10(np.asarray(stars["K"]), posterior)
     cluster = scene.meta["cluster"]
     nominal = cluster["absolute_k_tenth"] + cluster["distance_modulus"] + cluster["a_k"]
-    within = {name: float(np.mean(np.abs(10 ** ((k10 - nominal) / 5.0) - 1.0) < 0.15))
-              for name, k10 in (("true", true_k10), ("ideal", ideal_k10))}  # fmt: skip
+    within = {
+        name: float(np.mean(np.abs(10 ** ((k10 - nominal) / 5.0) - 1.0) < 0.15))
+        for name, k10 in (("true", true_k10), ("ideal", ideal_k10))
+    }
     return {
-        "k10_nominal": nominal, "true_k10_std": float(np.std(true_k10)),
+        "k10_nominal": nominal,
+        "true_k10_std": float(np.std(true_k10)),
         "ideal_k10_minus_true_median": float(np.nanmedian(ideal_k10 - true_k10)),
         "ideal_k10_minus_true_std": float(np.nanstd(ideal_k10 - true_k10)),
-        "true_within_15_percent": within["true"], "ideal_within_15_percent": within["ideal"],
-    }  # fmt: skip
+        "true_within_15_percent": within["true"],
+        "ideal_within_15_percent": within["ideal"],
+    }
 
 
 def main() -> None:
@@ -245,7 +285,9 @@ def main() -> None:
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
     imaging = config["imaging"]
-    reference_dir = REPO / "resources" / "reference" if imaging["reference_dir"] is None else Path(imaging["reference_dir"])
+    reference_dir = (
+        REPO / "resources" / "reference" if imaging["reference_dir"] is None else Path(imaging["reference_dir"])
+    )
     simulation = NightSimulation(imaging, reference_dir)
     spec, radius = simulation.object_field(), imaging["cmd"]["object_radius_arcsec"]
     nights = {seed: load_night(OUT / f"seed{seed}" / "results", imaging["night"]) for seed in args.seeds}
@@ -255,7 +297,9 @@ def main() -> None:
     for seed, night in nights.items():
         ideal = classifier.posterior(night.h, night.hk, night.radius, night.limit_h, night.limit_k)
         row = {
-            "seed": seed, "n_members": int(night.member.sum()), "n_field": int((~night.member).sum()),
+            "seed": seed,
+            "n_members": int(night.member.sum()),
+            "n_field": int((~night.member).sum()),
             "ideal_kept_at_80_removed": kept_at_removal(ideal, night.member),
             "ideal_kept_p05": float((ideal[night.member] >= 0.5).mean()),
             "ideal_removed_p05": float((ideal[~night.member] < 0.5).mean()),
@@ -266,26 +310,38 @@ def main() -> None:
             "mixture_kept_at_80_removed": kept_at_removal(night.mixture_probability, night.member),
             "mixture_kept": float((night.mixture_probability[night.member] >= night.mixture_threshold).mean()),
             "mixture_removed": float((night.mixture_probability[~night.member] < night.mixture_threshold).mean()),
-        }  # fmt: skip
+        }
         rows.append(row)
-        print(f"seed {seed}: {row['n_members']} members, {row['n_field']} field stars above the limits | members kept "
-              f"at 80 % field removed: ideal {row['ideal_kept_at_80_removed']:.0%}, pipeline "
-              f"{row['pipeline_kept_at_80_removed']:.0%} | at p >= 0.5 (kept/removed): ideal "
-              f"{row['ideal_kept_p05']:.0%}/{row['ideal_removed_p05']:.0%}, pipeline {row['pipeline_kept_p05']:.0%}/"
-              f"{row['pipeline_removed_p05']:.0%} | pipeline sum of p {row['pipeline_sum_probability']:.0f} "
-              f"for {row['n_members']} members | mixture model: {row['mixture_kept_at_80_removed']:.0%} kept at 80 % "
-              f"removed; at its threshold {row['mixture_kept']:.0%}/{row['mixture_removed']:.0%}", flush=True)  # fmt: skip
+        print(
+            f"seed {seed}: {row['n_members']} members, {row['n_field']} field stars above the limits | members kept "
+            f"at 80 % field removed: ideal {row['ideal_kept_at_80_removed']:.0%}, pipeline "
+            f"{row['pipeline_kept_at_80_removed']:.0%} | at p >= 0.5 (kept/removed): ideal "
+            f"{row['ideal_kept_p05']:.0%}/{row['ideal_removed_p05']:.0%}, pipeline {row['pipeline_kept_p05']:.0%}/"
+            f"{row['pipeline_removed_p05']:.0%} | pipeline sum of p {row['pipeline_sum_probability']:.0f} "
+            f"for {row['n_members']} members | mixture model: {row['mixture_kept_at_80_removed']:.0%} kept at 80 % "
+            f"removed; at its threshold {row['mixture_kept']:.0%}/{row['mixture_removed']:.0%}",
+            flush=True,
+        )
     first = nights[args.seeds[0]]
-    distance = distance_limits(classifier, spec, args.clusters, reference_dir, simulation.ak_per_ehk, errors,
-                               (first.limit_h, first.limit_k))  # fmt: skip
-    print(f"{args.clusters} simulated clusters: true K10 scatters by {distance['true_k10_std']:.2f} mag about the B0V "
-          f"value {distance['k10_nominal']:.2f} (B0V distance from the true K10 within 15 % of the injected one: "
-          f"{distance['true_within_15_percent']:.0%}); K10 from ideal posteriors - true K10: median "
-          f"{distance['ideal_k10_minus_true_median']:+.2f}, std {distance['ideal_k10_minus_true_std']:.2f} mag "
-          f"(distance within 15 %: {distance['ideal_within_15_percent']:.0%})")  # fmt: skip
+    distance = distance_limits(
+        classifier, spec, args.clusters, reference_dir, simulation.ak_per_ehk, errors, (first.limit_h, first.limit_k)
+    )
+    print(
+        f"{args.clusters} simulated clusters: true K10 scatters by {distance['true_k10_std']:.2f} mag about the B0V "
+        f"value {distance['k10_nominal']:.2f} (B0V distance from the true K10 within 15 % of the injected one: "
+        f"{distance['true_within_15_percent']:.0%}); K10 from ideal posteriors - true K10: median "
+        f"{distance['ideal_k10_minus_true_median']:+.2f}, std {distance['ideal_k10_minus_true_std']:.2f} mag "
+        f"(distance within 15 %: {distance['ideal_within_15_percent']:.0%})"
+    )
     table = Table(rows)
-    table.meta.update({"realisations": args.realisations, "kde_bandwidth": KDE_BANDWIDTH, "clusters": args.clusters,
-                       "distance": distance})  # fmt: skip
+    table.meta.update(
+        {
+            "realisations": args.realisations,
+            "kde_bandwidth": KDE_BANDWIDTH,
+            "clusters": args.clusters,
+            "distance": distance,
+        }
+    )
     table.write(OUT / "object11_limits.ecsv", format="ascii.ecsv", overwrite=True)
 
 

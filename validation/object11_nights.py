@@ -49,8 +49,20 @@ def run_night(seed: int, cores: int) -> Path:
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     night = config["imaging"]["night"]
     targets = [f"results/imaging/{night}/object11/summary.json", f"results/truth/{night}/stars.ecsv"]
-    command = [sys.executable, "-m", "snakemake", *targets, "-s", str(REPO / "Snakefile"), "--cores", str(cores),
-               "--directory", str(workdir), "--configfile", str(workdir / "config.yaml")]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        *targets,
+        "-s",
+        str(REPO / "Snakefile"),
+        "--cores",
+        str(cores),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+    ]
     with open(workdir / "snakemake.log", "w") as log:
         subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT)
     return workdir / "results"
@@ -66,7 +78,8 @@ def matched_members(results: Path, night: str) -> tuple[Table, Table, np.ndarray
     truth = truth[(truth["field"] == "object11") & (truth["K"] < 19)]
     stars = Table.read(results / "imaging" / night / "object11" / "membership.ecsv", format="ascii.ecsv")
     index, separation, _ = SkyCoord(stars["ra"], stars["dec"], unit="deg").match_to_catalog_sky(
-        SkyCoord(truth["ra"], truth["dec"], unit="deg"))  # fmt: skip
+        SkyCoord(truth["ra"], truth["dec"], unit="deg")
+    )
     return stars, truth[index], (separation.arcsec < 0.4) & np.asarray(truth["member"][index])
 
 
@@ -81,12 +94,19 @@ def compare(results: Path, night: str) -> dict[str, float]:
     kept = members["probability"] >= members.meta["member_probability"]
     b0v = summary["distance_kpc"]["B0V"]
     return {
-        "k10_true": scene["k10"], "k10": summary["k10"], "k10_err": summary["k10_err"],
+        "k10_true": scene["k10"],
+        "k10": summary["k10"],
+        "k10_err": summary["k10_err"],
         "k10_pull": (summary["k10"] - scene["k10"]) / summary["k10_err"],
-        "e_hk": summary["e_hk"], "e_hk_err": summary["e_hk_err"], "e_hk_true": scene["e_hk"],
-        "d_b0v_kpc": b0v["value"], "d_b0v_err_kpc": b0v["err"], "d_true_kpc": scene["distance_kpc"],
-        "members_kept": float(kept[member & complete].mean()), "field_removed": float((~kept[~member & complete]).mean()),
-    }  # fmt: skip
+        "e_hk": summary["e_hk"],
+        "e_hk_err": summary["e_hk_err"],
+        "e_hk_true": scene["e_hk"],
+        "d_b0v_kpc": b0v["value"],
+        "d_b0v_err_kpc": b0v["err"],
+        "d_true_kpc": scene["distance_kpc"],
+        "members_kept": float(kept[member & complete].mean()),
+        "field_removed": float((~kept[~member & complete]).mean()),
+    }
 
 
 def main() -> None:
@@ -99,20 +119,27 @@ def main() -> None:
     for seed in args.seeds:
         row = {"seed": seed} | compare(run_night(seed, args.cores), night)
         rows.append(row)
-        print(f"seed {seed}: K10 {row['k10']:.2f} +- {row['k10_err']:.2f} (true {row['k10_true']:.2f}, pull "
-              f"{row['k10_pull']:+.2f}); E(H-K) {row['e_hk']:.3f} +- {row['e_hk_err']:.3f} ({row['e_hk_true']}); "
-              f"B0V {row['d_b0v_kpc']:.2f} +- {row['d_b0v_err_kpc']:.2f} kpc ({row['d_true_kpc']}); members kept "
-              f"{row['members_kept']:.0%}, field removed {row['field_removed']:.0%}", flush=True)  # fmt: skip
+        print(
+            f"seed {seed}: K10 {row['k10']:.2f} +- {row['k10_err']:.2f} (true {row['k10_true']:.2f}, pull "
+            f"{row['k10_pull']:+.2f}); E(H-K) {row['e_hk']:.3f} +- {row['e_hk_err']:.3f} ({row['e_hk_true']}); "
+            f"B0V {row['d_b0v_kpc']:.2f} +- {row['d_b0v_err_kpc']:.2f} kpc ({row['d_true_kpc']}); members kept "
+            f"{row['members_kept']:.0%}, field removed {row['field_removed']:.0%}",
+            flush=True,
+        )
     table = Table(rows)
     pulls = np.asarray(table["k10_pull"])
-    print(f"{len(table)} nights: K10 pulls mean {pulls.mean():+.2f}, rms {np.sqrt(np.mean(pulls**2)):.2f}; "
-          f"B0V distance mean {np.mean(table['d_b0v_kpc']):.2f} kpc (injected {table['d_true_kpc'][0]})")  # fmt: skip
+    print(
+        f"{len(table)} nights: K10 pulls mean {pulls.mean():+.2f}, rms {np.sqrt(np.mean(pulls**2)):.2f}; "
+        f"B0V distance mean {np.mean(table['d_b0v_kpc']):.2f} kpc (injected {table['d_true_kpc'][0]})"
+    )
     ratio = np.asarray(table["d_b0v_kpc"]) / np.asarray(table["d_true_kpc"])
     e_pull = (np.asarray(table["e_hk"]) - np.asarray(table["e_hk_true"])) / np.asarray(table["e_hk_err"])
-    print(f"B0V distance / injected: {np.round(ratio, 3).tolist()}, {np.sum(np.abs(ratio - 1) <= 0.15)} of {len(table)} "
-          f"within 15 %; E(H-K) pulls {np.round(e_pull, 2).tolist()}; members kept {np.round(table['members_kept'], 2).tolist()} "
-          f"(min {np.min(table['members_kept']):.0%}), field removed {np.round(table['field_removed'], 2).tolist()} "
-          f"(min {np.min(table['field_removed']):.0%})")  # fmt: skip
+    print(
+        f"B0V distance / injected: {np.round(ratio, 3).tolist()}, {np.sum(np.abs(ratio - 1) <= 0.15)} of {len(table)} "
+        f"within 15 %; E(H-K) pulls {np.round(e_pull, 2).tolist()}; members kept {np.round(table['members_kept'], 2).tolist()} "
+        f"(min {np.min(table['members_kept']):.0%}), field removed {np.round(table['field_removed'], 2).tolist()} "
+        f"(min {np.min(table['field_removed']):.0%})"
+    )
     table.write(OUT / "object11_nights.ecsv", format="ascii.ecsv", overwrite=True)
 
 

@@ -55,7 +55,9 @@ def rows(node: dict, prefix: str = "") -> list[tuple[str, str, str, str, str]]:
     section_default = node.get("default") if isinstance(node.get("default"), dict) else {}
     for name, child in node.get("properties", {}).items():
         key = f"{prefix}.{name}" if prefix else name
-        entry = child if "default" in child or name not in section_default else {**child, "default": section_default[name]}
+        entry = (
+            child if "default" in child or name not in section_default else {**child, "default": section_default[name]}
+        )
         found.append((key, _type(entry), _default(entry), _limits(entry), entry.get("description", "")))
         found += rows(entry, key)
     return found
@@ -65,8 +67,10 @@ def render(schema_path: Path = SCHEMA) -> str:
     """The reference as a Markdown table, one row per key."""
     schema = yaml.safe_load(schema_path.read_text())
     lines = ["| key | type | default | limits | meaning |", "|---|---|---|---|---|"]
-    lines += ["| " + " | ".join(_cell(cell) if i else f"`{cell}`" for i, cell in enumerate(row)) + " |"
-              for row in rows(schema)]  # fmt: skip
+    lines += [
+        "| " + " | ".join(_cell(cell) if i else f"`{cell}`" for i, cell in enumerate(row)) + " |"
+        for row in rows(schema)
+    ]
     return "\n".join(lines) + "\n"
 
 

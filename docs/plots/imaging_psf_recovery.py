@@ -32,7 +32,9 @@ centres = 0.5 * (bins[1:] + bins[:-1])
 recovered = np.zeros(n_stars, bool)
 recovered[nearest[found]] = True
 injected_counts = np.histogram(magnitude, bins)[0]
-completeness = np.where(injected_counts > 0, np.histogram(magnitude[recovered], bins)[0] / np.maximum(injected_counts, 1), np.nan)
+completeness = np.where(
+    injected_counts > 0, np.histogram(magnitude[recovered], bins)[0] / np.maximum(injected_counts, 1), np.nan
+)
 which = np.digitize(magnitude[nearest[found]], bins) - 1
 median = [np.median(difference[which == i]) if np.sum(which == i) > 5 else np.nan for i in range(centres.size)]
 
@@ -48,6 +50,9 @@ right.plot(centres, completeness, "C0o-", ms=4)
 right.set_ylim(0, 1.05)
 right.set_xlabel("injected magnitude")
 right.set_ylabel("fraction found within 1 px")
-right.set_title(f"{found.sum()} of {n_stars} injected stars matched;\naperture correction "
-                f"{result.meta['aperture_correction_mag']:+.3f} mag", fontsize=9)  # fmt: skip
+right.set_title(
+    f"{found.sum()} of {n_stars} injected stars matched;\naperture correction "
+    f"{result.meta['aperture_correction_mag']:+.3f} mag",
+    fontsize=9,
+)
 fig.tight_layout()

@@ -21,11 +21,17 @@ summary = summarise(realisations, np.array(bulkflow["vector_kms"]), np.array(bul
 settings = FlowSettings.from_config(snakemake.params.analysis)
 tables = [Table.read(snakemake.input[n], format="ascii.ecsv") for n in ("clusters", "galaxies", "dispersions")]
 summary["subsamples"] = subsample_table(*tables, settings)
-summary["error_budget"] = error_budget(bulkflow["vector_kms"], bulkflow["covariance_kms2"],
-                                       summary["run_bootstrap"]["covariance_kms2"])  # fmt: skip
+summary["error_budget"] = error_budget(
+    bulkflow["vector_kms"], bulkflow["covariance_kms2"], summary["run_bootstrap"]["covariance_kms2"]
+)
 summary["units"] = "km/s; covariances km^2/s^2"
 write_json(summary, snakemake.output[0])
 budget = summary["error_budget"]
-log.info("%d realisations gathered; |V| = %.0f +- %.0f (%.0f random, %.0f run corrections) km/s", len(realisations),
-         budget["amplitude_kms"], budget["amplitude_err_total_kms"], budget["amplitude_err_random_kms"],
-         budget["amplitude_err_systematic_kms"])  # fmt: skip
+log.info(
+    "%d realisations gathered; |V| = %.0f +- %.0f (%.0f random, %.0f run corrections) km/s",
+    len(realisations),
+    budget["amplitude_kms"],
+    budget["amplitude_err_total_kms"],
+    budget["amplitude_err_random_kms"],
+    budget["amplitude_err_systematic_kms"],
+)

@@ -10,9 +10,17 @@ directory = snakemake.params.directory
 clusters, galaxies, dispersions = read_survey(directory)
 column = f"extinction_{snakemake.params.extinction_map}"
 if column not in clusters.colnames:
-    raise InputTableError(f"{directory}/clusters: column {column!r} is missing, and flow.extinction_map is "
-                          f"{snakemake.params.extinction_map!r}; add the column or choose the map the table has")  # fmt: skip
+    raise InputTableError(
+        f"{directory}/clusters: column {column!r} is missing, and flow.extinction_map is "
+        f"{snakemake.params.extinction_map!r}; add the column or choose the map the table has"
+    )
 for name, table in (("clusters", clusters), ("galaxies", galaxies), ("dispersions", dispersions)):
     write_table(table, snakemake.output[name], format="ascii.ecsv")
-log.info("%s: %d clusters, %d galaxies, %d dispersion measurements in %d runs", directory, len(clusters),
-         len(galaxies), len(dispersions), len(set(dispersions["run"])))  # fmt: skip
+log.info(
+    "%s: %d clusters, %d galaxies, %d dispersion measurements in %d runs",
+    directory,
+    len(clusters),
+    len(galaxies),
+    len(dispersions),
+    len(set(dispersions["run"])),
+)

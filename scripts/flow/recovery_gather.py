@@ -18,6 +18,10 @@ figure = recovery_coverage(realisations, summary)
 with atomic_output(snakemake.output.figure) as path:
     figure.savefig(path, dpi=120)
 plt.close(figure)
-log.info("%d surveys: 68 %% coverage %.3f, 95 %% coverage %.3f, bias %s km/s", summary["n_realisations"],
-         summary["coverage"]["68"]["fraction"], summary["coverage"]["95"]["fraction"],
-         [round(b) for b in summary["bias_vector_kms"]])  # fmt: skip
+log.info(
+    "%d surveys: 68 %% coverage %.3f, 95 %% coverage %.3f, bias %s km/s",
+    summary["n_realisations"],
+    summary["coverage"]["68"]["fraction"],
+    summary["coverage"]["95"]["fraction"],
+    [round(b) for b in summary["bias_vector_kms"]],
+)

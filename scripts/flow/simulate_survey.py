@@ -1,6 +1,5 @@
 """Simulate the SMAC-like FP survey and write its input tables and truth."""
 
-
 from astropipe.flow.survey import SurveySpec, simulate_survey
 from astropipe.io import write_json, write_table
 from astropipe.io.rule_log import rule_logger

@@ -20,22 +20,43 @@ log = rule_logger(snakemake.log[0], "imaging_cmd")
 settings, inputs = snakemake.params.cmd, snakemake.input
 header_k = fits.getheader(inputs.weight_k)
 wcs_k, wcs_h = WCS(header_k).celestial, WCS(fits.getheader(inputs.weight_h)).celestial
-usable = usable_mask(fits.getdata(inputs.weight_k).astype(float), fits.getdata(inputs.weight_h).astype(float),
-                     wcs_k, wcs_h, settings["min_coverage"])  # fmt: skip
+usable = usable_mask(
+    fits.getdata(inputs.weight_k).astype(float),
+    fits.getdata(inputs.weight_h).astype(float),
+    wcs_k,
+    wcs_h,
+    settings["min_coverage"],
+)
 l_deg, b_deg = snakemake.params.centre
-regions = define_regions(usable, wcs_k, SkyCoord(l=l_deg, b=b_deg, unit="deg", frame="galactic"), float(header_k["PIXSCALE"]),
-                         settings["object_radius_arcsec"], settings["field_inner_radius_arcsec"])  # fmt: skip
+regions = define_regions(
+    usable,
+    wcs_k,
+    SkyCoord(l=l_deg, b=b_deg, unit="deg", frame="galactic"),
+    float(header_k["PIXSCALE"]),
+    settings["object_radius_arcsec"],
+    settings["field_inner_radius_arcsec"],
+)
 reference = None
 if settings["saturated_from_reference"]:
-    reference = ReferenceStars(Table.read(inputs.reference, format="ascii.ecsv"),
-                               json.loads(Path(inputs.comparison).read_text())["bands"],
-                               snakemake.params.reference["resolution_arcsec"])  # fmt: skip
+    reference = ReferenceStars(
+        Table.read(inputs.reference, format="ascii.ecsv"),
+        json.loads(Path(inputs.comparison).read_text())["bands"],
+        snakemake.params.reference["resolution_arcsec"],
+    )
 analysis = analyse_cmd(
-    Table.read(inputs.catalog, format="ascii.ecsv"), regions, wcs_k,
-    {"H": Table.read(inputs.completeness_h, format="ascii.ecsv"), "Ks": Table.read(inputs.completeness_k, format="ascii.ecsv")},
-    settings, snakemake.params.seed, reference=reference,
-    completeness_paths={"H": inputs.completeness_h, "Ks": inputs.completeness_k}, log=log,
-)  # fmt: skip
+    Table.read(inputs.catalog, format="ascii.ecsv"),
+    regions,
+    wcs_k,
+    {
+        "H": Table.read(inputs.completeness_h, format="ascii.ecsv"),
+        "Ks": Table.read(inputs.completeness_k, format="ascii.ecsv"),
+    },
+    settings,
+    snakemake.params.seed,
+    reference=reference,
+    completeness_paths={"H": inputs.completeness_h, "Ks": inputs.completeness_k},
+    log=log,
+)
 write_table(analysis.stars, snakemake.output.stars, format="ascii.ecsv")
 write_table(analysis.luminosity, snakemake.output.luminosity, format="ascii.ecsv")
 centre = {"l_deg": l_deg, "b_deg": b_deg, "x_px": regions.centre_x, "y_px": regions.centre_y}

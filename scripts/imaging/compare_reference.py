@@ -10,11 +10,20 @@ from astropipe.io.rule_log import rule_logger
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_compare_reference")
 results, panels = compare_with_reference(
-    Table.read(snakemake.input.catalog, format="ascii.ecsv"), Table.read(snakemake.input.reference, format="ascii.ecsv"),
-    snakemake.params.reference, reference_path=snakemake.input.reference, log=log,
-)  # fmt: skip
-write_json({"field": snakemake.wildcards.field, "reference": snakemake.input.reference,
-            "relation": "m_ref - m = offset + slope (m - pivot), 3-sigma clipped", "bands": results},
-           snakemake.output.comparison)  # fmt: skip
+    Table.read(snakemake.input.catalog, format="ascii.ecsv"),
+    Table.read(snakemake.input.reference, format="ascii.ecsv"),
+    snakemake.params.reference,
+    reference_path=snakemake.input.reference,
+    log=log,
+)
+write_json(
+    {
+        "field": snakemake.wildcards.field,
+        "reference": snakemake.input.reference,
+        "relation": "m_ref - m = offset + slope (m - pivot), 3-sigma clipped",
+        "bands": results,
+    },
+    snakemake.output.comparison,
+)
 with atomic_output(snakemake.output.figure) as path:
     reference_comparison_figure(panels).savefig(path, dpi=120)

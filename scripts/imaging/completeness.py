@@ -14,9 +14,14 @@ log = rule_logger(snakemake.log[0], "imaging_completeness")
 with fits.open(snakemake.input.stack) as hdul:
     image, header = hdul[0].data.astype(float), hdul[0].header
 completeness, injected = artificial_star_test(
-    image, header, fits.getdata(snakemake.input.weight).astype(float), read_psf_file(snakemake.input.psf),
-    Table.read(snakemake.input.catalog, format="ascii.ecsv"), snakemake.params.photometry,
-    random_stream(snakemake.params.seed, f"{snakemake.wildcards.field}/{snakemake.wildcards.filter}"), log=log,
-)  # fmt: skip
+    image,
+    header,
+    fits.getdata(snakemake.input.weight).astype(float),
+    read_psf_file(snakemake.input.psf),
+    Table.read(snakemake.input.catalog, format="ascii.ecsv"),
+    snakemake.params.photometry,
+    random_stream(snakemake.params.seed, f"{snakemake.wildcards.field}/{snakemake.wildcards.filter}"),
+    log=log,
+)
 write_table(completeness, snakemake.output.completeness, format="ascii.ecsv")
 write_table(injected, snakemake.output.injected, format="ascii.ecsv")

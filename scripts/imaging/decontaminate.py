@@ -15,12 +15,15 @@ log = rule_logger(snakemake.log[0], "imaging_decontaminate")
 stars = Table.read(snakemake.input.stars, format="ascii.ecsv")
 inputs = snakemake.input
 membership = measure_membership(
-    stars, json.loads(Path(inputs.summary).read_text()),
+    stars,
+    json.loads(Path(inputs.summary).read_text()),
     (Table.read(inputs.artificial_h, format="ascii.ecsv"), Table.read(inputs.artificial_k, format="ascii.ecsv")),
     (Table.read(inputs.completeness_h, format="ascii.ecsv"), Table.read(inputs.completeness_k, format="ascii.ecsv")),
-    snakemake.params.decontamination, snakemake.params.seed, artificial_paths=(inputs.artificial_h, inputs.artificial_k),
+    snakemake.params.decontamination,
+    snakemake.params.seed,
+    artificial_paths=(inputs.artificial_h, inputs.artificial_k),
     log=log,
-)  # fmt: skip
+)
 write_table(membership.stars, snakemake.output.membership, format="ascii.ecsv")
 write_json({"field": snakemake.wildcards.field, **membership.summary}, snakemake.output.summary)
 with atomic_output(snakemake.output.figure) as path:

@@ -11,6 +11,11 @@ snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "imaging_masters")
 frames = Table.read(snakemake.input.frames, format="ascii.ecsv")
 with atomic_directory(snakemake.output[0]) as directory:
-    for path in build_masters(frames, directory, snakemake.params.aperture_radius_arcsec,
-                              snakemake.params.linearity, DetectorNoise(**snakemake.params.detector)):
+    for path in build_masters(
+        frames,
+        directory,
+        snakemake.params.aperture_radius_arcsec,
+        snakemake.params.linearity,
+        DetectorNoise(**snakemake.params.detector),
+    ):
         log.info("wrote %s", path.name)

@@ -13,8 +13,12 @@ snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], snakemake.rule)
 config = snakemake.params.photometry
 image_settings = snakemake.params.image
-image = read_photometry_image(snakemake.input.image, snakemake.input.get("weight"), gain=image_settings.get("gain"),
-                              saturation=image_settings.get("saturation"))  # fmt: skip
+image = read_photometry_image(
+    snakemake.input.image,
+    snakemake.input.get("weight"),
+    gain=image_settings.get("gain"),
+    saturation=image_settings.get("saturation"),
+)
 result = psf_photometry(
     image.data,
     fwhm_guess=image_settings.get("fwhm_arcsec", config["fwhm_guess_arcsec"]) / image.pixel_scale,
@@ -26,8 +30,14 @@ result = psf_photometry(
     settings=PhotometrySettings.from_config(config),
     log=log,
 )
-result.catalog.meta.update({**dict(snakemake.wildcards), **{k: v for k, v in image_settings.items() if k == "filter"},
-                            "airmass": float(image.header.get("AIRMASS", np.nan)), "image": snakemake.input.image})  # fmt: skip
+result.catalog.meta.update(
+    {
+        **dict(snakemake.wildcards),
+        **{k: v for k, v in image_settings.items() if k == "filter"},
+        "airmass": float(image.header.get("AIRMASS", np.nan)),
+        "image": snakemake.input.image,
+    }
+)
 write_table(result.catalog, snakemake.output.catalog, format="ascii.ecsv")
 write_psf_file(snakemake.output.psf, result.psfs, config["psf_oversampling"], result.meta["fwhm_px"])
 with atomic_output(snakemake.output.residual) as path:

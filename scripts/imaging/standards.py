@@ -17,13 +17,25 @@ catalogue_path = snakemake.input.standards_catalogue
 catalogue = read_persson_standards(catalogue_path)
 apertures = StandardApertures(**settings["aperture"])
 measurements = measure_standards(
-    Table.read(snakemake.input.frames, format="ascii.ecsv"), snakemake.input.masters, catalogue, apertures, params.gain,
-    params.linearity, DetectorNoise(**params.detector), frames_path=snakemake.input.frames, log=log,
-)  # fmt: skip
+    Table.read(snakemake.input.frames, format="ascii.ecsv"),
+    snakemake.input.masters,
+    catalogue,
+    apertures,
+    params.gain,
+    params.linearity,
+    DetectorNoise(**params.detector),
+    frames_path=snakemake.input.frames,
+    log=log,
+)
 normalised, fits_by_band = fit_night(measurements, catalogue, settings, log)
 write_table(measurements, snakemake.output.measurements, format="ascii.ecsv")
-calibration = {"night": snakemake.wildcards.night, "equations": EQUATIONS,
-               "aperture_radius_arcsec": apertures.radius_arcsec, "standards_catalogue": str(catalogue_path),
-               "bands": fits_by_band, "points": normalised.to_pandas().to_dict(orient="records")}  # fmt: skip
+calibration = {
+    "night": snakemake.wildcards.night,
+    "equations": EQUATIONS,
+    "aperture_radius_arcsec": apertures.radius_arcsec,
+    "standards_catalogue": str(catalogue_path),
+    "bands": fits_by_band,
+    "points": normalised.to_pandas().to_dict(orient="records"),
+}
 write_json(calibration, snakemake.output.calibration)
 write_table(calibration_table(calibration), snakemake.output.table, format="ascii.csv")

@@ -14,8 +14,9 @@ from astropipe.survey.figures import confusion_figure, sky_map_figure
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], "survey_classify")
 labels = Table.read(snakemake.input.labels, format="ascii.ecsv") if snakemake.input.labels else None
-table, summary, matrix = classify_fields([json.loads(Path(path).read_text()) for path in snakemake.input.metrics],
-                                         snakemake.params.thresholds, labels, log)  # fmt: skip
+table, summary, matrix = classify_fields(
+    [json.loads(Path(path).read_text()) for path in snakemake.input.metrics], snakemake.params.thresholds, labels, log
+)
 write_table(table, snakemake.output.classification, format="ascii.ecsv")
 write_json(summary, snakemake.output.summary)
 write_table(classification_table(table), snakemake.output.table, format="ascii.csv")

@@ -27,16 +27,32 @@ l_deg, b_deg = float(row["l"][0]), float(row["b"][0])
 centre = WCS(header).celestial.world_to_pixel(SkyCoord(l=l_deg, b=b_deg, unit="deg", frame="galactic"))
 cx, cy = (float(v) for v in centre)
 metrics = measure_field(
-    image, fits.getdata(snakemake.input.weight).astype(float),
-    Table.read(snakemake.input.catalog, format="ascii.ecsv"), (cx, cy), scale,
+    image,
+    fits.getdata(snakemake.input.weight).astype(float),
+    Table.read(snakemake.input.catalog, format="ascii.ecsv"),
+    (cx, cy),
+    scale,
     json.loads(Path(snakemake.input.calibration).read_text())["bands"][snakemake.params.band],
-    snakemake.params.survey, random_stream(snakemake.params.seed, "survey/field", field),
-)  # fmt: skip
-log.info("%s: %d stars to K = %.1f, overdensity %.1f sigma (faint %.1f), bright excess %.1f, light p %.3f, "
-         "ring deficit %.1f sigma (ratio %.2f), nebulosity %.2f", field, metrics.n_stars, metrics.magnitude_limit,
-         metrics.overdensity.significance, metrics.faint_overdensity.significance, metrics.bright_excess,
-         metrics.light_concentration_p, metrics.count_deficit_sigma, metrics.count_ratio_ring, metrics.nebulosity_snr)  # fmt: skip
-write_json({"field": field, "l": l_deg, "b": b_deg, "centre_px": [cx, cy], **metrics.as_dict()}, snakemake.output.metrics)
+    snakemake.params.survey,
+    random_stream(snakemake.params.seed, "survey/field", field),
+)
+log.info(
+    "%s: %d stars to K = %.1f, overdensity %.1f sigma (faint %.1f), bright excess %.1f, light p %.3f, "
+    "ring deficit %.1f sigma (ratio %.2f), nebulosity %.2f",
+    field,
+    metrics.n_stars,
+    metrics.magnitude_limit,
+    metrics.overdensity.significance,
+    metrics.faint_overdensity.significance,
+    metrics.bright_excess,
+    metrics.light_concentration_p,
+    metrics.count_deficit_sigma,
+    metrics.count_ratio_ring,
+    metrics.nebulosity_snr,
+)
+write_json(
+    {"field": field, "l": l_deg, "b": b_deg, "centre_px": [cx, cy], **metrics.as_dict()}, snakemake.output.metrics
+)
 with atomic_output(snakemake.output.thumbnail) as path:
     title = f"{field} (l = {l_deg:.2f}, b = {b_deg:.2f})"
     thumbnail_figure(image, (cx, cy), scale, metrics.profile, metrics.king, title).savefig(path, dpi=100)

@@ -135,12 +135,16 @@ def cross_key_errors(config: dict[str, Any]) -> list[str]:
             errors.append(f"{key} = {values!r}: must be strictly increasing")
     fractions = _lookup(config, "imaging.survey.class_fractions")
     if fractions is not None and abs(sum(fractions.values()) - 1.0) > 1e-6:
-        errors.append(f"imaging.survey.class_fractions = {fractions!r}: the fractions sum to "
-                      f"{sum(fractions.values()):.6g}; expected 1 (they share the candidate fields among the classes)")
+        errors.append(
+            f"imaging.survey.class_fractions = {fractions!r}: the fractions sum to "
+            f"{sum(fractions.values()):.6g}; expected 1 (they share the candidate fields among the classes)"
+        )
     survey, supernovae = _lookup(config, "flow.survey"), _lookup(config, "flow.supernovae.name")
     if survey is not None and survey == supernovae:
-        errors.append(f"flow.supernovae.name = {supernovae!r}: must differ from flow.survey = {survey!r} "
-                      f"(each names its own results/flow/<name>/)")
+        errors.append(
+            f"flow.supernovae.name = {supernovae!r}: must differ from flow.survey = {survey!r} "
+            f"(each names its own results/flow/<name>/)"
+        )
     return errors
 
 
@@ -153,7 +157,8 @@ class _StrictLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
+                    None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark
+                )
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 
@@ -177,8 +182,9 @@ def check_config_files(paths: list[str | Path]) -> None:
         content = load_yaml_strictly(path)
         if not isinstance(content, dict) or not content:
             found = "nothing" if content is None else type(content).__name__
-            raise ConfigError(f"configuration file {path}: expected a mapping of keys (lensing:, imaging:, flow:), "
-                              f"found {found}")
+            raise ConfigError(
+                f"configuration file {path}: expected a mapping of keys (lensing:, imaging:, flow:), found {found}"
+            )
 
 
 def canonical_order(value: Any) -> Any:
@@ -242,6 +248,8 @@ def configured_path(value: str | None, key: str, *, shipped: Path | None = None,
     exists = path.is_dir() if kind == "directory" else path.is_file()
     if not exists:
         found = "a directory" if path.is_dir() else "a file" if path.exists() else "nothing"
-        raise ConfigError(f"{key} = {value!r}: expected an existing {kind}, found {found} at {path.resolve()} "
-                          f"(relative paths are relative to the working directory {Path.cwd()})")
+        raise ConfigError(
+            f"{key} = {value!r}: expected an existing {kind}, found {found} at {path.resolve()} "
+            f"(relative paths are relative to the working directory {Path.cwd()})"
+        )
     return path

@@ -10,7 +10,9 @@ from numpy.typing import NDArray
 __all__ = ["hessian"]
 
 
-def hessian(function: Callable[[NDArray[np.float64]], float], x: NDArray[np.float64], step: float = 1e-3) -> NDArray[np.float64]:
+def hessian(
+    function: Callable[[NDArray[np.float64]], float], x: NDArray[np.float64], step: float = 1e-3
+) -> NDArray[np.float64]:
     """Second derivatives of a scalar function by central differences (step in every coordinate).
 
     Diagonal: [f(x + h e_i) - 2 f(x) + f(x - h e_i)] / h^2; off-diagonal:
@@ -23,6 +25,10 @@ def hessian(function: Callable[[NDArray[np.float64]], float], x: NDArray[np.floa
     for i in range(n):
         result[i, i] = (function(x + unit[i]) - 2.0 * centre + function(x - unit[i])) / step**2
         for j in range(i):
-            result[i, j] = result[j, i] = (function(x + unit[i] + unit[j]) - function(x + unit[i] - unit[j])
-                                           - function(x - unit[i] + unit[j]) + function(x - unit[i] - unit[j])) / (4 * step**2)  # fmt: skip
+            result[i, j] = result[j, i] = (
+                function(x + unit[i] + unit[j])
+                - function(x + unit[i] - unit[j])
+                - function(x - unit[i] + unit[j])
+                + function(x - unit[i] - unit[j])
+            ) / (4 * step**2)
     return result

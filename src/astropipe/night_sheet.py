@@ -58,8 +58,15 @@ def nights_from_config(imaging: dict, survey_fields: list[str]) -> dict[str, Nig
     return {night.date: night}
 
 
-def _check_row(path: Path, line: int, row: dict[str, str], object_name: str, object_filters: list[str],
-               survey_fields: list[str], survey_filter: str) -> None:  # fmt: skip
+def _check_row(
+    path: Path,
+    line: int,
+    row: dict[str, str],
+    object_name: str,
+    object_filters: list[str],
+    survey_fields: list[str],
+    survey_filter: str,
+) -> None:
     where = f"{path}: line {line}"
     try:
         datetime.date.fromisoformat(row["night"])
@@ -69,23 +76,32 @@ def _check_row(path: Path, line: int, row: dict[str, str], object_name: str, obj
         raise SheetError(f"{where}: filter = {row['filter']!r}; expected one of {FILTERS}")
     if row["field"] == object_name:
         if row["filter"] not in object_filters:
-            raise SheetError(f"{where}: the object field {object_name!r} has no sequence in filter {row['filter']!r} in "
-                             f"imaging.object.sequences ({object_filters})")  # fmt: skip
+            raise SheetError(
+                f"{where}: the object field {object_name!r} has no sequence in filter {row['filter']!r} in "
+                f"imaging.object.sequences ({object_filters})"
+            )
     elif row["field"] not in survey_fields:
-        raise SheetError(f"{where}: field = {row['field']!r} is neither the object field {object_name!r} nor a survey field "
-                         f"({', '.join(survey_fields) or 'none configured'})")  # fmt: skip
+        raise SheetError(
+            f"{where}: field = {row['field']!r} is neither the object field {object_name!r} nor a survey field "
+            f"({', '.join(survey_fields) or 'none configured'})"
+        )
     elif row["filter"] != survey_filter:
-        raise SheetError(f"{where}: survey field {row['field']!r} in filter {row['filter']!r}; the survey is observed in "
-                         f"{survey_filter!r} (imaging.survey.filter)")  # fmt: skip
+        raise SheetError(
+            f"{where}: survey field {row['field']!r} in filter {row['filter']!r}; the survey is observed in "
+            f"{survey_filter!r} (imaging.survey.filter)"
+        )
     if bool(row["seed"]) == bool(row["raw_directory"]):
-        raise SheetError(f"{where}: give either a seed (simulate the night) or a raw_directory (real data), not "
-                         f"{'both' if row['seed'] else 'neither'}")  # fmt: skip
+        raise SheetError(
+            f"{where}: give either a seed (simulate the night) or a raw_directory (real data), not "
+            f"{'both' if row['seed'] else 'neither'}"
+        )
     if row["seed"] and not row["seed"].isdigit():
         raise SheetError(f"{where}: seed = {row['seed']!r}; expected a non-negative integer")
 
 
-def read_night_sheet(path: str | Path, *, object_name: str, object_filters: list[str], survey_fields: list[str],
-                     survey_filter: str) -> dict[str, Night]:  # fmt: skip
+def read_night_sheet(
+    path: str | Path, *, object_name: str, object_filters: list[str], survey_fields: list[str], survey_filter: str
+) -> dict[str, Night]:
     """The nights of a sheet, each with its sequences in the sheet's order.
 
     Raises
@@ -110,8 +126,10 @@ def read_night_sheet(path: str | Path, *, object_name: str, object_filters: list
         raw = row["raw_directory"] or None
         night = nights.setdefault(row["night"], Night(row["night"], seed, raw))
         if (night.seed, night.raw_directory) != (seed, raw):
-            raise SheetError(f"{path}: line {line}: night {row['night']} has seed {seed} and raw_directory {raw!r} here, "
-                             f"{night.seed} and {night.raw_directory!r} on an earlier line")  # fmt: skip
+            raise SheetError(
+                f"{path}: line {line}: night {row['night']} has seed {seed} and raw_directory {raw!r} here, "
+                f"{night.seed} and {night.raw_directory!r} on an earlier line"
+            )
         sequence = (row["field"], row["filter"])
         if sequence in night.sequences:
             raise SheetError(f"{path}: line {line}: night {row['night']} lists {sequence[0]} in {sequence[1]} twice")

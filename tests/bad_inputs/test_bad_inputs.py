@@ -95,7 +95,9 @@ def _unconfigured_target(target: str):
 
 
 def _fp_tables(directory: Path, config: dict, change: Callable[[dict], None], suffix: str = ".csv") -> list[str]:
-    clusters, galaxies, dispersions, _ = simulate_survey(SurveySpec(n_clusters=20, n_galaxies=200), np.random.default_rng(4))
+    clusters, galaxies, dispersions, _ = simulate_survey(
+        SurveySpec(n_clusters=20, n_galaxies=200), np.random.default_rng(4)
+    )
     tables = {"clusters": clusters, "galaxies": galaxies, "dispersions": dispersions}
     change(tables)
     folder = directory / "tables"
@@ -163,14 +165,34 @@ def _sn_cell(column: str, row: int, value):
 # --- raw FITS frames (imaging.raw_directory) -------------------------------------------------------
 
 
-def _frame(path: Path, kind="OBJECT", dit=20.0, ndit=2, offset=(0.0, 0.0), lamp=None, shape=(16, 16), mjd=MJD_NIGHT,
-           level=100.0):  # fmt: skip
+def _frame(
+    path: Path,
+    kind="OBJECT",
+    dit=20.0,
+    ndit=2,
+    offset=(0.0, 0.0),
+    lamp=None,
+    shape=(16, 16),
+    mjd=MJD_NIGHT,
+    level=100.0,
+):
     header = fits.Header()
-    values = {"OBJECT": "object11", "MJD-OBS": mjd, "HIERARCH ESO INS PIXSCALE": 0.145, "HIERARCH ESO DPR TYPE": kind,
-              "HIERARCH ESO DPR CATG": "SCIENCE" if kind == "OBJECT" else "CALIB", "HIERARCH ESO DPR TECH": "IMAGE",
-              "HIERARCH ESO DET DIT": dit, "HIERARCH ESO DET NDIT": ndit, "HIERARCH ESO INS FILT1 ID": "Ks",
-              "HIERARCH ESO INS FILT2 ID": "open", "HIERARCH ESO TEL AIRM START": 1.1, "HIERARCH ESO TPL EXPNO": 2,
-              "HIERARCH ESO SEQ CUMOFFSETX": offset[0], "HIERARCH ESO SEQ CUMOFFSETY": offset[1]}  # fmt: skip
+    values = {
+        "OBJECT": "object11",
+        "MJD-OBS": mjd,
+        "HIERARCH ESO INS PIXSCALE": 0.145,
+        "HIERARCH ESO DPR TYPE": kind,
+        "HIERARCH ESO DPR CATG": "SCIENCE" if kind == "OBJECT" else "CALIB",
+        "HIERARCH ESO DPR TECH": "IMAGE",
+        "HIERARCH ESO DET DIT": dit,
+        "HIERARCH ESO DET NDIT": ndit,
+        "HIERARCH ESO INS FILT1 ID": "Ks",
+        "HIERARCH ESO INS FILT2 ID": "open",
+        "HIERARCH ESO TEL AIRM START": 1.1,
+        "HIERARCH ESO TPL EXPNO": 2,
+        "HIERARCH ESO SEQ CUMOFFSETX": offset[0],
+        "HIERARCH ESO SEQ CUMOFFSETY": offset[1],
+    }
     if lamp is not None:
         values["HIERARCH ESO INS LAMP1 ST"] = lamp
     header.update(values)
@@ -217,102 +239,239 @@ def _header_value(name: str, keyword: str, value):
 
 CASES: dict[str, Case] = {
     # configuration: stopped before any job, naming the key, the value and what was expected
-    "integer key given as 2.0": Case(_set("lensing.chunks", 2.0), ("lensing.chunks = 2.0", "expected type integer"), True),
-    "integer key given as text": Case(_set("imaging.seed", "abc"), ("imaging.seed = 'abc'", "expected type integer"), True),
-    "impossible calendar date": Case(_set("imaging.night", "2002-02-30"), ("imaging.night = '2002-02-30'", "is not a 'date'"), True),
-    "value below its minimum": Case(_set("flow.resampling.bootstrap", 1), ("flow.resampling.bootstrap = 1", "minimum of 2"), True),
+    "integer key given as 2.0": Case(
+        _set("lensing.chunks", 2.0), ("lensing.chunks = 2.0", "expected type integer"), True
+    ),
+    "integer key given as text": Case(
+        _set("imaging.seed", "abc"), ("imaging.seed = 'abc'", "expected type integer"), True
+    ),
+    "impossible calendar date": Case(
+        _set("imaging.night", "2002-02-30"), ("imaging.night = '2002-02-30'", "is not a 'date'"), True
+    ),
+    "value below its minimum": Case(
+        _set("flow.resampling.bootstrap", 1), ("flow.resampling.bootstrap = 1", "minimum of 2"), True
+    ),
     "misspelt key": Case(_set("imaging.reductoin", {}), ("imaging: unknown key(s) ['reductoin']",), True),
-    "cz range reversed": Case(_set("flow.simulation.cz_min", 15000.0),
-                              ("flow.simulation.cz_min = 15000.0 must be less than flow.simulation.cz_max = 14000.0",), True),
-    "supernova redshift range reversed": Case(_set("flow.supernovae", {"z_min": 0.2}),
-                                              ("flow.supernovae.z_min = 0.2 must be less than flow.supernovae.z_max = 0.1",), True),
+    "cz range reversed": Case(
+        _set("flow.simulation.cz_min", 15000.0),
+        ("flow.simulation.cz_min = 15000.0 must be less than flow.simulation.cz_max = 14000.0",),
+        True,
+    ),
+    "supernova redshift range reversed": Case(
+        _set("flow.supernovae", {"z_min": 0.2}),
+        ("flow.supernovae.z_min = 0.2 must be less than flow.supernovae.z_max = 0.1",),
+        True,
+    ),
     "class fractions not summing to one": Case(
-        _set("imaging.survey.class_fractions", {"embedded_cluster": 0.5, "dissolving_cluster": 0.1, "bright_star_blend": 0.1, "field": 0.1}),
-        ("imaging.survey.class_fractions", "sum to 0.8; expected 1"), True),
-    "annulus given outer radius first": Case(_set("imaging.survey_analysis.background_ring_arcsec", [70, 45]),
-                                             ("imaging.survey_analysis.background_ring_arcsec = [70, 45]: must be strictly increasing",), True),
-    "object region larger than the field region": Case(_set("imaging.cmd.object_radius_arcsec", 30.0),
-                                                       ("imaging.cmd.object_radius_arcsec = 30.0 must be less than imaging.cmd.field_inner_radius_arcsec = 28.0",), True),
-    "survey and supernovae with one name": Case(_set("flow.survey", "pantheonplus"),
-                                                ("flow.supernovae.name = 'pantheonplus': must differ from flow.survey",), True),
-    "key given twice in a config file": Case(_duplicate_key_file, ("extra.yaml", "duplicate key 'chunks' (first on line 2)"), True),
-    "empty raw directory path": Case(_set("imaging.raw_directory", ""), ("imaging.raw_directory = ''", "should be non-empty"), True),
-    "raw directory that does not exist": Case(_path("imaging.raw_directory", "no_such_night"),
-                                              ("imaging.raw_directory = ", "no_such_night", "expected an existing directory, found nothing"), True),
-    "raw directory without frames": Case(_path("imaging.raw_directory", "empty_night", "dir"),
-                                         ("imaging.raw_directory = ", "empty_night", "no raw frames found"), True),
-    "raw directory that is a file": Case(_path("imaging.raw_directory", "night.txt", "file"),
-                                         ("night.txt", "expected an existing directory, found a file"), True),
-    "survey table directory that does not exist": Case(_path("flow.input_directory", "no_tables"),
-                                                       ("flow.input_directory = ", "no_tables", "found nothing"), True),
-    "supernova table that does not exist": Case(_path("flow.supernovae.path", "missing.dat"),
-                                                ("flow.supernovae.path = ", "missing.dat", "expected an existing file"), True),
-    "reference directory that does not exist": Case(_path("imaging.reference_dir", "no_reference"),
-                                                    ("imaging.reference_dir = ", "no_reference", "found nothing"), True),
-    "reference directory without the standards table": Case(_path("imaging.reference_dir", "reference", "dir"),
-                                                            ("Missing input files", "reference/persson1998_nir_standards.txt"), True),
+        _set(
+            "imaging.survey.class_fractions",
+            {"embedded_cluster": 0.5, "dissolving_cluster": 0.1, "bright_star_blend": 0.1, "field": 0.1},
+        ),
+        ("imaging.survey.class_fractions", "sum to 0.8; expected 1"),
+        True,
+    ),
+    "annulus given outer radius first": Case(
+        _set("imaging.survey_analysis.background_ring_arcsec", [70, 45]),
+        ("imaging.survey_analysis.background_ring_arcsec = [70, 45]: must be strictly increasing",),
+        True,
+    ),
+    "object region larger than the field region": Case(
+        _set("imaging.cmd.object_radius_arcsec", 30.0),
+        ("imaging.cmd.object_radius_arcsec = 30.0 must be less than imaging.cmd.field_inner_radius_arcsec = 28.0",),
+        True,
+    ),
+    "survey and supernovae with one name": Case(
+        _set("flow.survey", "pantheonplus"),
+        ("flow.supernovae.name = 'pantheonplus': must differ from flow.survey",),
+        True,
+    ),
+    "key given twice in a config file": Case(
+        _duplicate_key_file, ("extra.yaml", "duplicate key 'chunks' (first on line 2)"), True
+    ),
+    "empty raw directory path": Case(
+        _set("imaging.raw_directory", ""), ("imaging.raw_directory = ''", "should be non-empty"), True
+    ),
+    "raw directory that does not exist": Case(
+        _path("imaging.raw_directory", "no_such_night"),
+        ("imaging.raw_directory = ", "no_such_night", "expected an existing directory, found nothing"),
+        True,
+    ),
+    "raw directory without frames": Case(
+        _path("imaging.raw_directory", "empty_night", "dir"),
+        ("imaging.raw_directory = ", "empty_night", "no raw frames found"),
+        True,
+    ),
+    "raw directory that is a file": Case(
+        _path("imaging.raw_directory", "night.txt", "file"),
+        ("night.txt", "expected an existing directory, found a file"),
+        True,
+    ),
+    "survey table directory that does not exist": Case(
+        _path("flow.input_directory", "no_tables"), ("flow.input_directory = ", "no_tables", "found nothing"), True
+    ),
+    "supernova table that does not exist": Case(
+        _path("flow.supernovae.path", "missing.dat"),
+        ("flow.supernovae.path = ", "missing.dat", "expected an existing file"),
+        True,
+    ),
+    "reference directory that does not exist": Case(
+        _path("imaging.reference_dir", "no_reference"),
+        ("imaging.reference_dir = ", "no_reference", "found nothing"),
+        True,
+    ),
+    "reference directory without the standards table": Case(
+        _path("imaging.reference_dir", "reference", "dir"),
+        ("Missing input files", "reference/persson1998_nir_standards.txt"),
+        True,
+    ),
     # no fallback to simulation: nothing simulates a survey or night the configuration does not name
-    "a survey the configuration does not name": Case(_unconfigured_target("results/flow/other_survey/bulkflow.json"),
-                                                     ("No rule to produce results/flow/other_survey/bulkflow.json",), True),
-    "a night the configuration does not name": Case(_unconfigured_target("results/imaging/2003-01-01/frames.ecsv"),
-                                                    ("night 2003-01-01 is not a night of this configuration",
-                                                     "the nights are 2002-07-05"), True),
+    "a survey the configuration does not name": Case(
+        _unconfigured_target("results/flow/other_survey/bulkflow.json"),
+        ("No rule to produce results/flow/other_survey/bulkflow.json",),
+        True,
+    ),
+    "a night the configuration does not name": Case(
+        _unconfigured_target("results/imaging/2003-01-01/frames.ecsv"),
+        ("night 2003-01-01 is not a night of this configuration", "the nights are 2002-07-05"),
+        True,
+    ),
     # survey tables: the file, the column, the row and the value
-    "cz given as redshift": Case(_fp(lambda t: t["clusters"].__setitem__("cz_helio", t["clusters"]["cz_helio"] / 299792.458)),
-                                 ("clusters.csv: column 'cz_helio'", "look like redshifts"), absent=(FP_INPUT,)),
+    "cz given as redshift": Case(
+        _fp(lambda t: t["clusters"].__setitem__("cz_helio", t["clusters"]["cz_helio"] / 299792.458)),
+        ("clusters.csv: column 'cz_helio'", "look like redshifts"),
+        absent=(FP_INPUT,),
+    ),
     "Galactic coordinates in radians": Case(
         _fp(lambda t: [t["clusters"].__setitem__(c, np.radians(t["clusters"][c])) for c in ("l", "b")]),
-        ("clusters.csv: columns 'l' and 'b' look like radians",), absent=(FP_INPUT,)),
-    "placeholder -999 for a velocity": Case(_fp(_set_cell("clusters", "cz_helio", 3, -999.0)),
-                                            ("clusters.csv: column 'cz_helio' row 3 is -999.0 km/s, a placeholder",), absent=(FP_INPUT,)),
-    "placeholder 99.99 for a surface brightness": Case(_fp(_set_cell("galaxies", "mu_e", 7, 99.99)),
-                                                       ("galaxies.csv: column 'mu_e' row 7 is 99.99", "placeholder"), absent=(FP_INPUT,)),
-    "NaN dispersion": Case(_fp(_set_cell("dispersions", "log_sigma", 5, np.nan)),
-                           ("dispersions.csv: column 'log_sigma' row 5", "expected a number in [1.0, 3.0]"), absent=(FP_INPUT,)),
-    "dispersion measurement pasted twice": Case(_fp(lambda t: t.__setitem__("dispersions", Table(np.concatenate([t["dispersions"].as_array(), t["dispersions"][:1].as_array()])))),
-                                                ("dispersions.csv: rows 0 and", "are duplicates"), absent=(FP_INPUT,)),
-    "missing column": Case(_fp(lambda t: t["galaxies"].remove_column("mu_e_err")),
-                           ("galaxies.csv: column 'mu_e_err' (its error) is missing",), absent=(FP_INPUT,)),
-    "galaxy in an unknown cluster": Case(_fp(_set_cell("galaxies", "cluster", 2, 999)),
-                                         ("galaxies.csv: column 'cluster' names '999'",), absent=(FP_INPUT,)),
-    "truncated table": Case(_fp_file_edit(lambda text: text[: text.rstrip().rfind(",")]),
-                            ("galaxies.csv: line", "fields, the header has", "truncated"), absent=(FP_INPUT,)),
-    "line with an extra field": Case(_fp_file_edit(lambda text: text.replace("\n", ",1\n", 3).replace(",1\n", "\n", 2)),
-                                     ("galaxies.csv: line 3 has 9 fields, the header has 8",), absent=(FP_INPUT,)),
+        ("clusters.csv: columns 'l' and 'b' look like radians",),
+        absent=(FP_INPUT,),
+    ),
+    "placeholder -999 for a velocity": Case(
+        _fp(_set_cell("clusters", "cz_helio", 3, -999.0)),
+        ("clusters.csv: column 'cz_helio' row 3 is -999.0 km/s, a placeholder",),
+        absent=(FP_INPUT,),
+    ),
+    "placeholder 99.99 for a surface brightness": Case(
+        _fp(_set_cell("galaxies", "mu_e", 7, 99.99)),
+        ("galaxies.csv: column 'mu_e' row 7 is 99.99", "placeholder"),
+        absent=(FP_INPUT,),
+    ),
+    "NaN dispersion": Case(
+        _fp(_set_cell("dispersions", "log_sigma", 5, np.nan)),
+        ("dispersions.csv: column 'log_sigma' row 5", "expected a number in [1.0, 3.0]"),
+        absent=(FP_INPUT,),
+    ),
+    "dispersion measurement pasted twice": Case(
+        _fp(
+            lambda t: t.__setitem__(
+                "dispersions", Table(np.concatenate([t["dispersions"].as_array(), t["dispersions"][:1].as_array()]))
+            )
+        ),
+        ("dispersions.csv: rows 0 and", "are duplicates"),
+        absent=(FP_INPUT,),
+    ),
+    "missing column": Case(
+        _fp(lambda t: t["galaxies"].remove_column("mu_e_err")),
+        ("galaxies.csv: column 'mu_e_err' (its error) is missing",),
+        absent=(FP_INPUT,),
+    ),
+    "galaxy in an unknown cluster": Case(
+        _fp(_set_cell("galaxies", "cluster", 2, 999)),
+        ("galaxies.csv: column 'cluster' names '999'",),
+        absent=(FP_INPUT,),
+    ),
+    "truncated table": Case(
+        _fp_file_edit(lambda text: text[: text.rstrip().rfind(",")]),
+        ("galaxies.csv: line", "fields, the header has", "truncated"),
+        absent=(FP_INPUT,),
+    ),
+    "line with an extra field": Case(
+        _fp_file_edit(lambda text: text.replace("\n", ",1\n", 3).replace(",1\n", "\n", 2)),
+        ("galaxies.csv: line 3 has 9 fields, the header has 8",),
+        absent=(FP_INPUT,),
+    ),
     # the supernova table
-    "supernova distance modulus -999": Case(_supernovae(_sn_cell("MU_SH0ES", 10, -999.0)),
-                                            ("sn.dat: column 'MU_SH0ES' row 10 is -999.0 mag, a placeholder",), absent=(SN_TARGET,)),
-    "supernova redshift given as cz": Case(_supernovae(lambda t: t.__setitem__("zCMB", t["zCMB"] * 299792.458)),
-                                           ("sn.dat: column 'zCMB'", "look like cz in km/s"), absent=(SN_TARGET,)),
-    "supernova positions in radians": Case(_supernovae(lambda t: [t.__setitem__(c, np.radians(t[c])) for c in ("RA", "DEC")]),
-                                           ("sn.dat: columns 'RA' and 'DEC' look like radians",), absent=(SN_TARGET,)),
-    "supernova light curve listed twice": Case(_supernovae(text=lambda s: s + s.splitlines()[5] + "\n"),
-                                               ("sn.dat: rows 4 and 119 are duplicates (CID = ",), absent=(SN_TARGET,)),
-    "truncated supernova table": Case(_supernovae(text=lambda s: s[: s.rstrip().rfind(" ")] + "\n"),
-                                      ("sn.dat: line 120 has 46 fields, the header has 47", "truncated"), absent=(SN_TARGET,)),
-    "supernova error NaN": Case(_supernovae(_sn_cell("MU_SH0ES_ERR_DIAG", 3, np.nan)),
-                                ("sn.dat: column 'MU_SH0ES_ERR_DIAG' row 3 is nan mag",), absent=(SN_TARGET,)),
-    "calibrator flag 2": Case(_supernovae(_sn_cell("IS_CALIBRATOR", 20, 2)),
-                              ("sn.dat: column 'IS_CALIBRATOR' row 20 is '2'; expected one of ('0', '1')",), absent=(SN_TARGET,)),
+    "supernova distance modulus -999": Case(
+        _supernovae(_sn_cell("MU_SH0ES", 10, -999.0)),
+        ("sn.dat: column 'MU_SH0ES' row 10 is -999.0 mag, a placeholder",),
+        absent=(SN_TARGET,),
+    ),
+    "supernova redshift given as cz": Case(
+        _supernovae(lambda t: t.__setitem__("zCMB", t["zCMB"] * 299792.458)),
+        ("sn.dat: column 'zCMB'", "look like cz in km/s"),
+        absent=(SN_TARGET,),
+    ),
+    "supernova positions in radians": Case(
+        _supernovae(lambda t: [t.__setitem__(c, np.radians(t[c])) for c in ("RA", "DEC")]),
+        ("sn.dat: columns 'RA' and 'DEC' look like radians",),
+        absent=(SN_TARGET,),
+    ),
+    "supernova light curve listed twice": Case(
+        _supernovae(text=lambda s: s + s.splitlines()[5] + "\n"),
+        ("sn.dat: rows 4 and 119 are duplicates (CID = ",),
+        absent=(SN_TARGET,),
+    ),
+    "truncated supernova table": Case(
+        _supernovae(text=lambda s: s[: s.rstrip().rfind(" ")] + "\n"),
+        ("sn.dat: line 120 has 46 fields, the header has 47", "truncated"),
+        absent=(SN_TARGET,),
+    ),
+    "supernova error NaN": Case(
+        _supernovae(_sn_cell("MU_SH0ES_ERR_DIAG", 3, np.nan)),
+        ("sn.dat: column 'MU_SH0ES_ERR_DIAG' row 3 is nan mag",),
+        absent=(SN_TARGET,),
+    ),
+    "calibrator flag 2": Case(
+        _supernovae(_sn_cell("IS_CALIBRATOR", 20, 2)),
+        ("sn.dat: column 'IS_CALIBRATOR' row 20 is '2'; expected one of ('0', '1')",),
+        absent=(SN_TARGET,),
+    ),
     # raw FITS frames
-    "truncated data unit": Case(_raw_night(_truncate), ("sci_2.fits: the data unit is truncated",), absent=(FRAMES_TARGET,)),
-    "frame of another size": Case(_raw_night(lambda raw: _frame(raw / "sci_9.fits", offset=(7.0, 7.0), shape=(16, 20))),
-                                  ("sci_9.fits: 20 x 16 pixels; the night's other frames have 16 x 16",), absent=(FRAMES_TARGET,)),
-    "filters in both wheels": Case(_raw_night(_header_value("sci_1.fits", "HIERARCH ESO INS FILT2 ID", "Br_gamma")),
-                                   ("sci_1.fits: unknown filter 'Ks+Br_gamma'",), absent=(FRAMES_TARGET,)),
-    "NDIT of zero": Case(_raw_night(_header_value("sci_0.fits", "HIERARCH ESO DET NDIT", 0)),
-                         ("sci_0.fits: keyword 'HIERARCH ESO DET NDIT' = 0",), absent=(FRAMES_TARGET,)),
-    "negative DIT": Case(_raw_night(_header_value("dark.fits", "HIERARCH ESO DET DIT", -1.0)),
-                         ("dark.fits: keyword 'HIERARCH ESO DET DIT' = -1.0; expected an integration time > 0 s",), absent=(FRAMES_TARGET,)),
-    "time stamp outside the night": Case(_raw_night(_header_value("sci_3.fits", "MJD-OBS", MJD_NIGHT + 3.0)),
-                                         ("sci_3.fits: MJD-OBS = ", "is outside the night of 2002-07-05"), absent=(FRAMES_TARGET,)),
-    "file that is not FITS": Case(_raw_night(lambda raw: (raw / "notes.fits").write_text("observing log\n" * 300)),
-                                  ("notes.fits: not a readable FITS file",), absent=(FRAMES_TARGET,)),
-    "missing keyword": Case(_raw_night(lambda raw: fits.delval(raw / "sci_2.fits", "HIERARCH ESO TEL AIRM START")),
-                            ("sci_2.fits: missing header keyword 'HIERARCH ESO TEL AIRM START'",), absent=(FRAMES_TARGET,)),
+    "truncated data unit": Case(
+        _raw_night(_truncate), ("sci_2.fits: the data unit is truncated",), absent=(FRAMES_TARGET,)
+    ),
+    "frame of another size": Case(
+        _raw_night(lambda raw: _frame(raw / "sci_9.fits", offset=(7.0, 7.0), shape=(16, 20))),
+        ("sci_9.fits: 20 x 16 pixels; the night's other frames have 16 x 16",),
+        absent=(FRAMES_TARGET,),
+    ),
+    "filters in both wheels": Case(
+        _raw_night(_header_value("sci_1.fits", "HIERARCH ESO INS FILT2 ID", "Br_gamma")),
+        ("sci_1.fits: unknown filter 'Ks+Br_gamma'",),
+        absent=(FRAMES_TARGET,),
+    ),
+    "NDIT of zero": Case(
+        _raw_night(_header_value("sci_0.fits", "HIERARCH ESO DET NDIT", 0)),
+        ("sci_0.fits: keyword 'HIERARCH ESO DET NDIT' = 0",),
+        absent=(FRAMES_TARGET,),
+    ),
+    "negative DIT": Case(
+        _raw_night(_header_value("dark.fits", "HIERARCH ESO DET DIT", -1.0)),
+        ("dark.fits: keyword 'HIERARCH ESO DET DIT' = -1.0; expected an integration time > 0 s",),
+        absent=(FRAMES_TARGET,),
+    ),
+    "time stamp outside the night": Case(
+        _raw_night(_header_value("sci_3.fits", "MJD-OBS", MJD_NIGHT + 3.0)),
+        ("sci_3.fits: MJD-OBS = ", "is outside the night of 2002-07-05"),
+        absent=(FRAMES_TARGET,),
+    ),
+    "file that is not FITS": Case(
+        _raw_night(lambda raw: (raw / "notes.fits").write_text("observing log\n" * 300)),
+        ("notes.fits: not a readable FITS file",),
+        absent=(FRAMES_TARGET,),
+    ),
+    "missing keyword": Case(
+        _raw_night(lambda raw: fits.delval(raw / "sci_2.fits", "HIERARCH ESO TEL AIRM START")),
+        ("sci_2.fits: missing header keyword 'HIERARCH ESO TEL AIRM START'",),
+        absent=(FRAMES_TARGET,),
+    ),
     "damaged compressed frame": Case(
-        _raw_night(lambda raw: (raw / "sci_5.fits.gz").write_bytes(_half_of(gzip.compress((raw / "sci_0.fits").read_bytes())))),
-        ("sci_5.fits.gz: ",), absent=(FRAMES_TARGET,)),
+        _raw_night(
+            lambda raw: (raw / "sci_5.fits.gz").write_bytes(_half_of(gzip.compress((raw / "sci_0.fits").read_bytes())))
+        ),
+        ("sci_5.fits.gz: ",),
+        absent=(FRAMES_TARGET,),
+    ),
 }
 
 
@@ -329,8 +488,16 @@ def _run(name: str, case: Case, root: Path) -> tuple[int, str, Path]:
         configfiles.append(str(directory / "extra.yaml"))
     workdir = directory / "work"
     workdir.mkdir()
-    result = run_snakemake(*targets, *(["-n"] if case.dry_run else ["--cores", "1"]), "--directory", str(workdir),
-                           "--configfile", *configfiles, check=False, timeout=300)  # fmt: skip
+    result = run_snakemake(
+        *targets,
+        *(["-n"] if case.dry_run else ["--cores", "1"]),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        *configfiles,
+        check=False,
+        timeout=300,
+    )
     logs = "".join(path.read_text() for path in workdir.glob("results/logs/**/*.log"))
     return result.returncode, result.stdout + result.stderr + logs, workdir
 
@@ -373,8 +540,15 @@ def test_a_valid_small_night_with_compressed_frames_is_ingested(tmp_path):
     (raw / "FLAT_ON.FITS.Z").write_bytes(ncompress.compress(flat.read_bytes()))
     flat.unlink()
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    run_snakemake(FRAMES_TARGET, "--cores", "1", "--directory", str(tmp_path / "work"), "--configfile",
-                  str(tmp_path / "config.yaml"))  # fmt: skip
+    run_snakemake(
+        FRAMES_TARGET,
+        "--cores",
+        "1",
+        "--directory",
+        str(tmp_path / "work"),
+        "--configfile",
+        str(tmp_path / "config.yaml"),
+    )
     frames = Table.read(tmp_path / "work" / FRAMES_TARGET, format="ascii.ecsv")
     assert sum(str(p).endswith(".fits.gz") for p in frames["path"]) == 2 and len(frames) == 8
     assert frames["lamp_on"][[str(p).endswith("FLAT_ON.FITS.Z") for p in frames["path"]]].tolist() == [True]

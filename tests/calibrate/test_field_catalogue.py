@@ -12,8 +12,13 @@ from astropipe.calibrate.reference_comparison import compare_with_reference
 
 LOG = logging.getLogger("test")
 SETTINGS = {"aperture_corrections": {}, "max_aperture_correction_err_mag": 0.03, "band_match_radius_arcsec": 0.5}
-BAND = {"colour_term": 0.0, "zero_point_mag": 22.0, "extinction_mag_per_airmass": 0.0, "covariance": [[0.0, 0.0], [0.0, 0.0]],
-        "rms_mag": 0.0}  # fmt: skip
+BAND = {
+    "colour_term": 0.0,
+    "zero_point_mag": 22.0,
+    "extinction_mag_per_airmass": 0.0,
+    "covariance": [[0.0, 0.0], [0.0, 0.0]],
+    "rms_mag": 0.0,
+}
 
 
 def test_a_fixed_aperture_correction_wins_and_a_missing_or_uncertain_one_is_named():
@@ -22,29 +27,45 @@ def test_a_fixed_aperture_correction_wins_and_a_missing_or_uncertain_one_is_name
     fixed = SETTINGS | {"aperture_corrections": {"H": -0.2}}
     assert aperture_correction(catalog, "H", fixed, "h.ecsv", LOG) == (-0.2, 0.0)
     catalog.meta["aperture_correction_err_mag"] = 0.08
-    with pytest.raises(ValueError, match=r"h\.ecsv: aperture correction -0\.100 \+- 0\.080 mag .* "
-                                         r"imaging\.calibration\.aperture_corrections\.H"):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"h\.ecsv: aperture correction -0\.100 \+- 0\.080 mag .* "
+        r"imaging\.calibration\.aperture_corrections\.H",
+    ):
         aperture_correction(catalog, "H", SETTINGS, "h.ecsv", LOG)
 
 
 def _band_catalogue(mag: np.ndarray, dec_offset: float = 0.0) -> Table:
     n = mag.size
-    return Table({"ra": np.full(n, 266.0), "dec": -29.0 + np.arange(n) * 5 / 3600 + dec_offset, "x": np.arange(n) * 10.0,
-                  "y": np.zeros(n), "mag_inst": mag, "mag_inst_err": np.full(n, 0.01), "flags": np.zeros(n, int)},
-                 meta={"airmass": 1.2, "aperture_correction_mag": 0.0, "aperture_correction_err_mag": 0.0})  # fmt: skip
+    return Table(
+        {
+            "ra": np.full(n, 266.0),
+            "dec": -29.0 + np.arange(n) * 5 / 3600 + dec_offset,
+            "x": np.arange(n) * 10.0,
+            "y": np.zeros(n),
+            "mag_inst": mag,
+            "mag_inst_err": np.full(n, 0.01),
+            "flags": np.zeros(n, int),
+        },
+        meta={"airmass": 1.2, "aperture_correction_mag": 0.0, "aperture_correction_err_mag": 0.0},
+    )
 
 
 def test_stars_are_matched_between_the_bands_and_calibrated_through_the_colour_system():
     calibration = {"bands": {"H": BAND, "Ks": BAND | {"zero_point_mag": 21.5}}}
-    catalogs = {"H": _band_catalogue(np.array([-8.0, -7.0, -6.0, np.nan])),
-                "Ks": _band_catalogue(np.array([-8.5, -7.7, -6.3]), dec_offset=0.2 / 3600)}  # fmt: skip
+    catalogs = {
+        "H": _band_catalogue(np.array([-8.0, -7.0, -6.0, np.nan])),
+        "Ks": _band_catalogue(np.array([-8.5, -7.7, -6.3]), dec_offset=0.2 / 3600),
+    }
     out = calibrated_catalogue(catalogs, calibration, SETTINGS, paths={"H": "h", "Ks": "k"})
     assert len(out) == 3  # the star without an H magnitude has no match
     np.testing.assert_allclose(out["H"], [14.0, 15.0, 16.0])
     np.testing.assert_allclose(out["K"], [13.0, 13.8, 15.2])
     np.testing.assert_allclose(out["separation"], 0.2, atol=1e-6)
     with pytest.raises(ValueError, match=r"cal\.json: no transformation for band Ks"):
-        calibrated_catalogue(catalogs, {"bands": {"H": BAND}}, SETTINGS, paths={"H": "h", "Ks": "k"}, calibration_path="cal.json")
+        calibrated_catalogue(
+            catalogs, {"bands": {"H": BAND}}, SETTINGS, paths={"H": "h", "Ks": "k"}, calibration_path="cal.json"
+        )
 
 
 def test_a_reference_without_a_needed_column_is_named():

@@ -11,7 +11,10 @@ COVARIANCE = np.diag([1e-4, 4e-6])
 
 
 def _calibrations(cov_h=COVARIANCE, cov_k=COVARIANCE):
-    return (BandCalibration(-0.018, 22.92, cov_h, 0.03), BandCalibration(-0.005, 22.35, cov_k, 0.05, systematic_err=0.02))
+    return (
+        BandCalibration(-0.018, 22.92, cov_h, 0.03),
+        BandCalibration(-0.005, 22.35, cov_k, 0.05, systematic_err=0.02),
+    )
 
 
 def test_solution_satisfies_equations_2_and_3():
@@ -28,7 +31,9 @@ def test_solution_satisfies_equations_2_and_3():
 
 
 def test_errors_match_monte_carlo():
-    cal_h, cal_k = _calibrations(cov_h=np.array([[4e-4, -1e-5], [-1e-5, 1e-4]]), cov_k=np.array([[9e-4, 0.0], [0.0, 4e-5]]))
+    cal_h, cal_k = _calibrations(
+        cov_h=np.array([[4e-4, -1e-5], [-1e-5, 1e-4]]), cov_k=np.array([[9e-4, 0.0], [0.0, 4e-5]])
+    )
     h, k = np.array([-8.0]), np.array([-9.2])
     out = solve_colour_system(h, np.array([0.03]), k, np.array([0.02]), cal_h, cal_k)
     rng = np.random.default_rng(1)

@@ -6,8 +6,15 @@ from astropy.table import Table
 
 from astropipe.calibrate.standards import fit_transformation, normalise_measurements
 
-CATALOGUE = Table({"number": [1, 2, 3, 4], "H": [11.0, 10.5, 12.0, 11.2], "e_H": [0.005] * 4,
-                   "K": [10.5, 10.2, 11.9, 10.4], "e_K": [0.005] * 4})  # fmt: skip
+CATALOGUE = Table(
+    {
+        "number": [1, 2, 3, 4],
+        "H": [11.0, 10.5, 12.0, 11.2],
+        "e_H": [0.005] * 4,
+        "K": [10.5, 10.2, 11.9, 10.4],
+        "e_K": [0.005] * 4,
+    }
+)
 
 
 def _measurements(a: float, z: float, k_ext: float, band: str, noise: float, rng, airmasses=(1.05, 1.4, 1.9)) -> Table:
@@ -17,9 +24,24 @@ def _measurements(a: float, z: float, k_ext: float, band: str, noise: float, rng
         for x in airmasses:
             for _ in range(5):
                 # m_ap = m_std - a (H-K) - z + K X - 2.5 log10(DIT), DIT = 2 s
-                m_ap = standard - a * (star["H"] - star["K"]) - z + k_ext * x - 2.5 * np.log10(2.0) + noise * rng.standard_normal()
-                rows.append({"standard": int(star["number"]), "filter": band, "airmass": x, "dit": 2.0,
-                             "m_ap": m_ap, "m_ap_err": noise})  # fmt: skip
+                m_ap = (
+                    standard
+                    - a * (star["H"] - star["K"])
+                    - z
+                    + k_ext * x
+                    - 2.5 * np.log10(2.0)
+                    + noise * rng.standard_normal()
+                )
+                rows.append(
+                    {
+                        "standard": int(star["number"]),
+                        "filter": band,
+                        "airmass": x,
+                        "dit": 2.0,
+                        "m_ap": m_ap,
+                        "m_ap_err": noise,
+                    }
+                )
     return Table(rows=rows)
 
 
@@ -36,7 +58,9 @@ def test_fit_recovers_injected_transformation(band):
 def test_extinction_fit_and_wrong_adopted_coefficient():
     rng = np.random.default_rng(2)
     measured = _measurements(0.0, 22.3, 0.09, "Ks", 0.005, rng)
-    free = fit_transformation(normalise_measurements(measured, {"Ks": 0.05}), CATALOGUE, "Ks", 0.05, fit_extinction=True)
+    free = fit_transformation(
+        normalise_measurements(measured, {"Ks": 0.05}), CATALOGUE, "Ks", 0.05, fit_extinction=True
+    )
     assert abs(free.extinction - 0.09) < 3 * free.extinction_err and free.extinction_fitted
     assert abs(free.zero_point - 22.3) < 3 * free.zero_point_err
 
@@ -49,7 +73,16 @@ def test_prior_pulls_an_undetermined_colour_term():
     for star in narrow:
         for x in (1.1, 1.6):
             m_ap = star["H"] - 22.9 + 0.03 * x - 2.5 * np.log10(2.0) + 0.01 * rng.standard_normal()
-            measured.append({"standard": int(star["number"]), "filter": "H", "airmass": x, "dit": 2.0, "m_ap": m_ap, "m_ap_err": 0.01})
+            measured.append(
+                {
+                    "standard": int(star["number"]),
+                    "filter": "H",
+                    "airmass": x,
+                    "dit": 2.0,
+                    "m_ap": m_ap,
+                    "m_ap_err": 0.01,
+                }
+            )
     normalised = normalise_measurements(Table(rows=measured), {"H": 0.03})
     data_only = fit_transformation(normalised, narrow, "H", 0.03)
     with_prior = fit_transformation(normalised, narrow, "H", 0.03, colour_term_prior=(0.0, 0.03))

@@ -36,17 +36,32 @@ def node_memory_mb() -> int:
 
 def _config(host: str) -> str:
     memory = int(0.8 * node_memory_mb())
-    return "\n".join([
-        "ClusterName=local", f"SlurmctldHost={host}", "AuthType=auth/munge", "ProctrackType=proctrack/linuxproc",
-        "TaskPlugin=task/none", "ReturnToService=2", "SlurmUser=root",
-        "SlurmctldPidFile=/run/slurmctld.pid", "SlurmdPidFile=/run/slurmd.pid", "SlurmdSpoolDir=/var/spool/slurmd",
-        "StateSaveLocation=/var/spool/slurmctld", "SchedulerType=sched/backfill", "SelectType=select/cons_tres",
-        "SelectTypeParameters=CR_Core_Memory", "JobAcctGatherType=jobacct_gather/none",
-        "AccountingStorageType=accounting_storage/none", "SlurmctldLogFile=/var/log/slurm/slurmctld.log",
-        "SlurmdLogFile=/var/log/slurm/slurmd.log", "MinJobAge=600",
-        f"NodeName={host} CPUs={os.cpu_count()} RealMemory={memory} State=UNKNOWN",
-        "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP", "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "ClusterName=local",
+            f"SlurmctldHost={host}",
+            "AuthType=auth/munge",
+            "ProctrackType=proctrack/linuxproc",
+            "TaskPlugin=task/none",
+            "ReturnToService=2",
+            "SlurmUser=root",
+            "SlurmctldPidFile=/run/slurmctld.pid",
+            "SlurmdPidFile=/run/slurmd.pid",
+            "SlurmdSpoolDir=/var/spool/slurmd",
+            "StateSaveLocation=/var/spool/slurmctld",
+            "SchedulerType=sched/backfill",
+            "SelectType=select/cons_tres",
+            "SelectTypeParameters=CR_Core_Memory",
+            "JobAcctGatherType=jobacct_gather/none",
+            "AccountingStorageType=accounting_storage/none",
+            "SlurmctldLogFile=/var/log/slurm/slurmctld.log",
+            "SlurmdLogFile=/var/log/slurm/slurmd.log",
+            "MinJobAge=600",
+            f"NodeName={host} CPUs={os.cpu_count()} RealMemory={memory} State=UNKNOWN",
+            "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
+            "",
+        ]
+    )
 
 
 def _running(name: str) -> bool:
@@ -79,8 +94,11 @@ class SlurmNode:
         shutil.chown(MUNGE_KEY, "munge", "munge")
         MUNGE_KEY.chmod(0o400)
         shutil.chown("/run/munge", "munge", "munge")
-        for name, command in (("munged", ["su", "-s", "/bin/sh", "munge", "-c", "/usr/sbin/munged"]),
-                              ("slurmctld", ["/usr/sbin/slurmctld"]), ("slurmd", ["/usr/sbin/slurmd"])):  # fmt: skip
+        for name, command in (
+            ("munged", ["su", "-s", "/bin/sh", "munge", "-c", "/usr/sbin/munged"]),
+            ("slurmctld", ["/usr/sbin/slurmctld"]),
+            ("slurmd", ["/usr/sbin/slurmd"]),
+        ):
             if _running(name):
                 continue
             result = subprocess.run(command, check=False, capture_output=True, text=True)
@@ -90,7 +108,9 @@ class SlurmNode:
             time.sleep(1.0)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            state = subprocess.run(["sinfo", "-h", "-o", "%t"], check=False, capture_output=True, text=True).stdout.split()
+            state = subprocess.run(
+                ["sinfo", "-h", "-o", "%t"], check=False, capture_output=True, text=True
+            ).stdout.split()
             if "idle" in state or "mix" in state:
                 return
             time.sleep(1.0)

@@ -21,8 +21,11 @@ from cluster.slurm_node import SlurmNode, SlurmUnavailable, node_memory_mb
 
 NIGHT = "2002-07-05"
 JSON_RESULTS = ["results/flow/smac_sim/bulkflow.json", "results/flow/smac_sim/resampling.json"]
-TABLE_RESULTS = ["results/flow/smac_sim/clusters.ecsv", f"results/imaging/{NIGHT}/object11/Ks/catalog.ecsv",
-                 f"results/imaging/{NIGHT}/object11/Ks/offsets.ecsv"]  # fmt: skip
+TABLE_RESULTS = [
+    "results/flow/smac_sim/clusters.ecsv",
+    f"results/imaging/{NIGHT}/object11/Ks/catalog.ecsv",
+    f"results/imaging/{NIGHT}/object11/Ks/offsets.ecsv",
+]
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +62,24 @@ def slurm_run(slurm, tmp_path_factory):
     # the README's command: the site profile, the workflow profile (found beside the Snakefile) and
     # --cores/--resources with the size of one node, so that group jobs are stacked to fit it
     result = run_snakemake(
-        *JSON_RESULTS, *TABLE_RESULTS,
-        "--profile", str(profile), "--cores", str(os.cpu_count()),
-        "--resources", f"mem_mb={min(8000, node_memory_mb() // 2)}",
-        "--jobs", "4", "--slurm-init-seconds-before-status-checks", "2",
-        "--directory", str(workdir), "--configfile", str(CI_CONFIG), timeout=1200,
-    )  # fmt: skip
+        *JSON_RESULTS,
+        *TABLE_RESULTS,
+        "--profile",
+        str(profile),
+        "--cores",
+        str(os.cpu_count()),
+        "--resources",
+        f"mem_mb={min(8000, node_memory_mb() // 2)}",
+        "--jobs",
+        "4",
+        "--slurm-init-seconds-before-status-checks",
+        "2",
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(CI_CONFIG),
+        timeout=1200,
+    )
     return workdir, result.stdout + result.stderr
 
 
@@ -84,6 +99,8 @@ def test_results_are_identical_to_the_local_run(slurm_run, ci_run):
         assert remote.colnames == local.colnames and len(remote) == len(local), path
         for name in remote.colnames:
             if remote[name].dtype.kind == "f":
-                np.testing.assert_array_equal(np.asarray(remote[name]), np.asarray(local[name]), err_msg=f"{path}:{name}")
+                np.testing.assert_array_equal(
+                    np.asarray(remote[name]), np.asarray(local[name]), err_msg=f"{path}:{name}"
+                )
             else:
                 assert list(remote[name]) == list(local[name]), f"{path}:{name}"

@@ -14,8 +14,9 @@ from astropipe.cmd.sequences import locate_sequences
 def test_sequences_are_found_at_the_peaks_of_skewed_distributions():
     rng = np.random.default_rng(0)
     # blue: Gaussian at 0.25; red: a narrow clump at 1.10 on a broad tail to the blue (giant branch, errors)
-    colours = np.concatenate([rng.normal(0.25, 0.12, 1500), rng.normal(1.10, 0.05, 1200),
-                              1.10 - rng.exponential(0.25, 1300)])  # fmt: skip
+    colours = np.concatenate(
+        [rng.normal(0.25, 0.12, 1500), rng.normal(1.10, 0.05, 1200), 1.10 - rng.exponential(0.25, 1300)]
+    )
     sequences = locate_sequences(colours, bootstrap=30)
     assert sequences.peaks[0] == pytest.approx(0.25, abs=0.03)
     assert sequences.peaks[1] == pytest.approx(1.10, abs=0.03)  # the blue tail pulls the smoothed mode
@@ -40,8 +41,12 @@ def test_completeness_helpers():
     weights = completeness_weights(np.array([1.0, 0.8, 0.3]), np.array([0.5, 1.0, 1.0]), level=0.5)
     np.testing.assert_allclose(weights[:2], [2.0, 1.25])
     assert np.isnan(weights[2])
-    counts, errors = histogram(np.array([10.2, 10.4, 11.5, 12.5]), np.array([10.0, 11.0, 12.0, 13.0]),
-                               np.array([1.0, 2.0, 1.0, np.nan]), scale=0.5)  # fmt: skip
+    counts, errors = histogram(
+        np.array([10.2, 10.4, 11.5, 12.5]),
+        np.array([10.0, 11.0, 12.0, 13.0]),
+        np.array([1.0, 2.0, 1.0, np.nan]),
+        scale=0.5,
+    )
     np.testing.assert_allclose(counts[:2], [1.5, 0.5])
     np.testing.assert_allclose(errors[0], 0.5 * np.sqrt(5.0))
     assert np.isnan(counts[2])
@@ -62,7 +67,8 @@ def test_colour_error_distribution_is_the_convolution_of_the_two_bands():
     delta = np.linspace(-1.0, 1.0, 81)
     # H - K error = dH - dK: N(0.02, 0.05) minus 0.8 N(0, 0.1) + 0.2 N(0, 0.5), smoothed by 0.02
     expected = 0.8 * ndtr((delta - 0.02) / np.sqrt(0.05**2 + 0.1**2 + 0.02**2)) + 0.2 * ndtr(
-        (delta - 0.02) / np.sqrt(0.05**2 + 0.5**2 + 0.02**2))
+        (delta - 0.02) / np.sqrt(0.05**2 + 0.5**2 + 0.02**2)
+    )
     for h, k in ((12.0, 11.0), (15.5, 14.0)):
         measured = errors(delta, np.full(delta.size, h), np.full(delta.size, k))
         assert np.max(np.abs(measured - expected)) < 0.02  # sampling noise 0.01; half a tabulation step off: 0.02-0.03
@@ -73,8 +79,12 @@ def test_colour_error_distribution_is_the_convolution_of_the_two_bands():
 
 def test_colour_error_distribution_takes_the_nearest_stars_where_a_bin_is_sparse():
     rng = np.random.default_rng(6)
-    bright = Table({"mag_in": np.full(30, -11.0), "mag_out": -11.0 + rng.normal(0.0, 0.01, 30), "recovered": np.ones(30, bool)})
-    faint = Table({"mag_in": np.full(30, -7.0), "mag_out": -7.0 + rng.normal(0.0, 0.3, 30), "recovered": np.ones(30, bool)})
+    bright = Table(
+        {"mag_in": np.full(30, -11.0), "mag_out": -11.0 + rng.normal(0.0, 0.01, 30), "recovered": np.ones(30, bool)}
+    )
+    faint = Table(
+        {"mag_in": np.full(30, -7.0), "mag_out": -7.0 + rng.normal(0.0, 0.3, 30), "recovered": np.ones(30, bool)}
+    )
     both = Table(np.concatenate([bright.as_array(), faint.as_array()]))
     errors = colour_error_distribution(both, 22.0, bright, 22.0, (10.0, 16.0), (10.0, 12.0))
     # no artificial star near H = 12.5 or 14: the 20 nearest are used, at H = 11 and at H = 15 respectively
@@ -85,6 +95,7 @@ def test_colour_error_distribution_takes_the_nearest_stars_where_a_bin_is_sparse
 
 def test_decontamination_separates_a_distinct_cluster_and_is_reproducible():
     rng = np.random.default_rng(2)
+
     # field: a red-giant-like sequence; the object area holds the same field (scaled) plus a redder cluster
     def field_stars(n):
         h = rng.uniform(12, 18, n)

@@ -28,8 +28,10 @@ def test_each_ring_is_decontaminated_with_its_own_area_ratio():
     h, hk = rng.uniform(12.0, 16.0, 30), rng.uniform(0.5, 1.5, 30)
     field = _stars(h, hk)
     obj = _stars(np.r_[h, h], np.r_[hk, hk + 3.0], radius=np.r_[np.full(30, 5.0), np.full(30, 25.0)])
-    annuli = [{"inner_arcsec": 0.0, "outer_arcsec": 10.0, "area_ratio": 1.0},
-              {"inner_arcsec": 10.0, "outer_arcsec": 40.0, "area_ratio": 1.0}]  # fmt: skip
+    annuli = [
+        {"inner_arcsec": 0.0, "outer_arcsec": 10.0, "area_ratio": 1.0},
+        {"inner_arcsec": 10.0, "outer_arcsec": 40.0, "area_ratio": 1.0},
+    ]
     rings = decontaminate_rings(obj, field, annuli, SETTINGS, seed=5, log=logging.getLogger("test"))
     np.testing.assert_array_equal(rings.probability[:30], 0.0)
     np.testing.assert_array_equal(rings.probability[30:], 1.0)
@@ -58,5 +60,10 @@ def test_the_check_above_the_limits_counts_the_statistical_excess():
     probability = np.array([1.0, 0.5, 0.25, 1.0, 1.0])
     check = probability_check_above_limits(obj, field, probability, limit_h=16.0, limit_k=15.5, area_ratio=0.5)
     # above both limits (H < 16, K < 15.5): three object stars, two field stars
-    assert check == {"n_object": 3, "n_field": 2, "statistical_excess": 2.0,
-                     "statistical_excess_err": float(np.sqrt(3 + 0.25 * 2)), "sum_probability": 1.75}  # fmt: skip
+    assert check == {
+        "n_object": 3,
+        "n_field": 2,
+        "statistical_excess": 2.0,
+        "statistical_excess_err": float(np.sqrt(3 + 0.25 * 2)),
+        "sum_probability": 1.75,
+    }

@@ -107,7 +107,9 @@ def test_balanced_threshold_delivers_its_expected_rates(fitted):
     assert completeness == pytest.approx(removal, abs=0.02)
     kept = fit.probability >= threshold
     members, field = is_member & above, ~is_member & above
-    assert kept[members].mean() == pytest.approx(completeness, abs=2 * np.sqrt(completeness * (1 - completeness) / members.sum()))
+    assert kept[members].mean() == pytest.approx(
+        completeness, abs=2 * np.sqrt(completeness * (1 - completeness) / members.sum())
+    )
     assert (~kept[field]).mean() == pytest.approx(removal, abs=2 * np.sqrt(removal * (1 - removal) / field.sum()))
 
 
@@ -115,6 +117,7 @@ def test_members_in_a_tail_of_colour_errors_are_counted_with_the_true_error_dist
     """40 % of the members blended (H - K error 0.4 mag): with the true error distribution the most probable stars
     holding 80 % of the summed probability hold 80 % of the members; a core-only Gaussian (what the formal PSF
     errors describe) widens the band, under-counts the members and keeps too few of them."""
+
     def errors(rng, n):
         return np.where(rng.random(n) < 0.4, rng.normal(0.0, 0.4, n), rng.normal(0.0, 0.03, n))
 
@@ -140,8 +143,9 @@ def test_completeness_scales_the_member_density():
     completeness = lambda at_h, at_k: np.clip((LIMIT_H + 0.5 - at_h) / 2.5, 0.0, 1.0)  # noqa: E731
     detected = (rng.random(h.size) < completeness(h, h - hk)) | ~is_member
     h, hk, radius = h[detected], hk[detected], radius[detected]
-    aware = fit_mixture_membership(h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03),
-                                   completeness)  # fmt: skip
+    aware = fit_mixture_membership(
+        h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03), completeness
+    )
     unaware = fit_mixture_membership(h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03))
     print(f"LF slope (true 0.3): with the completeness {aware.lf_slope:.3f}, without {unaware.lf_slope:.3f}")
     assert aware.lf_slope == pytest.approx(0.3, abs=0.08)
@@ -150,5 +154,14 @@ def test_completeness_scales_the_member_density():
 
 def test_too_few_stars_are_refused():
     with pytest.raises(ValueError, match="needs >= 20 object and field stars"):
-        fit_mixture_membership(np.full(5, 12.0), np.full(5, 1.0), np.ones(5), np.full(50, 12.0), np.full(50, 0.9),
-                               LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03))  # fmt: skip
+        fit_mixture_membership(
+            np.full(5, 12.0),
+            np.full(5, 1.0),
+            np.ones(5),
+            np.full(50, 12.0),
+            np.full(50, 0.9),
+            LIMIT_H,
+            LIMIT_K,
+            RADIUS,
+            _gaussian_errors(0.03),
+        )

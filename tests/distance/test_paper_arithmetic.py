@@ -41,8 +41,15 @@ def test_foreground_numbers_of_section_3_3():
     rgb_k = rng.uniform(11.0, 16.0, 1500)
     rgb_hk = hk0 + e_true + 0.04 * (k0 + LAW * e_true - rgb_k) + 0.05 * rng.standard_normal(1500)
     disc_k, disc_hk = rng.uniform(10, 17, 800), rng.normal(0.3, 0.1, 800)
-    result = clump_reddening(np.concatenate([clump_k, rgb_k, disc_k]), np.concatenate([clump_hk, rgb_hk, disc_hk]),
-                             k0, hk0, 0.25, LAW, min_colour=0.6)  # fmt: skip
+    result = clump_reddening(
+        np.concatenate([clump_k, rgb_k, disc_k]),
+        np.concatenate([clump_hk, rgb_hk, disc_hk]),
+        k0,
+        hk0,
+        0.25,
+        LAW,
+        min_colour=0.6,
+    )
     assert result.e_hk == pytest.approx(e_true, abs=3 * result.e_hk_err + 0.01)
     assert result.delta_hk_reference == pytest.approx(0.60, abs=0.02)
     assert result.clump_k == pytest.approx(k0 + LAW * e_true, abs=0.05)

@@ -10,7 +10,9 @@ from astropipe.flow.geometry import unit_vectors
 def _brute_force_profile(vector, covariance, amplitude, n=400):
     """min over a dense grid of directions (refined once around the best) of chi^2 at |V| = amplitude."""
     inverse = np.linalg.inv(covariance)
-    l_grid, b_grid = np.meshgrid(np.linspace(0, 360, 2 * n, endpoint=False), np.degrees(np.arcsin(np.linspace(-1, 1, n))))
+    l_grid, b_grid = np.meshgrid(
+        np.linspace(0, 360, 2 * n, endpoint=False), np.degrees(np.arcsin(np.linspace(-1, 1, n)))
+    )
     best = None
     for _ in range(3):
         directions = unit_vectors(l_grid.ravel(), b_grid.ravel())
@@ -20,7 +22,10 @@ def _brute_force_profile(vector, covariance, amplitude, n=400):
         best = chi2[k] if best is None else min(best, chi2[k])
         l0, b0 = l_grid.ravel()[k], b_grid.ravel()[k]
         step = 360.0 / (2 * n)
-        l_grid, b_grid = np.meshgrid(np.linspace(l0 - 3 * step, l0 + 3 * step, 61), np.linspace(max(b0 - 3 * step, -90), min(b0 + 3 * step, 90), 61))
+        l_grid, b_grid = np.meshgrid(
+            np.linspace(l0 - 3 * step, l0 + 3 * step, 61),
+            np.linspace(max(b0 - 3 * step, -90), min(b0 + 3 * step, 90), 61),
+        )
         n = 30
     return best
 

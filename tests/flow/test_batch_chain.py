@@ -24,13 +24,20 @@ def survey():
 
 def _loop(survey, settings, **weights):
     name, rows = next(iter(weights.items()))
-    return np.array([analyse_survey(*survey, settings, n_runs=12, with_table=False, **{name: row}).flow.vector
-                     for row in rows])  # fmt: skip
+    return np.array(
+        [analyse_survey(*survey, settings, n_runs=12, with_table=False, **{name: row}).flow.vector for row in rows]
+    )
 
 
-@pytest.mark.parametrize("settings", [FlowSettings(), FlowSettings(nonlinear=True, extinction_map="bh"),
-                                      FlowSettings(malmquist=False, zero_point_shift=0.02, thermal_kms=300.0),
-                                      FlowSettings(cosmological=False)])  # fmt: skip
+@pytest.mark.parametrize(
+    "settings",
+    [
+        FlowSettings(),
+        FlowSettings(nonlinear=True, extinction_map="bh"),
+        FlowSettings(malmquist=False, zero_point_shift=0.02, thermal_kms=300.0),
+        FlowSettings(cosmological=False),
+    ],
+)
 def test_run_bootstrap_equals_the_chain_per_realisation(survey, settings):
     rng = np.random.default_rng(1)
     n = len(survey[2])
@@ -81,5 +88,8 @@ def test_a_bootstrap_that_unties_a_run_gets_no_flow_and_the_reason(survey):
     counts[1, tying] = 0.0
     batch = run_bootstrap_flows(linearise_survey(*survey), counts)
     assert np.all(np.isnan(batch.vectors[1])) and np.all(np.isfinite(batch.vectors[[0, 2]]))
-    assert batch.notes == ["", "the drawn measurements do not tie every spectroscopic run to the others: "
-                               "run offsets undefined", ""]  # fmt: skip
+    assert batch.notes == [
+        "",
+        "the drawn measurements do not tie every spectroscopic run to the others: run offsets undefined",
+        "",
+    ]

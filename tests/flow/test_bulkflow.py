@@ -50,10 +50,22 @@ def test_cmb_frame_adds_the_solar_dipole():
         (lambda r, v, e: (r, v, np.where(np.arange(e.size) == 1, 0.0, e)), "errors must be positive"),
         (lambda r, v, e: (np.abs(r), v, e), "one hemisphere"),
         # every cluster at 0 < l < 180 deg, at any latitude: a hemisphere not centred on their mean direction
-        (lambda r, v, e: (unit_vectors(np.linspace(5, 175, 30), np.linspace(-80, 80, 30) * (-1) ** np.arange(30)), v, e),
-         "one hemisphere"),
-        (lambda r, v, e: (np.tile([[1.0, 0, 0], [-1.0, 0, 0], [0.6, 0.8, 0], [-0.6, -0.8, 0]], (5, 1)), v[:20], e[:20]),
-         "one plane"),
+        (
+            lambda r, v, e: (
+                unit_vectors(np.linspace(5, 175, 30), np.linspace(-80, 80, 30) * (-1) ** np.arange(30)),
+                v,
+                e,
+            ),
+            "one hemisphere",
+        ),
+        (
+            lambda r, v, e: (
+                np.tile([[1.0, 0, 0], [-1.0, 0, 0], [0.6, 0.8, 0], [-0.6, -0.8, 0]], (5, 1)),
+                v[:20],
+                e[:20],
+            ),
+            "one plane",
+        ),
         # all within 0.01 deg of the Galactic plane: the z component is unmeasurable (519,000 km/s once fitted)
         (lambda r, v, e: (unit_vectors(np.linspace(0, 348, 30), 0.01 * np.sin(np.arange(30))), v, e), "singular"),
         (lambda r, v, e: (2.0 * r, v, e), r"unit vectors; row \d+ has length 2"),
@@ -85,8 +97,9 @@ def test_error_axes_are_quoted_in_the_hemisphere_of_the_flow():
     basis = np.linalg.qr(np.column_stack([tilt, np.cross(tilt, [0, 0, 1.0]), [0, 0, 1.0]]))[0]
     basis[:, 0] = tilt  # the largest axis exactly, the others orthogonal to it
     covariance = basis @ np.diag([214.0, 120.0, 100.0]) ** 2 @ basis.T
-    flow = BulkFlow(vector=630.0 * unit_vectors(260.0, -1.0)[0], covariance=covariance, chi2=0.0, n_objects=56,
-                    depth_kms=8000.0)  # fmt: skip
+    flow = BulkFlow(
+        vector=630.0 * unit_vectors(260.0, -1.0)[0], covariance=covariance, chi2=0.0, n_objects=56, depth_kms=8000.0
+    )
     largest = flow.summary()["error_ellipsoid"][-1]
     assert largest["sigma_kms"] == pytest.approx(214.0)
     assert (largest["l_deg"], largest["b_deg"]) == (pytest.approx(237.0), pytest.approx(-11.0))

@@ -20,8 +20,13 @@ def test_the_closed_form_angular_kernel_matches_a_direct_average_over_directions
     position_n, position_m = rng.normal(size=3) * 60.0, rng.normal(size=3) * 60.0
     k_hat = rng.normal(size=(1_000_000, 3))
     k_hat /= np.linalg.norm(k_hat, axis=1)[:, None]
-    direct = np.mean((k_hat @ position_n) * (k_hat @ position_m) / np.linalg.norm(position_n) / np.linalg.norm(position_m)
-                     * np.cos(k * k_hat @ (position_n - position_m)))  # fmt: skip
+    direct = np.mean(
+        (k_hat @ position_n)
+        * (k_hat @ position_m)
+        / np.linalg.norm(position_n)
+        / np.linalg.norm(position_m)
+        * np.cos(k * k_hat @ (position_n - position_m))
+    )
     assert angular_kernel(position_n[None], position_m[None])(k)[0, 0] == pytest.approx(direct, abs=2e-3)
 
 
@@ -52,8 +57,9 @@ def test_power_only_on_the_largest_scales_gives_the_field_velocity_dispersion(mo
     out = compare_with_lcdm(np.zeros(3), np.eye(3), weights, distance, r_hat)
     one_dimensional = (100.0 * 0.5) ** 2 / (2 * np.pi**2) * np.trapezoid(spike, WAVENUMBERS) / 3.0
     # k r ~ 0.03 at the largest k of the spike: the window is 1/3 to 3 parts in 10^4
-    np.testing.assert_allclose(out["cosmic_covariance_kms2"], one_dimensional * np.eye(3), rtol=1e-3,
-                               atol=1e-3 * one_dimensional)  # fmt: skip
+    np.testing.assert_allclose(
+        out["cosmic_covariance_kms2"], one_dimensional * np.eye(3), rtol=1e-3, atol=1e-3 * one_dimensional
+    )
     assert out["chi2"] == 0.0 and out["p"] == pytest.approx(1.0)
 
 

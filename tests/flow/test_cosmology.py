@@ -17,7 +17,9 @@ def test_comoving_distance_and_redshift_invert_each_other_and_match_astropy():
     np.testing.assert_allclose(comoving_kms(cz) * (1 + cz / SPEED_OF_LIGHT_KMS), luminosity, rtol=1e-6)
     # low-redshift expansion: H0 D_C = cz (1 - (1 + q0) z / 2), q0 = 3 Omega_m / 2 - 1
     z = 0.01
-    assert comoving_kms(SPEED_OF_LIGHT_KMS * z) == pytest.approx(SPEED_OF_LIGHT_KMS * z * (1 - 0.75 * OMEGA_M * z), rel=2e-5)
+    assert comoving_kms(SPEED_OF_LIGHT_KMS * z) == pytest.approx(
+        SPEED_OF_LIGHT_KMS * z * (1 - 0.75 * OMEGA_M * z), rel=2e-5
+    )
     assert dimming_mag(0.047) == pytest.approx(0.1995, abs=1e-4)
 
 
@@ -25,10 +27,15 @@ def _distance_trend(settings):
     """Slope of the fractional distance error against the true distance (per 10^4 km/s) over 40 surveys."""
     true, ratio = [], []
     for i in range(40):
-        clusters, galaxies, dispersions, truth = simulate_survey(SurveySpec(), np.random.default_rng(np.random.SeedSequence([9, i])))
+        clusters, galaxies, dispersions, truth = simulate_survey(
+            SurveySpec(), np.random.default_rng(np.random.SeedSequence([9, i]))
+        )
         distance = np.array(truth["cluster_distance_kms"])
         true.append(distance)
-        ratio.append(np.asarray(analyse_survey(clusters, galaxies, dispersions, settings).clusters["distance_kms"]) / distance - 1)
+        ratio.append(
+            np.asarray(analyse_survey(clusters, galaxies, dispersions, settings).clusters["distance_kms"]) / distance
+            - 1
+        )
     x, y = np.concatenate(true) / 1e4, np.concatenate(ratio)
     x = x - x.mean()
     slope = float(x @ (y - y.mean()) / (x @ x))

@@ -14,8 +14,9 @@ from astropipe.flow.survey import SurveySpec, simulate_survey
 
 @pytest.fixture(scope="module")
 def survey():
-    clusters, galaxies, dispersions, _ = simulate_survey(SurveySpec(n_clusters=20, n_galaxies=200),
-                                                         np.random.default_rng(4))  # fmt: skip
+    clusters, galaxies, dispersions, _ = simulate_survey(
+        SurveySpec(n_clusters=20, n_galaxies=200), np.random.default_rng(4)
+    )
     return clusters, galaxies, dispersions
 
 
@@ -77,9 +78,17 @@ def _set(column, row, value):
 @pytest.mark.parametrize(
     ("name", "change", "expected"),
     [
-        ("clusters", lambda t: t[[c for c in t.colnames if c != "cz_err"]], "column 'cz_err' (error of cz_helio) is missing"),
+        (
+            "clusters",
+            lambda t: t[[c for c in t.colnames if c != "cz_err"]],
+            "column 'cz_err' (error of cz_helio) is missing",
+        ),
         ("clusters", _set("b", 4, 95.0), "column 'b' row 4 is 95.0 deg; expected a number in [-90.0, 90.0]"),
-        ("galaxies", _set("log_theta_err", 7, -0.02), "column 'log_theta_err' row 7 is -0.02; expected a positive number"),
+        (
+            "galaxies",
+            _set("log_theta_err", 7, -0.02),
+            "column 'log_theta_err' row 7 is -0.02; expected a positive number",
+        ),
         ("galaxies", _set("mu_e", 2, np.nan), "column 'mu_e' row 2 is nan"),
         ("galaxies", _set("morphology", 0, "Sa"), "column 'morphology' row 0 is 'Sa'; expected one of ('E', 'S0')"),
         ("galaxies", _set("cluster", 5, "Coma"), "column 'cluster' names 'Coma', which is not in"),
@@ -87,7 +96,7 @@ def _set(column, row, value):
         ("dispersions", _set("galaxy", 0, "NGC9999"), "column 'galaxy' names 'NGC9999'"),
         ("dispersions", lambda t: t[t["galaxy"] != "NGC1010"], "galaxy 'NGC1010' (row 10) has no velocity dispersion"),
     ],
-)  # fmt: skip
+)
 def test_each_defect_is_reported_with_file_column_row_and_value(survey, tmp_path, name, change, expected):
     message = _break(survey, tmp_path, name, change)
     assert expected in message

@@ -65,8 +65,15 @@ def test_the_ideal_survey_measured_with_tiny_errors_reproduces_the_ideal_flow(sp
 def test_the_flow_of_a_table_and_its_lcdm_expectation():
     r_hat, distance, error = _survey(n=60, seed=5)
     truth = np.array([-100.0, -600.0, 50.0])
-    table = Table({"l": [direction_of(r)[1] for r in r_hat], "b": [direction_of(r)[2] for r in r_hat],
-                   "distance_kms": distance, "error_kms": error, "peculiar_kms": r_hat @ truth})  # fmt: skip
+    table = Table(
+        {
+            "l": [direction_of(r)[1] for r in r_hat],
+            "b": [direction_of(r)[2] for r in r_hat],
+            "distance_kms": distance,
+            "error_kms": error,
+            "peculiar_kms": r_hat @ truth,
+        }
+    )
     out = minimum_variance_flow(table, RADIUS_KMS)
     np.testing.assert_allclose(out["vector_kms"], truth, atol=1e-6)
     assert 120.0 < out["expected_ideal_rms_kms"] < 260.0  # linear LambdaCDM for a 50 Mpc/h Gaussian window
@@ -76,12 +83,21 @@ def test_the_flow_of_a_table_and_its_lcdm_expectation():
 def test_the_mv_window_follows_the_ideal_one_better_than_the_eq1_window():
     """The point of the MV weights: on large scales (k < 0.05 h/Mpc) their window is closer to the ideal one."""
     r_hat, distance, error = _survey(n=60, seed=5)
-    table = Table({"l": [direction_of(r)[1] for r in r_hat], "b": [direction_of(r)[2] for r in r_hat],
-                   "distance_kms": distance, "error_kms": error, "peculiar_kms": np.zeros(60)})  # fmt: skip
+    table = Table(
+        {
+            "l": [direction_of(r)[1] for r in r_hat],
+            "b": [direction_of(r)[2] for r in r_hat],
+            "distance_kms": distance,
+            "error_kms": error,
+            "peculiar_kms": np.zeros(60),
+        }
+    )
     out = minimum_variance_flow(table, RADIUS_KMS)
     k = np.asarray(out["window_k_hmpc"])
     large = k < 0.05
     ideal, mv = np.asarray(out["ideal_window_trace"]), np.asarray(out["window_trace"])
-    eq1 = np.trace(flow_window(maximum_likelihood_weights(r_hat, error), r_hat * distance[:, None] / 100.0, k), axis1=1, axis2=2)
+    eq1 = np.trace(
+        flow_window(maximum_likelihood_weights(r_hat, error), r_hat * distance[:, None] / 100.0, k), axis1=1, axis2=2
+    )
     assert ideal[0] == pytest.approx(1.0, abs=1e-3) and mv[0] == pytest.approx(1.0, abs=1e-3)  # W^2(k -> 0) = I / 3
     assert np.sum((mv - ideal)[large] ** 2) < np.sum((eq1 - ideal)[large] ** 2)

@@ -50,8 +50,11 @@ def test_runs_tied_only_through_the_left_out_run_leave_the_realisation_out(surve
     """Runs 1 and 2 share galaxies only with run 0: without run 0 their offsets are undefined."""
     clusters, galaxies, dispersions = survey
     first = dispersions[np.unique(np.asarray(dispersions["galaxy"]), return_index=True)[1]]
-    rows = [(g, run, s, e) for g, s, e in zip(first["galaxy"], first["log_sigma"], first["log_sigma_err"], strict=True)
-            for run in ((0, 1) if g % 2 else (0, 2))]  # fmt: skip
+    rows = [
+        (g, run, s, e)
+        for g, s, e in zip(first["galaxy"], first["log_sigma"], first["log_sigma_err"], strict=True)
+        for run in ((0, 1) if g % 2 else (0, 2))
+    ]
     dispersions = Table(rows=rows, names=("galaxy", "run", "log_sigma", "log_sigma_err"))
     assert tied_run_groups(np.asarray(dispersions["galaxy"]), np.asarray(dispersions["run"])) == [[0, 1, 2]]
     subsample, note = without_run(0, clusters, galaxies, dispersions)
@@ -66,8 +69,14 @@ def test_the_constants_computed_once_give_the_same_flow_to_the_bit(survey):
     clusters, galaxies, dispersions = survey
     weights = np.random.default_rng(2).integers(0, 3, len(clusters)).astype(float)
     full = analyse_survey(clusters, galaxies, dispersions, cluster_weights=weights)
-    lean = analyse_survey(clusters, galaxies, dispersions, cluster_weights=weights,
-                          constants=survey_constants(clusters, galaxies), with_table=False)  # fmt: skip
+    lean = analyse_survey(
+        clusters,
+        galaxies,
+        dispersions,
+        cluster_weights=weights,
+        constants=survey_constants(clusters, galaxies),
+        with_table=False,
+    )
     assert lean.clusters is None and np.array_equal(lean.flow.vector, full.flow.vector)
     assert np.array_equal(lean.flow.covariance, full.flow.covariance)
 

@@ -29,13 +29,17 @@ def _slope(x, y):
 def test_distant_clusters_hold_larger_galaxies_and_the_inverse_fp_distances_do_not_follow():
     log_true, log_ratio, log_size = [], [], []
     for i in range(40):
-        clusters, galaxies, dispersions, truth = simulate_survey(SELECTED, np.random.default_rng(np.random.SeedSequence([9, i])))
+        clusters, galaxies, dispersions, truth = simulate_survey(
+            SELECTED, np.random.default_rng(np.random.SeedSequence([9, i]))
+        )
         distance = np.array(truth["cluster_distance_kms"])
         member = np.searchsorted(np.asarray(clusters["cluster"]), np.asarray(galaxies["cluster"]))
         size = np.asarray(galaxies["log_theta"]) + np.log10(distance[member])  # log R + a constant
         log_size.append(np.bincount(member, size) / np.bincount(member))
         log_true.append(np.log10(distance))
-        log_ratio.append(np.log10(np.asarray(analyse_survey(clusters, galaxies, dispersions).clusters["distance_kms"]) / distance))
+        log_ratio.append(
+            np.log10(np.asarray(analyse_survey(clusters, galaxies, dispersions).clusters["distance_kms"]) / distance)
+        )
     x = np.concatenate(log_true)
     size_slope, size_error = _slope(x, np.concatenate(log_size))
     ratio_slope, ratio_error = _slope(x, np.concatenate(log_ratio))
@@ -47,7 +51,9 @@ def test_flow_bias_and_total_covariance_coverage_over_200_selected_surveys():
     """Bias of each component under a fifth of its error; the 68 % region of C_fit + C_runs holds 60-76 % of the truths."""
     deltas, inside, errors = [], [], []
     for i in range(200):
-        clusters, galaxies, dispersions, truth = simulate_survey(SELECTED, np.random.default_rng(np.random.SeedSequence([7, i])))
+        clusters, galaxies, dispersions, truth = simulate_survey(
+            SELECTED, np.random.default_rng(np.random.SeedSequence([7, i]))
+        )
         flow = analyse_survey(clusters, galaxies, dispersions, with_table=False).flow
         bootstrap = run_realisations("run_bootstrap", 0, 60, clusters, galaxies, dispersions, seed=i)
         total = flow.covariance + np.cov(np.column_stack([bootstrap["vx"], bootstrap["vy"], bootstrap["vz"]]).T)

@@ -22,8 +22,13 @@ def differences():
     for seed in range(SURVEYS):
         tables = simulate_survey(SurveySpec(), np.random.default_rng(1000 + seed))[:3]
         result = morphology_difference(*tables, FlowSettings(), direction)
-        rows.append((result["delta_along_flow_kms"], result["delta_along_flow_err_kms"],
-                     result["delta_along_flow_err_if_independent_kms"]))  # fmt: skip
+        rows.append(
+            (
+                result["delta_along_flow_kms"],
+                result["delta_along_flow_err_kms"],
+                result["delta_along_flow_err_if_independent_kms"],
+            )
+        )
     return np.array(rows)
 
 

@@ -28,9 +28,19 @@ def _synthetic_table(path, flow, n=400, seed=2):
     raw, intrinsic = np.full(n, 0.08), np.full(n, 0.09)  # a light curve's measurement error, the SN's own scatter
     mu = cosmology.distmod(z_cos).value + np.hypot(raw, intrinsic) * rng.standard_normal(n)
     cid = [f"SN{i}" for i in range(n)]
-    table = Table({"CID": cid, "zCMB": z_cmb, "MU_SH0ES": mu, "MU_SH0ES_ERR_DIAG": np.sqrt(raw**2 + intrinsic**2 + 0.05**2),
-                   "m_b_corr_err_VPEC": np.full(n, 0.05), "m_b_corr_err_RAW": raw, "RA": ra, "DEC": dec,
-                   "IS_CALIBRATOR": np.zeros(n, int)})  # fmt: skip
+    table = Table(
+        {
+            "CID": cid,
+            "zCMB": z_cmb,
+            "MU_SH0ES": mu,
+            "MU_SH0ES_ERR_DIAG": np.sqrt(raw**2 + intrinsic**2 + 0.05**2),
+            "m_b_corr_err_VPEC": np.full(n, 0.05),
+            "m_b_corr_err_RAW": raw,
+            "RA": ra,
+            "DEC": dec,
+            "IS_CALIBRATOR": np.zeros(n, int),
+        }
+    )
     duplicate = table[:20].copy()  # the same SNe seen by a second survey
     duplicate["MU_SH0ES"] += 0.01
     calibrator = table[:1].copy()

@@ -42,8 +42,13 @@ def test_sixty_eight_percent_region_covers_the_truth_sixty_to_seventy_six_percen
     # an independent check of chi2: recompute it from the stored vectors and covariances
     row = table[17]
     delta = np.array([row["vx"] - row["tx"], row["vy"] - row["ty"], row["vz"] - row["tz"]])
-    c = np.array([[row["cxx"], row["cxy"], row["cxz"]], [row["cxy"], row["cyy"], row["cyz"]],
-                  [row["cxz"], row["cyz"], row["czz"]]])  # fmt: skip
+    c = np.array(
+        [
+            [row["cxx"], row["cxy"], row["cxz"]],
+            [row["cxy"], row["cyy"], row["cyz"]],
+            [row["cxz"], row["cyz"], row["czz"]],
+        ]
+    )
     assert row["chi2"] == pytest.approx(delta @ np.linalg.inv(c) @ delta, rel=1e-10)
 
 
@@ -66,8 +71,12 @@ def test_injected_rest_frame_gives_an_unbiased_null_flow():
 def test_resampling_is_identical_for_any_chunking(default_survey):
     clusters, galaxies, dispersions, _ = default_survey
     whole = run_realisations("cluster_bootstrap", 0, 12, clusters, galaxies, dispersions, seed=7)
-    pieces = gather([run_realisations("cluster_bootstrap", a, b, clusters, galaxies, dispersions, seed=7)
-                     for a, b in ((0, 5), (5, 6), (6, 12))])  # fmt: skip
+    pieces = gather(
+        [
+            run_realisations("cluster_bootstrap", a, b, clusters, galaxies, dispersions, seed=7)
+            for a, b in ((0, 5), (5, 6), (6, 12))
+        ]
+    )
     for column in ("vx", "vy", "vz"):
         np.testing.assert_array_equal(whole[column], pieces[column])
 
@@ -75,10 +84,12 @@ def test_resampling_is_identical_for_any_chunking(default_survey):
 def test_bootstrap_and_jackknife_covariances_match_the_analytic_one(default_survey):
     clusters, galaxies, dispersions, _ = default_survey
     reference = analyse_survey(clusters, galaxies, dispersions).flow
-    realisations = gather([
-        run_realisations("cluster_bootstrap", 0, 400, clusters, galaxies, dispersions, seed=3),
-        run_realisations("jackknife_cluster", 0, len(clusters), clusters, galaxies, dispersions, seed=3),
-    ])  # fmt: skip
+    realisations = gather(
+        [
+            run_realisations("cluster_bootstrap", 0, 400, clusters, galaxies, dispersions, seed=3),
+            run_realisations("jackknife_cluster", 0, len(clusters), clusters, galaxies, dispersions, seed=3),
+        ]
+    )
     summary = summarise(realisations, reference.vector, reference.covariance)
     analytic = np.trace(reference.covariance)
     for kind in ("cluster_bootstrap", "jackknife_cluster"):

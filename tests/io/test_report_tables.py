@@ -15,9 +15,20 @@ def _round_trip(table: Table, tmp_path) -> Table:
 
 
 def test_bulk_flow_row_holds_the_fit(tmp_path):
-    summary = {"vector_kms": [-120.4, -690.2, 75.1], "amplitude_kms": 704.6, "amplitude_err_kms": 151.7,
-               "amplitude_debiased_kms": 680.2, "l_deg": 260.1, "l_err_deg": 12.63, "b_deg": -1.0, "b_err_deg": 9.9,
-               "lower95_kms": 481.7, "p_rest": 2.9e-5, "n_objects": 56, "depth_kms": 7351.6}  # fmt: skip
+    summary = {
+        "vector_kms": [-120.4, -690.2, 75.1],
+        "amplitude_kms": 704.6,
+        "amplitude_err_kms": 151.7,
+        "amplitude_debiased_kms": 680.2,
+        "l_deg": 260.1,
+        "l_err_deg": 12.63,
+        "b_deg": -1.0,
+        "b_err_deg": 9.9,
+        "lower95_kms": 481.7,
+        "p_rest": 2.9e-5,
+        "n_objects": 56,
+        "depth_kms": 7351.6,
+    }
     row = _round_trip(bulk_flow_table(summary, "smac_sim"), tmp_path)[0]
     assert row["survey"] == "smac_sim" and row["n_objects"] == 56
     assert (row["V_x_kms"], row["V_y_kms"], row["V_z_kms"]) == (-120, -690, 75)
@@ -27,10 +38,21 @@ def test_bulk_flow_row_holds_the_fit(tmp_path):
 
 
 def test_distance_rows_one_per_hypothesis(tmp_path):
-    summary = {"field": "object11", "n_members": 64, "k10": 11.92, "k10_err": 0.21, "e_hk": 1.137, "e_hk_err": 0.03,
-               "a_k": 1.633, "a_k_err": 0.05, "foreground": {"e_hk": 0.73},
-               "distance_kpc": {"O5V": {"distance_modulus": 16.9, "value": 24.0, "err": 8.0},
-                                "B0V": {"distance_modulus": 14.45, "value": 7.75, "err": 2.76}}}  # fmt: skip
+    summary = {
+        "field": "object11",
+        "n_members": 64,
+        "k10": 11.92,
+        "k10_err": 0.21,
+        "e_hk": 1.137,
+        "e_hk_err": 0.03,
+        "a_k": 1.633,
+        "a_k_err": 0.05,
+        "foreground": {"e_hk": 0.73},
+        "distance_kpc": {
+            "O5V": {"distance_modulus": 16.9, "value": 24.0, "err": 8.0},
+            "B0V": {"distance_modulus": 14.45, "value": 7.75, "err": 2.76},
+        },
+    }
     table = _round_trip(distance_table(summary), tmp_path)
     assert list(table["hypothesis"]) == ["O5V", "B0V"]
     assert np.allclose(table["distance_kpc"], [24.0, 7.75]) and np.allclose(table["distance_err_kpc"], [8.0, 2.76])
@@ -38,9 +60,17 @@ def test_distance_rows_one_per_hypothesis(tmp_path):
 
 
 def test_calibration_rows_one_per_band(tmp_path):
-    fit = {"colour_term": 0.0009, "colour_term_err": 0.0296, "zero_point_mag": 22.9, "zero_point_err_mag": 0.0036,
-           "extinction_mag_per_airmass": 0.03, "extinction_fitted": False, "rms_mag": 0.0084, "n_points": 9,
-           "n_standards": 3}  # fmt: skip
+    fit = {
+        "colour_term": 0.0009,
+        "colour_term_err": 0.0296,
+        "zero_point_mag": 22.9,
+        "zero_point_err_mag": 0.0036,
+        "extinction_mag_per_airmass": 0.03,
+        "extinction_fitted": False,
+        "rms_mag": 0.0084,
+        "n_points": 9,
+        "n_standards": 3,
+    }
     calibration = {"night": "2002-07-04", "bands": {"H": fit, "Ks": fit | {"zero_point_mag": 22.3367}}}
     table = _round_trip(calibration_table(calibration), tmp_path)
     assert list(table["band"]) == ["H", "Ks"]
@@ -48,8 +78,17 @@ def test_calibration_rows_one_per_band(tmp_path):
 
 
 def test_classification_keeps_what_a_reader_scans():
-    full = Table({"field": ["cand01"], "l": [-2.4641334], "b": [-0.33599], "class": ["field"], "overdensity_sigma": [0.3],
-                  "evidence": ["no overdensity"], "true_class": ["field"]})  # fmt: skip
+    full = Table(
+        {
+            "field": ["cand01"],
+            "l": [-2.4641334],
+            "b": [-0.33599],
+            "class": ["field"],
+            "overdensity_sigma": [0.3],
+            "evidence": ["no overdensity"],
+            "true_class": ["field"],
+        }
+    )
     table = classification_table(full)
     assert table.colnames == ["field", "l", "b", "class", "true_class", "evidence"]
     assert table["l"][0] == -2.464

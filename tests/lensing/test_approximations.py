@@ -87,7 +87,10 @@ def test_thin_lens_images_solve_the_lens_equation_and_magnify_correctly():
         np.testing.assert_allclose(theta - theta_e**2 / theta, beta, rtol=1e-12)
     mu_plus, mu_minus = image_magnifications(beta, theta_e)
     h = 1e-6
-    for theta_fn, mu in ((lambda x: image_positions(x, theta_e)[0], mu_plus), (lambda x: image_positions(x, theta_e)[1], mu_minus)):
+    for theta_fn, mu in (
+        (lambda x: image_positions(x, theta_e)[0], mu_plus),
+        (lambda x: image_positions(x, theta_e)[1], mu_minus),
+    ):
         derivative = (theta_fn(beta + h) - theta_fn(beta - h)) / (2 * h)
         np.testing.assert_allclose(theta_fn(beta) / beta * derivative, mu, rtol=1e-6)
     u = beta / theta_e

@@ -84,8 +84,16 @@ def test_artificial_stars_show_the_completeness_and_bias_of_the_real_stars(crowd
     recovered = (distance < 1) & (np.abs(measured - true_inst) < 1)
     real = Table({"mag_in": true_inst, "recovered": recovered, "mag_out": np.where(recovered, measured, np.nan)})
 
-    injected = inject_and_recover(image, result.psfs.final, lambda data: _measure(data, result.psfs), 35,
-                                  (-10.5 + offset, -5.5 + offset), 8, np.random.default_rng(1), gain=GAIN)  # fmt: skip
+    injected = inject_and_recover(
+        image,
+        result.psfs.final,
+        lambda data: _measure(data, result.psfs),
+        35,
+        (-10.5 + offset, -5.5 + offset),
+        8,
+        np.random.default_rng(1),
+        gain=GAIN,
+    )
     assert len(injected) == 280
 
     def faint(table):
@@ -114,7 +122,9 @@ def _table(completeness: list[float]) -> Table:
     return Table({"mag_lo": lo, "mag_hi": lo + 0.5, "completeness": completeness})
 
 
-@pytest.mark.parametrize("level, expected", [(0.5, 15.75 + 0.5 * (0.6 - 0.5) / (0.6 - 0.3)), (0.8, 15.25 + 0.5 * (0.9 - 0.8) / (0.9 - 0.6))])
+@pytest.mark.parametrize(
+    "level, expected", [(0.5, 15.75 + 0.5 * (0.6 - 0.5) / (0.6 - 0.3)), (0.8, 15.25 + 0.5 * (0.9 - 0.8) / (0.9 - 0.6))]
+)
 def test_limit_interpolates_between_the_bins_around_the_first_drop_below_the_level(level, expected):
     """Bin centres 14.25 ... ; completeness 1, 0.95, 0.9, 0.6, 0.3, 0.55 (noise), 0: the first drop counts."""
     table = _table([1.0, 0.95, 0.9, 0.6, 0.3, 0.55, 0.0])

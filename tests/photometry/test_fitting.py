@@ -41,7 +41,9 @@ def test_blended_pair_is_fitted_jointly():
     shape = (80, 80)
     x, y, flux = np.array([38.0, 38.0 + 0.8 * FWHM]), np.array([40.0, 40.3]), np.array([5000.0, 2500.0])
     image = psf.image(shape, x, y, flux) + np.random.default_rng(4).normal(0, 0.5, shape)
-    fit = fit_stars(image, np.full(shape, 0.5), psf, x + np.array([0.5, -0.5]), y, np.array([3000.0, 3000.0]), fit_radius=FWHM)
+    fit = fit_stars(
+        image, np.full(shape, 0.5), psf, x + np.array([0.5, -0.5]), y, np.array([3000.0, 3000.0]), fit_radius=FWHM
+    )
     np.testing.assert_allclose(fit.flux, flux, rtol=0.02)
     np.testing.assert_allclose(fit.x, x, atol=0.05)
 
@@ -151,14 +153,17 @@ def test_unresolved_pairs_are_split_by_the_companion_search():
     pairs = slice(n_single, None)
     recovered = {}
     for separation in (0.5, 0.8):
-        result = psf_photometry(image, fwhm_guess=FWHM, pixel_scale=0.145,
-                                settings=PhotometrySettings(companion_separation_fwhm=separation))  # fmt: skip
+        result = psf_photometry(
+            image, fwhm_guess=FWHM, pixel_scale=0.145, settings=PhotometrySettings(companion_separation_fwhm=separation)
+        )
         found = _measured_within(result, x, y, flux, tolerance=0.15)
         assert found[:n_single].mean() >= 0.95  # isolated stars are measured either way
         # both stars of a pair, each within 15 % of its flux (one star for two is 50-100 % off)
         first, second = np.split(found[pairs], 2)
         recovered[separation] = float((first & second).mean())
-    print(f"pairs with both stars within 15 %: {recovered[0.5]:.0%} with the companion search, {recovered[0.8]:.0%} without")
+    print(
+        f"pairs with both stars within 15 %: {recovered[0.5]:.0%} with the companion search, {recovered[0.8]:.0%} without"
+    )
     assert recovered[0.5] >= 0.8
     assert recovered[0.8] <= 0.2
 
@@ -177,8 +182,9 @@ def test_freezing_converged_stars_keeps_the_solution_of_the_unfrozen_fit():
     start = (x + rng.normal(0, 0.3, n), y + rng.normal(0, 0.3, n), flux * rng.uniform(0.7, 1.3, n))
     noise = np.full(shape, sigma)
     frozen = fit_stars(image, noise, psf, *start, fit_radius=FWHM)
-    moving = fit_stars(image, noise, psf, *start, fit_radius=FWHM, freeze_after=61, max_iterations=60,
-                       converged_fraction=1.0)  # fmt: skip
+    moving = fit_stars(
+        image, noise, psf, *start, fit_radius=FWHM, freeze_after=61, max_iterations=60, converged_fraction=1.0
+    )
     both = frozen.kept & moving.kept
     assert both.sum() > 0.95 * n
     difference = np.abs(frozen.flux - moving.flux)[both] / moving.flux_err[both]

@@ -22,15 +22,21 @@ from conftest import CI_CONFIG, REPO, run_snakemake
 from scipy.spatial import cKDTree
 
 REAL = REPO.parent / "shared" / "data" / "real"
-pytestmark = pytest.mark.skipif(not (REAL / "glimpse_l18_irac2_image.fits").is_file(),
-                                reason=f"real GLIMPSE data not found in {REAL}")  # fmt: skip
+pytestmark = pytest.mark.skipif(
+    not (REAL / "glimpse_l18_irac2_image.fits").is_file(), reason=f"real GLIMPSE data not found in {REAL}"
+)
 
 
 def test_glimpse_catalogue_is_recovered(tmp_path):
     config = yaml.safe_load(CI_CONFIG.read_text())
-    config["imaging"]["reduced_images"] = {"glimpse_l18": {
-        "path": str(REAL / "glimpse_l18_irac2_image.fits"), "filter": "IRAC2", "fwhm_arcsec": 1.7,
-        "photometry": {"detection_nsigma": 5.0, "psf_oversampling": 4, "aperture_radius_arcsec": 5.1}}}  # fmt: skip
+    config["imaging"]["reduced_images"] = {
+        "glimpse_l18": {
+            "path": str(REAL / "glimpse_l18_irac2_image.fits"),
+            "filter": "IRAC2",
+            "fwhm_arcsec": 1.7,
+            "photometry": {"detection_nsigma": 5.0, "psf_oversampling": 4, "aperture_radius_arcsec": 5.1},
+        }
+    }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     target = "results/imaging/reduced/glimpse_l18/catalog.ecsv"
     run_snakemake(target, "--cores", "2", "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml"))

@@ -35,7 +35,8 @@ def test_pointing_and_rotation_errors_are_recovered(error, rotation):
     assert solution.n_matched >= 140 and solution.rms_arcsec < 0.03
     assert solution.header_rotation_error_deg == pytest.approx(rotation, abs=0.01)
     assert np.hypot(solution.header_error_east_arcsec, solution.header_error_north_arcsec) == pytest.approx(
-        np.hypot(*error), abs=0.5)  # fmt: skip
+        np.hypot(*error), abs=0.5
+    )
 
 
 def test_a_pointing_error_beyond_the_search_radius_is_refused():

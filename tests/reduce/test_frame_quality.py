@@ -67,17 +67,20 @@ def test_cosmic_rays_are_rejected_by_the_clipped_combine():
     """Frames of one scene with cosmic rays: the stack is the scene within its noise, with no trace of a hit."""
     rng = np.random.default_rng(5)
     model = DetectorModel(shape=(200, 200), cosmic_ray_rate=10.0)  # 200 times SOFI's rate: ~ 40 events per frame
-    scene = render_stars((200, 200), rng.uniform(10, 190, 40), rng.uniform(10, 190, 40), 10 ** rng.uniform(3.5, 5, 40),
-                         5.0, 3.0)  # fmt: skip
+    scene = render_stars(
+        (200, 200), rng.uniform(10, 190, 40), rng.uniform(10, 190, 40), 10 ** rng.uniform(3.5, 5, 40), 5.0, 3.0
+    )
     hits = [cosmic_ray_hits(model, 30.0, rng) / model.gain for _ in range(5)]
     assert sum(int((h > 0).sum()) for h in hits) > 300
     offsets = np.zeros((5, 2))
     margin = canvas_margin(offsets)
-    placed = [place_on_canvas(scene + h + NOISE * rng.standard_normal(scene.shape), o, margin)[0]
-              for h, o in zip(hits, offsets, strict=True)]  # fmt: skip
+    placed = [
+        place_on_canvas(scene + h + NOISE * rng.standard_normal(scene.shape), o, margin)[0]
+        for h, o in zip(hits, offsets, strict=True)
+    ]
     stack, used = combine(placed, np.ones(5))
     residual = (stack - place_on_canvas(scene, (0.0, 0.0), margin)[0])[margin:-margin, margin:-margin]
-    hit_any = (np.sum(hits, axis=0) > 0)
+    hit_any = np.sum(hits, axis=0) > 0
     assert np.abs(residual[hit_any]).max() < 6 * NOISE
     assert np.std(residual[hit_any]) < 1.5 * NOISE / np.sqrt(4)
     assert used[margin:-margin, margin:-margin][hit_any].min() >= 2  # a hit removes one frame, rarely two

@@ -10,17 +10,28 @@ from astropy.io import fits
 from astropipe.reduce.ingest import IngestError, classify_frames, validate_night
 
 
-def _frame(path, kind="OBJECT", band="Ks", dit=20.0, offset=(0.0, 0.0), lamp=None, drop=(), level=0.0, expno=2,
-           extra=None):  # fmt: skip
+def _frame(
+    path, kind="OBJECT", band="Ks", dit=20.0, offset=(0.0, 0.0), lamp=None, drop=(), level=0.0, expno=2, extra=None
+):
     header = fits.Header()
     values = {
-        "OBJECT": "field", "MJD-OBS": 52460.0 + offset[0] / 1e4, "HIERARCH ESO INS PIXSCALE": 0.145,
-        "HIERARCH ESO DPR CATG": "SCIENCE" if kind == "OBJECT" else "CALIB", "HIERARCH ESO DPR TYPE": kind,
-        "HIERARCH ESO DPR TECH": "IMAGE,JITTER", "HIERARCH ESO TPL ID": "SOFI_img_obs_AutoJitter",
-        "HIERARCH ESO DET DIT": dit, "HIERARCH ESO DET NDIT": 2, "HIERARCH ESO INS FILT1 ID": band,
-        "HIERARCH ESO INS FILT2 ID": "open", "HIERARCH ESO TEL AIRM START": 1.1, "HIERARCH ESO TPL EXPNO": expno,
-        "HIERARCH ESO SEQ CUMOFFSETX": offset[0], "HIERARCH ESO SEQ CUMOFFSETY": offset[1], **(extra or {}),
-    }  # fmt: skip
+        "OBJECT": "field",
+        "MJD-OBS": 52460.0 + offset[0] / 1e4,
+        "HIERARCH ESO INS PIXSCALE": 0.145,
+        "HIERARCH ESO DPR CATG": "SCIENCE" if kind == "OBJECT" else "CALIB",
+        "HIERARCH ESO DPR TYPE": kind,
+        "HIERARCH ESO DPR TECH": "IMAGE,JITTER",
+        "HIERARCH ESO TPL ID": "SOFI_img_obs_AutoJitter",
+        "HIERARCH ESO DET DIT": dit,
+        "HIERARCH ESO DET NDIT": 2,
+        "HIERARCH ESO INS FILT1 ID": band,
+        "HIERARCH ESO INS FILT2 ID": "open",
+        "HIERARCH ESO TEL AIRM START": 1.1,
+        "HIERARCH ESO TPL EXPNO": expno,
+        "HIERARCH ESO SEQ CUMOFFSETX": offset[0],
+        "HIERARCH ESO SEQ CUMOFFSETY": offset[1],
+        **(extra or {}),
+    }
     if lamp is not None:
         values["HIERARCH ESO INS LAMP1 ST"] = lamp
     for key, value in values.items():
@@ -60,7 +71,9 @@ def test_missing_keyword_is_named(night, tmp_path):
 
 def test_unknown_filter_is_named(night, tmp_path):
     path = _frame(tmp_path / "narrow.fits", band="Br_gamma")
-    with pytest.raises(IngestError, match=re.escape("narrow.fits: unknown filter 'Br_gamma' (keywords 'HIERARCH ESO INS FILT1 ID'")):
+    with pytest.raises(
+        IngestError, match=re.escape("narrow.fits: unknown filter 'Br_gamma' (keywords 'HIERARCH ESO INS FILT1 ID'")
+    ):
         classify_frames([*night, path])
 
 
@@ -87,7 +100,10 @@ def test_filter_without_flats_is_named(night):
     ("extra", "reason"),
     [
         ({"HIERARCH ESO DPR CATG": "ACQUISITION"}, "an acquisition frame (DPR CATG = 'ACQUISITION')"),
-        ({"HIERARCH ESO TPL ID": "SOFI_img_acq_MoveToPixel"}, "an acquisition frame (TPL ID = 'SOFI_img_acq_MoveToPixel')"),
+        (
+            {"HIERARCH ESO TPL ID": "SOFI_img_acq_MoveToPixel"},
+            "an acquisition frame (TPL ID = 'SOFI_img_acq_MoveToPixel')",
+        ),
         ({"HIERARCH ESO DPR CATG": "TEST"}, "a test frame"),
         ({"HIERARCH ESO DPR TECH": "SPECTRUM"}, "not an imaging frame (DPR TECH = 'SPECTRUM')"),
         ({"HIERARCH ESO DPR TYPE": "SKY"}, "an offset sky frame"),
@@ -105,8 +121,7 @@ def test_frames_the_reduction_does_not_use_are_listed_with_the_reason(night, tmp
 
 
 def test_filter_is_read_from_either_wheel(night, tmp_path):
-    wheel2 = _frame(tmp_path / "wheel2.fits", band="open", offset=(3.0, 1.0),
-                    extra={"HIERARCH ESO INS FILT2 ID": "Ks"})  # fmt: skip
+    wheel2 = _frame(tmp_path / "wheel2.fits", band="open", offset=(3.0, 1.0), extra={"HIERARCH ESO INS FILT2 ID": "Ks"})
     frames = classify_frames([*night, wheel2])
     assert frames[frames["path"] == str(wheel2)]["filter"][0] == "Ks"
     assert frames[frames["type"] == "DARK"]["filter"][0] == "blank"
@@ -121,8 +136,10 @@ def test_the_first_exposure_of_a_template_is_the_offset_origin(night, tmp_path):
 
 def test_lamp_states_come_from_the_levels_when_the_headers_do_not_tell(night, tmp_path):
     kept = [p for p in night if not p.name.startswith("flat_")]
-    flats = [_frame(tmp_path / f"dome_{i}.fits", kind="FLAT,LAMP", dit=3.0, level=level)
-             for i, level in enumerate((8000.0, 410.0, 8050.0, 400.0))]  # fmt: skip
+    flats = [
+        _frame(tmp_path / f"dome_{i}.fits", kind="FLAT,LAMP", dit=3.0, level=level)
+        for i, level in enumerate((8000.0, 410.0, 8050.0, 400.0))
+    ]
     frames = classify_frames([*kept, *flats])
     rows = frames[frames["type"] == "FLAT,LAMP"]
     assert list(rows["lamp_on"]) == [True, False, True, False] and set(rows["lamp_from"]) == {"level"}
@@ -133,8 +150,10 @@ def test_lamp_states_come_from_the_levels_when_the_headers_do_not_tell(night, tm
 
 def test_flats_without_a_clear_lamp_split_are_named(night, tmp_path):
     kept = [p for p in night if not p.name.startswith("flat_")]
-    flats = [_frame(tmp_path / f"dome_{i}.fits", kind="FLAT,LAMP", dit=3.0, level=level)
-             for i, level in enumerate((8000.0, 7000.0, 6000.0))]  # fmt: skip
+    flats = [
+        _frame(tmp_path / f"dome_{i}.fits", kind="FLAT,LAMP", dit=3.0, level=level)
+        for i, level in enumerate((8000.0, 7000.0, 6000.0))
+    ]
     with pytest.raises(IngestError, match=r"dome_0.fits, dome_1.fits, dome_2.fits\): the headers do not tell"):
         classify_frames([*kept, *flats])
 
@@ -142,7 +161,9 @@ def test_flats_without_a_clear_lamp_split_are_named(night, tmp_path):
 def test_target_names_become_field_names(night, tmp_path):
     frames = classify_frames(night, {"field": "object11"})
     assert set(frames[frames["type"] == "OBJECT"]["field"]) == {"object11"}
-    odd = [_frame(tmp_path / f"odd_{i}.fits", offset=(2.0 * i, 1.0), extra={"OBJECT": "GLIMPSE +C01"}) for i in range(3)]
+    odd = [
+        _frame(tmp_path / f"odd_{i}.fits", offset=(2.0 * i, 1.0), extra={"OBJECT": "GLIMPSE +C01"}) for i in range(3)
+    ]
     frames = classify_frames([*night, *odd])
     assert set(frames[frames["object"] == "GLIMPSE +C01"]["field"]) == {"GLIMPSE_C01"}
     validate_night(frames)
@@ -156,10 +177,20 @@ def test_two_targets_with_one_field_name_are_named(night, tmp_path):
 
 def test_an_illumination_grid_replaces_the_illumination_frame(night, tmp_path):
     kept = [p for p in night if not p.name.startswith("illum")]
-    with pytest.raises(IngestError, match="filter Ks: no illumination correction: neither a frame with ESO DPR TYPE = 'ILLUM'"):
+    with pytest.raises(
+        IngestError, match="filter Ks: no illumination correction: neither a frame with ESO DPR TYPE = 'ILLUM'"
+    ):
         validate_night(classify_frames(kept))
-    grid = [_frame(tmp_path / f"grid_{i}.fits", kind="STD", dit=20.0, offset=(30.0 * (i % 3), 30.0 * (i // 3)),
-                   extra={"HIERARCH ESO TPL ID": "SOFI_img_cal_Illumination"}) for i in range(9)]  # fmt: skip
+    grid = [
+        _frame(
+            tmp_path / f"grid_{i}.fits",
+            kind="STD",
+            dit=20.0,
+            offset=(30.0 * (i % 3), 30.0 * (i // 3)),
+            extra={"HIERARCH ESO TPL ID": "SOFI_img_cal_Illumination"},
+        )
+        for i in range(9)
+    ]
     frames = classify_frames([*kept, *grid])
     assert (frames["type"] == "STD,ILLUM").sum() == 9
     validate_night(frames)

@@ -55,7 +55,9 @@ def masters(tmp_path_factory):
     validate_night(frames)
     outdir = tmp_path_factory.mktemp("masters")
     # as the workflow builds them: linearised frames, cosmic rays removed from the grid frames
-    build_masters(frames, outdir, linearity=SOFI_2007, detector=DetectorNoise(gain=5.4, read_noise=12.0, saturation=15000.0))
+    build_masters(
+        frames, outdir, linearity=SOFI_2007, detector=DetectorNoise(gain=5.4, read_noise=12.0, saturation=15000.0)
+    )
     return night, outdir
 
 

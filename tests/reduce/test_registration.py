@@ -47,7 +47,9 @@ def test_cached_reference_centroids_give_the_same_offsets_as_fresh_ones(sequence
     for frame, dither in zip(frames[1:], dithers[1:], strict=True):
         guess = tuple(np.round(dither))
         # a fresh ReferenceStars has an empty cache: every centroid is computed for this frame alone
-        assert refine_with_stars(shared, frame, guess) == refine_with_stars(ReferenceStars(frames[0], NOISE), frame, guess)
+        assert refine_with_stars(shared, frame, guess) == refine_with_stars(
+            ReferenceStars(frames[0], NOISE), frame, guess
+        )
         used.append(set(shared.brightest(11 + int(np.max(np.abs(guess))) + 2, 40).tolist()))
     # each reference star was centroided once, though the frames share most of them
     assert len(shared._centroids) == len(set.union(*used)) < sum(len(u) for u in used)

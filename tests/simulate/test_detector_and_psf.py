@@ -40,13 +40,23 @@ def test_injected_flux_recovered_by_aperture_photometry_on_a_noiseless_sky_frame
 
 @pytest.mark.parametrize(("rate", "ndit"), [(0.0, 1), (0.0, 4), (200.0, 1), (200.0, 3)])
 def test_noise_matches_gain_read_noise_and_shot_noise(rate, ndit):
-    model = DetectorModel(shape=(256, 256), flat_rms=0.0, illumination_amplitude=0.0, hot_fraction=0.0,
-                          dead_fraction=0.0, bad_column=None, nonlinearity_at_10000_adu=0.0, cosmic_ray_rate=0.0,
-                          variable_fraction=0.0)
+    model = DetectorModel(
+        shape=(256, 256),
+        flat_rms=0.0,
+        illumination_amplitude=0.0,
+        hot_fraction=0.0,
+        dead_fraction=0.0,
+        bad_column=None,
+        nonlinearity_at_10000_adu=0.0,
+        cosmic_ray_rate=0.0,
+        variable_fraction=0.0,
+    )
     maps = detector_maps(model, np.random.default_rng(3))
     dit = 20.0
-    frames = [expose(model, maps, np.full(model.shape, rate), dit, ndit, np.random.default_rng(s)).astype(float)
-              for s in (10, 11)]
+    frames = [
+        expose(model, maps, np.full(model.shape, rate), dit, ndit, np.random.default_rng(s)).astype(float)
+        for s in (10, 11)
+    ]
     measured = np.std(frames[0] - frames[1]) / np.sqrt(2)
     electrons = (rate * model.gain + model.dark_current) * dit
     expected = np.sqrt((electrons + model.read_noise**2) / ndit) / model.gain

@@ -19,12 +19,28 @@ from astropipe.simulate.night import NightSimulation
 REFERENCE = REPO / "resources" / "reference"
 
 REQUIRED_KEYWORDS = [
-    "OBJECT", "DATE-OBS", "MJD-OBS", "EXPTIME", "BUNIT", "ARCFILE", "HIERARCH ESO INS PIXSCALE", "HIERARCH ESO DPR CATG",
-    "HIERARCH ESO DPR TYPE", "HIERARCH ESO DPR TECH", "HIERARCH ESO TPL ID", "HIERARCH ESO OBS TARG NAME",
-    "HIERARCH ESO DET DIT", "HIERARCH ESO DET NDIT", "HIERARCH ESO INS FILT1 ID", "HIERARCH ESO INS FILT2 ID",
-    "HIERARCH ESO TEL AIRM START", "HIERARCH ESO SEQ CUMOFFSETX", "HIERARCH ESO SEQ CUMOFFSETY",
-    "HIERARCH ESO TPL EXPNO", "HIERARCH ESO TPL NEXP",
-]  # fmt: skip
+    "OBJECT",
+    "DATE-OBS",
+    "MJD-OBS",
+    "EXPTIME",
+    "BUNIT",
+    "ARCFILE",
+    "HIERARCH ESO INS PIXSCALE",
+    "HIERARCH ESO DPR CATG",
+    "HIERARCH ESO DPR TYPE",
+    "HIERARCH ESO DPR TECH",
+    "HIERARCH ESO TPL ID",
+    "HIERARCH ESO OBS TARG NAME",
+    "HIERARCH ESO DET DIT",
+    "HIERARCH ESO DET NDIT",
+    "HIERARCH ESO INS FILT1 ID",
+    "HIERARCH ESO INS FILT2 ID",
+    "HIERARCH ESO TEL AIRM START",
+    "HIERARCH ESO SEQ CUMOFFSETX",
+    "HIERARCH ESO SEQ CUMOFFSETY",
+    "HIERARCH ESO TPL EXPNO",
+    "HIERARCH ESO TPL NEXP",
+]
 
 
 def _true_wcs(header):
@@ -240,4 +256,6 @@ def test_other_compressions_are_written_and_read(tmp_path, compression, suffix):
     paths = NightSimulation(config, REFERENCE).write_calibrations(tmp_path)
     assert all(p.name.startswith("SOFI.") and p.name.endswith(suffix) for p in paths)
     frames = classify_frames(paths)
-    assert set(frames["type"]) == {"DARK", "FLAT,LAMP"} and set(frames["lamp_from"][frames["type"] == "FLAT,LAMP"]) == {"level"}
+    assert set(frames["type"]) == {"DARK", "FLAT,LAMP"} and set(frames["lamp_from"][frames["type"] == "FLAT,LAMP"]) == {
+        "level"
+    }

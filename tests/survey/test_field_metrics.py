@@ -38,12 +38,16 @@ def _field(rng, n_background=3000, n_cluster=0, hole_radius_arcsec=0.0) -> tuple
 
 
 def _measure(image, catalog, rng):
-    return measure_field(image, np.ones_like(image), catalog, (SIZE / 2, SIZE / 2), SCALE, CALIBRATION, _settings(), rng)
+    return measure_field(
+        image, np.ones_like(image), catalog, (SIZE / 2, SIZE / 2), SCALE, CALIBRATION, _settings(), rng
+    )
 
 
 def test_the_approximate_k_adds_the_zero_point_extinction_and_aperture_correction():
     catalog = Table({"mag_inst": [-10.0, -8.0]}, meta={"airmass": 1.5, "aperture_correction_mag": -0.1})
-    np.testing.assert_allclose(approximate_k(catalog, CALIBRATION), [-10.0 + 22.0 - 0.075 - 0.1, -8.0 + 22.0 - 0.075 - 0.1])
+    np.testing.assert_allclose(
+        approximate_k(catalog, CALIBRATION), [-10.0 + 22.0 - 0.075 - 0.1, -8.0 + 22.0 - 0.075 - 0.1]
+    )
 
 
 def test_a_uniform_field_shows_no_overdensity_and_a_cluster_does():

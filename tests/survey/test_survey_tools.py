@@ -87,8 +87,14 @@ THRESHOLDS = {"significance": 3.0, "nebulosity_snr": 0.3, "light_p": 0.02}
 
 
 def _metrics(nebula, over, faint, deficit, light_p):
-    return {"nebulosity_snr": nebula, "overdensity_significance": over, "faint_overdensity_significance": faint,
-            "count_deficit_sigma": deficit, "light_concentration_p": light_p, "bright_excess": 0.0}  # fmt: skip
+    return {
+        "nebulosity_snr": nebula,
+        "overdensity_significance": over,
+        "faint_overdensity_significance": faint,
+        "count_deficit_sigma": deficit,
+        "light_concentration_p": light_p,
+        "bright_excess": 0.0,
+    }
 
 
 @pytest.mark.parametrize(
@@ -120,9 +126,19 @@ def test_confusion_matrix_counts():
 
 def test_fields_are_classified_and_compared_with_their_true_classes():
     def field(name, *values):
-        return _metrics(*values) | {"field": name, "l": 1.0, "b": -0.5, "count_ratio_ring": 1.0, "king": {"core_radius": 12.0}}
+        return _metrics(*values) | {
+            "field": name,
+            "l": 1.0,
+            "b": -0.5,
+            "count_ratio_ring": 1.0,
+            "king": {"core_radius": 12.0},
+        }
 
-    metrics = [field("a", 50.0, 6.0, 6.0, 0.0, 0.3), field("b", 0.0, 6.0, 6.0, 0.0, 0.0), field("c", 0.05, 1.0, 0.8, 0.0, 0.5)]
+    metrics = [
+        field("a", 50.0, 6.0, 6.0, 0.0, 0.3),
+        field("b", 0.0, 6.0, 6.0, 0.0, 0.0),
+        field("c", 0.05, 1.0, 0.8, 0.0, 0.5),
+    ]
     table, summary, matrix = classify_fields(metrics, THRESHOLDS)
     assert list(table["class"]) == ["embedded_cluster", "dissolving_cluster", "field"] and matrix is None
     assert summary["counts"] == {"dissolving_cluster": 1, "embedded_cluster": 1, "field": 1}

@@ -29,10 +29,18 @@ def test_measurement_errors_are_drawn_from_stars_of_similar_magnitude():
     true_h = np.concatenate([np.full(500, 12.2), np.full(500, 16.2)])
     night = limits.Night(
         h=true_h + np.where(true_h < 14, 0.01, 0.3) * np.random.default_rng(1).standard_normal(true_h.size),
-        hk=np.zeros(true_h.size), radius=np.zeros(true_h.size), probability=np.zeros(true_h.size),
-        mixture_probability=np.zeros(true_h.size), mixture_threshold=0.5, member=np.zeros(true_h.size, bool), limit_h=17.0, limit_k=16.5, true_h=true_h, true_hk=np.zeros(true_h.size),
+        hk=np.zeros(true_h.size),
+        radius=np.zeros(true_h.size),
+        probability=np.zeros(true_h.size),
+        mixture_probability=np.zeros(true_h.size),
+        mixture_threshold=0.5,
+        member=np.zeros(true_h.size, bool),
+        limit_h=17.0,
+        limit_k=16.5,
+        true_h=true_h,
+        true_hk=np.zeros(true_h.size),
         from_reference=np.zeros(true_h.size, bool),
-    )  # fmt: skip
+    )
     errors = limits.MeasurementErrors([night])
     rng = np.random.default_rng(2)
     bright, _ = errors.add(rng, np.full(2000, 12.3), np.zeros(2000))

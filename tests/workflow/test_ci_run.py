@@ -32,8 +32,13 @@ def test_summary_has_the_solar_limb_deflection(ci_run):
 
 
 def test_figures_logs_and_benchmarks_exist(ci_run):
-    for name in ("joshi_fig1a_classical_vs_relativistic", "joshi_fig1b_light_vs_massive",
-                 "deflection_vs_impact_parameter", "time_delay", "cross_section"):
+    for name in (
+        "joshi_fig1a_classical_vs_relativistic",
+        "joshi_fig1b_light_vs_massive",
+        "deflection_vs_impact_parameter",
+        "time_delay",
+        "cross_section",
+    ):
         png = ci_run / f"results/figures/lensing/{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (ci_run / "results/logs/lensing/gather.log").read_text().strip()
@@ -47,8 +52,9 @@ def test_grid_is_identical_for_another_chunking(ci_run, tmp_path):
     config_file = tmp_path / "five_chunks.yaml"
     config_file.write_text(yaml.safe_dump(config))
     # the target goes first: --configfile takes several values
-    run_snakemake("results/lensing/grid.ecsv", "--cores", "2", "--directory", str(tmp_path),
-                  "--configfile", str(config_file))
+    run_snakemake(
+        "results/lensing/grid.ecsv", "--cores", "2", "--directory", str(tmp_path), "--configfile", str(config_file)
+    )
     assert len(list((tmp_path / "results/lensing/chunks").glob("*.ecsv"))) == 5
     assert (tmp_path / "results/lensing/grid.ecsv").read_bytes() == (ci_run / "results/lensing/grid.ecsv").read_bytes()
 
@@ -92,7 +98,11 @@ def test_object_field_is_calibrated_and_analysed(ci_run):
     calibration = json.loads((night / "calibration.json").read_text())
     for band in ("H", "Ks"):
         fit = calibration["bands"][band]
-        assert fit["n_standards"] == 2 and fit["n_points"] == 6 and abs(fit["zero_point_mag"] - {"H": 22.92, "Ks": 22.35}[band]) < 0.05
+        assert (
+            fit["n_standards"] == 2
+            and fit["n_points"] == 6
+            and abs(fit["zero_point_mag"] - {"H": 22.92, "Ks": 22.35}[band]) < 0.05
+        )
     catalog = Table.read(night / "object11/catalog.ecsv", format="ascii.ecsv")
     assert {"H", "e_H", "K", "e_K", "HK", "e_HK", "e_HK_cal"} <= set(catalog.colnames) and len(catalog) > 100
     summary = json.loads((night / "object11/summary.json").read_text())
@@ -100,7 +110,13 @@ def test_object_field_is_calibrated_and_analysed(ci_run):
         assert np.isfinite(summary[key]), key
     for hypothesis in ("O5V", "B0V"):
         assert summary["distance_kpc"][hypothesis]["value"] > 0 and summary["distance_kpc"][hypothesis]["err"] > 0
-    for name in ("fig6_2mass_comparison", "fig7_cmd", "fig8_luminosity_function", "fig9_decontamination", "fig10_main_sequence"):
+    for name in (
+        "fig6_2mass_comparison",
+        "fig7_cmd",
+        "fig8_luminosity_function",
+        "fig9_decontamination",
+        "fig10_main_sequence",
+    ):
         assert (ci_run / f"results/figures/imaging/2002-07-05/object11/{name}.png").is_file()
 
 
@@ -122,7 +138,8 @@ def test_survey_fields_are_classified(ci_run):
     classification = Table.read(ci_run / "results/survey/2002-07-05/classification.ecsv", format="ascii.ecsv")
     assert list(classification["field"]) == ["cand01", "cand02"]
     assert {"l", "b", "class", "true_class", "overdensity_sigma", "nebulosity_snr", "bright_excess", "evidence"} <= set(
-        classification.colnames)  # fmt: skip
+        classification.colnames
+    )
     summary = json.loads((ci_run / "results/survey/2002-07-05/classification.json").read_text())
     assert summary["n_fields"] == 2 and 0.0 <= summary["agreement"] <= 1.0
     assert sum(sum(row.values()) for row in summary["confusion_matrix"].values()) == 2
@@ -132,15 +149,29 @@ def test_survey_fields_are_classified(ci_run):
 
 def test_flow_branch_outputs(ci_run):
     bulkflow = json.loads((ci_run / "results/flow/smac_sim/bulkflow.json").read_text())
-    for key in ("vector_kms", "covariance_kms2", "amplitude_kms", "amplitude_err_kms", "amplitude_debiased_kms",
-                "l_deg", "l_err_deg", "b_deg", "b_err_deg", "delta_chi2_rest", "p_rest", "lower95_kms", "n_objects"):
+    for key in (
+        "vector_kms",
+        "covariance_kms2",
+        "amplitude_kms",
+        "amplitude_err_kms",
+        "amplitude_debiased_kms",
+        "l_deg",
+        "l_err_deg",
+        "b_deg",
+        "b_err_deg",
+        "delta_chi2_rest",
+        "p_rest",
+        "lower95_kms",
+        "n_objects",
+    ):
         assert key in bulkflow
     resampling = json.loads((ci_run / "results/flow/smac_sim/resampling.json").read_text())
     assert resampling["cluster_bootstrap"]["n"] == 40 and resampling["jackknife_cluster"]["n"] == 56
     budget = resampling["error_budget"]  # the fit's error (+) the run-correction bootstrap's, along the flow
     assert budget["amplitude_err_random_kms"] == pytest.approx(bulkflow["amplitude_err_kms"], rel=1e-12)
     assert budget["amplitude_err_total_kms"] == pytest.approx(
-        np.hypot(budget["amplitude_err_random_kms"], budget["amplitude_err_systematic_kms"]), rel=1e-9)
+        np.hypot(budget["amplitude_err_random_kms"], budget["amplitude_err_systematic_kms"]), rel=1e-9
+    )
     assert 0 <= budget["lower95_total_kms"] <= bulkflow["lower95_kms"]
     assert len(list((ci_run / "results/flow/smac_sim/resample").glob("*.ecsv"))) == 3
     truth = json.loads((ci_run / "results/truth/flow/smac_sim.json").read_text())

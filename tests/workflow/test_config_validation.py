@@ -21,15 +21,27 @@ def _default_config():
     ("mutate", "expected"),
     [
         (lambda c: c["lensing"].update(speeds="fast"), "lensing.speeds = 'fast': expected type array"),
-        (lambda c: c["lensing"]["speeds"].__setitem__(1, 1.5), "lensing.speeds[1] = 1.5: 1.5 is greater than the maximum of 1"),
+        (
+            lambda c: c["lensing"]["speeds"].__setitem__(1, 1.5),
+            "lensing.speeds[1] = 1.5: 1.5 is greater than the maximum of 1",
+        ),
         (lambda c: c["lensing"].update(chunks=0), "lensing.chunks = 0: 0 is less than the minimum of 1"),
         (lambda c: c["lensing"].update(chunk=3), "lensing: unknown key(s) ['chunk']"),
         (lambda c: c.update(lensin={}), "<top level>: unknown key(s) ['lensin']"),
-        (lambda c: c["lensing"]["impact_parameter"].update(min_over_critical=0.9), "min_over_critical = 0.9: 0.9 is less than or equal"),
+        (
+            lambda c: c["lensing"]["impact_parameter"].update(min_over_critical=0.9),
+            "min_over_critical = 0.9: 0.9 is less than or equal",
+        ),
         (lambda c: c["lensing"]["impact_parameter"].update(points=2.5), "points = 2.5: expected type integer"),
-        (lambda c: c["lensing"]["examples"][0].update(impact_parameter_unit="furlong"), "impact_parameter_unit = 'furlong'"),
+        (
+            lambda c: c["lensing"]["examples"][0].update(impact_parameter_unit="furlong"),
+            "impact_parameter_unit = 'furlong'",
+        ),
         (lambda c: c["lensing"]["examples"][1].update(speed=0.5), "examples[1]: must satisfy exactly one of"),
-        (lambda c: c["lensing"]["figures"].update(massive_speed=0.3), "massive_speed = 0.3: must be one of lensing.speeds"),
+        (
+            lambda c: c["lensing"]["figures"].update(massive_speed=0.3),
+            "massive_speed = 0.3: must be one of lensing.speeds",
+        ),
         (lambda c: c["lensing"].update(delay_radius_over_mass=10.0), "delay_radius_over_mass = 10.0: must exceed"),
     ],
 )

@@ -64,7 +64,9 @@ def test_dry_run_of_default_config_lists_expected_rules(tmp_path):
 
 
 def test_rulegraph_is_produced(tmp_path):
-    result = run_snakemake("--rulegraph", "dot", "--directory", str(tmp_path), "--configfile", str(REPO / "config.yaml"))
+    result = run_snakemake(
+        "--rulegraph", "dot", "--directory", str(tmp_path), "--configfile", str(REPO / "config.yaml")
+    )
     assert result.stdout.lstrip().startswith("digraph")
     for rule in EXPECTED_RULES:
         assert rule in result.stdout
@@ -77,14 +79,28 @@ def test_lint_reports_nothing():
 
 def test_snakefmt_check_is_clean():
     files = [str(REPO / "Snakefile"), *map(str, sorted((REPO / "rules").glob("*.smk")))]
-    result = subprocess.run([sys.executable, "-m", "snakefmt", "--check", *files], check=False, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", *files], check=False, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_check_is_clean():
     """The Python code passes the rule set pinned in pyproject.toml (pyflakes, bugbear, import order, ...)."""
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(REPO)], check=False,
-                            capture_output=True, text=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(REPO)], check=False, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_leaves_the_code_unchanged():
+    """The Python code is formatted by ruff format (line length 120, pyproject.toml)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", str(REPO)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -98,6 +114,8 @@ def test_real_data_without_reference_tables_is_refused_with_a_message(tmp_path):
     (raw / "SOFI.2002-07-05T01:23:45.678.fits").write_bytes(b"")  # a dry run reads no frame
     config["imaging"]["raw_directory"] = str(raw)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    result = run_snakemake("-n", "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml"), check=False)
+    result = run_snakemake(
+        "-n", "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml"), check=False
+    )
     assert result.returncode != 0
     assert "not found: with real data (imaging.raw_directory) put it there" in result.stdout + result.stderr

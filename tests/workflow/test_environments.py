@@ -51,7 +51,9 @@ def _rules() -> list[tuple[str, Path, Path]]:
             env = re.search(r'conda:\s*\n\s*"([^"]+)"', body)
             if script:
                 assert env, f"{smk.name}: rule {match.group(1)} runs a script but names no conda environment"
-                found.append((match.group(1), (smk.parent / script.group(1)).resolve(), (smk.parent / env.group(1)).resolve()))
+                found.append(
+                    (match.group(1), (smk.parent / script.group(1)).resolve(), (smk.parent / env.group(1)).resolve())
+                )
     return found
 
 
@@ -101,7 +103,9 @@ def test_env_files_list_only_third_party_packages_declared_by_the_project():
             assert not requirement.startswith(("-e", ".", "/")) and "astropipe" not in requirement, (
                 f"{path.name}: {requirement!r}: the library is imported from src/, never installed"
             )
-        assert not (_env_packages(path) - declared - CONDA_ONLY), f"{path.name}: packages pyproject.toml does not declare"
+        assert not (_env_packages(path) - declared - CONDA_ONLY), (
+            f"{path.name}: packages pyproject.toml does not declare"
+        )
 
 
 def test_every_rule_environment_covers_the_imports_of_its_script():
@@ -117,11 +121,27 @@ def _fresh_environment(env: Path, directory: Path) -> Path:
     venv = directory / env.stem
     uv = [sys.executable, "-m", "uv"]
     subprocess.run([*uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
-    result = subprocess.run([*uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-                             "--constraint", str(REPO / "requirements.lock"), "snakemake", *packages],
-                            check=False, capture_output=True, text=True)  # fmt: skip
+    result = subprocess.run(
+        [
+            *uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(venv / "bin" / "python"),
+            "--constraint",
+            str(REPO / "requirements.lock"),
+            "snakemake",
+            *packages,
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
-        pytest.skip(f"cannot build the test environment for {env.name} (package index unreachable?): {result.stderr[-500:]}")
+        pytest.skip(
+            f"cannot build the test environment for {env.name} (package index unreachable?): {result.stderr[-500:]}"
+        )
     return venv
 
 
@@ -139,18 +159,42 @@ def test_rules_run_in_an_environment_holding_only_the_env_file(name, tmp_path):
     venv = _fresh_environment(env, tmp_path)
     python = venv / "bin" / "python"
     clean = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    installed = subprocess.run([str(python), "-c", "import importlib.util; print(importlib.util.find_spec('astropipe'))"],
-                               check=True, capture_output=True, text=True, env=clean).stdout  # fmt: skip
+    installed = subprocess.run(
+        [str(python), "-c", "import importlib.util; print(importlib.util.find_spec('astropipe'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=clean,
+    ).stdout
     assert installed.strip() == "None", "the library must not be installed in the test environment"
     # every library module the env's rules import, imported with the env's packages only
     modules = sorted(set().union(*(_imports(script, set())[1] for _, script, e in _rules() if e == env)))
-    subprocess.run([str(python), "-c", "; ".join(f"import {m}" for m in modules)], check=True,
-                   env={**clean, "PYTHONPATH": str(REPO / "src")})  # fmt: skip
+    subprocess.run(
+        [str(python), "-c", "; ".join(f"import {m}" for m in modules)],
+        check=True,
+        env={**clean, "PYTHONPATH": str(REPO / "src")},
+    )
     # and a few of its rules through Snakemake, from another working directory
     workdir = tmp_path / "run"
-    result = subprocess.run([str(venv / "bin" / "snakemake"), *TARGETS[name], "--snakefile", str(REPO / "Snakefile"),
-                             "--cores", "2", "--directory", str(workdir), "--configfile", str(CI_CONFIG)],
-                            check=False, capture_output=True, text=True, env=clean, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [
+            str(venv / "bin" / "snakemake"),
+            *TARGETS[name],
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--cores",
+            "2",
+            "--directory",
+            str(workdir),
+            "--configfile",
+            str(CI_CONFIG),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=clean,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     for target in TARGETS[name]:
         assert (workdir / target).is_file()

@@ -58,8 +58,16 @@ def test_a_defective_user_table_stops_the_job_with_the_reason(tmp_path):
     galaxies["morphology"][3] = "Sa"
     galaxies.write(directory / "galaxies.csv", format="ascii.csv", overwrite=True)
     config = _config(tmp_path, directory)
-    result = run_snakemake("results/flow/my_survey/bulkflow.json", "--cores", "1", "--directory", str(tmp_path),
-                           "--configfile", str(config), check=False)  # fmt: skip
+    result = run_snakemake(
+        "results/flow/my_survey/bulkflow.json",
+        "--cores",
+        "1",
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(config),
+        check=False,
+    )
     assert result.returncode != 0
     log = (tmp_path / "results/logs/flow/my_survey/import.log").read_text()
     assert f"{directory}/galaxies.csv: column 'morphology' row 3 is 'Sa'; expected one of ('E', 'S0')" in log

@@ -27,11 +27,16 @@ def test_two_nights_of_a_sheet_run_end_to_end(tmp_path):
     config = yaml.safe_load(CI_CONFIG.read_text())
     config["imaging"]["sheet"] = "nights.tsv"
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    targets = ["results/imaging/2002-07-05/calibration.json", "results/imaging/2002-07-06/object11/decontamination.json"]
+    targets = [
+        "results/imaging/2002-07-05/calibration.json",
+        "results/imaging/2002-07-06/object11/decontamination.json",
+    ]
     arguments = ("--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml"))
     run_snakemake(*targets, "--cores", "2", *arguments, timeout=1500)
-    calibrations = [json.loads((tmp_path / f"results/imaging/{night}/calibration.json").read_text())
-                    for night in ("2002-07-05", "2002-07-06")]  # fmt: skip
+    calibrations = [
+        json.loads((tmp_path / f"results/imaging/{night}/calibration.json").read_text())
+        for night in ("2002-07-05", "2002-07-06")
+    ]
     assert [c["night"] for c in calibrations] == ["2002-07-05", "2002-07-06"]
     assert calibrations[0]["bands"]["Ks"]["zero_point_mag"] != calibrations[1]["bands"]["Ks"]["zero_point_mag"]
     assert not (tmp_path / "results/raw/2002-07-06/cand01").exists()  # not in the sheet for that night

@@ -37,7 +37,8 @@ def _truth_match(run: Path, table: Table) -> tuple[Table, np.ndarray]:
     truth = Table.read(run / f"results/truth/{NIGHT}/stars.ecsv")
     truth = truth[(truth["field"] == "object11") & (truth["K"] < 19)]
     index, separation, _ = SkyCoord(table["ra"], table["dec"], unit="deg").match_to_catalog_sky(
-        SkyCoord(truth["ra"], truth["dec"], unit="deg"))  # fmt: skip
+        SkyCoord(truth["ra"], truth["dec"], unit="deg")
+    )
     return truth[index], separation.arcsec < 0.4
 
 
@@ -58,9 +59,11 @@ def test_transformation_agrees_with_the_injected_one(run):
     for band in ("H", "Ks"):
         fitted = calibration["bands"][band]
         injected = scene["zero_points"][band] + _standards_cirrus_mag(run, band)
-        print(f"{band}: a = {fitted['colour_term']:.4f} +- {fitted['colour_term_err']:.4f} (injected "
-              f"{scene['colour_terms'][band]}), z = {fitted['zero_point_mag']:.4f} +- {fitted['zero_point_err_mag']:.4f} "
-              f"(injected {scene['zero_points'][band]}, {injected:.4f} through the cirrus), rms {fitted['rms_mag']:.4f}")  # fmt: skip
+        print(
+            f"{band}: a = {fitted['colour_term']:.4f} +- {fitted['colour_term_err']:.4f} (injected "
+            f"{scene['colour_terms'][band]}), z = {fitted['zero_point_mag']:.4f} +- {fitted['zero_point_err_mag']:.4f} "
+            f"(injected {scene['zero_points'][band]}, {injected:.4f} through the cirrus), rms {fitted['rms_mag']:.4f}"
+        )
         assert abs(fitted["colour_term"] - scene["colour_terms"][band]) < 2 * fitted["colour_term_err"]
         assert abs(fitted["zero_point_mag"] - injected) < 3 * fitted["zero_point_err_mag"]
         assert fitted["n_standards"] == 3 and fitted["n_points"] == 9
@@ -81,8 +84,10 @@ def test_reference_comparison_recovers_the_2mass_offsets(run):
     comparison = _json(run, f"results/imaging/{NIGHT}/object11/reference_comparison.json")
     for band, injected in (("H", 0.17), ("Ks", 0.11)):
         fit = comparison["bands"][band]
-        print(f"{band}: 2MASS - ours = {fit['offset_mag']:+.3f} +- {fit['offset_err_mag']:.3f} at 12 mag "
-              f"(injected {injected}), slope {fit['slope']:+.3f}, {fit['n_rejected']} of {fit['n_common']} rejected")  # fmt: skip
+        print(
+            f"{band}: 2MASS - ours = {fit['offset_mag']:+.3f} +- {fit['offset_err_mag']:.3f} at 12 mag "
+            f"(injected {injected}), slope {fit['slope']:+.3f}, {fit['n_rejected']} of {fit['n_common']} rejected"
+        )
         # unresolved faint stars inside the 2MASS beam and our own calibration error: within 0.06 mag
         assert abs(fit["offset_mag"] - injected) < 0.06
 
@@ -94,9 +99,11 @@ def test_saturated_stars_come_from_the_reference_in_our_system(run):
     truth, matched = _truth_match(run, substitutes)
     d_k = np.asarray(substitutes["K"] - truth["K"])[matched]
     d_hk = np.asarray(substitutes["HK"] - (truth["H"] - truth["K"]))[matched]
-    print(f"{cmd['n_saturated_replaced']} saturated detections replaced by {len(substitutes)} reference stars "
-          f"({np.sum(substitutes['region'] == 'object')} in the object area): median K - K_true = {np.median(d_k):+.3f}, "
-          f"(H-K) - true = {np.median(d_hk):+.3f}; saturated detections left: {cmd['n_rejected_saturated']}")  # fmt: skip
+    print(
+        f"{cmd['n_saturated_replaced']} saturated detections replaced by {len(substitutes)} reference stars "
+        f"({np.sum(substitutes['region'] == 'object')} in the object area): median K - K_true = {np.median(d_k):+.3f}, "
+        f"(H-K) - true = {np.median(d_hk):+.3f}; saturated detections left: {cmd['n_rejected_saturated']}"
+    )
     assert cmd["saturated_from_reference"] and cmd["n_saturated_replaced"] >= len(substitutes) > 50
     assert matched.mean() > 0.95
     # the 2MASS relation is measured on 11 < K < 12.5 only and held beyond it: a few 0.01 mag at the bright end
@@ -119,8 +126,10 @@ def test_colour_sequences_are_found_where_they_were_injected(run):
     truth, matched = _truth_match(run, used)
     injected = locate_sequences(np.asarray(truth["H"] - truth["K"])[matched], bootstrap=20)
     found = [c["median_mag"] for c in cmd["colour_sequences"]["components"]]
-    print(f"sequences (median colours) at H - K = {found[0]:.3f}, {found[1]:.3f}; the same stars' true colours: "
-          f"{injected.medians[0]:.3f}, {injected.medians[1]:.3f}")  # fmt: skip
+    print(
+        f"sequences (median colours) at H - K = {found[0]:.3f}, {found[1]:.3f}; the same stars' true colours: "
+        f"{injected.medians[0]:.3f}, {injected.medians[1]:.3f}"
+    )
     np.testing.assert_allclose(found, injected.medians, atol=0.05)
 
 
@@ -128,11 +137,13 @@ def test_reddening_and_distance(run):
     summary = _json(run, f"results/imaging/{NIGHT}/object11/summary.json")
     scene = _json(run, f"results/truth/{NIGHT}/scene.json")
     b0v = summary["distance_kpc"]["B0V"]
-    print(f"foreground E(H-K) = {summary['foreground']['e_hk']:.3f} (injected {scene['bulge']['e_hk_mean']}); "
-          f"cluster E(H-K) = {summary['e_hk']:.3f} +- {summary['e_hk_err']:.3f} (injected {scene['cluster_e_hk']}), "
-          f"half-width {summary['e_hk_halfwidth']:.2f} (injected 0.35); K10 = {summary['k10']:.2f} +- "
-          f"{summary['k10_err']:.2f} (injected {scene['cluster_k10']:.2f}); B0V d = {b0v['value']:.2f} +- "
-          f"{b0v['err']:.2f} kpc (injected {scene['cluster_distance_kpc']})")  # fmt: skip
+    print(
+        f"foreground E(H-K) = {summary['foreground']['e_hk']:.3f} (injected {scene['bulge']['e_hk_mean']}); "
+        f"cluster E(H-K) = {summary['e_hk']:.3f} +- {summary['e_hk_err']:.3f} (injected {scene['cluster_e_hk']}), "
+        f"half-width {summary['e_hk_halfwidth']:.2f} (injected 0.35); K10 = {summary['k10']:.2f} +- "
+        f"{summary['k10_err']:.2f} (injected {scene['cluster_k10']:.2f}); B0V d = {b0v['value']:.2f} +- "
+        f"{b0v['err']:.2f} kpc (injected {scene['cluster_distance_kpc']})"
+    )
     for key in ("k10", "e_hk", "e_hk_err", "e_hk_spread", "a_k", "a_k_err", "a_v"):
         assert np.isfinite(summary[key]), key
     assert set(summary["distance_kpc"]) == {"O5V", "B0V"}
@@ -160,12 +171,16 @@ def test_decontamination_keeps_members_and_removes_the_field(run):
     kept = members["probability"] >= members.meta["member_probability"]
     kept_members = kept[member & complete].mean()
     removed_field = (~kept[~member & complete]).mean()
-    print(f"decontamination: {kept_members:.0%} of {int((member & complete).sum())} true members kept, "
-          f"{removed_field:.0%} of {int((~member & complete).sum())} field stars removed in the object area")  # fmt: skip
+    print(
+        f"decontamination: {kept_members:.0%} of {int((member & complete).sum())} true members kept, "
+        f"{removed_field:.0%} of {int((~member & complete).sum())} field stars removed in the object area"
+    )
     for cut in (0.2, 0.3, 0.4):  # the trade-off a user can choose with member_probability (docs/imaging.md)
         loose = members["probability"] >= cut
-        print(f"  at probability >= {cut}: {loose[member & complete].mean():.0%} kept, "
-              f"{(~loose[~member & complete]).mean():.0%} removed")  # fmt: skip
+        print(
+            f"  at probability >= {cut}: {loose[member & complete].mean():.0%} kept, "
+            f"{(~loose[~member & complete]).mean():.0%} removed"
+        )
     # the target is 80 % / 80 %; at probability >= 0.5 even a classifier that knew the populations' densities
     # keeps only 32-47 % of the members (validation/object11_limits.py; docs/imaging.md, Limits (1)), so the
     # bounds are what such a classifier allows, not the target
@@ -180,9 +195,11 @@ def test_mixture_members_at_the_balanced_operating_point(run):
     p = np.asarray(members["mixture_probability"])
     kept = p >= members.meta["mixture_threshold"]
     kept_members, removed_field = kept[member & complete].mean(), (~kept[~member & complete]).mean()
-    print(f"mixture model: {mixture['n_members']:.1f} members fitted ({int((member & complete).sum())} true); at p >= "
-          f"{mixture['threshold']:.3f}: {kept_members:.0%} of the members kept, {removed_field:.0%} of the field removed "
-          f"(expected {mixture['expected_completeness']:.0%} / {mixture['expected_field_removal']:.0%})")  # fmt: skip
+    print(
+        f"mixture model: {mixture['n_members']:.1f} members fitted ({int((member & complete).sum())} true); at p >= "
+        f"{mixture['threshold']:.3f}: {kept_members:.0%} of the members kept, {removed_field:.0%} of the field removed "
+        f"(expected {mixture['expected_completeness']:.0%} / {mixture['expected_field_removal']:.0%})"
+    )
     assert np.all(np.isnan(p[~complete])) and np.nansum(p) == pytest.approx(mixture["n_members"], rel=1e-4)
     n_true, n_field = int((member & complete).sum()), int((~member & complete).sum())
     # the count's own error (inverse Hessian; the field's Poisson noise under the band is in it); the object
@@ -211,8 +228,10 @@ def test_probabilities_are_checked_against_the_statistical_excess(run):
     assert check["n_object"] == complete.sum()
     assert check["sum_probability"] == pytest.approx(members["probability"][complete].sum())
     n_true = int((member & complete).sum())
-    print(f"above the limits: statistical excess {check['statistical_excess']:.1f} +- "
-          f"{check['statistical_excess_err']:.1f}, true members {n_true}, sum of p {check['sum_probability']:.1f}")  # fmt: skip
+    print(
+        f"above the limits: statistical excess {check['statistical_excess']:.1f} +- "
+        f"{check['statistical_excess_err']:.1f}, true members {n_true}, sum of p {check['sum_probability']:.1f}"
+    )
     assert abs(check["statistical_excess"] - n_true) < 2 * check["statistical_excess_err"]
 
 
@@ -234,6 +253,12 @@ def test_multi_night_validation_compares_a_night_as_these_tests_do(run):
 
 
 def test_figures_exist(run):
-    for name in ("fig6_2mass_comparison", "fig7_cmd", "fig8_luminosity_function", "fig9_decontamination", "fig10_main_sequence"):
+    for name in (
+        "fig6_2mass_comparison",
+        "fig7_cmd",
+        "fig8_luminosity_function",
+        "fig9_decontamination",
+        "fig10_main_sequence",
+    ):
         path = run / f"results/figures/imaging/{NIGHT}/object11/{name}.png"
         assert path.stat().st_size > 10_000, path

@@ -62,7 +62,9 @@ def _expected_rate(reduced, band: str = "Ks"):
     instrumental = magnitude - scene["colour_terms"][band] * (h - k) - scene["zero_points"][band]
     header = fits.getheader(reduced["base"] / f"object11/{band}/stack.fits")
     transparency = np.median(_frame_truth(reduced, band, "HIERARCH ASTROPIPE TRANSPARENCY"))
-    return instrumental + scene["extinction_coefficients"][band] * float(header["AIRMASS"]) - 2.5 * np.log10(transparency)
+    return (
+        instrumental + scene["extinction_coefficients"][band] * float(header["AIRMASS"]) - 2.5 * np.log10(transparency)
+    )
 
 
 def test_master_flat_leaves_no_pattern_above_half_a_percent(reduced):
@@ -130,8 +132,12 @@ def test_sky_subtracted_stack_has_zero_background(reduced):
     x, y = WCS(header).celestial.world_to_pixel(SkyCoord(stars["ra"], stars["dec"], unit="deg"))
     rate = 10.0 ** (-0.4 * _expected_rate(reduced))  # the nebula is not in the model: it is masked below
     model = render_stars(image.shape, x, y, rate, 0.85 / 0.145, 3.0)
-    nebula_free = np.hypot(*np.meshgrid(np.arange(image.shape[1]) - image.shape[1] / 2,
-                                        np.arange(image.shape[0]) - image.shape[0] / 2)) > 450  # fmt: skip
+    nebula_free = (
+        np.hypot(
+            *np.meshgrid(np.arange(image.shape[1]) - image.shape[1] / 2, np.arange(image.shape[0]) - image.shape[0] / 2)
+        )
+        > 450
+    )
     full_depth = reduced["exposure"] >= 0.99 * reduced["exposure"].max()
     sky = float(np.median(reduced["offsets"]["sky_level"])) / header["DIT"]
     faint = model < 0.01 * sky  # away from the cores and wings of the simulated stars

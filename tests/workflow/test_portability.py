@@ -14,7 +14,12 @@ pytestmark = pytest.mark.workflow
 
 def _tracked_copy(destination):
     """The files a clone would have (tracked or not ignored, as they are in the work tree)."""
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO, check=True, capture_output=True).stdout
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    ).stdout
     for name in filter(None, files.decode().split("\0")):
         source = REPO / name
         if source.is_file():
@@ -47,8 +52,9 @@ def test_a_plain_clone_plans_the_whole_default_run_from_its_own_files(plain_clon
 def test_a_plain_clone_runs_the_jobs_that_read_the_shipped_tables(plain_clone):
     """The Pantheon+ table and the reference tables (standards, dwarf sequence, Cotera values) ship with it."""
     targets = ["results/flow/pantheonplus/bulkflow.json", "results/raw/2002-07-05/reference/object11_2mass.ecsv"]
-    run_snakemake(*targets, "--cores", "2", "--configfile", str(CI_CONFIG), cwd=plain_clone,
-                  snakefile=plain_clone / "Snakefile")  # fmt: skip
+    run_snakemake(
+        *targets, "--cores", "2", "--configfile", str(CI_CONFIG), cwd=plain_clone, snakefile=plain_clone / "Snakefile"
+    )
     for target in targets:
         assert (plain_clone / target).is_file()
 
@@ -61,8 +67,16 @@ def test_any_working_directory_with_the_default_config_found_beside_the_snakefil
     assert _jobs(planned.stdout)["lensing_chunk"] == 4
     my_config = tmp_path / "my.yaml"
     my_config.write_text(CI_CONFIG.read_text())
-    run_snakemake("results/lensing/grid.ecsv", "--cores", "2", "--directory", str(workdir), "--configfile",
-                  str(my_config), cwd=elsewhere)  # fmt: skip
+    run_snakemake(
+        "results/lensing/grid.ecsv",
+        "--cores",
+        "2",
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(my_config),
+        cwd=elsewhere,
+    )
     assert (workdir / "results/lensing/grid.ecsv").is_file()
     assert not (elsewhere / "results").exists()
 
@@ -78,19 +92,35 @@ def _changed_config(tmp_path, change):
 @pytest.mark.parametrize(
     ("change", "allowed", "kept"),
     [
-        (lambda c: c["flow"]["recovery"].update(surveys=31), {"flow_recovery", "flow_recovery_gather"},
-         {"flow_resample", "flow_fit"}),
-        (lambda c: c["flow"].update(minimum_variance_radius_kms=4000.0), {"flow_lcdm"},
-         {"flow_fit", "flow_resample", "flow_supernovae"}),
-        (lambda c: c["imaging"].setdefault("photometry", {}).setdefault("artificial_stars", {}).update(rounds=5),
-         {"imaging_completeness", "imaging_cmd", "imaging_decontaminate", "imaging_distance"},
-         {"imaging_photometry", "imaging_reduce"}),
-        (lambda c: c["imaging"]["cmd"]["decontamination"].update(repeats=21),
-         {"imaging_decontaminate", "imaging_distance"}, {"imaging_cmd"}),
-        (lambda c: c["imaging"].setdefault("survey_analysis", {}).setdefault("classification", {}).update(light_p=0.03),
-         {"survey_classify"}, {"survey_field"}),
+        (
+            lambda c: c["flow"]["recovery"].update(surveys=31),
+            {"flow_recovery", "flow_recovery_gather"},
+            {"flow_resample", "flow_fit"},
+        ),
+        (
+            lambda c: c["flow"].update(minimum_variance_radius_kms=4000.0),
+            {"flow_lcdm"},
+            {"flow_fit", "flow_resample", "flow_supernovae"},
+        ),
+        (
+            lambda c: c["imaging"].setdefault("photometry", {}).setdefault("artificial_stars", {}).update(rounds=5),
+            {"imaging_completeness", "imaging_cmd", "imaging_decontaminate", "imaging_distance"},
+            {"imaging_photometry", "imaging_reduce"},
+        ),
+        (
+            lambda c: c["imaging"]["cmd"]["decontamination"].update(repeats=21),
+            {"imaging_decontaminate", "imaging_distance"},
+            {"imaging_cmd"},
+        ),
+        (
+            lambda c: (
+                c["imaging"].setdefault("survey_analysis", {}).setdefault("classification", {}).update(light_p=0.03)
+            ),
+            {"survey_classify"},
+            {"survey_field"},
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_changed_setting_reruns_only_the_jobs_that_use_it(ci_run, tmp_path, change, allowed, kept):
     result = run_snakemake("-n", "--directory", str(ci_run), "--configfile", str(_changed_config(tmp_path, change)))
     scheduled = set(_jobs(result.stdout)) - {"all"}

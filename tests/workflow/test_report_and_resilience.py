@@ -14,9 +14,23 @@ NIGHT = "2002-07-05"
 
 def test_report_contains_every_figure_table_and_the_configuration(ci_run, tmp_path):
     report = tmp_path / "report.html"
-    result = subprocess.run([*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(ci_run),
-                             "--configfile", str(CI_CONFIG), "--report", str(report)],
-                            check=False, capture_output=True, text=True, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [
+            *SNAKEMAKE,
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(ci_run),
+            "--configfile",
+            str(CI_CONFIG),
+            "--report",
+            str(report),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "ERROR" not in result.stderr, result.stderr[-3000:]  # e.g. broken reStructuredText in a caption
     html = report.read_text()
@@ -42,8 +56,18 @@ def _wait_for(path, text: str, process, timeout: float) -> None:
 def test_killed_run_resumes_to_identical_results(ci_run, tmp_path):
     """SIGKILL the whole run (Snakemake and its jobs) inside the Ks reduction, re-run, compare with ``ci_run``."""
     target = f"results/imaging/{NIGHT}/object11/Ks/catalog.ecsv"
-    command = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), target, "--cores", "2", "--directory", str(tmp_path),
-               "--configfile", str(CI_CONFIG)]  # fmt: skip
+    command = [
+        *SNAKEMAKE,
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        target,
+        "--cores",
+        "2",
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(CI_CONFIG),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         # inside the job: frames calibrated, offsets and sky being computed (seconds before the stack is written)
@@ -62,7 +86,12 @@ def test_killed_run_resumes_to_identical_results(ci_run, tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     for name in ("catalog.ecsv", "offsets.ecsv"):
         path = f"results/imaging/{NIGHT}/object11/Ks/{name}"
-        again, reference = Table.read(tmp_path / path, format="ascii.ecsv"), Table.read(ci_run / path, format="ascii.ecsv")
+        again, reference = (
+            Table.read(tmp_path / path, format="ascii.ecsv"),
+            Table.read(ci_run / path, format="ascii.ecsv"),
+        )
         assert again.colnames == reference.colnames and len(again) == len(reference)
         for column in again.colnames:
-            np.testing.assert_array_equal(np.asarray(again[column]), np.asarray(reference[column]), err_msg=f"{path}:{column}")
+            np.testing.assert_array_equal(
+                np.asarray(again[column]), np.asarray(reference[column]), err_msg=f"{path}:{column}"
+            )

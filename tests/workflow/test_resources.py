@@ -17,7 +17,9 @@ def _provenance() -> dict[str, str]:
 def test_every_shipped_file_has_its_provenance_and_checksum():
     listed = _provenance()
     shipped = {str(p.relative_to(RESOURCES)) for p in RESOURCES.rglob("*") if p.is_file() and p.name != "README.md"}
-    assert shipped == set(listed), f"unlisted: {sorted(shipped - set(listed))}; missing: {sorted(set(listed) - shipped)}"
+    assert shipped == set(listed), (
+        f"unlisted: {sorted(shipped - set(listed))}; missing: {sorted(set(listed) - shipped)}"
+    )
     for name, checksum in listed.items():
         assert hashlib.sha256((RESOURCES / name).read_bytes()).hexdigest() == checksum, f"resources/{name} changed"
 

@@ -9,7 +9,9 @@ from numpy.typing import NDArray
 __all__ = ["mutual_nearest"]
 
 
-def mutual_nearest(first: SkyCoord, second: SkyCoord, radius_arcsec: float) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+def mutual_nearest(
+    first: SkyCoord, second: SkyCoord, radius_arcsec: float
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
     """Pairs (i, j) that are each other's nearest neighbour and closer than ``radius_arcsec``.
 
     Returns

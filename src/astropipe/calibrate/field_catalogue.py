@@ -26,7 +26,9 @@ __all__ = ["aperture_correction", "calibrated_catalogue"]
 BANDS = ("H", "Ks")
 
 
-def aperture_correction(catalog: Table, band: str, settings: dict, path: str, log: logging.Logger) -> tuple[float, float]:
+def aperture_correction(
+    catalog: Table, band: str, settings: dict, path: str, log: logging.Logger
+) -> tuple[float, float]:
     """The aperture correction of one band and its error (mag): fixed in ``settings`` or the catalogue's measured one.
 
     A measured correction that is missing or less certain than ``max_aperture_correction_err_mag`` is an error
@@ -48,8 +50,9 @@ def aperture_correction(catalog: Table, band: str, settings: dict, path: str, lo
     return correction, correction_err
 
 
-def _normalised(catalog: Table, band: str, calibration: dict, settings: dict, path: str, calibration_path: str,
-                log: logging.Logger) -> tuple[np.ndarray, BandCalibration, float, float]:  # fmt: skip
+def _normalised(
+    catalog: Table, band: str, calibration: dict, settings: dict, path: str, calibration_path: str, log: logging.Logger
+) -> tuple[np.ndarray, BandCalibration, float, float]:
     """Step 1 for one band: normalised instrumental magnitudes, its transformation and aperture correction."""
     if band not in calibration["bands"]:
         raise ValueError(f"{calibration_path}: no transformation for band {band} (have {sorted(calibration['bands'])})")
@@ -58,15 +61,33 @@ def _normalised(catalog: Table, band: str, calibration: dict, settings: dict, pa
     if not np.isfinite(airmass):
         raise ValueError(f"{path}: no airmass in the catalogue metadata")
     band_cal = BandCalibration.from_json(calibration["bands"][band])
-    return normalised_instrumental(catalog["mag_inst"], correction, airmass, band_cal.extinction), band_cal, correction, correction_err
+    return (
+        normalised_instrumental(catalog["mag_inst"], correction, airmass, band_cal.extinction),
+        band_cal,
+        correction,
+        correction_err,
+    )
 
 
 def _with_aperture_error(cal: BandCalibration, correction_err: float) -> BandCalibration:
-    return BandCalibration(cal.colour_term, cal.zero_point, cal.covariance, cal.extinction, float(np.hypot(cal.systematic_err, correction_err)))
+    return BandCalibration(
+        cal.colour_term,
+        cal.zero_point,
+        cal.covariance,
+        cal.extinction,
+        float(np.hypot(cal.systematic_err, correction_err)),
+    )
 
 
-def calibrated_catalogue(catalogs: dict[str, Table], calibration: dict, settings: dict, *, paths: dict[str, str],
-                         calibration_path: str = "calibration", log: logging.Logger | None = None) -> Table:  # fmt: skip
+def calibrated_catalogue(
+    catalogs: dict[str, Table],
+    calibration: dict,
+    settings: dict,
+    *,
+    paths: dict[str, str],
+    calibration_path: str = "calibration",
+    log: logging.Logger | None = None,
+) -> Table:
     """Steps 1-3 of the module.
 
     Parameters
@@ -92,7 +113,10 @@ def calibrated_catalogue(catalogs: dict[str, Table], calibration: dict, settings
         ``HK`` and their errors, calibration errors ``e_*_cal``, ``flags_h``, ``flags_ks``, ``separation``.
     """
     log = log or logging.getLogger(__name__)
-    normalised = {band: _normalised(catalogs[band], band, calibration, settings, paths[band], calibration_path, log) for band in BANDS}
+    normalised = {
+        band: _normalised(catalogs[band], band, calibration, settings, paths[band], calibration_path, log)
+        for band in BANDS
+    }
     (norm_h, cal_h, apc_h, apc_err_h), (norm_k, cal_k, apc_k, apc_err_k) = normalised["H"], normalised["Ks"]
     cat_h, cat_k = catalogs["H"], catalogs["Ks"]
     good_h, good_k = np.isfinite(norm_h), np.isfinite(norm_k)
@@ -102,11 +126,21 @@ def calibrated_catalogue(catalogs: dict[str, Table], calibration: dict, settings
         settings["band_match_radius_arcsec"],
     )
     index_h, index_k = np.flatnonzero(good_h)[index_h], np.flatnonzero(good_k)[index_k]
-    log.info("matched %d stars in H and Ks (of %d and %d) within %.2f arcsec", index_h.size, len(cat_h), len(cat_k),
-             settings["band_match_radius_arcsec"])  # fmt: skip
-    solved = solve_colour_system(norm_h[index_h], np.asarray(cat_h["mag_inst_err"])[index_h], norm_k[index_k],
-                                 np.asarray(cat_k["mag_inst_err"])[index_k], _with_aperture_error(cal_h, apc_err_h),
-                                 _with_aperture_error(cal_k, apc_err_k))  # fmt: skip
+    log.info(
+        "matched %d stars in H and Ks (of %d and %d) within %.2f arcsec",
+        index_h.size,
+        len(cat_h),
+        len(cat_k),
+        settings["band_match_radius_arcsec"],
+    )
+    solved = solve_colour_system(
+        norm_h[index_h],
+        np.asarray(cat_h["mag_inst_err"])[index_h],
+        norm_k[index_k],
+        np.asarray(cat_k["mag_inst_err"])[index_k],
+        _with_aperture_error(cal_h, apc_err_h),
+        _with_aperture_error(cal_k, apc_err_k),
+    )
     out = Table()
     out["id"] = np.arange(1, index_h.size + 1)
     out["ra"] = np.asarray(cat_k["ra"])[index_k]
@@ -121,13 +155,29 @@ def calibrated_catalogue(catalogs: dict[str, Table], calibration: dict, settings
     out["separation"] = separation
     out["separation"].unit = "arcsec"
     out["HK"].description = "H - K from the colour-term system solved exactly (Dutra et al. 2003, eqs. 2-3)"
-    out["e_H_cal"].description = "calibration error (zero point, colour term, standards rms, aperture correction), common to all stars"
+    out[
+        "e_H_cal"
+    ].description = (
+        "calibration error (zero point, colour term, standards rms, aperture correction), common to all stars"
+    )
     out["K"].description = "K (Persson/LCO system) from the Ks stack; e_K_cal includes the 0.02 mag Ks -> K term"
-    out.meta.update({"aperture_correction_H_mag": apc_h, "aperture_correction_Ks_mag": apc_k,
-                     "n_h": len(cat_h), "n_ks": len(cat_k), "n_matched": int(index_h.size),
-                     "band_match_radius_arcsec": settings["band_match_radius_arcsec"], "stack_ks": paths["Ks"],
-                     # median calibrated - instrumental magnitude: maps the artificial-star completeness
-                     # (instrumental magnitudes) onto the calibrated scale
-                     "instrumental_to_calibrated_H_mag": float(np.nanmedian(solved["H"] - np.asarray(cat_h["mag_inst"])[index_h])),
-                     "instrumental_to_calibrated_Ks_mag": float(np.nanmedian(solved["K"] - np.asarray(cat_k["mag_inst"])[index_k]))})  # fmt: skip
+    out.meta.update(
+        {
+            "aperture_correction_H_mag": apc_h,
+            "aperture_correction_Ks_mag": apc_k,
+            "n_h": len(cat_h),
+            "n_ks": len(cat_k),
+            "n_matched": int(index_h.size),
+            "band_match_radius_arcsec": settings["band_match_radius_arcsec"],
+            "stack_ks": paths["Ks"],
+            # median calibrated - instrumental magnitude: maps the artificial-star completeness
+            # (instrumental magnitudes) onto the calibrated scale
+            "instrumental_to_calibrated_H_mag": float(
+                np.nanmedian(solved["H"] - np.asarray(cat_h["mag_inst"])[index_h])
+            ),
+            "instrumental_to_calibrated_Ks_mag": float(
+                np.nanmedian(solved["K"] - np.asarray(cat_k["mag_inst"])[index_k])
+            ),
+        }
+    )
     return out

@@ -30,9 +30,13 @@ def reference_comparison_figure(panels: list[tuple[np.ndarray, np.ndarray, Refer
         lo, hi = np.nanmin(mag) - 0.3, np.nanmax(mag) + 0.3
         grid = np.linspace(lo, hi, 50)
         ax.plot(grid, grid, "0.5", lw=1, label="identity")
-        ax.plot(grid, grid + fit.offset_mag + fit.slope * (grid - fit.pivot_mag), "C0-",
-                label=f"fit: offset {fit.offset_mag:+.3f} +- {fit.offset_err_mag:.3f} at {fit.pivot_mag:g}, "
-                      f"slope {fit.slope:+.3f}")  # fmt: skip
+        ax.plot(
+            grid,
+            grid + fit.offset_mag + fit.slope * (grid - fit.pivot_mag),
+            "C0-",
+            label=f"fit: offset {fit.offset_mag:+.3f} +- {fit.offset_err_mag:.3f} at {fit.pivot_mag:g}, "
+            f"slope {fit.slope:+.3f}",
+        )
         name = "K" if fit.band == "Ks" else fit.band
         ax.set_xlabel(f"{name} (this work)")
         ax.set_ylabel(f"{'Ks' if fit.band == 'Ks' else name} (2MASS)")

@@ -30,13 +30,23 @@ from astropipe.reduce.masters import load_masters
 
 __all__ = ["EQUATIONS", "fit_night", "measure_standards"]
 
-EQUATIONS = ("m' = m_ap + 2.5 log10(DIT) - K X; H - h' = a_H (H-K) + z_H; K - k' = a_K (H-K) + z_K "
-             "(Dutra et al. 2003, eqs. 1-3)")  # fmt: skip
+EQUATIONS = (
+    "m' = m_ap + 2.5 log10(DIT) - K X; H - h' = a_H (H-K) + z_H; K - k' = a_K (H-K) + z_K (Dutra et al. 2003, eqs. 1-3)"
+)
 
 
-def measure_standards(frames: Table, masters: str, catalogue: Table, apertures: StandardApertures, gain: float,
-                      linearity: list[float], detector: DetectorNoise, *, frames_path: str = "frames",
-                      log: logging.Logger | None = None) -> Table:  # fmt: skip
+def measure_standards(
+    frames: Table,
+    masters: str,
+    catalogue: Table,
+    apertures: StandardApertures,
+    gain: float,
+    linearity: list[float],
+    detector: DetectorNoise,
+    *,
+    frames_path: str = "frames",
+    log: logging.Logger | None = None,
+) -> Table:
     """Aperture photometry of every standard-star (``type`` STD) frame of the night.
 
     Parameters
@@ -80,16 +90,29 @@ def measure_standards(frames: Table, masters: str, catalogue: Table, apertures: 
             match = catalogue[catalogue["number"] == star.number]
             position = SkyCoord(match["ra"][0], match["dec"][0], unit=("hourangle", "deg"))
             data = calibrate_frame(hdul[0].data.astype(float), dark, flat, bad, linearity)
-            measured = measure_standard_frame(data, header, position, apertures, gain, str(frame["path"]), cosmic_rays=detector)
+            measured = measure_standard_frame(
+                data, header, position, apertures, gain, str(frame["path"]), cosmic_rays=detector
+            )
             log.info("%s: %d pixels hit by cosmic rays replaced", frame["path"], measured["cosmic_ray_pixels"])
-        rows.append({"path": str(frame["path"]), "standard": star.number, "identified_by": star.identified_by,
-                     "target": str(frame["object"]), "filter": str(frame["filter"]),
-                     "airmass": float(frame["airmass"]), "dit": float(frame["dit"]), **measured})  # fmt: skip
+        rows.append(
+            {
+                "path": str(frame["path"]),
+                "standard": star.number,
+                "identified_by": star.identified_by,
+                "target": str(frame["object"]),
+                "filter": str(frame["filter"]),
+                "airmass": float(frame["airmass"]),
+                "dit": float(frame["dit"]),
+                **measured,
+            }
+        )
         progress.update(done)
     return Table(rows=rows)
 
 
-def fit_night(measurements: Table, catalogue: Table, settings: dict, log: logging.Logger | None = None) -> tuple[Table, dict]:
+def fit_night(
+    measurements: Table, catalogue: Table, settings: dict, log: logging.Logger | None = None
+) -> tuple[Table, dict]:
     """Normalised measurements (eq. 1) and the fitted transformation of each band (eqs. 2-3).
 
     ``settings`` is ``imaging.calibration``. Ks is calibrated onto the catalogue's K: its entry carries the
@@ -100,16 +123,32 @@ def fit_night(measurements: Table, catalogue: Table, settings: dict, log: loggin
     fits_by_band = {}
     for band in sorted(set(normalised["filter"])):
         fitted = fit_transformation(
-            normalised, catalogue, band, settings["extinction"][band], fit_extinction=settings["fit_extinction"],
-            min_standards=settings["min_standards"], min_points=settings["min_points"],
-            min_airmass_span=settings["min_airmass_span"], colour_term_prior=settings["colour_term_prior"].get(band),
-        )  # fmt: skip
-        log.info("%s: a = %.4f +- %.4f, z = %.4f +- %.4f, rms %.4f mag (%d points, %d standards)", band,
-                 fitted.colour_term, fitted.colour_term_err, fitted.zero_point, fitted.zero_point_err,
-                 fitted.rms, fitted.n_points, fitted.n_standards)  # fmt: skip
+            normalised,
+            catalogue,
+            band,
+            settings["extinction"][band],
+            fit_extinction=settings["fit_extinction"],
+            min_standards=settings["min_standards"],
+            min_points=settings["min_points"],
+            min_airmass_span=settings["min_airmass_span"],
+            colour_term_prior=settings["colour_term_prior"].get(band),
+        )
+        log.info(
+            "%s: a = %.4f +- %.4f, z = %.4f +- %.4f, rms %.4f mag (%d points, %d standards)",
+            band,
+            fitted.colour_term,
+            fitted.colour_term_err,
+            fitted.zero_point,
+            fitted.zero_point_err,
+            fitted.rms,
+            fitted.n_points,
+            fitted.n_standards,
+        )
         fits_by_band[band] = fitted.as_dict()
         if band == "Ks":
             fits_by_band[band]["ks_to_k_err_mag"] = settings["ks_to_k_err"]
             fits_by_band[band]["calibrated_to"] = "K (Persson et al. 1998)"
-        fits_by_band[band]["total_err_mag"] = float(np.hypot(fitted.rms, settings["ks_to_k_err"] if band == "Ks" else 0.0))
+        fits_by_band[band]["total_err_mag"] = float(
+            np.hypot(fitted.rms, settings["ks_to_k_err"] if band == "Ks" else 0.0)
+        )
     return normalised, fits_by_band

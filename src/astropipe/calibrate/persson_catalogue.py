@@ -57,8 +57,14 @@ class StandardIdentification(NamedTuple):
     separation_arcmin: float
 
 
-def identify_standard(target: str, pointing: SkyCoord, catalogue: Table, *, frame: str = "",
-                      max_separation_arcmin: float = MAX_SEPARATION_ARCMIN) -> StandardIdentification:  # fmt: skip
+def identify_standard(
+    target: str,
+    pointing: SkyCoord,
+    catalogue: Table,
+    *,
+    frame: str = "",
+    max_separation_arcmin: float = MAX_SEPARATION_ARCMIN,
+) -> StandardIdentification:
     """The Persson number of the star a standard-star frame shows.
 
     Parameters
@@ -100,12 +106,16 @@ def identify_standard(target: str, pointing: SkyCoord, catalogue: Table, *, fram
     if number is not None:
         separation = float(separations[np.flatnonzero(catalogue["number"] == number)[0]])
         if separation > max_separation_arcmin:
-            raise ValueError(f"{frame}: target {target!r} is Persson standard {number}, but the telescope pointed "
-                             f"{separation:.1f} arcmin from it (at most {max_separation_arcmin} expected)")  # fmt: skip
+            raise ValueError(
+                f"{frame}: target {target!r} is Persson standard {number}, but the telescope pointed "
+                f"{separation:.1f} arcmin from it (at most {max_separation_arcmin} expected)"
+            )
         return StandardIdentification(number, "name", separation)
     nearest = int(np.argmin(separations))
     if separations[nearest] > max_separation_arcmin:
-        raise ValueError(f"{frame}: target {target!r} is not a Persson et al. (1998) standard by name, and no standard "
-                         f"is within {max_separation_arcmin} arcmin of the pointing {pointing.to_string('hmsdms')} "
-                         f"(nearest: {int(catalogue['number'][nearest])}, {separations[nearest]:.1f} arcmin)")  # fmt: skip
+        raise ValueError(
+            f"{frame}: target {target!r} is not a Persson et al. (1998) standard by name, and no standard "
+            f"is within {max_separation_arcmin} arcmin of the pointing {pointing.to_string('hmsdms')} "
+            f"(nearest: {int(catalogue['number'][nearest])}, {separations[nearest]:.1f} arcmin)"
+        )
     return StandardIdentification(int(catalogue["number"][nearest]), "position", float(separations[nearest]))

@@ -38,9 +38,13 @@ class BandCalibration:
     def from_json(cls, band: dict) -> BandCalibration:
         """From one band of ``calibration.json`` (written by :mod:`astropipe.calibrate.standards`)."""
         systematic = float(np.hypot(band["rms_mag"], band.get("ks_to_k_err_mag", 0.0)))
-        return cls(colour_term=band["colour_term"], zero_point=band["zero_point_mag"],
-                   covariance=np.asarray(band["covariance"], float)[:2, :2],
-                   extinction=band["extinction_mag_per_airmass"], systematic_err=systematic)  # fmt: skip
+        return cls(
+            colour_term=band["colour_term"],
+            zero_point=band["zero_point_mag"],
+            covariance=np.asarray(band["covariance"], float)[:2, :2],
+            extinction=band["extinction_mag_per_airmass"],
+            systematic_err=systematic,
+        )
 
 
 def normalised_instrumental(
@@ -91,7 +95,9 @@ def solve_colour_system(
     a_h, z_h, a_k, z_k = cal_h.colour_term, cal_h.zero_point, cal_k.colour_term, cal_k.zero_point
     denominator = 1.0 - a_h + a_k
     if not denominator > 0.5:
-        raise ValueError(f"colour terms a_H = {a_h}, a_K = {a_k} make 1 - a_H + a_K = {denominator:.3f}; expected close to 1")
+        raise ValueError(
+            f"colour terms a_H = {a_h}, a_K = {a_k} make 1 - a_H + a_K = {denominator:.3f}; expected close to 1"
+        )
     hk = (np.asarray(h) - np.asarray(k) + z_h - z_k) / denominator
     big_h = h + a_h * hk + z_h
     big_k = k + a_k * hk + z_k
@@ -102,8 +108,15 @@ def solve_colour_system(
     # calibration errors: parameters p = (a_H, z_H, a_K, z_K), bands independent
     cov = np.zeros((4, 4))
     cov[:2, :2], cov[2:, 2:] = cal_h.covariance, cal_k.covariance
-    d_hk = np.stack([hk / denominator, np.full_like(hk, 1.0 / denominator), -hk / denominator,
-                     np.full_like(hk, -1.0 / denominator)], axis=-1)  # fmt: skip
+    d_hk = np.stack(
+        [
+            hk / denominator,
+            np.full_like(hk, 1.0 / denominator),
+            -hk / denominator,
+            np.full_like(hk, -1.0 / denominator),
+        ],
+        axis=-1,
+    )
     d_h = a_h * d_hk + np.stack([hk, np.ones_like(hk), np.zeros_like(hk), np.zeros_like(hk)], axis=-1)
     d_k = a_k * d_hk + np.stack([np.zeros_like(hk), np.zeros_like(hk), hk, np.ones_like(hk)], axis=-1)
 
@@ -111,8 +124,13 @@ def solve_colour_system(
         return np.sqrt(np.einsum("...i,ij,...j->...", jacobian, cov, jacobian))
 
     return {
-        "H": big_h, "K": big_k, "HK": hk, "e_H": e_h, "e_K": e_k, "e_HK": e_hk,
+        "H": big_h,
+        "K": big_k,
+        "HK": hk,
+        "e_H": e_h,
+        "e_K": e_k,
+        "e_HK": e_hk,
         "e_H_cal": np.hypot(propagated(d_h), cal_h.systematic_err),
         "e_K_cal": np.hypot(propagated(d_k), cal_k.systematic_err),
         "e_HK_cal": np.hypot(propagated(d_hk), np.hypot(cal_h.systematic_err, cal_k.systematic_err)),
-    }  # fmt: skip
+    }

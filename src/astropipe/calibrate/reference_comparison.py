@@ -23,7 +23,13 @@ from numpy.typing import NDArray
 from astropipe.calibrate.least_squares import weighted_least_squares
 from astropipe.calibrate.saturated import saturated_detections
 
-__all__ = ["REFERENCE_COLUMNS", "ReferenceFit", "blended_magnitudes", "compare_with_reference", "fit_reference_relation"]
+__all__ = [
+    "REFERENCE_COLUMNS",
+    "ReferenceFit",
+    "blended_magnitudes",
+    "compare_with_reference",
+    "fit_reference_relation",
+]
 
 REFERENCE_COLUMNS = ("ra", "dec", "H", "e_H", "Ks", "e_Ks")
 
@@ -124,7 +130,9 @@ def fit_reference_relation(
     mag, reference_mag, reference_err = (np.asarray(a, float) for a in (mag, reference_mag, reference_err))
     finite = np.isfinite(mag) & np.isfinite(reference_mag) & np.isfinite(reference_err) & (reference_err > 0)
     if finite.sum() < min_points:
-        raise ValueError(f"{band}: {int(finite.sum())} stars in common with the reference; at least {min_points} needed")
+        raise ValueError(
+            f"{band}: {int(finite.sum())} stars in common with the reference; at least {min_points} needed"
+        )
     x = mag - pivot
     y = reference_mag - mag
     used = finite.copy()
@@ -138,17 +146,27 @@ def fit_reference_relation(
         used = new_used
     coefficients, covariance = _line(x[used], y[used], reference_err[used])
     residual = y[used] - (coefficients[0] + coefficients[1] * x[used])
-    return ReferenceFit(band=band, pivot_mag=pivot, offset_mag=float(coefficients[0]),
-                        offset_err_mag=float(np.sqrt(covariance[0, 0])), slope=float(coefficients[1]),
-                        slope_err=float(np.sqrt(covariance[1, 1])), rms_mag=float(np.sqrt(np.mean(residual**2))),
-                        n_common=int(finite.sum()), n_rejected=int(finite.sum() - used.sum()),
-                        mag_min=float(mag[used].min()), mag_max=float(mag[used].max()), used=used)  # fmt: skip
-
+    return ReferenceFit(
+        band=band,
+        pivot_mag=pivot,
+        offset_mag=float(coefficients[0]),
+        offset_err_mag=float(np.sqrt(covariance[0, 0])),
+        slope=float(coefficients[1]),
+        slope_err=float(np.sqrt(covariance[1, 1])),
+        rms_mag=float(np.sqrt(np.mean(residual**2))),
+        n_common=int(finite.sum()),
+        n_rejected=int(finite.sum() - used.sum()),
+        mag_min=float(mag[used].min()),
+        mag_max=float(mag[used].max()),
+        used=used,
+    )
 
 
 def _line(x: NDArray, y: NDArray, sigma: NDArray) -> tuple[NDArray, NDArray]:
     """Weighted straight line y = c0 + c1 x; covariance scaled by the reduced chi^2 when it exceeds 1."""
-    coefficients, covariance, residual = weighted_least_squares(np.column_stack([np.ones_like(x), x]), y, sigma, "reference relation")
+    coefficients, covariance, residual = weighted_least_squares(
+        np.column_stack([np.ones_like(x), x]), y, sigma, "reference relation"
+    )
     chi2 = np.sum((residual / sigma) ** 2) / max(len(y) - 2, 1)
     return coefficients, covariance * max(chi2, 1.0)
 
@@ -163,8 +181,14 @@ def _near_saturated(catalog: Table, reference: Table, resolution_arcsec: float) 
     return separation.arcsec < resolution_arcsec
 
 
-def compare_with_reference(catalog: Table, reference: Table, settings: dict, *, reference_path: str = "reference",
-                           log: logging.Logger | None = None) -> tuple[dict, list[tuple[NDArray, NDArray, ReferenceFit]]]:  # fmt: skip
+def compare_with_reference(
+    catalog: Table,
+    reference: Table,
+    settings: dict,
+    *,
+    reference_path: str = "reference",
+    log: logging.Logger | None = None,
+) -> tuple[dict, list[tuple[NDArray, NDArray, ReferenceFit]]]:
     """The relation m_ref - m of each band (Fig. 6) between our calibrated catalogue and the reference.
 
     A reference star with a saturated detection of ours within its resolution would compare the reference
@@ -195,26 +219,48 @@ def compare_with_reference(catalog: Table, reference: Table, settings: dict, *, 
         if column not in reference.colnames:
             raise ValueError(f"{reference_path}: column {column!r} missing (need {', '.join(REFERENCE_COLUMNS)})")
     near_saturated = _near_saturated(catalog, reference, settings["resolution_arcsec"])
-    log.info("%d reference stars have a saturated detection of ours within %.1f arcsec: not compared",
-             int(near_saturated.sum()), settings["resolution_arcsec"])  # fmt: skip
+    log.info(
+        "%d reference stars have a saturated detection of ours within %.1f arcsec: not compared",
+        int(near_saturated.sum()),
+        settings["resolution_arcsec"],
+    )
     ours = SkyCoord(catalog["ra"], catalog["dec"], unit="deg")
     panels, results = [], {}
     for band, column, limit in (("H", "H", settings["limit_H"]), ("Ks", "K", settings["limit_Ks"])):
         listed = np.flatnonzero(np.isfinite(np.asarray(reference[band], float)) & ~near_saturated)
-        mag, matched = blended_magnitudes(SkyCoord(reference["ra"][listed], reference["dec"][listed], unit="deg"), ours,
-                                          np.asarray(catalog[column], float), settings["resolution_arcsec"],
-                                          settings["match_radius_arcsec"])  # fmt: skip
+        mag, matched = blended_magnitudes(
+            SkyCoord(reference["ra"][listed], reference["dec"][listed], unit="deg"),
+            ours,
+            np.asarray(catalog[column], float),
+            settings["resolution_arcsec"],
+            settings["match_radius_arcsec"],
+        )
         theirs = listed[matched]
-        log.info("%s: %d reference stars matched within %.1f arcsec; our fluxes summed within %.1f arcsec", band,
-                 theirs.size, settings["match_radius_arcsec"], settings["resolution_arcsec"])  # fmt: skip
+        log.info(
+            "%s: %d reference stars matched within %.1f arcsec; our fluxes summed within %.1f arcsec",
+            band,
+            theirs.size,
+            settings["match_radius_arcsec"],
+            settings["resolution_arcsec"],
+        )
         ref = np.asarray(reference[band], float)[theirs]
         err = np.asarray(reference[f"e_{band}"], float)[theirs]
         bright = np.isfinite(ref) & (ref < limit)
-        fit = fit_reference_relation(mag[bright], ref[bright], err[bright], band, pivot=settings["pivot_mag"],
-                                     clip_sigma=settings["clip_sigma"])  # fmt: skip
-        log.info("%s: reference - ours = %+.3f +- %.3f at %g mag, slope %+.3f +- %.3f, rms %.3f, %d of %d rejected", band,
-                 fit.offset_mag, fit.offset_err_mag, fit.pivot_mag, fit.slope, fit.slope_err, fit.rms_mag,
-                 fit.n_rejected, fit.n_common)  # fmt: skip
+        fit = fit_reference_relation(
+            mag[bright], ref[bright], err[bright], band, pivot=settings["pivot_mag"], clip_sigma=settings["clip_sigma"]
+        )
+        log.info(
+            "%s: reference - ours = %+.3f +- %.3f at %g mag, slope %+.3f +- %.3f, rms %.3f, %d of %d rejected",
+            band,
+            fit.offset_mag,
+            fit.offset_err_mag,
+            fit.pivot_mag,
+            fit.slope,
+            fit.slope_err,
+            fit.rms_mag,
+            fit.n_rejected,
+            fit.n_common,
+        )
         results[band] = fit.as_dict()
         panels.append((mag[bright], ref[bright], fit))
     return results, panels

@@ -37,7 +37,13 @@ from numpy.typing import NDArray
 
 from astropipe.photometry.pipeline import FLAG_SATURATED
 
-__all__ = ["ReferenceSubstitution", "replace_saturated", "saturated_detections", "substitute_saturated", "to_our_system"]
+__all__ = [
+    "ReferenceSubstitution",
+    "replace_saturated",
+    "saturated_detections",
+    "substitute_saturated",
+    "to_our_system",
+]
 
 
 def saturated_detections(catalog: Table) -> NDArray[np.bool_]:
@@ -68,8 +74,11 @@ def to_our_system(reference_mag: NDArray[np.float64], relation: dict[str, float]
     lo, hi = relation["mag_min"], relation["mag_max"]
     difference_lo, difference_hi = c0 + c1 * (lo - pivot), c0 + c1 * (hi - pivot)
     inside = (reference_mag - c0 + c1 * pivot) / (1.0 + c1)
-    return np.where(reference_mag < lo + difference_lo, reference_mag - difference_lo,
-                    np.where(reference_mag > hi + difference_hi, reference_mag - difference_hi, inside))  # fmt: skip
+    return np.where(
+        reference_mag < lo + difference_lo,
+        reference_mag - difference_lo,
+        np.where(reference_mag > hi + difference_hi, reference_mag - difference_hi, inside),
+    )
 
 
 @dataclass
@@ -123,7 +132,9 @@ def substitute_saturated(
         relation's offset error.
     """
     saturated = np.asarray(saturated, bool)
-    both = np.flatnonzero(np.isfinite(np.asarray(reference["H"], float)) & np.isfinite(np.asarray(reference["Ks"], float)))
+    both = np.flatnonzero(
+        np.isfinite(np.asarray(reference["H"], float)) & np.isfinite(np.asarray(reference["Ks"], float))
+    )
     ref = reference[both]
     ours = SkyCoord(catalog["ra"], catalog["dec"], unit="deg")
     theirs = SkyCoord(ref["ra"], ref["dec"], unit="deg")
@@ -141,8 +152,9 @@ def substitute_saturated(
     return ReferenceSubstitution(stars[usable], replaced)
 
 
-def _deblend(stars: Table, positions: SkyCoord, unsaturated: Table, unsaturated_positions: SkyCoord,
-             resolution_arcsec: float) -> None:  # fmt: skip
+def _deblend(
+    stars: Table, positions: SkyCoord, unsaturated: Table, unsaturated_positions: SkyCoord, resolution_arcsec: float
+) -> None:
     """Take out of each substitute the light of our unsaturated stars inside the reference's beam.
 
     The reference reports a bright star and its companions within its
@@ -168,7 +180,9 @@ def _rows(catalog: Table, ref: Table, relations: dict[str, dict[str, float]]) ->
     for ours, theirs in (("H", "H"), ("K", "Ks")):
         relation = relations[theirs]
         out[ours] = to_our_system(ref[theirs], relation)
-        extrapolation = relation["slope_err"] * (out[ours] - relation["pivot_mag"])  # the slope's error far from the pivot
+        extrapolation = relation["slope_err"] * (
+            out[ours] - relation["pivot_mag"]
+        )  # the slope's error far from the pivot
         scatter = np.hypot(np.asarray(ref[f"e_{theirs}"], float), relation["rms_mag"])
         out[f"e_{ours}"] = np.hypot(scatter, extrapolation)
         common = float(np.nanmedian(catalog[f"e_{ours}_cal"])) if len(catalog) else 0.0
@@ -181,8 +195,9 @@ def _rows(catalog: Table, ref: Table, relations: dict[str, dict[str, float]]) ->
     return out
 
 
-def replace_saturated(catalog: Table, reference: Table, relations: dict[str, dict[str, float]], resolution_arcsec: float,
-                      wcs: WCS) -> tuple[Table, int, int]:  # fmt: skip
+def replace_saturated(
+    catalog: Table, reference: Table, relations: dict[str, dict[str, float]], resolution_arcsec: float, wcs: WCS
+) -> tuple[Table, int, int]:
     """The catalogue with its saturated detections replaced by the reference stars standing in for them.
 
     Parameters

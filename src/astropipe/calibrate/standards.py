@@ -108,7 +108,9 @@ def measure_standard_frame(
     ny, nx = data.shape
     rout = apertures.sky_outer_arcsec / scale
     if not (rout <= x0 < nx - rout and rout <= y0 < ny - rout):
-        raise ValueError(f"{source}: the standard at pixel ({x0:.0f}, {y0:.0f}) is too close to the edge for the sky annulus")
+        raise ValueError(
+            f"{source}: the standard at pixel ({x0:.0f}, {y0:.0f}) is too close to the edge for the sky annulus"
+        )
     ndit = int(header.get("HIERARCH ESO DET NDIT", header.get("NDIT", 1)))
     hits = 0
     if cosmic_rays is not None:
@@ -135,11 +137,20 @@ def measure_standard_frame(
     # Poisson noise of the star (electrons over NDIT integrations) plus the sky noise in the aperture and in its mean
     variance = max(counts, 0.0) / (gain * ndit) + n_pix * sky_sigma**2 * (1.0 + n_pix / sky_values.size)
     if not counts > 0:
-        raise ValueError(f"{source}: non-positive aperture flux {counts:.1f} ADU for the standard at ({x:.1f}, {y:.1f})")
+        raise ValueError(
+            f"{source}: non-positive aperture flux {counts:.1f} ADU for the standard at ({x:.1f}, {y:.1f})"
+        )
     counts_err = float(np.sqrt(variance))
-    return {"x": x, "y": y, "counts": counts, "counts_err": counts_err, "sky": float(sky),
-            "m_ap": -2.5 * np.log10(counts), "m_ap_err": 2.5 / np.log(10) * counts_err / counts,
-            "cosmic_ray_pixels": hits}  # fmt: skip
+    return {
+        "x": x,
+        "y": y,
+        "counts": counts,
+        "counts_err": counts_err,
+        "sky": float(sky),
+        "m_ap": -2.5 * np.log10(counts),
+        "m_ap_err": 2.5 / np.log(10) * counts_err / counts,
+        "cosmic_ray_pixels": hits,
+    }
 
 
 def normalise_measurements(measurements: Table, extinction: dict[str, float]) -> Table:
@@ -163,7 +174,11 @@ def normalise_measurements(measurements: Table, extinction: dict[str, float]) ->
     rows = []
     keys = Table(measurements["standard", "filter", "airmass"])
     for key in np.unique(keys):
-        match = (keys["standard"] == key["standard"]) & (keys["filter"] == key["filter"]) & (keys["airmass"] == key["airmass"])
+        match = (
+            (keys["standard"] == key["standard"])
+            & (keys["filter"] == key["filter"])
+            & (keys["airmass"] == key["airmass"])
+        )
         group = measurements[match]
         band = str(key["filter"])
         if band not in extinction:
@@ -174,9 +189,21 @@ def normalise_measurements(measurements: Table, extinction: dict[str, float]) ->
         propagated = float(np.sqrt(np.sum(np.asarray(group["m_ap_err"], float) ** 2)) / n)
         mean = float(np.mean(m))
         exposure = mean + 2.5 * np.log10(float(group["dit"][0]))
-        rows.append((int(key["standard"]), band, float(key["airmass"]), n, mean, max(scatter, propagated) if n > 1 else propagated,
-                     exposure, exposure - extinction[band] * float(key["airmass"])))  # fmt: skip
-    return Table(rows=rows, names=("standard", "filter", "airmass", "n_frames", "m_ap", "m_ap_err", "m_exposure", "m_norm"))
+        rows.append(
+            (
+                int(key["standard"]),
+                band,
+                float(key["airmass"]),
+                n,
+                mean,
+                max(scatter, propagated) if n > 1 else propagated,
+                exposure,
+                exposure - extinction[band] * float(key["airmass"]),
+            )
+        )
+    return Table(
+        rows=rows, names=("standard", "filter", "airmass", "n_frames", "m_ap", "m_ap_err", "m_exposure", "m_norm")
+    )
 
 
 @dataclass
@@ -209,17 +236,24 @@ class TransformationFit:
     def as_dict(self) -> dict:
         """JSON-ready summary (units in the key names)."""
         return {
-            "colour_term": self.colour_term, "colour_term_err": self.colour_term_err,
-            "zero_point_mag": self.zero_point, "zero_point_err_mag": self.zero_point_err,
-            "extinction_mag_per_airmass": self.extinction, "extinction_err_mag_per_airmass": self.extinction_err,
-            "extinction_fitted": self.extinction_fitted, "rms_mag": self.rms, "chi2_reduced": self.chi2_reduced,
-            "n_points": self.n_points, "n_standards": self.n_standards,
+            "colour_term": self.colour_term,
+            "colour_term_err": self.colour_term_err,
+            "zero_point_mag": self.zero_point,
+            "zero_point_err_mag": self.zero_point_err,
+            "extinction_mag_per_airmass": self.extinction,
+            "extinction_err_mag_per_airmass": self.extinction_err,
+            "extinction_fitted": self.extinction_fitted,
+            "rms_mag": self.rms,
+            "chi2_reduced": self.chi2_reduced,
+            "n_points": self.n_points,
+            "n_standards": self.n_standards,
             "covariance": self.covariance.tolist(),
-            "colour_term_prior": None if self.colour_term_prior is None else
-            {"mean": self.colour_term_prior[0], "sigma": self.colour_term_prior[1]},
+            "colour_term_prior": None
+            if self.colour_term_prior is None
+            else {"mean": self.colour_term_prior[0], "sigma": self.colour_term_prior[1]},
             "colour_term_data_only": self.colour_term_data_only,
             "colour_term_data_only_err": self.colour_term_data_only_err,
-        }  # fmt: skip
+        }
 
 
 def fit_transformation(
@@ -295,7 +329,9 @@ def fit_transformation(
         )
     airmass = np.asarray(rows["airmass"], float)
     if fit_extinction and np.ptp(airmass) < min_airmass_span:
-        raise ValueError(f"{band}: airmasses span {np.ptp(airmass):.2f} < {min_airmass_span}; cannot fit the extinction coefficient")
+        raise ValueError(
+            f"{band}: airmasses span {np.ptp(airmass):.2f} < {min_airmass_span}; cannot fit the extinction coefficient"
+        )
     h = np.array([by_number[int(s)]["H"] for s in rows["standard"]], float)
     k = np.array([by_number[int(s)]["K"] for s in rows["standard"]], float)
     e_std = np.array([by_number[int(s)][f"e_{standard_column}"] for s in rows["standard"]], float)
@@ -313,7 +349,9 @@ def fit_transformation(
         design = np.vstack([design, prior_row])
         y = np.append(y, colour_term_prior[0])
         sigma = np.append(sigma, colour_term_prior[1])
-    parameters, covariance, residual = weighted_least_squares(design, y, sigma, f"{band} (standards' colours/airmasses)")
+    parameters, covariance, residual = weighted_least_squares(
+        design, y, sigma, f"{band} (standards' colours/airmasses)"
+    )
     residual = residual[: len(rows)]
     weights = 1.0 / sigma[: len(rows)] ** 2
     dof = len(rows) - n_parameters
@@ -323,12 +361,20 @@ def fit_transformation(
     errors = np.sqrt(np.diag(covariance))
     data_only_err = np.sqrt(np.diag(data_only[1]) * max(chi2_reduced, 1.0))
     return TransformationFit(
-        band=band, colour_term=float(parameters[0]), colour_term_err=float(errors[0]),
-        zero_point=float(parameters[1]), zero_point_err=float(errors[1]),
+        band=band,
+        colour_term=float(parameters[0]),
+        colour_term_err=float(errors[0]),
+        zero_point=float(parameters[1]),
+        zero_point_err=float(errors[1]),
         extinction=float(parameters[2]) if fit_extinction else float(extinction),
-        extinction_err=float(errors[2]) if fit_extinction else 0.0, extinction_fitted=fit_extinction,
-        rms=float(np.sqrt(np.mean(residual**2))), chi2_reduced=chi2_reduced, n_points=len(rows),
-        n_standards=n_standards, covariance=covariance, colour_term_prior=colour_term_prior,
-        colour_term_data_only=float(data_only[0][0]), colour_term_data_only_err=float(data_only_err[0]),
-    )  # fmt: skip
-
+        extinction_err=float(errors[2]) if fit_extinction else 0.0,
+        extinction_fitted=fit_extinction,
+        rms=float(np.sqrt(np.mean(residual**2))),
+        chi2_reduced=chi2_reduced,
+        n_points=len(rows),
+        n_standards=n_standards,
+        covariance=covariance,
+        colour_term_prior=colour_term_prior,
+        colour_term_data_only=float(data_only[0][0]),
+        colour_term_data_only_err=float(data_only_err[0]),
+    )

@@ -58,18 +58,23 @@ class CMDAnalysis:
     summary: dict
 
 
-def completeness_limits(completeness: dict[str, Table], offsets: dict[str, float], level: float,
-                        paths: dict[str, str]) -> dict[str, float]:  # fmt: skip
+def completeness_limits(
+    completeness: dict[str, Table], offsets: dict[str, float], level: float, paths: dict[str, str]
+) -> dict[str, float]:
     """Calibrated H and K where the artificial stars' completeness falls to ``level`` (step 3).
 
     ``completeness`` and ``offsets`` (instrumental to calibrated, mag) are keyed by band ``"H"``, ``"Ks"``;
     the result by ``"H"``, ``"K"``. A table whose completeness never falls to ``level`` is an error naming it.
     """
-    limits = {ours: completeness_limit(completeness[band], level) + offsets[band] for ours, band in (("H", "H"), ("K", "Ks"))}
+    limits = {
+        ours: completeness_limit(completeness[band], level) + offsets[band] for ours, band in (("H", "H"), ("K", "Ks"))
+    }
     for ours, band in (("H", "H"), ("K", "Ks")):
         if not np.isfinite(limits[ours]):
-            raise ValueError(f"{paths[band]}: the completeness never falls below imaging.cmd.completeness_level = {level}; "
-                             "the artificial stars must reach fainter (imaging.photometry.artificial_stars)")  # fmt: skip
+            raise ValueError(
+                f"{paths[band]}: the completeness never falls below imaging.cmd.completeness_level = {level}; "
+                "the artificial stars must reach fainter (imaging.photometry.artificial_stars)"
+            )
     return limits
 
 
@@ -89,9 +94,18 @@ def _cmd_stars(catalog: Table, regions: Regions, max_error: float) -> tuple[Tabl
     return stars, good
 
 
-def analyse_cmd(catalog: Table, regions: Regions, wcs: WCS, completeness: dict[str, Table], settings: dict, seed: int, *,
-                reference: ReferenceStars | None = None, completeness_paths: dict[str, str] | None = None,
-                log: logging.Logger | None = None) -> CMDAnalysis:  # fmt: skip
+def analyse_cmd(
+    catalog: Table,
+    regions: Regions,
+    wcs: WCS,
+    completeness: dict[str, Table],
+    settings: dict,
+    seed: int,
+    *,
+    reference: ReferenceStars | None = None,
+    completeness_paths: dict[str, str] | None = None,
+    log: logging.Logger | None = None,
+) -> CMDAnalysis:
     """Steps 1-4 of the module on one field.
 
     Parameters
@@ -128,15 +142,20 @@ def analyse_cmd(catalog: Table, regions: Regions, wcs: WCS, completeness: dict[s
     if settings["saturated_from_reference"]:
         if reference is None:
             raise ValueError("imaging.cmd.saturated_from_reference is on but no reference stars were given")
-        catalog, n_replaced, n_substitutes = replace_saturated(catalog, reference.stars, reference.relations,
-                                                               reference.resolution_arcsec, wcs)  # fmt: skip
+        catalog, n_replaced, n_substitutes = replace_saturated(
+            catalog, reference.stars, reference.relations, reference.resolution_arcsec, wcs
+        )
         log.info("%d saturated detections replaced by %d reference stars", n_replaced, n_substitutes)
     saturated = saturated_detections(catalog)
     stars, good = _cmd_stars(catalog, regions, settings["max_error_mag"])
     in_object_saturated = saturated & regions.in_object(np.asarray(catalog["x_ks"]), np.asarray(catalog["y_ks"]))
     saturated_k_object = np.sort(np.asarray(catalog["K"])[in_object_saturated])
-    log.info("%d saturated detections left out (%d in the object area, K = %s)", int(saturated.sum()),
-             saturated_k_object.size, ", ".join(f"{k:.1f}" for k in saturated_k_object[:10]))  # fmt: skip
+    log.info(
+        "%d saturated detections left out (%d in the object area, K = %s)",
+        int(saturated.sum()),
+        saturated_k_object.size,
+        ", ".join(f"{k:.1f}" for k in saturated_k_object[:10]),
+    )
 
     offsets = {band: float(catalog.meta[f"instrumental_to_calibrated_{band}_mag"]) for band in ("H", "Ks")}
     stars["completeness_h"] = completeness_at(completeness["H"], stars["H"], offsets["H"])
@@ -144,33 +163,55 @@ def analyse_cmd(catalog: Table, regions: Regions, wcs: WCS, completeness: dict[s
     from_reference = stars["source"] == "reference"
     stars["completeness_h"][from_reference] = stars["completeness_k"][from_reference] = 1.0
     level = settings["completeness_level"]
-    limits = completeness_limits(completeness, offsets, level, completeness_paths or {"H": "H completeness", "Ks": "Ks completeness"})
+    limits = completeness_limits(
+        completeness, offsets, level, completeness_paths or {"H": "H completeness", "Ks": "Ks completeness"}
+    )
     stars["in_sequences"] = (stars["H"] < limits["H"]) & (stars["K"] < limits["K"]) & (stars["region"] != "other")
     log.info("completeness %.0f %% limits: H = %.2f, K = %.2f", 100 * level, limits["H"], limits["K"])
     sequences = locate_sequences(np.asarray(stars["HK"][stars["in_sequences"]]), seed=seed)
-    log.info("colour sequences (medians) at H - K = %s",
-             ", ".join(f"{m:.3f} +- {e:.3f}" for m, e in zip(sequences.medians, sequences.medians_err, strict=True)))  # fmt: skip
+    log.info(
+        "colour sequences (medians) at H - K = %s",
+        ", ".join(f"{m:.3f} +- {e:.3f}" for m, e in zip(sequences.medians, sequences.medians_err, strict=True)),
+    )
 
     scale = area_object / area_field
-    k_bins = np.arange(np.floor(np.nanmin(stars["K"])), np.ceil(limits["K"]) + 1.0 + 1e-9, settings["magnitude_bin_mag"])
+    k_bins = np.arange(
+        np.floor(np.nanmin(stars["K"])), np.ceil(limits["K"]) + 1.0 + 1e-9, settings["magnitude_bin_mag"]
+    )
     intervals = {"blue": tuple(settings["blue_interval"]), "red": tuple(settings["red_interval"])}
     weights = completeness_weights(stars["completeness_h"], stars["completeness_k"], level)
-    lf = luminosity_functions(np.asarray(stars["K"]), np.asarray(stars["HK"]), np.asarray(stars["region"]), weights, k_bins,
-                              intervals, scale)  # fmt: skip
+    lf = luminosity_functions(
+        np.asarray(stars["K"]), np.asarray(stars["HK"]), np.asarray(stars["region"]), weights, k_bins, intervals, scale
+    )
     stars.meta.update({"area_object_arcmin2": area_object, "area_field_arcmin2": area_field})
     edges = np.linspace(0.0, settings["object_radius_arcsec"], settings["annuli"] + 1)
     summary = {
-        "object_radius_arcsec": settings["object_radius_arcsec"], "field_inner_radius_arcsec": settings["field_inner_radius_arcsec"],
-        "area_object_arcmin2": area_object, "area_field_arcmin2": area_field, "area_ratio": scale,
-        "annuli": [{"inner_arcsec": float(lo), "outer_arcsec": float(hi), "area_arcmin2": regions.area_arcmin2(lo, hi),
-                    "area_ratio": regions.area_arcmin2(lo, hi) / area_field} for lo, hi in pairwise(edges)],
-        "n_object": int(np.sum(stars["region"] == "object")), "n_field": int(np.sum(stars["region"] == "field")),
-        "n_rejected_quality": int((~good).sum()), "n_rejected_saturated": int(saturated.sum()),
-        "saturated_from_reference": settings["saturated_from_reference"], "n_saturated_replaced": n_replaced,
+        "object_radius_arcsec": settings["object_radius_arcsec"],
+        "field_inner_radius_arcsec": settings["field_inner_radius_arcsec"],
+        "area_object_arcmin2": area_object,
+        "area_field_arcmin2": area_field,
+        "area_ratio": scale,
+        "annuli": [
+            {
+                "inner_arcsec": float(lo),
+                "outer_arcsec": float(hi),
+                "area_arcmin2": regions.area_arcmin2(lo, hi),
+                "area_ratio": regions.area_arcmin2(lo, hi) / area_field,
+            }
+            for lo, hi in pairwise(edges)
+        ],
+        "n_object": int(np.sum(stars["region"] == "object")),
+        "n_field": int(np.sum(stars["region"] == "field")),
+        "n_rejected_quality": int((~good).sum()),
+        "n_rejected_saturated": int(saturated.sum()),
+        "saturated_from_reference": settings["saturated_from_reference"],
+        "n_saturated_replaced": n_replaced,
         "n_from_reference": int(np.sum(catalog["source"] == "reference")),
         "saturated_object_k_mag": saturated_k_object.tolist(),
-        "completeness_level": level, "completeness_limit_h_mag": limits["H"], "completeness_limit_k_mag": limits["K"],
+        "completeness_level": level,
+        "completeness_limit_h_mag": limits["H"],
+        "completeness_limit_k_mag": limits["K"],
         "colour_sequences": sequences.as_dict(),
         "colour_intervals": intervals,
-    }  # fmt: skip
+    }
     return CMDAnalysis(stars, lf, sequences, intervals, summary)

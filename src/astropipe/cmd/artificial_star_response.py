@@ -71,7 +71,9 @@ class ColourErrorDistribution:
     delta: NDArray[np.float64]
     cdf: NDArray[np.float64]
 
-    def at(self, h: NDArray[np.float64], k: NDArray[np.float64]) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
+    def at(
+        self, h: NDArray[np.float64], k: NDArray[np.float64]
+    ) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
         """P(error <= delta) for stars at (h, k) as a function of delta (mag): the nearest bins, linear in delta,
         0 and 1 beyond the table. The bins are looked up once, for repeated evaluation (a likelihood fit)."""
         n_delta = self.delta.size
@@ -86,7 +88,9 @@ class ColourErrorDistribution:
 
         return cdf
 
-    def __call__(self, delta: NDArray[np.float64], h: NDArray[np.float64], k: NDArray[np.float64]) -> NDArray[np.float64]:
+    def __call__(
+        self, delta: NDArray[np.float64], h: NDArray[np.float64], k: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
         """P(error <= delta) for stars at (h, k) (mag); see ``at``."""
         return self.at(h, k)(delta)
 
@@ -103,7 +107,13 @@ def _nearest(centres: NDArray[np.float64], mag: NDArray[np.float64]) -> NDArray[
 
 
 def _error_histograms(
-    injected: Table, offset: float, centres: NDArray[np.float64], bin_width: float, edges: NDArray[np.float64], min_stars: int, path: str
+    injected: Table,
+    offset: float,
+    centres: NDArray[np.float64],
+    bin_width: float,
+    edges: NDArray[np.float64],
+    min_stars: int,
+    path: str,
 ) -> NDArray[np.float64]:
     """Normalised histogram of mag_out - mag_in per magnitude bin: the recovered stars of the bin, or the
     ``min_stars`` nearest in magnitude when the bin has fewer."""
@@ -111,7 +121,9 @@ def _error_histograms(
     mag_in = np.asarray(injected["mag_in"], float)[recovered] + offset
     error = np.asarray(injected["mag_out"], float)[recovered] - np.asarray(injected["mag_in"], float)[recovered]
     if error.size < min_stars:
-        raise ValueError(f"{path}: {error.size} recovered artificial stars; the colour-error distribution needs >= {min_stars}")
+        raise ValueError(
+            f"{path}: {error.size} recovered artificial stars; the colour-error distribution needs >= {min_stars}"
+        )
     histograms = np.empty((centres.size, edges.size - 1))
     for index, centre in enumerate(centres):
         distance = np.abs(mag_in - centre)

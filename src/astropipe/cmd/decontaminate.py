@@ -51,8 +51,15 @@ class Decontamination:
     n_unmatched: NDArray[np.int64]
 
 
-def _one_repeat(obj: NDArray, field: NDArray, area_ratio: float, k: float, max_distance: float, resample: bool,
-                rng: np.random.Generator) -> tuple[NDArray[np.bool_], int, int]:  # fmt: skip
+def _one_repeat(
+    obj: NDArray,
+    field: NDArray,
+    area_ratio: float,
+    k: float,
+    max_distance: float,
+    resample: bool,
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.bool_], int, int]:
     expected = field.shape[0] * area_ratio
     if resample:
         n_draw = int(rng.poisson(expected))
@@ -115,13 +122,17 @@ def decontaminate(
     field = np.column_stack([field_hk, field_h]).astype(float)
     for name, values in (("object", obj), ("field", field)):
         if not np.all(np.isfinite(values)):
-            raise ValueError(f"{name} stars with non-finite H or H - K: {int((~np.isfinite(values)).any(axis=1).sum())}")
+            raise ValueError(
+                f"{name} stars with non-finite H or H - K: {int((~np.isfinite(values)).any(axis=1).sum())}"
+            )
     survivors = np.empty((repeats, obj.shape[0]), dtype=bool)
     n_subtracted = np.empty(repeats, dtype=np.int64)
     n_unmatched = np.empty(repeats, dtype=np.int64)
     for r in range(repeats):
         rng = random_stream(*np.atleast_1d(seed).tolist(), r)
-        survivors[r], n_subtracted[r], n_unmatched[r] = _one_repeat(obj, field, area_ratio, colour_weight, max_distance,
-                                                                    resample_field, rng)  # fmt: skip
-    return Decontamination(probability=survivors.mean(axis=0), survivors=survivors,
-                           n_subtracted=n_subtracted, n_unmatched=n_unmatched)  # fmt: skip
+        survivors[r], n_subtracted[r], n_unmatched[r] = _one_repeat(
+            obj, field, area_ratio, colour_weight, max_distance, resample_field, rng
+        )
+    return Decontamination(
+        probability=survivors.mean(axis=0), survivors=survivors, n_subtracted=n_subtracted, n_unmatched=n_unmatched
+    )

@@ -32,8 +32,15 @@ def cmd_figure(stars: Table, sequences: ColourSequences, bins: np.ndarray) -> Fi
     _cmd(axes[2], stars["HK"][field], stars["K"][field], f"field ({field.sum()} stars)")
     reference = stars["source"] == "reference"
     for ax, region in ((axes[0], obj), (axes[2], field)):
-        ax.plot(stars["HK"][region & reference], stars["K"][region & reference], "o", mfc="none", mec="C1", ms=5,
-                label="saturated here: 2MASS-like photometry")  # fmt: skip
+        ax.plot(
+            stars["HK"][region & reference],
+            stars["K"][region & reference],
+            "o",
+            mfc="none",
+            mec="C1",
+            ms=5,
+            label="saturated here: 2MASS-like photometry",
+        )
         ax.legend(fontsize=7, loc="lower left")
     used = stars["in_sequences"]
     axes[1].hist(stars["HK"][used], bins=bins, color="0.6", label=f"{used.sum()} stars above the completeness limits")
@@ -58,12 +65,20 @@ def luminosity_figure(lf: Table, intervals: dict[str, tuple[float, float]]) -> F
     for ax, name in zip(axes[:2], ("blue", "red"), strict=True):
         lo, hi = intervals[name]
         ax.step(centre, lf[f"{name}_object"], where="mid", color="k", label="object")
-        ax.step(centre, lf[f"{name}_field"], where="mid", color="C0", ls="--", label="field (scaled to the object area)")
+        ax.step(
+            centre, lf[f"{name}_field"], where="mid", color="C0", ls="--", label="field (scaled to the object area)"
+        )
         ax.set(ylabel="N per bin", title=f"{lo} < H - K < {hi}")
         ax.legend(fontsize=8)
     axes[2].errorbar(centre, lf["red_subtracted"], yerr=lf["red_subtracted_err"], fmt="ko-", ms=3, label="observed")
-    axes[2].errorbar(centre, lf["red_subtracted_corrected"], yerr=lf["red_subtracted_corrected_err"], fmt="C3s--",
-                     ms=3, label="completeness-corrected")  # fmt: skip
+    axes[2].errorbar(
+        centre,
+        lf["red_subtracted_corrected"],
+        yerr=lf["red_subtracted_corrected_err"],
+        fmt="C3s--",
+        ms=3,
+        label="completeness-corrected",
+    )
     axes[2].axhline(0, color="0.6", lw=0.6)
     axes[2].set(xlabel="K", ylabel="N per bin", title="field-subtracted luminosity function (red interval)")
     axes[2].legend(fontsize=8)
@@ -95,7 +110,10 @@ def main_sequence_figure(obj: Table, probability_cut: float, sequence: Table, su
         ax.text(row["HK"] + 0.08, row["K"], row["label"], color="C0", fontsize=8, va="center")
     d = summary["distance_kpc"][hypothesis]
     ax.axhline(summary["k10"], color="C3", ls=":", lw=1)
-    ax.set_title(f"{hypothesis} solution: d = {d['value']:.1f} +- {d['err']:.1f} kpc, E(H-K) = {summary['e_hk']:.2f}, "
-                 f"K10 = {summary['k10']:.2f}", fontsize=9)  # fmt: skip
+    ax.set_title(
+        f"{hypothesis} solution: d = {d['value']:.1f} +- {d['err']:.1f} kpc, E(H-K) = {summary['e_hk']:.2f}, "
+        f"K10 = {summary['k10']:.2f}",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig

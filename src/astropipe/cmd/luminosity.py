@@ -41,16 +41,24 @@ def histogram(
 
 
 def field_subtracted(
-    object_counts: NDArray[np.float64], object_err: NDArray[np.float64],
-    field_counts: NDArray[np.float64], field_err: NDArray[np.float64],
+    object_counts: NDArray[np.float64],
+    object_err: NDArray[np.float64],
+    field_counts: NDArray[np.float64],
+    field_err: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Object minus area-scaled field counts with errors added in quadrature."""
     return object_counts - field_counts, np.hypot(object_err, field_err)
 
 
-def luminosity_functions(k: NDArray[np.float64], colour: NDArray[np.float64], region: NDArray[np.str_],
-                         weights: NDArray[np.float64], k_bins: NDArray[np.float64],
-                         intervals: dict[str, tuple[float, float]], field_scale: float) -> Table:  # fmt: skip
+def luminosity_functions(
+    k: NDArray[np.float64],
+    colour: NDArray[np.float64],
+    region: NDArray[np.str_],
+    weights: NDArray[np.float64],
+    k_bins: NDArray[np.float64],
+    intervals: dict[str, tuple[float, float]],
+    field_scale: float,
+) -> Table:
     """K luminosity functions of the object and the area-scaled field per colour interval, and their difference (Fig. 8).
 
     Parameters
@@ -82,10 +90,14 @@ def luminosity_functions(k: NDArray[np.float64], colour: NDArray[np.float64], re
             chosen = in_colour & (region == where)
             lf[f"{name}_{where}"], lf[f"{name}_{where}_err"] = histogram(k[chosen], k_bins, scale=factor)
             lf[f"{name}_{where}_corrected"], lf[f"{name}_{where}_corrected_err"] = histogram(
-                k[chosen], k_bins, weights[chosen], scale=factor)  # fmt: skip
+                k[chosen], k_bins, weights[chosen], scale=factor
+            )
         for suffix in ("", "_corrected"):
             lf[f"{name}_subtracted{suffix}"], lf[f"{name}_subtracted{suffix}_err"] = field_subtracted(
-                lf[f"{name}_object{suffix}"], lf[f"{name}_object{suffix}_err"],
-                lf[f"{name}_field{suffix}"], lf[f"{name}_field{suffix}_err"])  # fmt: skip
+                lf[f"{name}_object{suffix}"],
+                lf[f"{name}_object{suffix}_err"],
+                lf[f"{name}_field{suffix}"],
+                lf[f"{name}_field{suffix}_err"],
+            )
     lf.meta["description"] = "K histograms per colour interval; field counts scaled to the object area"
     return lf

@@ -32,8 +32,14 @@ from astropipe.cmd.mixture import MixtureMembership, fit_mixture_membership
 from astropipe.distance.tenth_brightest import tenth_brightest
 from astropipe.random_streams import random_stream
 
-__all__ = ["Membership", "RingDecontamination", "decontaminate_rings", "measure_membership",
-           "probability_check_above_limits", "tenth_brightest_per_repeat"]  # fmt: skip
+__all__ = [
+    "Membership",
+    "RingDecontamination",
+    "decontaminate_rings",
+    "measure_membership",
+    "probability_check_above_limits",
+    "tenth_brightest_per_repeat",
+]
 
 K10_BOOTSTRAP_STREAM = 1010  # the object-star bootstrap's stream key, apart from the rings' (seed, ring, repeat)
 
@@ -48,8 +54,9 @@ class RingDecontamination:
     n_unmatched: NDArray[np.float64]
 
 
-def decontaminate_rings(obj: Table, field: Table, annuli: list[dict], settings: dict, seed: int,
-                        log: logging.Logger) -> RingDecontamination:  # fmt: skip
+def decontaminate_rings(
+    obj: Table, field: Table, annuli: list[dict], settings: dict, seed: int, log: logging.Logger
+) -> RingDecontamination:
     """Step 1: decontaminate each ring of the object disc by the field scaled to its area.
 
     ``annuli`` are the CMD step's rings (``inner_arcsec``, ``outer_arcsec``, ``area_ratio``); ring i's
@@ -63,19 +70,33 @@ def decontaminate_rings(obj: Table, field: Table, annuli: list[dict], settings: 
     for index, ring in enumerate(annuli):
         inside = (obj["radius"] >= ring["inner_arcsec"]) & (obj["radius"] < ring["outer_arcsec"])
         result = decontaminate(
-            np.asarray(obj["HK"][inside]), np.asarray(obj["H"][inside]), np.asarray(field["HK"]), np.asarray(field["H"]),
-            ring["area_ratio"], colour_weight=settings["colour_weight"], max_distance=settings["max_distance_mag"],
-            repeats=repeats, seed=(seed, index), resample_field=settings["resample_field"],
-        )  # fmt: skip
+            np.asarray(obj["HK"][inside]),
+            np.asarray(obj["H"][inside]),
+            np.asarray(field["HK"]),
+            np.asarray(field["H"]),
+            ring["area_ratio"],
+            colour_weight=settings["colour_weight"],
+            max_distance=settings["max_distance_mag"],
+            repeats=repeats,
+            seed=(seed, index),
+            resample_field=settings["resample_field"],
+        )
         probability[inside], survivors[:, inside] = result.probability, result.survivors
         n_subtracted += result.n_subtracted
         n_unmatched += result.n_unmatched
-        log.info("ring %.1f-%.1f arcsec: %d stars, %.1f field stars subtracted per repeat", ring["inner_arcsec"],
-                 ring["outer_arcsec"], inside.sum(), result.n_subtracted.mean())  # fmt: skip
+        log.info(
+            "ring %.1f-%.1f arcsec: %d stars, %.1f field stars subtracted per repeat",
+            ring["inner_arcsec"],
+            ring["outer_arcsec"],
+            inside.sum(),
+            result.n_subtracted.mean(),
+        )
     return RingDecontamination(probability, survivors, n_subtracted, n_unmatched)
 
 
-def tenth_brightest_per_repeat(k: NDArray, red: NDArray[np.bool_], survivors: NDArray[np.bool_], seed: int) -> NDArray[np.float64]:
+def tenth_brightest_per_repeat(
+    k: NDArray, red: NDArray[np.bool_], survivors: NDArray[np.bool_], seed: int
+) -> NDArray[np.float64]:
     """Step 2: K of the tenth-brightest red-sequence survivor in every repeat (mag).
 
     Foreground disc stars the field happened not to remove are bluer than the red-sequence boundary and
@@ -90,48 +111,65 @@ def tenth_brightest_per_repeat(k: NDArray, red: NDArray[np.bool_], survivors: ND
     return tenth
 
 
-def probability_check_above_limits(obj: Table, field: Table, probability: NDArray, limit_h: float, limit_k: float,
-                                   area_ratio: float) -> dict:  # fmt: skip
+def probability_check_above_limits(
+    obj: Table, field: Table, probability: NDArray, limit_h: float, limit_k: float, area_ratio: float
+) -> dict:
     """Step 3: object stars minus the area-scaled field above both completeness limits, against the summed probability."""
     object_above = (obj["K"] < limit_k) & (obj["H"] < limit_h)
     field_above = (field["K"] < limit_k) & (field["H"] < limit_h)
     return {
-        "n_object": int(object_above.sum()), "n_field": int(field_above.sum()),
+        "n_object": int(object_above.sum()),
+        "n_field": int(field_above.sum()),
         "statistical_excess": float(object_above.sum() - area_ratio * field_above.sum()),
-        "statistical_excess_err": float(np.sqrt(object_above.sum() + area_ratio ** 2 * field_above.sum())),
+        "statistical_excess_err": float(np.sqrt(object_above.sum() + area_ratio**2 * field_above.sum())),
         "sum_probability": float(probability[np.asarray(object_above)].sum()),
-    }  # fmt: skip
+    }
 
 
-def _colour_errors_near_limit(obj: Table, limit_h: float, limit_k: float, colour_errors: ColourErrorDistribution) -> dict:
+def _colour_errors_near_limit(
+    obj: Table, limit_h: float, limit_k: float, colour_errors: ColourErrorDistribution
+) -> dict:
     """The artificial stars' H - K error half a magnitude above the H limit, beside the median formal error."""
     above = np.asarray((obj["K"] < limit_k) & (obj["H"] < limit_h))
     near_limit = above & np.asarray(obj["H"] > limit_h - 1.0)
     near_limit = near_limit if near_limit.any() else above
     errors = {
-        "h_mag": limit_h - 0.5, "k_mag": limit_h - 0.5 - float(np.median(obj["HK"][near_limit])),
+        "h_mag": limit_h - 0.5,
+        "k_mag": limit_h - 0.5 - float(np.median(obj["HK"][near_limit])),
         "formal_median_mag": float(np.median(obj["e_HK"][near_limit])),
-    }  # fmt: skip
+    }
     errors["artificial_68_halfwidth_mag"] = colour_errors.halfwidth_68(errors["h_mag"], errors["k_mag"])
     return errors
 
 
-def _mixture(obj: Table, field: Table, summary: dict, colour_errors: ColourErrorDistribution, completeness,
-             settings: dict) -> tuple[MixtureMembership, dict]:  # fmt: skip
+def _mixture(
+    obj: Table, field: Table, summary: dict, colour_errors: ColourErrorDistribution, completeness, settings: dict
+) -> tuple[MixtureMembership, dict]:
     """Step 4: the mixture model and its operating point (``balanced``, or a target completeness)."""
     mixture = fit_mixture_membership(
-        np.asarray(obj["H"], float), np.asarray(obj["HK"], float), np.asarray(obj["radius"], float),
-        np.asarray(field["H"], float), np.asarray(field["HK"], float), summary["completeness_limit_h_mag"],
-        summary["completeness_limit_k_mag"], summary["object_radius_arcsec"], colour_errors.at, completeness,
-    )  # fmt: skip
+        np.asarray(obj["H"], float),
+        np.asarray(obj["HK"], float),
+        np.asarray(obj["radius"], float),
+        np.asarray(field["H"], float),
+        np.asarray(field["HK"], float),
+        summary["completeness_limit_h_mag"],
+        summary["completeness_limit_k_mag"],
+        summary["object_radius_arcsec"],
+        colour_errors.at,
+        completeness,
+    )
     if settings["mixture_operating_point"] == "balanced":
         threshold = mixture.threshold_balanced()
     else:
         threshold = mixture.threshold_for_completeness(settings["mixture_completeness"])
     expected_completeness, expected_removal = mixture.expected_rates(threshold)
-    return mixture, {"operating_point": settings["mixture_operating_point"], "threshold": threshold,
-                     "n_kept": int(np.sum(mixture.probability >= threshold)),
-                     "expected_completeness": expected_completeness, "expected_field_removal": expected_removal}  # fmt: skip
+    return mixture, {
+        "operating_point": settings["mixture_operating_point"],
+        "threshold": threshold,
+        "n_kept": int(np.sum(mixture.probability >= threshold)),
+        "expected_completeness": expected_completeness,
+        "expected_field_removal": expected_removal,
+    }
 
 
 @dataclass(frozen=True)
@@ -142,9 +180,17 @@ class Membership:
     summary: dict
 
 
-def measure_membership(stars: Table, summary: dict, artificial: tuple[Table, Table], completeness: tuple[Table, Table],
-                       settings: dict, seed: int, *, artificial_paths: tuple[str, str] = ("H", "Ks"),
-                       log: logging.Logger | None = None) -> Membership:  # fmt: skip
+def measure_membership(
+    stars: Table,
+    summary: dict,
+    artificial: tuple[Table, Table],
+    completeness: tuple[Table, Table],
+    settings: dict,
+    seed: int,
+    *,
+    artificial_paths: tuple[str, str] = ("H", "Ks"),
+    log: logging.Logger | None = None,
+) -> Membership:
     """Membership probabilities of one field's object-area stars by both methods (steps 1-4 of the module).
 
     Parameters
@@ -174,42 +220,89 @@ def measure_membership(stars: Table, summary: dict, artificial: tuple[Table, Tab
     obj["probability"] = rings.probability
     cut = settings["member_probability"]
     members = obj["probability"] >= cut
-    log.info("%d object-area stars; %.0f field stars subtracted per repeat (%.1f unmatched); %d kept with p >= %.2f",
-             len(obj), rings.n_subtracted.mean(), rings.n_unmatched.mean(), members.sum(), cut)  # fmt: skip
+    log.info(
+        "%d object-area stars; %.0f field stars subtracted per repeat (%.1f unmatched); %d kept with p >= %.2f",
+        len(obj),
+        rings.n_subtracted.mean(),
+        rings.n_unmatched.mean(),
+        members.sum(),
+        cut,
+    )
     boundary = summary["colour_sequences"]["valleys_mag"][0]
     tenth = tenth_brightest_per_repeat(np.asarray(obj["K"]), np.asarray(obj["HK"]) > boundary, rings.survivors, seed)
     limit_h, limit_k = summary["completeness_limit_h_mag"], summary["completeness_limit_k_mag"]
-    above_limits = probability_check_above_limits(obj, field, rings.probability, limit_h, limit_k, summary["area_ratio"])
-    log.info("above the completeness limits: %d object stars - %.1f area-scaled field stars = %.1f +- %.1f members; the "
-             "probabilities sum to %.1f", above_limits["n_object"], summary["area_ratio"] * above_limits["n_field"],
-             above_limits["statistical_excess"], above_limits["statistical_excess_err"], above_limits["sum_probability"])  # fmt: skip
+    above_limits = probability_check_above_limits(
+        obj, field, rings.probability, limit_h, limit_k, summary["area_ratio"]
+    )
+    log.info(
+        "above the completeness limits: %d object stars - %.1f area-scaled field stars = %.1f +- %.1f members; the "
+        "probabilities sum to %.1f",
+        above_limits["n_object"],
+        summary["area_ratio"] * above_limits["n_field"],
+        above_limits["statistical_excess"],
+        above_limits["statistical_excess_err"],
+        above_limits["sum_probability"],
+    )
     offsets = {band: float(stars.meta[f"instrumental_to_calibrated_{band}_mag"]) for band in ("H", "Ks")}
     colour_errors = colour_error_distribution(
-        artificial[0], offsets["H"], artificial[1], offsets["Ks"],
-        (float(np.min(stars["H"])), limit_h), (float(np.min(stars["K"])), limit_k), paths=artificial_paths,
-    )  # fmt: skip
+        artificial[0],
+        offsets["H"],
+        artificial[1],
+        offsets["Ks"],
+        (float(np.min(stars["H"])), limit_h),
+        (float(np.min(stars["K"])), limit_k),
+        paths=artificial_paths,
+    )
     response = completeness_model(completeness[0], offsets["H"], completeness[1], offsets["Ks"])
     errors_near_limit = _colour_errors_near_limit(obj, limit_h, limit_k, colour_errors)
-    log.info("H - K error at H = %.2f, K = %.2f: artificial stars +- %.3f mag (16-84 %%), median formal error %.3f mag",
-             errors_near_limit["h_mag"], errors_near_limit["k_mag"], errors_near_limit["artificial_68_halfwidth_mag"],
-             errors_near_limit["formal_median_mag"])  # fmt: skip
+    log.info(
+        "H - K error at H = %.2f, K = %.2f: artificial stars +- %.3f mag (16-84 %%), median formal error %.3f mag",
+        errors_near_limit["h_mag"],
+        errors_near_limit["k_mag"],
+        errors_near_limit["artificial_68_halfwidth_mag"],
+        errors_near_limit["formal_median_mag"],
+    )
     mixture, operating_point = _mixture(obj, field, summary, colour_errors, response, settings)
     obj["mixture_probability"] = mixture.probability
-    log.info("mixture model: %.1f +- %.1f members above the limits, H - K = %.3f +- %.3f (uniform), LF slope %.3f, core "
-             "%.1f arcsec; %d stars with p >= %.3f (%s): expected completeness %.0f%%, field removal %.0f%%",
-             mixture.n_members, mixture.n_members_err, mixture.colour_centre, mixture.colour_halfwidth, mixture.lf_slope,
-             mixture.core_radius, operating_point["n_kept"], operating_point["threshold"], settings["mixture_operating_point"],
-             100 * operating_point["expected_completeness"], 100 * operating_point["expected_field_removal"])  # fmt: skip
-    obj.meta.update({"member_probability": cut, "repeats": settings["repeats"], "mixture_threshold": operating_point["threshold"]})
-    return Membership(obj, {
-        "method": "Zoccali et al. (2003): d = sqrt([k d(H-K)]^2 + dH^2)",
-        "colour_weight": settings["colour_weight"], "max_distance_mag": settings["max_distance_mag"],
-        "repeats": settings["repeats"], "area_ratio": summary["area_ratio"],
-        "n_object": len(obj), "n_field": len(field),
-        "annuli": summary["annuli"], "resample_field": settings["resample_field"],
-        "n_subtracted_mean": float(rings.n_subtracted.mean()), "n_unmatched_mean": float(rings.n_unmatched.mean()),
-        "n_members": int(members.sum()), "member_probability": cut, "above_completeness_limits": above_limits,
-        "mixture": mixture.as_dict() | operating_point | {"colour_errors_near_h_limit": errors_near_limit},
-        "red_sequence_boundary_hk": boundary, "k10_per_repeat_median_mag": float(np.nanmedian(tenth)),
-        "k10_per_repeat_std_mag": float(np.nanstd(tenth)), "k10_per_repeat": [float(v) for v in tenth],
-    })  # fmt: skip
+    log.info(
+        "mixture model: %.1f +- %.1f members above the limits, H - K = %.3f +- %.3f (uniform), LF slope %.3f, core "
+        "%.1f arcsec; %d stars with p >= %.3f (%s): expected completeness %.0f%%, field removal %.0f%%",
+        mixture.n_members,
+        mixture.n_members_err,
+        mixture.colour_centre,
+        mixture.colour_halfwidth,
+        mixture.lf_slope,
+        mixture.core_radius,
+        operating_point["n_kept"],
+        operating_point["threshold"],
+        settings["mixture_operating_point"],
+        100 * operating_point["expected_completeness"],
+        100 * operating_point["expected_field_removal"],
+    )
+    obj.meta.update(
+        {"member_probability": cut, "repeats": settings["repeats"], "mixture_threshold": operating_point["threshold"]}
+    )
+    return Membership(
+        obj,
+        {
+            "method": "Zoccali et al. (2003): d = sqrt([k d(H-K)]^2 + dH^2)",
+            "colour_weight": settings["colour_weight"],
+            "max_distance_mag": settings["max_distance_mag"],
+            "repeats": settings["repeats"],
+            "area_ratio": summary["area_ratio"],
+            "n_object": len(obj),
+            "n_field": len(field),
+            "annuli": summary["annuli"],
+            "resample_field": settings["resample_field"],
+            "n_subtracted_mean": float(rings.n_subtracted.mean()),
+            "n_unmatched_mean": float(rings.n_unmatched.mean()),
+            "n_members": int(members.sum()),
+            "member_probability": cut,
+            "above_completeness_limits": above_limits,
+            "mixture": mixture.as_dict() | operating_point | {"colour_errors_near_h_limit": errors_near_limit},
+            "red_sequence_boundary_hk": boundary,
+            "k10_per_repeat_median_mag": float(np.nanmedian(tenth)),
+            "k10_per_repeat_std_mag": float(np.nanstd(tenth)),
+            "k10_per_repeat": [float(v) for v in tenth],
+        },
+    )

@@ -115,9 +115,15 @@ class MixtureMembership:
 
     def as_dict(self) -> dict[str, float]:
         """JSON-ready parameters (mag, per mag, arcsec)."""
-        return {"n_members": self.n_members, "n_members_err": self.n_members_err, "colour_centre_mag": self.colour_centre,
-                "colour_halfwidth_mag": self.colour_halfwidth, "lf_slope_per_mag": self.lf_slope,
-                "core_radius_arcsec": self.core_radius, "log_likelihood": self.log_likelihood}  # fmt: skip
+        return {
+            "n_members": self.n_members,
+            "n_members_err": self.n_members_err,
+            "colour_centre_mag": self.colour_centre,
+            "colour_halfwidth_mag": self.colour_halfwidth,
+            "lf_slope_per_mag": self.lf_slope,
+            "core_radius_arcsec": self.core_radius,
+            "log_likelihood": self.log_likelihood,
+        }
 
 
 def fit_mixture_membership(
@@ -129,7 +135,9 @@ def fit_mixture_membership(
     limit_h: float,
     limit_k: float,
     object_radius: float,
-    colour_errors: Callable[[NDArray[np.float64], NDArray[np.float64]], Callable[[NDArray[np.float64]], NDArray[np.float64]]],
+    colour_errors: Callable[
+        [NDArray[np.float64], NDArray[np.float64]], Callable[[NDArray[np.float64]], NDArray[np.float64]]
+    ],
     completeness: Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]] | None = None,
     field_bandwidth: float = 0.15,
 ) -> MixtureMembership:
@@ -161,13 +169,20 @@ def fit_mixture_membership(
     above = (h < limit_h) & (h - hk < limit_k)
     field_above = (field_h < limit_h) & (field_h - field_hk < limit_k)
     if above.sum() < 20 or field_above.sum() < 20:
-        raise ValueError(f"mixture membership needs >= 20 object and field stars above the completeness limits; got "
-                         f"{int(above.sum())} and {int(field_above.sum())}")  # fmt: skip
+        raise ValueError(
+            f"mixture membership needs >= 20 object and field stars above the completeness limits; got "
+            f"{int(above.sum())} and {int(field_above.sum())}"
+        )
     x_h, x_hk, r = h[above], hk[above], radius[above]
     grid_h, grid_hk = np.meshgrid(
         np.arange(min(x_h.min(), field_h[field_above].min()) - 0.5, limit_h, GRID_STEP_H),
-        np.arange(min(x_hk.min(), field_hk[field_above].min()) - 0.5, max(x_hk.max(), field_hk[field_above].max()) + 0.5,
-                  GRID_STEP_HK), indexing="ij")  # fmt: skip
+        np.arange(
+            min(x_hk.min(), field_hk[field_above].min()) - 0.5,
+            max(x_hk.max(), field_hk[field_above].max()) + 0.5,
+            GRID_STEP_HK,
+        ),
+        indexing="ij",
+    )
     domain = grid_h - grid_hk < limit_k
     grid_h, grid_hk, cell = grid_h[domain], grid_hk[domain], GRID_STEP_H * GRID_STEP_HK
     field_density = gaussian_kde(np.vstack([field_h[field_above], field_hk[field_above]]), bw_method=field_bandwidth)
@@ -197,10 +212,17 @@ def fit_mixture_membership(
 
     # the likelihood has several maxima in (mu, w) (a narrow band on part of the field's red ridge, a broad one
     # under the cluster): start from a grid of the object stars' colour quantiles x band half-widths
-    starts = [[-2.0, float(np.quantile(x_hk, q)), np.log(w), 0.3, np.log(object_radius / 4.0)]
-              for q in START_COLOUR_QUANTILES for w in START_HALFWIDTHS]  # fmt: skip
-    fits = [minimize(negative_log_likelihood, s, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-5,
-                                                                                "fatol": 1e-6}) for s in starts]  # fmt: skip
+    starts = [
+        [-2.0, float(np.quantile(x_hk, q)), np.log(w), 0.3, np.log(object_radius / 4.0)]
+        for q in START_COLOUR_QUANTILES
+        for w in START_HALFWIDTHS
+    ]
+    fits = [
+        minimize(
+            negative_log_likelihood, s, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-5, "fatol": 1e-6}
+        )
+        for s in starts
+    ]
     best = min(fits, key=lambda fit: fit.fun)
     member, total = terms(best.x)
     probability = np.full(h.size, np.nan)
@@ -210,10 +232,15 @@ def fit_mixture_membership(
     # d eta / d logit(eta) = eta (1 - eta)
     n_members_err = above.sum() * eta * (1 - eta) * np.sqrt(covariance[0, 0]) if covariance is not None else np.nan
     return MixtureMembership(
-        probability=probability, n_members=float(eta * above.sum()), colour_centre=float(best.x[1]),
-        colour_halfwidth=float(np.exp(best.x[2])), lf_slope=float(best.x[3]), core_radius=float(np.exp(best.x[4])),
-        log_likelihood=float(-best.fun), n_members_err=float(n_members_err),
-    )  # fmt: skip
+        probability=probability,
+        n_members=float(eta * above.sum()),
+        colour_centre=float(best.x[1]),
+        colour_halfwidth=float(np.exp(best.x[2])),
+        lf_slope=float(best.x[3]),
+        core_radius=float(np.exp(best.x[4])),
+        log_likelihood=float(-best.fun),
+        n_members_err=float(n_members_err),
+    )
 
 
 def _inverse_if_positive_definite(matrix: NDArray[np.float64]) -> NDArray[np.float64] | None:

@@ -102,13 +102,17 @@ def define_regions(
 ) -> Regions:
     """Regions around ``centre`` (a SkyCoord) on the K stack; errors if the object disc is not on the image."""
     if not field_inner_radius >= object_radius:
-        raise ValueError(f"cmd.field_inner_radius_arcsec = {field_inner_radius} must be >= object_radius_arcsec = {object_radius}")
+        raise ValueError(
+            f"cmd.field_inner_radius_arcsec = {field_inner_radius} must be >= object_radius_arcsec = {object_radius}"
+        )
     x, y = (float(v) for v in wcs_k.world_to_pixel(centre))
     regions = Regions(x, y, pixel_scale, object_radius, field_inner_radius, usable)
     object_area, field_area = regions.areas_arcmin2()
     full = np.pi * (object_radius / 60.0) ** 2
     if object_area < 0.5 * full:
-        raise ValueError(f"only {object_area:.2f} of the {full:.2f} arcmin^2 object disc around pixel ({x:.0f}, {y:.0f}) is usable")
+        raise ValueError(
+            f"only {object_area:.2f} of the {full:.2f} arcmin^2 object disc around pixel ({x:.0f}, {y:.0f}) is usable"
+        )
     if field_area <= 0:
         raise ValueError(f"no usable field pixels beyond {field_inner_radius} arcsec from the object centre")
     return regions

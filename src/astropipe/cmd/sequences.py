@@ -57,11 +57,16 @@ class ColourSequences:
 
     def as_dict(self) -> dict:
         """JSON-ready, one entry per sequence."""
-        return {"n_stars": self.n_stars, "bandwidth_mag": self.bandwidth, "valleys_mag": self.valleys.tolist(),
-                "method": "kernel-density peaks; sequences split at the density minima; median colour per sequence",
-                "components": [{"median_mag": float(m), "median_err_mag": float(me), "peak_mag": float(p),
-                                "peak_err_mag": float(pe)}
-                               for m, me, p, pe in zip(self.medians, self.medians_err, self.peaks, self.peaks_err, strict=True)]}  # fmt: skip
+        return {
+            "n_stars": self.n_stars,
+            "bandwidth_mag": self.bandwidth,
+            "valleys_mag": self.valleys.tolist(),
+            "method": "kernel-density peaks; sequences split at the density minima; median colour per sequence",
+            "components": [
+                {"median_mag": float(m), "median_err_mag": float(me), "peak_mag": float(p), "peak_err_mag": float(pe)}
+                for m, me, p, pe in zip(self.medians, self.medians_err, self.peaks, self.peaks_err, strict=True)
+            ],
+        }
 
 
 def kernel_density(colour: NDArray[np.float64], grid: NDArray[np.float64], bandwidth: float) -> NDArray[np.float64]:
@@ -109,7 +114,9 @@ def locate_sequences(
     colour = np.asarray(colour, float)
     colour = colour[np.isfinite(colour)]
     if colour.size < 20 * n_sequences:
-        raise ValueError(f"{colour.size} stars with colours; locating {n_sequences} sequences needs at least {20 * n_sequences}")
+        raise ValueError(
+            f"{colour.size} stars with colours; locating {n_sequences} sequences needs at least {20 * n_sequences}"
+        )
     peaks, medians, valleys = _locate(colour, n_sequences, bandwidth)
     rng = random_stream(seed)
     resampled = []
@@ -119,5 +126,12 @@ def locate_sequences(
         except ValueError:
             continue
     spread = np.std(resampled, axis=0, ddof=1) if len(resampled) > 1 else np.full(2 * n_sequences, np.nan)
-    return ColourSequences(peaks=peaks, peaks_err=spread[:n_sequences], medians=medians, medians_err=spread[n_sequences:],
-                           valleys=valleys, n_stars=int(colour.size), bandwidth=bandwidth)  # fmt: skip
+    return ColourSequences(
+        peaks=peaks,
+        peaks_err=spread[:n_sequences],
+        medians=medians,
+        medians_err=spread[n_sequences:],
+        valleys=valleys,
+        n_stars=int(colour.size),
+        bandwidth=bandwidth,
+    )

@@ -40,8 +40,17 @@ def _k10(members: Table, decontamination: dict, membership_path: str) -> tuple[f
     return k10, float(np.hypot(np.nanstd(k10_values), tenth_star["e_K"]))
 
 
-def measure_distance(stars: Table, membership: Table, cmd_summary: dict, decontamination: dict, settings: dict, law: float,
-                     *, membership_path: str = "membership", log: logging.Logger | None = None) -> dict:  # fmt: skip
+def measure_distance(
+    stars: Table,
+    membership: Table,
+    cmd_summary: dict,
+    decontamination: dict,
+    settings: dict,
+    law: float,
+    *,
+    membership_path: str = "membership",
+    log: logging.Logger | None = None,
+) -> dict:
     """Steps 1-4 of the module: the keys of ``distance.json`` (magnitudes in mag, distances in kpc).
 
     Parameters
@@ -65,39 +74,78 @@ def measure_distance(stars: Table, membership: Table, cmd_summary: dict, deconta
     boundary = decontamination["red_sequence_boundary_hk"]
     clump = settings["clump_reference"]
     field = stars[stars["region"] == "field"]
-    foreground = clump_reddening(np.asarray(field["K"]), np.asarray(field["HK"]), clump["k0"], clump["hk0"], clump["hk"],
-                                 law, min_colour=boundary, half_width=clump["search_half_width_mag"])  # fmt: skip
-    log.info("bulge clump at K = %.2f, H - K = %.3f +- %.3f: foreground E(H-K) = %.3f, A_K = %.3f", foreground.clump_k,
-             foreground.clump_hk, foreground.clump_hk_err, foreground.e_hk, foreground.a_k)  # fmt: skip
+    foreground = clump_reddening(
+        np.asarray(field["K"]),
+        np.asarray(field["HK"]),
+        clump["k0"],
+        clump["hk0"],
+        clump["hk"],
+        law,
+        min_colour=boundary,
+        half_width=clump["search_half_width_mag"],
+    )
+    log.info(
+        "bulge clump at K = %.2f, H - K = %.3f +- %.3f: foreground E(H-K) = %.3f, A_K = %.3f",
+        foreground.clump_k,
+        foreground.clump_hk,
+        foreground.clump_hk_err,
+        foreground.e_hk,
+        foreground.a_k,
+    )
     members = membership[membership["probability"] >= membership.meta["member_probability"]]
     k10, k10_err = _k10(members, decontamination, membership_path)
     upper = members[(members["K"] <= k10 + settings["upper_ms_depth_mag"]) & (members["HK"] > boundary)]
     cluster = cluster_reddening(np.asarray(upper["HK"]), np.asarray(upper["e_HK"]), settings["upper_ms_intrinsic_hk"])
     e_hk_err = float(np.hypot(cluster.e_hk_err, float(np.median(upper["e_HK_cal"]))))
     a_k, a_k_err = extinction_k(cluster.e_hk, law), law * e_hk_err
-    log.info("upper MS: %d stars, median H - K = %.3f -> E(H-K) = %.3f +- %.3f, spread %.3f (half-width %.3f)",
-             cluster.n_stars, cluster.mean_hk, cluster.e_hk, e_hk_err, cluster.e_hk_spread, cluster.e_hk_halfwidth)  # fmt: skip
+    log.info(
+        "upper MS: %d stars, median H - K = %.3f -> E(H-K) = %.3f +- %.3f, spread %.3f (half-width %.3f)",
+        cluster.n_stars,
+        cluster.mean_hk,
+        cluster.e_hk,
+        e_hk_err,
+        cluster.e_hk_spread,
+        cluster.e_hk_halfwidth,
+    )
     distances = {}
     for name, hypothesis in settings["hypotheses"].items():
-        distances[name] = tenth_star_distance(k10, k10_err, a_k, a_k_err, law * cluster.e_hk_halfwidth, hypothesis["absolute_k"])
+        distances[name] = tenth_star_distance(
+            k10, k10_err, a_k, a_k_err, law * cluster.e_hk_halfwidth, hypothesis["absolute_k"]
+        )
         log.info("%s: d = %.2f +- %.2f kpc", name, distances[name]["value"], distances[name]["err"])
     return {
-        "k10": k10, "k10_err": k10_err,
-        "e_hk": cluster.e_hk, "e_hk_err": e_hk_err, "e_hk_spread": cluster.e_hk_spread,
-        "e_hk_halfwidth": cluster.e_hk_halfwidth, "upper_ms_mean_hk": cluster.mean_hk, "upper_ms_n_stars": cluster.n_stars,
-        "a_k": a_k, "a_k_err": a_k_err, "a_v": a_k * settings["av_per_ak"], "a_v_err": a_k_err * settings["av_per_ak"],
-        "extinction_law_ak_per_ehk": law, "av_per_ak": settings["av_per_ak"],
+        "k10": k10,
+        "k10_err": k10_err,
+        "e_hk": cluster.e_hk,
+        "e_hk_err": e_hk_err,
+        "e_hk_spread": cluster.e_hk_spread,
+        "e_hk_halfwidth": cluster.e_hk_halfwidth,
+        "upper_ms_mean_hk": cluster.mean_hk,
+        "upper_ms_n_stars": cluster.n_stars,
+        "a_k": a_k,
+        "a_k_err": a_k_err,
+        "a_v": a_k * settings["av_per_ak"],
+        "a_v_err": a_k_err * settings["av_per_ak"],
+        "extinction_law_ak_per_ehk": law,
+        "av_per_ak": settings["av_per_ak"],
         "foreground": foreground.as_dict() | {"a_v": foreground.a_k * settings["av_per_ak"]},
         "distance_kpc": distances,
-        "colour_sequences_hk": [{"median": c["median_mag"], "median_err": c["median_err_mag"], "peak": c["peak_mag"],
-                                 "peak_err": c["peak_err_mag"]} for c in cmd_summary["colour_sequences"]["components"]],
+        "colour_sequences_hk": [
+            {
+                "median": c["median_mag"],
+                "median_err": c["median_err_mag"],
+                "peak": c["peak_mag"],
+                "peak_err": c["peak_err_mag"],
+            }
+            for c in cmd_summary["colour_sequences"]["components"]
+        ],
         "completeness_limit_k_mag": cmd_summary["completeness_limit_k_mag"],
         "n_members": len(members),
         # saturated stars are not in the CMD: if some in the object area are brighter than K10 and members,
         # the true K10 is brighter than the one measured
         "n_saturated_object_brighter_than_k10": int(np.sum(np.asarray(cmd_summary["saturated_object_k_mag"]) < k10)),
         "units": "magnitudes in mag, distances in kpc",
-    }  # fmt: skip
+    }
 
 
 def main_sequence_overlay(dwarf_directory: str | Path, distance_modulus: float, a_k: float, e_hk: float) -> Table:

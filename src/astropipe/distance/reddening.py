@@ -96,8 +96,10 @@ def clump_reddening(
     for _ in range(iterations):
         window = red & (np.abs(k - (k0 + law * e_hk)) < half_width)
         if window.sum() < 20:
-            raise ValueError(f"{int(window.sum())} red-sequence stars near the predicted clump K = {k0 + law * e_hk:.2f}; "
-                             "at least 20 needed to measure the foreground reddening")  # fmt: skip
+            raise ValueError(
+                f"{int(window.sum())} red-sequence stars near the predicted clump K = {k0 + law * e_hk:.2f}; "
+                "at least 20 needed to measure the foreground reddening"
+            )
         new = float(np.median(hk[window])) - hk0
         if abs(new - e_hk) < 1e-4:
             e_hk = new
@@ -110,10 +112,18 @@ def clump_reddening(
     density = np.exp(-0.5 * ((grid[:, None] - k[window]) / 0.1) ** 2).sum(axis=1)
     clump_k = float(grid[np.argmax(density)])
     a_k = extinction_k(e_hk, law)
-    return ClumpReddening(clump_hk=clump_hk, clump_hk_err=clump_hk_err, clump_k=clump_k, e_hk=e_hk,
-                          e_hk_err=clump_hk_err, a_k=a_k, a_k_err=law * clump_hk_err,
-                          delta_hk_reference=clump_hk - hk_reference,
-                          relative_distance_modulus=clump_k - a_k - k0, n_stars=int(colours.size))  # fmt: skip
+    return ClumpReddening(
+        clump_hk=clump_hk,
+        clump_hk_err=clump_hk_err,
+        clump_k=clump_k,
+        e_hk=e_hk,
+        e_hk_err=clump_hk_err,
+        a_k=a_k,
+        a_k_err=law * clump_hk_err,
+        delta_hk_reference=clump_hk - hk_reference,
+        relative_distance_modulus=clump_k - a_k - k0,
+        n_stars=int(colours.size),
+    )
 
 
 @dataclass
@@ -164,5 +174,11 @@ def cluster_reddening(hk: NDArray[np.float64], hk_err: NDArray[np.float64], intr
     # MAD-based sigma would underestimate by 22 %
     sigma = float(sigma_clipped_stats(hk, sigma=3.0)[2])
     spread = float(np.sqrt(max(sigma**2 - np.median(hk_err) ** 2, 0.0)))
-    return ClusterReddening(mean_hk=median, e_hk=median - intrinsic_hk, e_hk_err=1.2533 * sigma / np.sqrt(hk.size),
-                            e_hk_spread=spread, e_hk_halfwidth=float(np.sqrt(3.0) * spread), n_stars=int(hk.size))  # fmt: skip
+    return ClusterReddening(
+        mean_hk=median,
+        e_hk=median - intrinsic_hk,
+        e_hk_err=1.2533 * sigma / np.sqrt(hk.size),
+        e_hk_spread=spread,
+        e_hk_halfwidth=float(np.sqrt(3.0) * spread),
+        n_stars=int(hk.size),
+    )

@@ -77,9 +77,13 @@ def tenth_star_distance(
     statistical = float(np.hypot(k10_err, a_k_err))
     total = float(np.hypot(statistical, differential_a_k))
     return {
-        "value": d, "err": distance_error_kpc(d, total),
-        "err_differential": distance_error_kpc(d, differential_a_k), "err_statistical": distance_error_kpc(d, statistical),
+        "value": d,
+        "err": distance_error_kpc(d, total),
+        "err_differential": distance_error_kpc(d, differential_a_k),
+        "err_statistical": distance_error_kpc(d, statistical),
         "lower": distance_kpc(k10, a_k + total, absolute_k),
         "upper": distance_kpc(k10, a_k - total, absolute_k),
-        "distance_modulus": modulus, "distance_modulus_err": total, "absolute_k": absolute_k,
-    }  # fmt: skip
+        "distance_modulus": modulus,
+        "distance_modulus_err": total,
+        "absolute_k": absolute_k,
+    }

@@ -62,8 +62,9 @@ def amplitude_profile(vector: ArrayLike, covariance: ArrayLike, amplitude: float
     return _shrunk(weights, y, lam)[1]
 
 
-def amplitude_lower_limit(vector: ArrayLike, covariance: ArrayLike,
-                          delta_chi2: float = LOWER_LIMIT_DELTA_CHI2) -> float:  # fmt: skip
+def amplitude_lower_limit(
+    vector: ArrayLike, covariance: ArrayLike, delta_chi2: float = LOWER_LIMIT_DELTA_CHI2
+) -> float:
     """The amplitude (km/s) below which Delta chi^2 exceeds ``delta_chi2``; 0 if the rest frame is within it.
 
     Parameters

@@ -42,7 +42,14 @@ from astropipe.flow.peculiar import (
 from astropipe.flow.runs import homogenise, run_offsets
 from astropipe.random_streams import random_stream
 
-__all__ = ["FlowBatch", "LinearisedSurvey", "cluster_weighted_flows", "hemisphere_witnesses", "linearise_survey", "run_bootstrap_flows"]
+__all__ = [
+    "FlowBatch",
+    "LinearisedSurvey",
+    "cluster_weighted_flows",
+    "hemisphere_witnesses",
+    "linearise_survey",
+    "run_bootstrap_flows",
+]
 
 #: the no-monopole zero point is iterated at most this often, to a relative change of 1e-12 (as in the chain)
 ZERO_POINT_ITERATIONS = 20
@@ -94,8 +101,9 @@ class LinearisedSurvey:
         return slopes[:, 0], zero_points, np.sqrt(np.maximum(rss, 0.0) / self.degrees_of_freedom)
 
 
-def linearise_survey(clusters: Table, galaxies: Table, dispersions: Table,
-                     settings: FlowSettings = FlowSettings()) -> LinearisedSurvey:  # fmt: skip
+def linearise_survey(
+    clusters: Table, galaxies: Table, dispersions: Table, settings: FlowSettings = FlowSettings()
+) -> LinearisedSurvey:
     """Reduce a survey's tables to a :class:`LinearisedSurvey` (done once per resampling job).
 
     Raises
@@ -116,7 +124,9 @@ def linearise_survey(clusters: Table, galaxies: Table, dispersions: Table,
     share /= share.sum(axis=1, keepdims=True)
     counts = np.bincount(member, minlength=n_clu).astype(float)
     if np.any(counts < 2):
-        raise ValueError(f"clusters with fewer than 2 galaxies cannot have an FP distance: {np.flatnonzero(counts < 2).tolist()}")
+        raise ValueError(
+            f"clusters with fewer than 2 galaxies cannot have an FP distance: {np.flatnonzero(counts < 2).tolist()}"
+        )
     mean_of = csr_matrix((1.0 / counts[member], (member, np.arange(n_gal))), shape=(n_clu, n_gal))
 
     def demeaned(values: NDArray) -> tuple[NDArray, NDArray]:
@@ -134,15 +144,25 @@ def linearise_survey(clusters: Table, galaxies: Table, dispersions: Table,
     residual0 = y0 - design @ slopes0
     residual_per_offset = share_dm - design @ slopes_per_offset.T
     return LinearisedSurvey(
-        offset_system=run_offset_system(dispersions, n_runs), offsets0=run_offsets(dispersions, n_gal, n_runs),
-        slopes0=slopes0, slopes_per_offset=slopes_per_offset, zero_points0=y0_mean - x_means @ slopes0,
+        offset_system=run_offset_system(dispersions, n_runs),
+        offsets0=run_offsets(dispersions, n_gal, n_runs),
+        slopes0=slopes0,
+        slopes_per_offset=slopes_per_offset,
+        zero_points0=y0_mean - x_means @ slopes0,
         zero_points_per_offset=(share_mean - x_means @ slopes_per_offset.T).T,
-        rss0=float(residual0 @ residual0), rss_linear=residual_per_offset.T @ residual0,
-        rss_quadratic=residual_per_offset.T @ residual_per_offset, degrees_of_freedom=max(n_gal - (2 + n_clu), 1.0),
-        counts=counts, cz_cmb=constants.cz_cmb, cz_err=constants.cz_err, r_hat=constants.r_hat,
-        comoving_factor=constants.comoving_factor, cosmological=constants.cosmological,
-        witnesses=hemisphere_witnesses(constants.r_hat), settings=settings,
-    )  # fmt: skip
+        rss0=float(residual0 @ residual0),
+        rss_linear=residual_per_offset.T @ residual0,
+        rss_quadratic=residual_per_offset.T @ residual_per_offset,
+        degrees_of_freedom=max(n_gal - (2 + n_clu), 1.0),
+        counts=counts,
+        cz_cmb=constants.cz_cmb,
+        cz_err=constants.cz_err,
+        r_hat=constants.r_hat,
+        comoving_factor=constants.comoving_factor,
+        cosmological=constants.cosmological,
+        witnesses=hemisphere_witnesses(constants.r_hat),
+        settings=settings,
+    )
 
 
 def _no_monopole_scale(relative: NDArray, delta: NDArray, survey: LinearisedSurvey, weight_c: NDArray) -> NDArray:
@@ -179,12 +199,15 @@ def hemisphere_witnesses(r_hat: NDArray, wanted: int = 64, tries: int = 4000) ->
     quadruples = np.unique(quadruples[np.all(np.diff(quadruples, axis=1) > 0, axis=1)], axis=0)
     system = np.concatenate([r_hat[quadruples].transpose(0, 2, 1), np.ones((len(quadruples), 1, 4))], axis=1)
     solvable = np.abs(np.linalg.det(system)) > 1e-9
-    barycentric = np.linalg.solve(system[solvable], np.broadcast_to([0.0, 0.0, 0.0, 1.0], (int(solvable.sum()), 4))[..., None])
+    barycentric = np.linalg.solve(
+        system[solvable], np.broadcast_to([0.0, 0.0, 0.0, 1.0], (int(solvable.sum()), 4))[..., None]
+    )
     return quadruples[solvable][np.all(barycentric[..., 0] > 1e-9, axis=1)][:wanted]
 
 
-def _unfit_rows(survey: LinearisedSurvey, weight_c: NDArray, velocity: NDArray, error: NDArray,
-                normal: NDArray) -> dict[int, str]:  # fmt: skip
+def _unfit_rows(
+    survey: LinearisedSurvey, weight_c: NDArray, velocity: NDArray, error: NDArray, normal: NDArray
+) -> dict[int, str]:
     """The rows :func:`check_flow_inputs` refuses, with its reason.
 
     Cheap tests pick the rows that need the exact one: too few objects, non-finite or non-positive
@@ -216,7 +239,9 @@ class FlowBatch(NamedTuple):
     notes: list[str]
 
 
-def _flows(survey: LinearisedSurvey, slope: NDArray, zero_points: NDArray, rms: NDArray, weight_c: NDArray) -> FlowBatch:
+def _flows(
+    survey: LinearisedSurvey, slope: NDArray, zero_points: NDArray, rms: NDArray, weight_c: NDArray
+) -> FlowBatch:
     """Bulk flows from each realisation's FP, by the steps of :func:`analyse_survey` after the FP."""
     settings = survey.settings
     delta = np.log(10.0) * (rms / np.abs(slope))[:, None] / np.sqrt(survey.counts)
@@ -255,7 +280,9 @@ def run_bootstrap_flows(survey: LinearisedSurvey, measurement_weights: NDArray) 
     batch = _flows(survey, slope, zero_points, rms, np.ones_like(zero_points))
     batch.vectors[untied] = np.nan
     for row in np.flatnonzero(untied):
-        batch.notes[row] = "the drawn measurements do not tie every spectroscopic run to the others: run offsets undefined"
+        batch.notes[row] = (
+            "the drawn measurements do not tie every spectroscopic run to the others: run offsets undefined"
+        )
     return batch
 
 

@@ -81,7 +81,9 @@ class RunOffsetSystem:
             Realisations whose weighted measurements do not tie every run to the others.
         """
         # measurements along the first axis: the gathers below copy whole rows
-        omega = np.ascontiguousarray(np.asarray(measurement_weights, float).T[self.kept]) * self.inverse_variance[:, None]
+        omega = (
+            np.ascontiguousarray(np.asarray(measurement_weights, float).T[self.kept]) * self.inverse_variance[:, None]
+        )
         total = self.galaxy_sum.T @ omega
         safe = np.where(total > 0, total, 1.0)
         mean = (self.galaxy_sum.T @ (omega * self.log_sigma[:, None])) / safe
@@ -95,7 +97,11 @@ class RunOffsetSystem:
 
     def _untied(self, normal: NDArray, edge_kept: NDArray) -> NDArray:
         """The realisations whose runs are not all tied: exact test only where no spanning tree survives."""
-        tied = np.any(np.all(edge_kept[:, self.spanning_trees], axis=2), axis=1) if self.n_runs > 1 else np.ones(len(normal), bool)
+        tied = (
+            np.any(np.all(edge_kept[:, self.spanning_trees], axis=2), axis=1)
+            if self.n_runs > 1
+            else np.ones(len(normal), bool)
+        )
         untied = np.zeros(len(normal), bool)
         doubtful = np.flatnonzero(~tied)
         if doubtful.size:
@@ -139,7 +145,7 @@ def run_offset_system(dispersions: Table, n_runs: int) -> RunOffsetSystem:
     first, second = [], []
     for members in np.split(np.argsort(local, kind="stable"), np.cumsum(np.bincount(local, minlength=tied.size))[:-1]):
         for a, i in enumerate(members):
-            for j in members[a + 1:]:
+            for j in members[a + 1 :]:
                 if kept_run[i] != kept_run[j]:
                     first.append(i)
                     second.append(j)
@@ -147,15 +153,29 @@ def run_offset_system(dispersions: Table, n_runs: int) -> RunOffsetSystem:
     low, high = np.minimum(kept_run[first], kept_run[second]), np.maximum(kept_run[first], kept_run[second])
     edges, edge_of_tie = np.unique(np.column_stack([low, high]).reshape(-1, 2), axis=0, return_inverse=True)
     ties = np.arange(first.size)
-    cells = coo_matrix((np.tile([1.0, 1.0, -1.0, -1.0], first.size),
-                        (np.repeat(ties, 4), np.column_stack([low * n_runs + low, high * n_runs + high,
-                                                              low * n_runs + high, high * n_runs + low]).ravel())),
-                       shape=(first.size, n_runs * n_runs)).tocsr()  # fmt: skip
+    cells = coo_matrix(
+        (
+            np.tile([1.0, 1.0, -1.0, -1.0], first.size),
+            (
+                np.repeat(ties, 4),
+                np.column_stack(
+                    [low * n_runs + low, high * n_runs + high, low * n_runs + high, high * n_runs + low]
+                ).ravel(),
+            ),
+        ),
+        shape=(first.size, n_runs * n_runs),
+    ).tocsr()
     return RunOffsetSystem(
-        kept=kept, inverse_variance=1.0 / np.asarray(dispersions["log_sigma_err"], float)[kept] ** 2,
-        log_sigma=np.asarray(dispersions["log_sigma"], float)[kept], galaxy=local,
-        galaxy_sum=_indicator(local, tied.size), run_sum=_indicator(kept_run, n_runs),
-        tie_first=first, tie_second=second, tie_cells=cells, tie_edge=_indicator(edge_of_tie.ravel(), len(edges)),
+        kept=kept,
+        inverse_variance=1.0 / np.asarray(dispersions["log_sigma_err"], float)[kept] ** 2,
+        log_sigma=np.asarray(dispersions["log_sigma"], float)[kept],
+        galaxy=local,
+        galaxy_sum=_indicator(local, tied.size),
+        run_sum=_indicator(kept_run, n_runs),
+        tie_first=first,
+        tie_second=second,
+        tie_cells=cells,
+        tie_edge=_indicator(edge_of_tie.ravel(), len(edges)),
         spanning_trees=_spanning_trees(edges, np.bincount(edge_of_tie.ravel(), minlength=len(edges)), n_runs),
         n_runs=n_runs,
-    )  # fmt: skip
+    )

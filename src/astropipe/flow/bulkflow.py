@@ -24,7 +24,14 @@ from scipy.stats import chi2
 from astropipe.flow.amplitude import amplitude_lower_limit
 from astropipe.flow.geometry import direction_of
 
-__all__ = ["MAX_CONDITION", "WARN_CONDITION", "BulkFlow", "check_flow_inputs", "fit_bulk_flow", "normal_matrix_condition"]
+__all__ = [
+    "MAX_CONDITION",
+    "WARN_CONDITION",
+    "BulkFlow",
+    "check_flow_inputs",
+    "fit_bulk_flow",
+    "normal_matrix_condition",
+]
 
 
 @dataclass
@@ -55,9 +62,11 @@ class BulkFlow:
         condition = float(values[-1] / values[0])
         geometry = {"normal_matrix_condition": condition, "axis_error_ratio": float(np.sqrt(condition)), "warnings": []}
         if condition > WARN_CONDITION:
-            geometry["warnings"].append(f"the sky coverage constrains the flow poorly along (l, b) = "
-                                        f"({axes[-1]['l_deg']:.0f}, {axes[-1]['b_deg']:.0f}) deg: its error is "
-                                        f"{np.sqrt(condition):.0f} times the best-measured component's")  # fmt: skip
+            geometry["warnings"].append(
+                f"the sky coverage constrains the flow poorly along (l, b) = "
+                f"({axes[-1]['l_deg']:.0f}, {axes[-1]['b_deg']:.0f}) deg: its error is "
+                f"{np.sqrt(condition):.0f} times the best-measured component's"
+            )
         return {
             "vector_kms": [float(v) for v in self.vector],
             "covariance_kms2": self.covariance.tolist(),
@@ -116,7 +125,9 @@ def check_flow_inputs(r_hat: NDArray, velocity: NDArray, error: NDArray) -> None
         raise ValueError(f"bulk flow needs at least 4 objects; got {len(velocity)}")
     for name, values in (("direction", r_hat), ("velocity", velocity), ("error", error)):
         if not np.all(np.isfinite(values)):
-            raise ValueError(f"bulk flow input {name!r} contains NaN or infinite values at {np.argwhere(~np.isfinite(values))[:3].tolist()}")
+            raise ValueError(
+                f"bulk flow input {name!r} contains NaN or infinite values at {np.argwhere(~np.isfinite(values))[:3].tolist()}"
+            )
     if np.any(error <= 0):
         raise ValueError(f"bulk flow errors must be positive; got {error[error <= 0][:3].tolist()}")
     norms = np.linalg.norm(r_hat, axis=1)
@@ -125,15 +136,18 @@ def check_flow_inputs(r_hat: NDArray, velocity: NDArray, error: NDArray) -> None
         raise ValueError(f"bulk flow directions must be unit vectors; row {row} has length {norms[row]:.6g}")
     hemisphere = _in_open_hemisphere(r_hat)
     if hemisphere is None:
-        raise ValueError("all objects lie in one plane through the observer: the component perpendicular to it "
-                         "cannot be measured")  # fmt: skip
+        raise ValueError(
+            "all objects lie in one plane through the observer: the component perpendicular to it cannot be measured"
+        )
     if hemisphere:
         raise ValueError("all objects lie in one hemisphere: the monopole and the dipole are degenerate")
     condition = normal_matrix_condition(r_hat, error)
     if condition > MAX_CONDITION:
-        raise ValueError(f"singular normal matrix (condition number {condition:.3g} > {MAX_CONDITION:g}): the sky "
-                         f"coverage cannot constrain all three components (their errors would differ by a factor "
-                         f"{np.sqrt(condition):.0f})")  # fmt: skip
+        raise ValueError(
+            f"singular normal matrix (condition number {condition:.3g} > {MAX_CONDITION:g}): the sky "
+            f"coverage cannot constrain all three components (their errors would differ by a factor "
+            f"{np.sqrt(condition):.0f})"
+        )
 
 
 def normal_matrix_condition(r_hat: NDArray, error: NDArray) -> float:
@@ -182,5 +196,10 @@ def fit_bulk_flow(r_hat: ArrayLike, velocity: ArrayLike, error: ArrayLike, depth
     vector = np.linalg.solve(normal, (r_hat * (weight * velocity)[:, None]).sum(axis=0))
     residual = velocity - r_hat @ vector
     depth_kms = float(np.sum(weight * depth) / np.sum(weight)) if depth is not None else float("nan")
-    return BulkFlow(vector=vector, covariance=np.linalg.inv(normal), chi2=float(np.sum(weight * residual**2)),
-                    n_objects=int(velocity.size), depth_kms=depth_kms)  # fmt: skip
+    return BulkFlow(
+        vector=vector,
+        covariance=np.linalg.inv(normal),
+        chi2=float(np.sum(weight * residual**2)),
+        n_objects=int(velocity.size),
+        depth_kms=depth_kms,
+    )

@@ -37,8 +37,14 @@ from scipy.stats import chi2
 
 from astropipe.flow.geometry import unit_vectors
 
-__all__ = ["CosmicVarianceModel", "angular_kernel", "compare_with_lcdm", "flow_in_lcdm", "flow_window",
-           "maximum_likelihood_weights"]
+__all__ = [
+    "CosmicVarianceModel",
+    "angular_kernel",
+    "compare_with_lcdm",
+    "flow_in_lcdm",
+    "flow_window",
+    "maximum_likelihood_weights",
+]
 
 #: wavenumbers of the integral, h/Mpc: far below the survey scale to far above the smallest separations' damping
 WAVENUMBERS = np.geomspace(1e-4, 10.0, 200)  # the integrals change by 2e-4 from 400 points
@@ -72,8 +78,12 @@ def angular_kernel(positions_a: ArrayLike, positions_b: ArrayLike) -> Callable[[
     r_a, r_b = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
     cos_alpha = np.clip((a @ b.T) / np.outer(r_a, r_b), -1.0, 1.0)
     separation = np.sqrt(np.maximum(r_a[:, None] ** 2 + r_b[None, :] ** 2 - 2.0 * (a @ b.T), 0.0))
-    sin2_term = np.divide(np.outer(r_a, r_b) * (1.0 - cos_alpha**2), separation**2, out=np.zeros_like(separation),
-                          where=separation > 1e-9 * np.maximum.outer(r_a, r_b))  # fmt: skip
+    sin2_term = np.divide(
+        np.outer(r_a, r_b) * (1.0 - cos_alpha**2),
+        separation**2,
+        out=np.zeros_like(separation),
+        where=separation > 1e-9 * np.maximum.outer(r_a, r_b),
+    )
 
     def kernel(k: float) -> NDArray[np.float64]:
         j0, j2 = _bessel_j0_j2(k * separation)
@@ -104,12 +114,19 @@ def flow_in_lcdm(objects: Table, vector: ArrayLike, covariance: ArrayLike, cosmo
     (columns ``l``, ``b``, ``error_kms``, ``distance_kms``), with its maximum-likelihood weights."""
     r_hat = unit_vectors(objects["l"], objects["b"])
     weights = maximum_likelihood_weights(r_hat, np.asarray(objects["error_kms"], float))
-    return compare_with_lcdm(vector, covariance, weights, np.asarray(objects["distance_kms"], float), r_hat,
-                             CosmicVarianceModel(cosmology))  # fmt: skip
+    return compare_with_lcdm(
+        vector, covariance, weights, np.asarray(objects["distance_kms"], float), r_hat, CosmicVarianceModel(cosmology)
+    )
 
 
-def compare_with_lcdm(vector: ArrayLike, noise_covariance: ArrayLike, weights: ArrayLike, distance_kms: ArrayLike,
-                      r_hat: ArrayLike, model: CosmicVarianceModel = CosmicVarianceModel()) -> dict:  # fmt: skip
+def compare_with_lcdm(
+    vector: ArrayLike,
+    noise_covariance: ArrayLike,
+    weights: ArrayLike,
+    distance_kms: ArrayLike,
+    r_hat: ArrayLike,
+    model: CosmicVarianceModel = CosmicVarianceModel(),
+) -> dict:
     """The flow's LambdaCDM expectation and how likely the measured ``vector`` is in it.
 
     Parameters
@@ -138,8 +155,14 @@ def compare_with_lcdm(vector: ArrayLike, noise_covariance: ArrayLike, weights: A
     total = cosmic + np.asarray(noise_covariance, float)
     vector = np.asarray(vector, float)
     statistic = float(vector @ np.linalg.solve(total, vector))
-    return {"cosmology": model.cosmology, "growth_rate": growth, "cosmic_covariance_kms2": cosmic.tolist(),
-            "window_k_hmpc": WAVENUMBERS.tolist(), "window_trace": np.trace(window, axis1=1, axis2=2).tolist(),
-            "expected_rms_kms": float(np.sqrt(np.trace(cosmic))),
-            "expected_rms_with_noise_kms": float(np.sqrt(np.trace(total))),
-            "chi2": statistic, "p": float(chi2.sf(statistic, 3))}  # fmt: skip
+    return {
+        "cosmology": model.cosmology,
+        "growth_rate": growth,
+        "cosmic_covariance_kms2": cosmic.tolist(),
+        "window_k_hmpc": WAVENUMBERS.tolist(),
+        "window_trace": np.trace(window, axis1=1, axis2=2).tolist(),
+        "expected_rms_kms": float(np.sqrt(np.trace(cosmic))),
+        "expected_rms_with_noise_kms": float(np.sqrt(np.trace(total))),
+        "chi2": statistic,
+        "p": float(chi2.sf(statistic, 3)),
+    }

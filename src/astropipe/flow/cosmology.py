@@ -66,8 +66,10 @@ def redshift_kms(comoving: ArrayLike) -> NDArray[np.float64]:
     position = values / COMOVING_STEP_KMS
     if not np.all((position >= 0) & (position < table.size - 1)):
         bad = values[~((position >= 0) & (position < table.size - 1))]
-        raise ValueError(f"comoving distances {bad.ravel()[:3].tolist()} km/s lie outside 0-{(table.size - 1) * COMOVING_STEP_KMS:.0f} "
-                         "km/s (0 < z < 0.5), where the distance-redshift relation is tabulated")  # fmt: skip
+        raise ValueError(
+            f"comoving distances {bad.ravel()[:3].tolist()} km/s lie outside 0-{(table.size - 1) * COMOVING_STEP_KMS:.0f} "
+            "km/s (0 < z < 0.5), where the distance-redshift relation is tabulated"
+        )
     index = position.astype(np.int64)
     return table[index] + (values - index * COMOVING_STEP_KMS) * slope[index]
 

@@ -54,8 +54,13 @@ def _profiled_negative_log_likelihood(params: NDArray, design: NDArray, velocity
     return 0.5 * float(np.sum(np.log(variance) + residual**2 / variance))
 
 
-def fit_error_model(r_hat: ArrayLike, velocity: ArrayLike, quoted_kms: ArrayLike, zero_point_slope: ArrayLike,
-                    start_dispersion_kms: float = 250.0) -> ErrorModel:  # fmt: skip
+def fit_error_model(
+    r_hat: ArrayLike,
+    velocity: ArrayLike,
+    quoted_kms: ArrayLike,
+    zero_point_slope: ArrayLike,
+    start_dispersion_kms: float = 250.0,
+) -> ErrorModel:
     """Maximum-likelihood error scale and velocity dispersion of a sample (see the module docstring).
 
     The dispersion is fitted as sigma_v^2 >= 0, so a sample whose quoted errors explain all the scatter
@@ -77,8 +82,14 @@ def fit_error_model(r_hat: ArrayLike, velocity: ArrayLike, quoted_kms: ArrayLike
     r_hat, velocity, quoted = (np.asarray(a, float) for a in (r_hat, velocity, quoted_kms))
     design = np.column_stack([r_hat, np.asarray(zero_point_slope, float)])
     start = np.array([0.0, start_dispersion_kms**2 / _VARIANCE_UNIT])
-    result = minimize(_profiled_negative_log_likelihood, start, args=(design, velocity, quoted), method="L-BFGS-B",
-                      bounds=[(None, None), (0.0, None)], options={"ftol": 1e-14, "gtol": 1e-10})  # fmt: skip
+    result = minimize(
+        _profiled_negative_log_likelihood,
+        start,
+        args=(design, velocity, quoted),
+        method="L-BFGS-B",
+        bounds=[(None, None), (0.0, None)],
+        options={"ftol": 1e-14, "gtol": 1e-10},
+    )
     if not result.success:
         raise RuntimeError(f"the error-model likelihood did not converge: {result.message}")
     curvature = hessian(lambda p: _profiled_negative_log_likelihood(p, design, velocity, quoted), result.x)
@@ -88,5 +99,9 @@ def fit_error_model(r_hat: ArrayLike, velocity: ArrayLike, quoted_kms: ArrayLike
     dispersion = float(np.sqrt(variance))
     # delta method away from zero; near zero the 1-sigma width of sigma_v^2 read as a dispersion
     dispersion_err = variance_err / (2 * dispersion) if dispersion**2 > variance_err else np.sqrt(variance_err)
-    return ErrorModel(dispersion_kms=dispersion, error_scale=scale, dispersion_err_kms=float(dispersion_err),
-                      error_scale_err=scale * float(np.sqrt(covariance[0, 0])))  # fmt: skip
+    return ErrorModel(
+        dispersion_kms=dispersion,
+        error_scale=scale,
+        dispersion_err_kms=float(dispersion_err),
+        error_scale_err=scale * float(np.sqrt(covariance[0, 0])),
+    )

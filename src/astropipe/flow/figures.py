@@ -34,8 +34,11 @@ def velocity_vs_apex_angle(clusters: Table, summary: dict) -> Figure:
     ax.axhline(0, color="0.6", lw=0.6)
     ax.set_xlabel("angle from the apex (deg)")
     ax.set_ylabel("CMB-frame peculiar velocity (km/s)")
-    ax.set_title(f"V = {summary['amplitude_kms']:.0f} +- {summary['amplitude_err_kms']:.0f} km/s towards "
-                 f"l = {summary['l_deg']:.0f}, b = {summary['b_deg']:.0f}; symbol size ~ 1/error", fontsize=9)  # fmt: skip
+    ax.set_title(
+        f"V = {summary['amplitude_kms']:.0f} +- {summary['amplitude_err_kms']:.0f} km/s towards "
+        f"l = {summary['l_deg']:.0f}, b = {summary['b_deg']:.0f}; symbol size ~ 1/error",
+        fontsize=9,
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -90,8 +93,12 @@ def supergalactic_projection(clusters: Table, max_angle_deg: float = 45.0) -> Fi
     limit = 1.05 * max(np.max(cz), np.max(d))
     for t0, t1, zone in zip(theta[:-1], theta[1:], np.abs(galactic_b[:-1]) < 15, strict=True):
         if zone:
-            ax.fill([0, limit * np.cos(t0), limit * np.cos(t1)], [0, limit * np.sin(t0), limit * np.sin(t1)],
-                    color="0.85", lw=0)  # fmt: skip
+            ax.fill(
+                [0, limit * np.cos(t0), limit * np.cos(t1)],
+                [0, limit * np.sin(t0), limit * np.sin(t1)],
+                color="0.85",
+                lw=0,
+            )
     for x, y, dist, z, vel, err in zip(p1, p2, d, cz, v, e, strict=True):
         outflow = vel >= 0
         ax.plot([x * dist, x * z], [y * dist, y * z], "k-" if outflow else "k:", lw=0.8)
@@ -116,7 +123,9 @@ def recovery_coverage(realisations: Table, summary: dict) -> Figure:
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
     values = np.sort(np.asarray(realisations["chi2"]))
-    left.step(values, np.arange(1, values.size + 1) / values.size, where="post", label=f"{values.size} simulated surveys")
+    left.step(
+        values, np.arange(1, values.size + 1) / values.size, where="post", label=f"{values.size} simulated surveys"
+    )
     grid = np.linspace(0, max(values.max(), chi2.ppf(0.995, 3)), 300)
     left.plot(grid, chi2.cdf(grid, 3), "C3--", label="chi^2, 3 dof (errors exact)")
     for label, entry in summary["coverage"].items():
@@ -132,8 +141,11 @@ def recovery_coverage(realisations: Table, summary: dict) -> Figure:
     right.set_xlabel("|V| (km/s)")
     bias = ", ".join(f"{b:.0f}" for b in summary["bias_vector_kms"])
     bias_err = ", ".join(f"{e:.0f}" for e in summary["bias_vector_err_kms"])
-    right.set_title(f"mean V - V_true = ({bias}) +- ({bias_err}) km/s;\nMonte-Carlo / quoted variance "
-                    f"{summary['scatter_over_quoted_trace']:.2f}", fontsize=9)  # fmt: skip
+    right.set_title(
+        f"mean V - V_true = ({bias}) +- ({bias_err}) km/s;\nMonte-Carlo / quoted variance "
+        f"{summary['scatter_over_quoted_trace']:.2f}",
+        fontsize=9,
+    )
     right.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -42,13 +42,21 @@ class InverseFP:
         return float(np.log(10.0) * self.rms_dex / abs(self.slope_theta))
 
 
-def fit_inverse_fp(log_sigma: NDArray, log_theta: NDArray, mu_e: NDArray, cluster_index: NDArray, n_clusters: int,
-                   weights: NDArray | None = None) -> InverseFP:  # fmt: skip
+def fit_inverse_fp(
+    log_sigma: NDArray,
+    log_theta: NDArray,
+    mu_e: NDArray,
+    cluster_index: NDArray,
+    n_clusters: int,
+    weights: NDArray | None = None,
+) -> InverseFP:
     """Least-squares inverse FP with cluster zero points (``weights`` e.g. bootstrap counts per galaxy)."""
     w = np.ones(log_sigma.size) if weights is None else np.asarray(weights, float)
     counts = np.bincount(cluster_index, weights=w, minlength=n_clusters)
     if np.any(counts < 2):
-        raise ValueError(f"clusters with fewer than 2 galaxies cannot have an FP distance: {np.flatnonzero(counts < 2).tolist()}")
+        raise ValueError(
+            f"clusters with fewer than 2 galaxies cannot have an FP distance: {np.flatnonzero(counts < 2).tolist()}"
+        )
 
     def demeaned(values):  # Frisch-Waugh-Lovell: the cluster zero points absorb the cluster means
         means = np.bincount(cluster_index, weights=w * values, minlength=n_clusters) / counts
@@ -66,5 +74,11 @@ def fit_inverse_fp(log_sigma: NDArray, log_theta: NDArray, mu_e: NDArray, cluste
     coefficients = np.concatenate([slopes, zero_points])
     # per-cluster error: the scatter about the plane over sqrt(n); the slopes' uncertainty is common
     # to all clusters (a scale change absorbed by the zero point), not a cluster-to-cluster error
-    return InverseFP(slope_theta=float(coefficients[0]), slope_mu=float(coefficients[1]), zero_points=coefficients[2:],
-                     zero_point_errors=rms / np.sqrt(counts), rms_dex=rms, counts=counts.astype(np.int64))  # fmt: skip
+    return InverseFP(
+        slope_theta=float(coefficients[0]),
+        slope_mu=float(coefficients[1]),
+        zero_points=coefficients[2:],
+        zero_point_errors=rms / np.sqrt(counts),
+        rms_dex=rms,
+        counts=counts.astype(np.int64),
+    )

@@ -41,8 +41,9 @@ class _ModulusOfRedshift:
         return np.interp(z, self.z, self.mu), np.interp(z, self.z, self.slope)
 
 
-def _negative_log_likelihood(params: NDArray, r_hat: NDArray, z_obs: NDArray, mu_obs: NDArray, mu_err: NDArray,
-                             modulus: _ModulusOfRedshift) -> float:  # fmt: skip
+def _negative_log_likelihood(
+    params: NDArray, r_hat: NDArray, z_obs: NDArray, mu_obs: NDArray, mu_err: NDArray, modulus: _ModulusOfRedshift
+) -> float:
     vector, offset = params[:3] * _VELOCITY_UNIT, params[3]
     scale, variance_v = np.exp(params[4]), params[5] * _VELOCITY_UNIT**2
     beta = (r_hat @ vector) / SPEED_OF_LIGHT_KMS
@@ -54,7 +55,9 @@ def _negative_log_likelihood(params: NDArray, r_hat: NDArray, z_obs: NDArray, mu
     return 0.5 * float(np.sum(residual**2 / variance + np.log(variance)))
 
 
-def log_distance_flow(objects: Table, h0: float = 73.0, omega_m: float = 0.3, start_dispersion_kms: float = 250.0) -> dict:
+def log_distance_flow(
+    objects: Table, h0: float = 73.0, omega_m: float = 0.3, start_dispersion_kms: float = 250.0
+) -> dict:
     """Maximum-likelihood bulk flow of supernovae in distance-modulus space.
 
     Parameters
@@ -85,8 +88,14 @@ def log_distance_flow(objects: Table, h0: float = 73.0, omega_m: float = 0.3, st
     arguments = (r_hat, z_obs, mu_obs, mu_err, modulus)
     start = np.array([0.0, 0.0, 0.0, 0.0, 0.0, (start_dispersion_kms / _VELOCITY_UNIT) ** 2])
     bounds = [(None, None)] * 5 + [(0.0, None)]
-    result = minimize(_negative_log_likelihood, start, args=arguments, method="L-BFGS-B", bounds=bounds,
-                      options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 2000})  # fmt: skip
+    result = minimize(
+        _negative_log_likelihood,
+        start,
+        args=arguments,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 2000},
+    )
     if not result.success:
         raise RuntimeError(f"the log-distance likelihood did not converge: {result.message}")
     curvature = hessian(lambda p: _negative_log_likelihood(p, *arguments), result.x)
@@ -103,9 +112,18 @@ def log_distance_flow(objects: Table, h0: float = 73.0, omega_m: float = 0.3, st
     variance = (scale * mu_err) ** 2 + variance_v * dmu_dv**2
     chi2 = float(np.sum((mu_obs + best[3] - mu_model) ** 2 / variance))
     amplitude, l_deg, b_deg = direction_of(vector)
-    return {"vector_kms": vector.tolist(), "covariance_kms2": vector_covariance.tolist(), "amplitude_kms": amplitude,
-            "l_deg": l_deg, "b_deg": b_deg, "distance_modulus_offset_mag": float(best[3]),
-            "dispersion_kms": dispersion,
-            "dispersion_err_kms": float(variance_v_err / (2 * dispersion) if variance_v > variance_v_err else np.sqrt(variance_v_err)),
-            "error_scale": scale, "error_scale_err": scale * float(np.sqrt(covariance[4, 4])),
-            "chi2_per_dof": chi2 / (len(mu_obs) - 6)}  # fmt: skip
+    return {
+        "vector_kms": vector.tolist(),
+        "covariance_kms2": vector_covariance.tolist(),
+        "amplitude_kms": amplitude,
+        "l_deg": l_deg,
+        "b_deg": b_deg,
+        "distance_modulus_offset_mag": float(best[3]),
+        "dispersion_kms": dispersion,
+        "dispersion_err_kms": float(
+            variance_v_err / (2 * dispersion) if variance_v > variance_v_err else np.sqrt(variance_v_err)
+        ),
+        "error_scale": scale,
+        "error_scale_err": scale * float(np.sqrt(covariance[4, 4])),
+        "chi2_per_dof": chi2 / (len(mu_obs) - 6),
+    }

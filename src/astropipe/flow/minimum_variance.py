@@ -35,8 +35,13 @@ from astropipe.flow.cosmic_variance import (
 from astropipe.flow.geometry import unit_vectors
 from astropipe.random_streams import random_stream
 
-__all__ = ["IDEAL_SURVEY_POINTS", "ideal_survey", "minimum_variance_flow", "minimum_variance_weights",
-           "velocity_correlation"]  # fmt: skip
+__all__ = [
+    "IDEAL_SURVEY_POINTS",
+    "ideal_survey",
+    "minimum_variance_flow",
+    "minimum_variance_weights",
+    "velocity_correlation",
+]
 
 #: points of the ideal survey (drawn once with a fixed generator)
 IDEAL_SURVEY_POINTS = 300
@@ -47,8 +52,9 @@ def ideal_survey(radius_kms: float, n_points: int = IDEAL_SURVEY_POINTS) -> NDAr
     return random_stream(20090101).normal(scale=radius_kms, size=(n_points, 3))
 
 
-def velocity_correlation(positions_a: NDArray, positions_b: NDArray, power: NDArray, growth: float,
-                         k: NDArray = WAVENUMBERS) -> NDArray[np.float64]:  # fmt: skip
+def velocity_correlation(
+    positions_a: NDArray, positions_b: NDArray, power: NDArray, growth: float, k: NDArray = WAVENUMBERS
+) -> NDArray[np.float64]:
     """<v_a v_b> (km^2/s^2) of the radial velocities at two sets of positions (Mpc/h), linear theory.
 
     The k integral is the trapezoid rule on ``k``, accumulated so that memory stays one (n, m) array.
@@ -62,8 +68,9 @@ def velocity_correlation(positions_a: NDArray, positions_b: NDArray, power: NDAr
     return (100.0 * growth) ** 2 / (2.0 * np.pi**2) * total
 
 
-def minimum_variance_weights(correlation: NDArray, cross_correlation: NDArray, ideal_weights: NDArray,
-                             r_hat: NDArray, error_kms: NDArray) -> NDArray[np.float64]:  # fmt: skip
+def minimum_variance_weights(
+    correlation: NDArray, cross_correlation: NDArray, ideal_weights: NDArray, r_hat: NDArray, error_kms: NDArray
+) -> NDArray[np.float64]:
     """MV weights (3, n), WFH09 eq. 7-10.
 
     Parameters
@@ -107,8 +114,9 @@ def minimum_variance_flow(objects: Table, radius_kms: float, model: CosmicVarian
     ideal_weights = maximum_likelihood_weights(ideal / np.linalg.norm(ideal, axis=1)[:, None], np.ones(len(ideal)))
     power, growth = (model or CosmicVarianceModel()).power_and_growth(WAVENUMBERS)
     n = len(positions)
-    correlation = velocity_correlation(np.concatenate([positions, ideal]) / 100.0,
-                                       np.concatenate([positions, ideal]) / 100.0, power, growth)  # fmt: skip
+    correlation = velocity_correlation(
+        np.concatenate([positions, ideal]) / 100.0, np.concatenate([positions, ideal]) / 100.0, power, growth
+    )
     weights = minimum_variance_weights(correlation[:n, :n], correlation[:n, n:], ideal_weights, r_hat, error)
     vector = weights @ np.asarray(objects["peculiar_kms"], float)
     noise = (weights * error**2) @ weights.T
@@ -116,9 +124,20 @@ def minimum_variance_flow(objects: Table, radius_kms: float, model: CosmicVarian
     expected = weights @ correlation[:n, :n] @ weights.T + noise
     ideal_cosmic = ideal_weights @ correlation[n:, n:] @ ideal_weights.T
     statistic = float(vector @ np.linalg.solve(expected, vector))
-    windows = {name: np.trace(flow_window(w, p / 100.0), axis1=1, axis2=2).tolist()
-               for name, w, p in (("window_trace", weights, positions), ("ideal_window_trace", ideal_weights, ideal))}  # fmt: skip
-    return {"radius_kms": radius_kms, "window_k_hmpc": WAVENUMBERS.tolist(), **windows, "vector_kms": vector.tolist(), "amplitude_kms": float(np.linalg.norm(vector)),
-            "noise_covariance_kms2": noise.tolist(), "expected_ideal_rms_kms": float(np.sqrt(np.trace(ideal_cosmic))),
-            "expected_covariance_kms2": expected.tolist(), "chi2": statistic, "p": float(chi2.sf(statistic, 3)),
-            "window_mismatch_kms": float(np.sqrt(np.trace(combined @ correlation @ combined.T + noise)))}  # fmt: skip
+    windows = {
+        name: np.trace(flow_window(w, p / 100.0), axis1=1, axis2=2).tolist()
+        for name, w, p in (("window_trace", weights, positions), ("ideal_window_trace", ideal_weights, ideal))
+    }
+    return {
+        "radius_kms": radius_kms,
+        "window_k_hmpc": WAVENUMBERS.tolist(),
+        **windows,
+        "vector_kms": vector.tolist(),
+        "amplitude_kms": float(np.linalg.norm(vector)),
+        "noise_covariance_kms2": noise.tolist(),
+        "expected_ideal_rms_kms": float(np.sqrt(np.trace(ideal_cosmic))),
+        "expected_covariance_kms2": expected.tolist(),
+        "chi2": statistic,
+        "p": float(chi2.sf(statistic, 3)),
+        "window_mismatch_kms": float(np.sqrt(np.trace(combined @ correlation @ combined.T + noise))),
+    }

@@ -30,8 +30,16 @@ from astropipe.flow.fundamental_plane import InverseFP, fit_inverse_fp
 from astropipe.flow.geometry import SPEED_OF_LIGHT_KMS, cmb_velocity, unit_vectors
 from astropipe.flow.runs import homogenise, run_offsets
 
-__all__ = ["FlowResult", "FlowSettings", "SurveyConstants", "analyse_survey", "malmquist_corrected", "peculiar_velocity",
-           "redshift_distance", "survey_constants"]
+__all__ = [
+    "FlowResult",
+    "FlowSettings",
+    "SurveyConstants",
+    "analyse_survey",
+    "malmquist_corrected",
+    "peculiar_velocity",
+    "redshift_distance",
+    "survey_constants",
+]
 
 
 @dataclass(frozen=True)
@@ -46,8 +54,13 @@ class FlowSettings:
     @classmethod
     def from_config(cls, flow: dict) -> FlowSettings:
         """The analysis settings of the workflow's ``flow`` configuration section."""
-        return cls(thermal_kms=flow["thermal_kms"], extinction_map=flow["extinction_map"], nonlinear=flow["nonlinear"],
-                   malmquist=flow["malmquist"], cosmological=flow["cosmological"])  # fmt: skip
+        return cls(
+            thermal_kms=flow["thermal_kms"],
+            extinction_map=flow["extinction_map"],
+            nonlinear=flow["nonlinear"],
+            malmquist=flow["malmquist"],
+            cosmological=flow["cosmological"],
+        )
 
 
 @dataclass
@@ -96,8 +109,10 @@ class SurveyConstants:
     def surface_brightness(self, extinction_map: str) -> NDArray[np.float64]:
         """mu_e corrected with ``extinction_map``; ValueError naming the missing column if the cluster table lacks it."""
         if extinction_map not in self.mu_e:
-            raise ValueError(f"the cluster table has no column 'extinction_{extinction_map}' for the extinction map "
-                             f"{extinction_map!r} (flow.extinction_map)")  # fmt: skip
+            raise ValueError(
+                f"the cluster table has no column 'extinction_{extinction_map}' for the extinction map "
+                f"{extinction_map!r} (flow.extinction_map)"
+            )
         return self.mu_e[extinction_map]
 
 
@@ -110,15 +125,30 @@ def survey_constants(clusters: Table, galaxies: Table, cosmological: bool = True
         member = np.array([index[c] for c in galaxies["cluster"]])
     except KeyError as error:
         raise ValueError(f"galaxy table names cluster {error.args[0]!r}, absent from the cluster table") from error
-    dimming = dimming_mag(np.asarray(clusters["cz_helio"], float) / SPEED_OF_LIGHT_KMS) if cosmological else np.zeros(len(names))
-    mu_e = {extinction_map: np.asarray(galaxies["mu_e"]) - (np.asarray(clusters[f"extinction_{extinction_map}"]) + dimming)[member]
-            for extinction_map in ("sfd", "bh") if f"extinction_{extinction_map}" in clusters.colnames}  # fmt: skip
+    dimming = (
+        dimming_mag(np.asarray(clusters["cz_helio"], float) / SPEED_OF_LIGHT_KMS)
+        if cosmological
+        else np.zeros(len(names))
+    )
+    mu_e = {
+        extinction_map: np.asarray(galaxies["mu_e"])
+        - (np.asarray(clusters[f"extinction_{extinction_map}"]) + dimming)[member]
+        for extinction_map in ("sfd", "bh")
+        if f"extinction_{extinction_map}" in clusters.colnames
+    }
     cz_cmb = cmb_velocity(clusters["cz_helio"], clusters["l"], clusters["b"])
     factor = 1.0 + cz_cmb / SPEED_OF_LIGHT_KMS if cosmological else np.ones(len(names))
-    return SurveyConstants(names=names, member=member, mu_e=mu_e, log_theta=np.asarray(galaxies["log_theta"]),
-                           cz_cmb=cz_cmb, cz_err=np.asarray(clusters["cz_err"], float),
-                           r_hat=unit_vectors(clusters["l"], clusters["b"]), comoving_factor=factor,
-                           cosmological=cosmological)  # fmt: skip
+    return SurveyConstants(
+        names=names,
+        member=member,
+        mu_e=mu_e,
+        log_theta=np.asarray(galaxies["log_theta"]),
+        cz_cmb=cz_cmb,
+        cz_err=np.asarray(clusters["cz_err"], float),
+        r_hat=unit_vectors(clusters["l"], clusters["b"]),
+        comoving_factor=factor,
+        cosmological=cosmological,
+    )
 
 
 def redshift_distance(comoving: NDArray, cosmological: bool) -> NDArray:
@@ -168,7 +198,9 @@ def analyse_survey(
     if offsets is None:
         offsets = run_offsets(dispersions, n_gal, n_runs, measurement_weights)
     log_sigma, _ = homogenise(dispersions, offsets, n_gal)
-    fp = fit_inverse_fp(log_sigma, constants.log_theta, constants.surface_brightness(settings.extinction_map), member, n_clu)
+    fp = fit_inverse_fp(
+        log_sigma, constants.log_theta, constants.surface_brightness(settings.extinction_map), member, n_clu
+    )
     delta = fp.fractional_error()
     relative = 10 ** fp.log_distance()  # angular-diameter distances, up to the zero point
     if settings.malmquist:
@@ -191,11 +223,25 @@ def analyse_survey(
     velocity = peculiar_velocity(cz_cmb, distance, settings.nonlinear)
     r_hat = constants.r_hat
     keep = weight_c > 0
-    repeat = np.repeat(np.arange(n_clu)[keep], weight_c[keep].astype(int)) if cluster_weights is not None else np.arange(n_clu)
+    repeat = (
+        np.repeat(np.arange(n_clu)[keep], weight_c[keep].astype(int))
+        if cluster_weights is not None
+        else np.arange(n_clu)
+    )
     flow = fit_bulk_flow(r_hat[repeat], velocity[repeat], error[repeat], distance[repeat])
     if not with_table:
         return FlowResult(clusters=None, fp=fp, flow=flow, offsets=offsets)
-    table = Table({"cluster": constants.names, "l": clusters["l"], "b": clusters["b"], "n_galaxies": fp.counts,
-                   "cz_cmb": cz_cmb, "distance_kms": distance, "distance_frac_err": delta,
-                   "peculiar_kms": velocity, "error_kms": error})  # fmt: skip
+    table = Table(
+        {
+            "cluster": constants.names,
+            "l": clusters["l"],
+            "b": clusters["b"],
+            "n_galaxies": fp.counts,
+            "cz_cmb": cz_cmb,
+            "distance_kms": distance,
+            "distance_frac_err": delta,
+            "peculiar_kms": velocity,
+            "error_kms": error,
+        }
+    )
     return FlowResult(clusters=table, fp=fp, flow=flow, offsets=offsets)

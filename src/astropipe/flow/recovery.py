@@ -50,8 +50,21 @@ def recover(spec: SurveySpec, seed: int, start: int, stop: int, settings: FlowSe
         weight = 1.0 / np.asarray(result.clusters["error_kms"]) ** 2
         residual = np.asarray(result.clusters["peculiar_kms"]) - np.array(truth["cluster_peculiar_kms"])
         c = flow.covariance
-        rows.append((i, *flow.vector, *injected, c[0, 0], c[0, 1], c[0, 2], c[1, 1], c[1, 2], c[2, 2],
-                     float(delta @ np.linalg.solve(c, delta)), float(np.sum(weight * residual) / weight.sum())))  # fmt: skip
+        rows.append(
+            (
+                i,
+                *flow.vector,
+                *injected,
+                c[0, 0],
+                c[0, 1],
+                c[0, 2],
+                c[1, 1],
+                c[1, 2],
+                c[2, 2],
+                float(delta @ np.linalg.solve(c, delta)),
+                float(np.sum(weight * residual) / weight.sum()),
+            )
+        )
     names = ("realisation", "vx", "vy", "vz", "tx", "ty", "tz", *_COVARIANCE, "chi2", "monopole_kms")
     return Table(rows=rows, names=names, dtype=(int,) + (float,) * (len(names) - 1))
 
@@ -78,7 +91,11 @@ def summarise_recovery(table: Table) -> dict:
     for label, level in COVERAGE_LEVELS.items():
         inside = np.asarray(table["chi2"]) < chi2.ppf(level, 3)
         fraction = float(inside.mean())
-        coverage[label] = {"nominal": level, "fraction": fraction, "fraction_err": float(np.sqrt(level * (1 - level) / n))}
+        coverage[label] = {
+            "nominal": level,
+            "fraction": fraction,
+            "fraction_err": float(np.sqrt(level * (1 - level) / n)),
+        }
     joint = np.column_stack([table["monopole_kms"], delta])
     joint_covariance = np.cov(joint.T)
     scale = np.sqrt(np.diag(joint_covariance))

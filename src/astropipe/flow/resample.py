@@ -31,8 +31,18 @@ from astropipe.flow.runs import tied_run_groups
 from astropipe.flow.subsamples import select_galaxies
 from astropipe.random_streams import random_stream
 
-__all__ = ["BLOCK", "COLUMNS", "KINDS", "bootstrap_counts", "chunk_ranges", "gather", "realisation_count", "run_realisations", "summarise",
-           "without_run"]
+__all__ = [
+    "BLOCK",
+    "COLUMNS",
+    "KINDS",
+    "bootstrap_counts",
+    "chunk_ranges",
+    "gather",
+    "realisation_count",
+    "run_realisations",
+    "summarise",
+    "without_run",
+]
 
 KINDS = ("run_bootstrap", "cluster_bootstrap", "jackknife_cluster", "jackknife_run")
 #: one row per realisation; ``note`` says what a leave-one-run-out realisation had to drop, or why it was left out
@@ -40,8 +50,12 @@ COLUMNS = ("kind", "realisation", "vx", "vy", "vz", "note")
 
 
 def realisation_count(kind: str, bootstrap: int, n_clusters: int, n_runs: int) -> int:
-    return {"run_bootstrap": bootstrap, "cluster_bootstrap": bootstrap, "jackknife_cluster": n_clusters,
-            "jackknife_run": n_runs}[kind]  # fmt: skip
+    return {
+        "run_bootstrap": bootstrap,
+        "cluster_bootstrap": bootstrap,
+        "jackknife_cluster": n_clusters,
+        "jackknife_run": n_runs,
+    }[kind]
 
 
 def chunk_ranges(total: int, chunks: int) -> list[tuple[int, int]]:
@@ -58,7 +72,9 @@ BLOCK = 1024
 DRAW_ROWS = 64
 
 
-def bootstrap_counts(seed: int, kind: str, start: int, stop: int, n_items: int, batch: int = BLOCK) -> Iterator[tuple[int, np.ndarray]]:
+def bootstrap_counts(
+    seed: int, kind: str, start: int, stop: int, n_items: int, batch: int = BLOCK
+) -> Iterator[tuple[int, np.ndarray]]:
     """How often each of ``n_items`` is drawn in bootstrap realisations [start, stop), in batches.
 
     Block b's generator draws the rows of its realisations in calls of :data:`DRAW_ROWS` rows from the
@@ -80,7 +96,7 @@ def bootstrap_counts(seed: int, kind: str, start: int, stop: int, n_items: int, 
             draws = rng.integers(n_items, size=(DRAW_ROWS, n_items), dtype=dtype)
             low, high = max(first, row), min(last, row + DRAW_ROWS)
             if high > low:
-                pending.append(draws[low - row:high - row])
+                pending.append(draws[low - row : high - row])
             if pending and (sum(map(len, pending)) >= batch or high == last):
                 rows = np.concatenate(pending)
                 counts = np.empty((len(rows), n_items))
@@ -102,8 +118,16 @@ def _leave_one_cluster_out(start: int, stop: int, n_clusters: int, batch: int) -
 BATCH_ELEMENTS = 2**23
 
 
-def run_realisations(kind: str, start: int, stop: int, clusters: Table, galaxies: Table, dispersions: Table,
-                     seed: int, settings: FlowSettings = FlowSettings()) -> Table:  # fmt: skip
+def run_realisations(
+    kind: str,
+    start: int,
+    stop: int,
+    clusters: Table,
+    galaxies: Table,
+    dispersions: Table,
+    seed: int,
+    settings: FlowSettings = FlowSettings(),
+) -> Table:
     """Bulk-flow vectors of realisations [start, stop) of one kind.
 
     A realisation that cannot constrain a flow (all clusters drawn in one hemisphere, a run left out that
@@ -120,22 +144,34 @@ def run_realisations(kind: str, start: int, stop: int, clusters: Table, galaxies
         return _leave_one_run_out(start, stop, clusters, galaxies, dispersions, settings)
     survey = linearise_survey(clusters, galaxies, dispersions, settings)
     n_clu, n_meas = len(clusters), len(dispersions)
-    per_realisation = 2 * n_meas + 3 * survey.offset_system.tie_first.size + 12 * n_clu if kind == "run_bootstrap" else 12 * n_clu
+    per_realisation = (
+        2 * n_meas + 3 * survey.offset_system.tie_first.size + 12 * n_clu if kind == "run_bootstrap" else 12 * n_clu
+    )
     batch = int(np.clip(BATCH_ELEMENTS // per_realisation, 1, BLOCK))
     if kind == "run_bootstrap":
-        batches = [run_bootstrap_flows(survey, counts) for _, counts in bootstrap_counts(seed, kind, start, stop, n_meas, batch)]
+        batches = [
+            run_bootstrap_flows(survey, counts)
+            for _, counts in bootstrap_counts(seed, kind, start, stop, n_meas, batch)
+        ]
     else:
-        weights = (bootstrap_counts(seed, kind, start, stop, n_clu, batch) if kind == "cluster_bootstrap"
-                   else _leave_one_cluster_out(start, stop, n_clu, batch))  # fmt: skip
+        weights = (
+            bootstrap_counts(seed, kind, start, stop, n_clu, batch)
+            if kind == "cluster_bootstrap"
+            else _leave_one_cluster_out(start, stop, n_clu, batch)
+        )
         batches = [cluster_weighted_flows(survey, w) for _, w in weights]
     v = np.concatenate([b.vectors for b in batches]) if batches else np.zeros((0, 3))
     notes = [f"left out: {note}" if note else "" for b in batches for note in b.notes]
-    return Table([[kind] * len(v), np.arange(start, stop), v[:, 0], v[:, 1], v[:, 2], notes], names=COLUMNS,
-                 dtype=(str, int, float, float, float, str))  # fmt: skip
+    return Table(
+        [[kind] * len(v), np.arange(start, stop), v[:, 0], v[:, 1], v[:, 2], notes],
+        names=COLUMNS,
+        dtype=(str, int, float, float, float, str),
+    )
 
 
-def _leave_one_run_out(start: int, stop: int, clusters: Table, galaxies: Table, dispersions: Table,
-                       settings: FlowSettings) -> Table:  # fmt: skip
+def _leave_one_run_out(
+    start: int, stop: int, clusters: Table, galaxies: Table, dispersions: Table, settings: FlowSettings
+) -> Table:
     rows = []
     n_runs = int(np.max(dispersions["run"])) + 1
     for i in range(start, stop):
@@ -162,7 +198,9 @@ def without_run(run: int, clusters: Table, galaxies: Table, dispersions: Table) 
     note = f"clusters {dropped} dropped (fewer than 2 galaxies without run {run})" if dropped else ""
     groups = tied_run_groups(np.asarray(survey[2]["galaxy"]), np.asarray(survey[2]["run"]))
     if len(groups) > 1:
-        return None, f"without run {run} the runs fall into untied groups {groups}: left out" + (f"; {note}" if note else "")
+        return None, f"without run {run} the runs fall into untied groups {groups}: left out" + (
+            f"; {note}" if note else ""
+        )
     return tuple(survey), note
 
 
@@ -185,13 +223,22 @@ def summarise(realisations: Table, reference: NDArray, analytic_covariance: NDAr
             d = v - v.mean(axis=0)
             covariance = (n - 1) / n * d.T @ d
             shifts = np.linalg.norm(v - np.asarray(reference), axis=1)
-            out[kind] = {"n": n, "covariance_kms2": covariance.tolist(), "max_shift_kms": float(shifts.max()),
-                         "max_shift_index": int(np.asarray(rows["realisation"])[np.argmax(shifts)]), "notes": notes}  # fmt: skip
+            out[kind] = {
+                "n": n,
+                "covariance_kms2": covariance.tolist(),
+                "max_shift_kms": float(shifts.max()),
+                "max_shift_index": int(np.asarray(rows["realisation"])[np.argmax(shifts)]),
+                "notes": notes,
+            }
         else:
             covariance = np.cov(v.T)
-            out[kind] = {"n": len(v), "covariance_kms2": covariance.tolist(),
-                         "rms_amplitude_error_kms": float(np.sqrt(np.trace(covariance))),
-                         "n_left_out": len(notes), "notes": notes[:MAX_NOTES]}  # fmt: skip
+            out[kind] = {
+                "n": len(v),
+                "covariance_kms2": covariance.tolist(),
+                "rms_amplitude_error_kms": float(np.sqrt(np.trace(covariance))),
+                "n_left_out": len(notes),
+                "notes": notes[:MAX_NOTES],
+            }
     return out
 
 

@@ -29,12 +29,16 @@ from astropipe.flow.peculiar import FlowResult, FlowSettings, analyse_survey
 __all__ = ["morphology_difference", "select_galaxies", "shared_covariance", "subsample_table"]
 
 
-def _difference(a: BulkFlow, b: BulkFlow, direction: np.ndarray, independent: bool,
-                cross: np.ndarray | None = None) -> dict:  # fmt: skip
+def _difference(
+    a: BulkFlow, b: BulkFlow, direction: np.ndarray, independent: bool, cross: np.ndarray | None = None
+) -> dict:
     """b - a along the flow; with its error when the two fits have independent noise (or a known ``cross`` covariance)."""
     delta = b.vector - a.vector
-    out = {"delta_vector_kms": delta.tolist(), "delta_along_flow_kms": float(delta @ direction),
-           "delta_amplitude_kms": float(np.linalg.norm(b.vector) - np.linalg.norm(a.vector))}  # fmt: skip
+    out = {
+        "delta_vector_kms": delta.tolist(),
+        "delta_along_flow_kms": float(delta @ direction),
+        "delta_amplitude_kms": float(np.linalg.norm(b.vector) - np.linalg.norm(a.vector)),
+    }
     if independent:
         covariance = a.covariance + b.covariance
         if cross is not None:
@@ -44,7 +48,9 @@ def _difference(a: BulkFlow, b: BulkFlow, direction: np.ndarray, independent: bo
     return out
 
 
-def subsample_table(clusters: Table, galaxies: Table, dispersions: Table, settings: FlowSettings = FlowSettings()) -> dict:
+def subsample_table(
+    clusters: Table, galaxies: Table, dispersions: Table, settings: FlowSettings = FlowSettings()
+) -> dict:
     """Bulk flows of the subsamples and their differences from the reference analysis."""
     reference = analyse_survey(clusters, galaxies, dispersions, settings)
     direction = reference.flow.vector / np.linalg.norm(reference.flow.vector)
@@ -55,11 +61,19 @@ def subsample_table(clusters: Table, galaxies: Table, dispersions: Table, settin
     r_hat = unit_vectors(table["l"], table["b"])
     shells = {}
     for name, members in (("inner", order[: split + 1]), ("outer", order[split + 1 :])):
-        shells[name] = fit_bulk_flow(r_hat[members], np.asarray(table["peculiar_kms"])[members],
-                                     np.asarray(table["error_kms"])[members], np.asarray(table["distance_kms"])[members])  # fmt: skip
-    result = {"reference_vector_kms": reference.flow.vector.tolist(),
-              "inner_vs_outer": {"split_distance_kms": float(np.asarray(table["distance_kms"])[order][split]),
-                                 **_difference(shells["inner"], shells["outer"], direction, True)}}  # fmt: skip
+        shells[name] = fit_bulk_flow(
+            r_hat[members],
+            np.asarray(table["peculiar_kms"])[members],
+            np.asarray(table["error_kms"])[members],
+            np.asarray(table["distance_kms"])[members],
+        )
+    result = {
+        "reference_vector_kms": reference.flow.vector.tolist(),
+        "inner_vs_outer": {
+            "split_distance_kms": float(np.asarray(table["distance_kms"])[order][split]),
+            **_difference(shells["inner"], shells["outer"], direction, True),
+        },
+    }
     result["E_vs_S0"] = morphology_difference(clusters, galaxies, dispersions, settings, direction)
     for sign, label in ((+1, "zero_point_plus_1pc"), (-1, "zero_point_minus_1pc")):
         shifted = analyse_survey(clusters, galaxies, dispersions, replace(settings, zero_point_shift=0.01 * sign)).flow
@@ -67,12 +81,19 @@ def subsample_table(clusters: Table, galaxies: Table, dispersions: Table, settin
     other_map = "bh" if settings.extinction_map == "sfd" else "sfd"
     if f"extinction_{other_map}" in clusters.colnames:  # a user's survey may have one map only
         swapped = analyse_survey(clusters, galaxies, dispersions, replace(settings, extinction_map=other_map)).flow
-        result[f"extinction_{settings.extinction_map}_to_{other_map}"] = _difference(reference.flow, swapped, direction, False)
+        result[f"extinction_{settings.extinction_map}_to_{other_map}"] = _difference(
+            reference.flow, swapped, direction, False
+        )
     return result
 
 
-def select_galaxies(clusters: Table, galaxies: Table, dispersions: Table, galaxy_mask: np.ndarray,
-                    measurement_mask: np.ndarray | None = None) -> tuple[Table, Table, Table, list]:  # fmt: skip
+def select_galaxies(
+    clusters: Table,
+    galaxies: Table,
+    dispersions: Table,
+    galaxy_mask: np.ndarray,
+    measurement_mask: np.ndarray | None = None,
+) -> tuple[Table, Table, Table, list]:
     """A survey (analysis form) cut to the selected galaxies and measurements, renumbered.
 
     Clusters left with fewer than two selected galaxies (no FP distance) leave with their galaxies.
@@ -93,7 +114,9 @@ def select_galaxies(clusters: Table, galaxies: Table, dispersions: Table, galaxy
     return clusters[cluster_keep], sub_galaxies, sub_disp, np.asarray(clusters["cluster"])[~cluster_keep].tolist()
 
 
-def _morphology_flow(kind: str, clusters: Table, galaxies: Table, dispersions: Table, settings: FlowSettings) -> FlowResult:
+def _morphology_flow(
+    kind: str, clusters: Table, galaxies: Table, dispersions: Table, settings: FlowSettings
+) -> FlowResult:
     """The whole chain on the galaxies of one morphology, in the clusters with two or more of them."""
     *survey, _ = select_galaxies(clusters, galaxies, dispersions, np.asarray(galaxies["morphology"]) == kind)
     n_runs = int(np.max(dispersions["run"])) + 1
@@ -118,8 +141,9 @@ def shared_covariance(a: FlowResult, b: FlowResult, cz_err: dict[str, float], th
     return a.flow.covariance @ middle @ b.flow.covariance
 
 
-def morphology_difference(clusters: Table, galaxies: Table, dispersions: Table, settings: FlowSettings,
-                          direction: np.ndarray) -> dict:  # fmt: skip
+def morphology_difference(
+    clusters: Table, galaxies: Table, dispersions: Table, settings: FlowSettings, direction: np.ndarray
+) -> dict:
     """S0 minus E flow along ``direction``, its error with the shared cluster terms, and that error if independent."""
     flows = {kind: _morphology_flow(kind, clusters, galaxies, dispersions, settings) for kind in ("E", "S0")}
     cz_err = dict(zip(map(str, clusters["cluster"]), np.asarray(clusters["cz_err"], float), strict=True))

@@ -48,6 +48,7 @@ from astropipe.io.table_checks import Column, TableError
 
 __all__ = ["prepare_supernovae", "read_pantheon", "supernova_error_model", "supernova_flow"]
 
+
 def _velocity_not_redshift(values: NDArray) -> str | None:
     if np.max(values) > 10.0:
         return f"values up to {np.max(values):.4g}: these look like cz in km/s; give the redshift z"
@@ -89,8 +90,10 @@ def read_pantheon(path: str | Path) -> Table:
         raise TableError(f"{path}: missing column(s) {missing}; expected the Pantheon+ format ({', '.join(REQUIRED)})")
     values = {column.name: table_checks.check_column(table, column, path) for column in COLUMNS}
     if table_checks.looks_like_radians(values["RA"], values["DEC"]):
-        raise TableError(f"{path}: columns 'RA' and 'DEC' look like radians (every RA within [0, 2 pi], every DEC "
-                         f"within [-pi/2, pi/2]); give them in degrees")  # fmt: skip
+        raise TableError(
+            f"{path}: columns 'RA' and 'DEC' look like radians (every RA within [0, 2 pi], every DEC "
+            f"within [-pi/2, pi/2]); give them in degrees"
+        )
     table_checks.check_unique_rows(table, ["CID", "IDSURVEY"] if "IDSURVEY" in table.colnames else table.colnames, path)
     return table
 
@@ -104,21 +107,33 @@ def _z_of_mu(mu: NDArray, cosmology: FlatLambdaCDM) -> tuple[NDArray, NDArray]:
     mu_grid = cosmology.distmod(grid).value
     outside = (mu < mu_grid[0]) | (mu > mu_grid[-1])
     if np.any(outside):
-        raise ValueError(f"distance moduli {mu[outside][:3].tolist()} lie outside the range {mu_grid[0]:.2f}-"
-                         f"{mu_grid[-1]:.2f} mag (1e-4 < z < 10) of this cosmology")  # fmt: skip
+        raise ValueError(
+            f"distance moduli {mu[outside][:3].tolist()} lie outside the range {mu_grid[0]:.2f}-"
+            f"{mu_grid[-1]:.2f} mag (1e-4 < z < 10) of this cosmology"
+        )
     z = np.interp(mu, mu_grid, grid)
     dz_dmu = np.interp(mu, mu_grid, np.gradient(grid, mu_grid))
     return z, dz_dmu
 
 
-def prepare_supernovae(table: Table, z_min: float = 0.01, z_max: float = 0.1, exclude_calibrators: bool = True,
-                       h0: float = 73.0, omega_m: float = 0.3) -> Table:  # fmt: skip
+def prepare_supernovae(
+    table: Table,
+    z_min: float = 0.01,
+    z_max: float = 0.1,
+    exclude_calibrators: bool = True,
+    h0: float = 73.0,
+    omega_m: float = 0.3,
+) -> Table:
     """One row per supernova: l, b, cz_CMB, distance (c z_cos), peculiar velocity and its error (km/s)."""
     rows = table[np.asarray(table["IS_CALIBRATOR"]) == 0] if exclude_calibrators else table
-    total_variance = np.asarray(rows["MU_SH0ES_ERR_DIAG"], float) ** 2 - np.asarray(rows["m_b_corr_err_VPEC"], float) ** 2
+    total_variance = (
+        np.asarray(rows["MU_SH0ES_ERR_DIAG"], float) ** 2 - np.asarray(rows["m_b_corr_err_VPEC"], float) ** 2
+    )
     if np.any(total_variance <= 0):
-        raise ValueError(f"non-positive distance-modulus variance after removing the VPEC term for CID "
-                         f"{list(np.asarray(rows['CID'])[total_variance <= 0][:3])}")  # fmt: skip
+        raise ValueError(
+            f"non-positive distance-modulus variance after removing the VPEC term for CID "
+            f"{list(np.asarray(rows['CID'])[total_variance <= 0][:3])}"
+        )
     # a few light curves quote a measurement error above their diagonal error: the diagonal error rules
     measurement = np.minimum(np.asarray(rows["m_b_corr_err_RAW"], float) ** 2, total_variance)
     shared = total_variance - measurement
@@ -135,10 +150,21 @@ def prepare_supernovae(table: Table, z_min: float = 0.01, z_max: float = 0.1, ex
     zc = z_cmb[keep]
     velocity = SPEED_OF_LIGHT_KMS * (zc - z_cos) / (1.0 + z_cos)
     dv_dmu = -SPEED_OF_LIGHT_KMS * (1.0 + zc) / (1.0 + z_cos) ** 2 * dz_dmu
-    return Table({"name": names[keep], "l": sky.l.deg[keep], "b": sky.b.deg[keep], "cz_cmb": SPEED_OF_LIGHT_KMS * zc,
-                  "distance_kms": SPEED_OF_LIGHT_KMS * z_cos, "mu": mu[keep], "mu_err": np.sqrt(mu_variance[keep]),
-                  "light_curves": light_curves[keep], "peculiar_kms": velocity, "dv_dmu": dv_dmu,
-                  "velocity_err_kms": np.abs(dv_dmu) * np.sqrt(mu_variance[keep])})  # fmt: skip
+    return Table(
+        {
+            "name": names[keep],
+            "l": sky.l.deg[keep],
+            "b": sky.b.deg[keep],
+            "cz_cmb": SPEED_OF_LIGHT_KMS * zc,
+            "distance_kms": SPEED_OF_LIGHT_KMS * z_cos,
+            "mu": mu[keep],
+            "mu_err": np.sqrt(mu_variance[keep]),
+            "light_curves": light_curves[keep],
+            "peculiar_kms": velocity,
+            "dv_dmu": dv_dmu,
+            "velocity_err_kms": np.abs(dv_dmu) * np.sqrt(mu_variance[keep]),
+        }
+    )
 
 
 def supernova_flow(objects: Table, error_model: ErrorModel) -> tuple[Table, BulkFlow, float]:
@@ -162,5 +188,10 @@ def supernova_error_model(objects: Table, thermal_kms: float = 250.0, fit: bool 
     """The error model of the supernovae: fitted by maximum likelihood, or s = 1 and sigma_v = ``thermal_kms``."""
     if not fit:
         return ErrorModel(dispersion_kms=thermal_kms)
-    return fit_error_model(unit_vectors(objects["l"], objects["b"]), objects["peculiar_kms"], objects["velocity_err_kms"],
-                           objects["dv_dmu"], start_dispersion_kms=thermal_kms)  # fmt: skip
+    return fit_error_model(
+        unit_vectors(objects["l"], objects["b"]),
+        objects["peculiar_kms"],
+        objects["velocity_err_kms"],
+        objects["dv_dmu"],
+        start_dispersion_kms=thermal_kms,
+    )

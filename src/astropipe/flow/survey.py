@@ -90,12 +90,15 @@ def _parent_galaxies(rng: np.random.Generator, spec: SurveySpec, distance: NDArr
     n = distance.size
     log_sigma = rng.normal(2.30, 0.10, n)
     mu_e = rng.normal(19.8, 0.55, n)
-    log_r = FP_SLOPE_SIGMA * log_sigma + FP_SLOPE_MU * mu_e + FP_ZERO + spec.intrinsic_scatter_dex * rng.standard_normal(n)
+    log_r = (
+        FP_SLOPE_SIGMA * log_sigma + FP_SLOPE_MU * mu_e + FP_ZERO + spec.intrinsic_scatter_dex * rng.standard_normal(n)
+    )
     return log_sigma, mu_e, log_r - np.log10(distance) + ARCSEC_KPC_PER_KMS
 
 
-def _size_limited_galaxies(rng: np.random.Generator, spec: SurveySpec, distance: NDArray,
-                           counts: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray]:  # fmt: skip
+def _size_limited_galaxies(
+    rng: np.random.Generator, spec: SurveySpec, distance: NDArray, counts: NDArray
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     """The first ``counts[k]`` galaxies of cluster k's parent population whose observed size passes the limit:
     log sigma, <mu>_e, the true and the observed log theta."""
     limit = np.log10(spec.size_limit_arcsec)
@@ -147,7 +150,9 @@ def _cluster_kinematics(rng: np.random.Generator, spec: SurveySpec, r_hat: NDArr
     peculiar = r_hat @ flow + spec.thermal_kms * rng.standard_normal(spec.n_clusters)
     if spec.cosmological:  # distance is comoving; the Hubble flow and the peculiar velocity compose
         redshift_distance = redshift_kms(distance)
-        cz_cmb = SPEED_OF_LIGHT_KMS * ((1.0 + redshift_distance / SPEED_OF_LIGHT_KMS) * (1.0 + peculiar / SPEED_OF_LIGHT_KMS) - 1.0)
+        cz_cmb = SPEED_OF_LIGHT_KMS * (
+            (1.0 + redshift_distance / SPEED_OF_LIGHT_KMS) * (1.0 + peculiar / SPEED_OF_LIGHT_KMS) - 1.0
+        )
         angular_distance = distance / (1.0 + redshift_distance / SPEED_OF_LIGHT_KMS)
     else:
         redshift_distance = angular_distance = distance
@@ -162,13 +167,22 @@ def _cluster_table(rng: np.random.Generator, spec: SurveySpec, r_hat: NDArray, k
     """Positions, observed redshifts and two extinction maps (the second 10 % lower with 0.02 mag of scatter)."""
     extinction_sfd = rng.exponential(0.1, spec.n_clusters)
     extinction_bh = np.maximum(0.9 * extinction_sfd + 0.02 * rng.standard_normal(spec.n_clusters), 0.0)
-    return Table({"cluster": [f"C{k + 1:02d}" for k in range(spec.n_clusters)],
-                  "l": np.degrees(np.arctan2(r_hat[:, 1], r_hat[:, 0])) % 360.0, "b": np.degrees(np.arcsin(r_hat[:, 2])),
-                  "cz_helio": kinematics.cz_helio, "cz_err": np.full(spec.n_clusters, spec.cz_error_kms),
-                  "extinction_sfd": extinction_sfd, "extinction_bh": extinction_bh})  # fmt: skip
+    return Table(
+        {
+            "cluster": [f"C{k + 1:02d}" for k in range(spec.n_clusters)],
+            "l": np.degrees(np.arctan2(r_hat[:, 1], r_hat[:, 0])) % 360.0,
+            "b": np.degrees(np.arcsin(r_hat[:, 2])),
+            "cz_helio": kinematics.cz_helio,
+            "cz_err": np.full(spec.n_clusters, spec.cz_error_kms),
+            "extinction_sfd": extinction_sfd,
+            "extinction_bh": extinction_bh,
+        }
+    )
 
 
-def _galaxy_table(rng: np.random.Generator, spec: SurveySpec, clusters: Table, kinematics: _ClusterKinematics) -> tuple[Table, NDArray]:
+def _galaxy_table(
+    rng: np.random.Generator, spec: SurveySpec, clusters: Table, kinematics: _ClusterKinematics
+) -> tuple[Table, NDArray]:
     """The galaxies of every cluster from the forward FP (size-limited if configured), their observed sizes and
     surface brightnesses (dimmed by the SFD extinction and, expanding, by (1 + z)^4); and their true log sigma."""
     counts = _galaxy_counts(rng, spec)
@@ -178,18 +192,28 @@ def _galaxy_table(rng: np.random.Generator, spec: SurveySpec, clusters: Table, k
         log_sigma, mu_e, log_theta = _parent_galaxies(rng, spec, kinematics.angular_distance[member])
         observed_log_theta = None  # drawn below, in the order the default survey always drew it
     else:
-        log_sigma, mu_e, log_theta, observed_log_theta = _size_limited_galaxies(rng, spec, kinematics.angular_distance, counts)
+        log_sigma, mu_e, log_theta, observed_log_theta = _size_limited_galaxies(
+            rng, spec, kinematics.angular_distance, counts
+        )
     dimming = dimming_mag(kinematics.z_helio) if spec.cosmological else np.zeros(spec.n_clusters)
-    galaxies = Table({
-        "galaxy": np.arange(n), "cluster": np.asarray(clusters["cluster"])[member],
-        "log_theta": (log_theta + spec.radius_error_dex * rng.standard_normal(n) if observed_log_theta is None
-                      else observed_log_theta),
-        "log_theta_err": np.full(n, spec.radius_error_dex),
-        "mu_e": mu_e + (np.asarray(clusters["extinction_sfd"]) + dimming)[member] + spec.mu_error_mag * rng.standard_normal(n),
-        "mu_e_err": np.full(n, spec.mu_error_mag),
-        "morphology": np.where(rng.random(n) < 0.5, "E", "S0"),
-        "mg2": 0.2 * log_sigma - 0.2 + 0.02 * rng.standard_normal(n),
-    })  # fmt: skip
+    galaxies = Table(
+        {
+            "galaxy": np.arange(n),
+            "cluster": np.asarray(clusters["cluster"])[member],
+            "log_theta": (
+                log_theta + spec.radius_error_dex * rng.standard_normal(n)
+                if observed_log_theta is None
+                else observed_log_theta
+            ),
+            "log_theta_err": np.full(n, spec.radius_error_dex),
+            "mu_e": mu_e
+            + (np.asarray(clusters["extinction_sfd"]) + dimming)[member]
+            + spec.mu_error_mag * rng.standard_normal(n),
+            "mu_e_err": np.full(n, spec.mu_error_mag),
+            "morphology": np.where(rng.random(n) < 0.5, "E", "S0"),
+            "mg2": 0.2 * log_sigma - 0.2 + 0.02 * rng.standard_normal(n),
+        }
+    )
     return galaxies, log_sigma
 
 
@@ -203,8 +227,14 @@ def _dispersion_table(rng: np.random.Generator, spec: SurveySpec, log_sigma: NDA
     galaxy_id = np.concatenate([np.arange(n), np.flatnonzero(second)])
     run = np.concatenate([first_run, other[second]])
     measured = log_sigma[galaxy_id] + offsets[run] + spec.sigma_error_dex * rng.standard_normal(galaxy_id.size)
-    return Table({"galaxy": galaxy_id, "run": run, "log_sigma": measured,
-                  "log_sigma_err": np.full(galaxy_id.size, spec.sigma_error_dex)}), offsets  # fmt: skip
+    return Table(
+        {
+            "galaxy": galaxy_id,
+            "run": run,
+            "log_sigma": measured,
+            "log_sigma_err": np.full(galaxy_id.size, spec.sigma_error_dex),
+        }
+    ), offsets
 
 
 def simulate_survey(spec: SurveySpec, rng: np.random.Generator) -> tuple[Table, Table, Table, dict]:
@@ -228,11 +258,20 @@ def simulate_survey(spec: SurveySpec, rng: np.random.Generator) -> tuple[Table, 
     galaxies, log_sigma = _galaxy_table(rng, spec, clusters, kinematics)
     dispersions, offsets = _dispersion_table(rng, spec, log_sigma)
     truth = {
-        "flow_vector_kms": kinematics.flow.tolist(), "flow_kms": spec.flow_kms, "flow_l_deg": spec.flow_l_deg,
-        "flow_b_deg": spec.flow_b_deg, "thermal_kms": spec.thermal_kms, "run_offsets_dex": offsets.tolist(),
-        "cluster_distance_kms": kinematics.redshift_distance.tolist(), "cluster_comoving_kms": kinematics.comoving.tolist(),
+        "flow_vector_kms": kinematics.flow.tolist(),
+        "flow_kms": spec.flow_kms,
+        "flow_l_deg": spec.flow_l_deg,
+        "flow_b_deg": spec.flow_b_deg,
+        "thermal_kms": spec.thermal_kms,
+        "run_offsets_dex": offsets.tolist(),
+        "cluster_distance_kms": kinematics.redshift_distance.tolist(),
+        "cluster_comoving_kms": kinematics.comoving.tolist(),
         "cluster_peculiar_kms": kinematics.peculiar.tolist(),
-        "fp": {"slope_sigma": FP_SLOPE_SIGMA, "slope_mu": FP_SLOPE_MU, "zero": FP_ZERO,
-               "intrinsic_scatter_dex": spec.intrinsic_scatter_dex},
-    }  # fmt: skip
+        "fp": {
+            "slope_sigma": FP_SLOPE_SIGMA,
+            "slope_mu": FP_SLOPE_MU,
+            "zero": FP_ZERO,
+            "intrinsic_scatter_dex": spec.intrinsic_scatter_dex,
+        },
+    }
     return clusters, galaxies, dispersions, truth

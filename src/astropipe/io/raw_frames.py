@@ -58,7 +58,9 @@ def write_raw_frame(path: str | Path, hdu: fits.PrimaryHDU, compression: str = "
     """Write ``hdu`` to ``path`` (whose suffix must match ``compression``); returns the path."""
     path = Path(path)
     if not path.name.endswith(COMPRESSIONS[compression]):
-        raise ValueError(f"{path}: a frame written with compression {compression!r} must end in {COMPRESSIONS[compression]!r}")
+        raise ValueError(
+            f"{path}: a frame written with compression {compression!r} must end in {COMPRESSIONS[compression]!r}"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if compression == "Z":
         buffer = io.BytesIO()

@@ -49,5 +49,12 @@ class Progress:
         self.last = now
         elapsed = now - self.start
         eta = elapsed / done * (self.total - done) if done else float("nan")
-        self.logger.info("%s: %d/%d (%.0f%%), elapsed %.1f s, ETA %.1f s",
-                         self.what, done, self.total, 100.0 * done / self.total, elapsed, eta)
+        self.logger.info(
+            "%s: %d/%d (%.0f%%), elapsed %.1f s, ETA %.1f s",
+            self.what,
+            done,
+            self.total,
+            100.0 * done / self.total,
+            elapsed,
+            eta,
+        )

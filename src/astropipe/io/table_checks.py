@@ -82,8 +82,10 @@ def check_field_counts(path: str | Path, *, delimiter: str | None = None, commen
         if header_fields is None:
             header_fields = fields
         elif fields != header_fields:
-            raise TableError(f"{path}: line {number} has {fields} fields, the header has {header_fields} "
-                             f"(a truncated or damaged file?): {line[:80]!r}")  # fmt: skip
+            raise TableError(
+                f"{path}: line {number} has {fields} fields, the header has {header_fields} "
+                f"(a truncated or damaged file?): {line[:80]!r}"
+            )
 
 
 def read_table(path: str | Path, table_format: str) -> Table:
@@ -131,12 +133,15 @@ def check_column(table: Table, column: Column, path: str | Path) -> np.ndarray |
     path = Path(path)
     if column.name not in table.colnames:
         if column.required:
-            raise TableError(f"{path}: column {column.name!r} ({column.description}) is missing; "
-                             f"columns present: {table.colnames}")  # fmt: skip
+            raise TableError(
+                f"{path}: column {column.name!r} ({column.description}) is missing; columns present: {table.colnames}"
+            )
         return None
     data = table[column.name]
     if hasattr(data, "mask") and np.any(data.mask):
-        raise TableError(f"{path}: column {column.name!r} row {_first(np.asarray(data.mask))} is empty; every row needs a value")
+        raise TableError(
+            f"{path}: column {column.name!r} row {_first(np.asarray(data.mask))} is empty; every row needs a value"
+        )
     if column.kind in ("name", "choice"):
         values = np.asarray(data).astype(str)
         blank = np.char.strip(values) == ""
@@ -145,15 +150,19 @@ def check_column(table: Table, column: Column, path: str | Path) -> np.ndarray |
         bad = ~np.isin(values, column.choices) if column.kind == "choice" else np.zeros(values.size, bool)
         if np.any(bad):
             row = _first(bad)
-            raise TableError(f"{path}: column {column.name!r} row {row} is {str(values[row])!r}; expected one of {column.choices}")
+            raise TableError(
+                f"{path}: column {column.name!r} row {row} is {str(values[row])!r}; expected one of {column.choices}"
+            )
         return values
     values = _numbers(table, column, path)
     unit = f" {column.unit}" if column.unit else ""
     placeholder = np.isin(values, PLACEHOLDERS)
     if np.any(placeholder):
         row = _first(placeholder)
-        raise TableError(f"{path}: column {column.name!r} row {row} is {float(values[row])!r}{unit}, a placeholder for a "
-                         f"missing value ({int(placeholder.sum())} rows); remove those rows or give measured values")  # fmt: skip
+        raise TableError(
+            f"{path}: column {column.name!r} row {row} is {float(values[row])!r}{unit}, a placeholder for a "
+            f"missing value ({int(placeholder.sum())} rows); remove those rows or give measured values"
+        )
     finite = np.isfinite(values)
     reason = column.implausible(values[finite]) if column.implausible is not None and finite.any() else None
     if reason:
@@ -170,15 +179,20 @@ def check_column(table: Table, column: Column, path: str | Path) -> np.ndarray |
         expected = f"a number in [{low}, {high}]"
     if np.any(problems):
         row = _first(problems)
-        raise TableError(f"{path}: column {column.name!r} row {row} is {float(values[row])!r}{unit}; expected {expected} "
-                         f"({column.description}; {int(problems.sum())} bad rows)")  # fmt: skip
+        raise TableError(
+            f"{path}: column {column.name!r} row {row} is {float(values[row])!r}{unit}; expected {expected} "
+            f"({column.description}; {int(problems.sum())} bad rows)"
+        )
     return values
 
 
 def looks_like_radians(longitude: np.ndarray, latitude: np.ndarray) -> bool:
     """True when every longitude is within [0, 2 pi] and every latitude within [-pi/2, pi/2] (three or more rows)."""
-    return (longitude.size >= 3 and bool(np.all((longitude >= 0) & (longitude <= 2 * np.pi)))
-            and bool(np.all(np.abs(latitude) <= np.pi / 2)))  # fmt: skip
+    return (
+        longitude.size >= 3
+        and bool(np.all((longitude >= 0) & (longitude <= 2 * np.pi)))
+        and bool(np.all(np.abs(latitude) <= np.pi / 2))
+    )
 
 
 def check_unique_rows(table: Table, columns: list[str], path: str | Path) -> None:

@@ -19,9 +19,7 @@ from astropipe.lensing.geodesic import validate_orbit_parameters
 __all__ = ["joshi_deflection", "newtonian_deflection", "weak_field_deflection"]
 
 
-def weak_field_deflection(
-    b: ArrayLike, v: ArrayLike, mass: ArrayLike = 1.0, order: int = 2
-) -> NDArray[np.float64]:
+def weak_field_deflection(b: ArrayLike, v: ArrayLike, mass: ArrayLike = 1.0, order: int = 2) -> NDArray[np.float64]:
     """Weak-field series of the deflection angle in powers of M/b.
 
     alpha = 2 M (1 + v^2) / (b v^2)                              (first order)
@@ -73,9 +71,7 @@ def newtonian_deflection(b: ArrayLike, v: ArrayLike, mass: ArrayLike = 1.0) -> N
     return 2.0 * np.arctan(mass / (b * v**2))
 
 
-def joshi_deflection(
-    b: ArrayLike, v: ArrayLike, mass: ArrayLike = 1.0, gamma_ppn: float = 1.0
-) -> NDArray[np.float64]:
+def joshi_deflection(b: ArrayLike, v: ArrayLike, mass: ArrayLike = 1.0, gamma_ppn: float = 1.0) -> NDArray[np.float64]:
     """Joshi's approximation (Joshi, eq. 4) of the deflection.
 
     Eq. 3 splits the Robertson-expanded orbit integral into the classical

@@ -75,8 +75,9 @@ def light_vs_massive(table: Table, massive_speed: float) -> Figure:
         np.log(b_grid), np.log(light["b"]), light["alpha_exact"]
     )
     bottom.semilogx(b_grid, ratio, "C3-", label="exact ratio")
-    bottom.axhline((1 + massive_speed**2) / (2 * massive_speed**2), color="k", ls="--",
-                   label=r"weak field $(1+v^2)/2v^2$")
+    bottom.axhline(
+        (1 + massive_speed**2) / (2 * massive_speed**2), color="k", ls="--", label=r"weak field $(1+v^2)/2v^2$"
+    )
     bottom.set_yscale("log")
     bottom.set_xlabel(r"impact parameter $b$ / M")
     bottom.set_ylabel(r"$\alpha_{massive} / \alpha_{light}$")
@@ -99,8 +100,11 @@ def deflection_vs_impact_parameter(table: Table) -> Figure:
         ax.axvline(b_c, color=color, lw=0.6, alpha=0.6)
     ax.set_xlabel(r"impact parameter $b$ / M")
     ax.set_ylabel("deflection (rad)")
-    ax.set_title("exact (solid), weak field 2nd order (dotted), strong-deflection limit (dashed);\n"
-                 "vertical lines: capture limit $b_c(v)$", fontsize=9)
+    ax.set_title(
+        "exact (solid), weak field 2nd order (dotted), strong-deflection limit (dashed);\n"
+        "vertical lines: capture limit $b_c(v)$",
+        fontsize=9,
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -120,8 +124,10 @@ def time_delay(table: Table) -> Figure:
     radius = table.meta.get("delay_radius_over_mass", float("nan"))
     ax.set_xlabel(r"impact parameter $b$ / M")
     ax.set_ylabel(r"delay $\tau$ (units of GM/c$^3$)")
-    ax.set_title(f"source and observer at r = {radius:.3g} M; exact (solid), Joshi eq. 9 (dashed), "
-                 "Newtonian (dotted)", fontsize=9)
+    ax.set_title(
+        f"source and observer at r = {radius:.3g} M; exact (solid), Joshi eq. 9 (dashed), Newtonian (dotted)",
+        fontsize=9,
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -57,9 +57,7 @@ def validate_orbit_parameters(
         Naming the parameter and the offending value when an input is NaN or
         outside its domain.
     """
-    arrays = np.broadcast_arrays(
-        np.asarray(b, dtype=float), np.asarray(v, dtype=float), np.asarray(mass, dtype=float)
-    )
+    arrays = np.broadcast_arrays(np.asarray(b, dtype=float), np.asarray(v, dtype=float), np.asarray(mass, dtype=float))
     b_arr, v_arr, m_arr = (np.array(a, dtype=float) for a in arrays)
     _require(b_arr, "b (impact parameter)", lambda a: a > 0, "> 0")
     _require(v_arr, "v (asymptotic speed / c)", lambda a: (a > 0) & (a <= 1), "in (0, 1]")
@@ -72,8 +70,7 @@ def _require(values: NDArray[np.float64], name: str, ok, expectation: str) -> No
     if np.any(bad):
         first = values[bad].flat[0]
         raise ValueError(
-            f"{name} must be {expectation} and not NaN; got {first!r} "
-            f"({int(np.count_nonzero(bad))} bad value(s))"
+            f"{name} must be {expectation} and not NaN; got {first!r} ({int(np.count_nonzero(bad))} bad value(s))"
         )
 
 

@@ -52,9 +52,7 @@ def speed_from_kinetic_energy(kinetic_energy: u.Quantity, particle_mass: u.Quant
     rest_energy = u.Quantity(particle_mass).to(u.eV, equivalencies=u.mass_energy())
     kinetic = u.Quantity(kinetic_energy).to(u.eV)
     if np.any(rest_energy <= 0) or np.any(kinetic <= 0):
-        raise ValueError(
-            f"kinetic energy and particle mass must be > 0; got K = {kinetic}, m c^2 = {rest_energy}"
-        )
+        raise ValueError(f"kinetic energy and particle mass must be > 0; got K = {kinetic}, m c^2 = {rest_energy}")
     ratio = (kinetic / rest_energy).to_value(u.one)
     gamma = 1.0 + ratio
     # 1 - 1/gamma^2 = ratio (ratio + 2) / gamma^2, no cancellation for gamma -> 1

@@ -58,7 +58,9 @@ def curve_of_growth(
     # the background estimate and of the neighbours' subtraction around each star)
     annulus = CircularAnnulus(positions, r_in=1.1 * radii[-1], r_out=1.4 * radii[-1])
     local = np.asarray(ApertureStats(isolated, annulus).median, float)
-    sums = np.column_stack([np.asarray(table[f"aperture_sum_{i}"], float) - local * a.area for i, a in enumerate(apertures)])
+    sums = np.column_stack(
+        [np.asarray(table[f"aperture_sum_{i}"], float) - local * a.area for i, a in enumerate(apertures)]
+    )
     ratios = sums / np.asarray(flux)[:, None]
     good = np.all(np.isfinite(ratios), axis=1)
     if good.sum() < 3:
@@ -72,8 +74,12 @@ def _moffat_growth(radius, amplitude, alpha, beta):
 
 
 def extrapolated_correction(
-    radii: NDArray[np.float64], ratio: NDArray[np.float64], ratio_err: NDArray[np.float64], fwhm: float,
-    aperture: float, fit_limit: float,
+    radii: NDArray[np.float64],
+    ratio: NDArray[np.float64],
+    ratio_err: NDArray[np.float64],
+    fwhm: float,
+    aperture: float,
+    fit_limit: float,
 ) -> tuple[float, float, float]:
     """Aperture correction to ``aperture`` from a Moffat growth curve fitted within ``fit_limit``.
 
@@ -90,8 +96,14 @@ def extrapolated_correction(
     if use.sum() < 4:
         raise ValueError("curve of growth: fewer than 4 radii to fit")
     sigma = np.where(ratio_err[use] > 0, ratio_err[use], np.nanmedian(ratio_err[use]) + 1e-6)
-    params, covariance = curve_fit(_moffat_growth, radii[use], ratio[use], p0=(1.0, fwhm, 3.0), sigma=sigma,
-                                   bounds=((0.5, 0.2 * fwhm, 1.2), (1.5, 5.0 * fwhm, 20.0)))  # fmt: skip
+    params, covariance = curve_fit(
+        _moffat_growth,
+        radii[use],
+        ratio[use],
+        p0=(1.0, fwhm, 3.0),
+        sigma=sigma,
+        bounds=((0.5, 0.2 * fwhm, 1.2), (1.5, 5.0 * fwhm, 20.0)),
+    )
     value = _moffat_growth(aperture, *params)
     gradient = np.empty(3)
     for i in range(3):

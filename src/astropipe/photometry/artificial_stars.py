@@ -82,16 +82,37 @@ def inject_and_recover(
         mag_out = np.asarray(catalog["mag_inst"], float)[index]
         recovered = (distance < 1.0) & (np.abs(mag_out - mag) < 1.0)
         log.info("artificial stars, round %d/%d: %d of %d recovered", r + 1, rounds, recovered.sum(), x.size)
-        rows.append(Table({"round": np.full(x.size, r), "x": x, "y": y, "mag_in": mag, "recovered": recovered,
-                           "mag_out": np.where(recovered, mag_out, np.nan)}))  # fmt: skip
+        rows.append(
+            Table(
+                {
+                    "round": np.full(x.size, r),
+                    "x": x,
+                    "y": y,
+                    "mag_in": mag,
+                    "recovered": recovered,
+                    "mag_out": np.where(recovered, mag_out, np.nan),
+                }
+            )
+        )
     return vstack(rows)
 
 
 def completeness_table(injected: Table, bin_width: float = 0.5) -> Table:
     """Per magnitude bin: injected, recovered, completeness (with binomial error), bias and scatter of mag_out - mag_in."""
     edges = np.arange(np.floor(injected["mag_in"].min()), np.ceil(injected["mag_in"].max()) + bin_width, bin_width)
-    table = Table(names=("mag_lo", "mag_hi", "n_injected", "n_recovered", "completeness", "completeness_err",
-                         "bias_mag", "scatter_mag"), dtype=(float, float, int, int, float, float, float, float))  # fmt: skip
+    table = Table(
+        names=(
+            "mag_lo",
+            "mag_hi",
+            "n_injected",
+            "n_recovered",
+            "completeness",
+            "completeness_err",
+            "bias_mag",
+            "scatter_mag",
+        ),
+        dtype=(float, float, int, int, float, float, float, float),
+    )
     for lo, hi in pairwise(edges):
         sel = (injected["mag_in"] >= lo) & (injected["mag_in"] < hi)
         n = int(sel.sum())
@@ -101,8 +122,18 @@ def completeness_table(injected: Table, bin_width: float = 0.5) -> Table:
         k = int(rec.sum())
         c = k / n
         delta = np.asarray(injected["mag_out"][rec] - injected["mag_in"][rec], float)
-        table.add_row((lo, hi, n, k, c, np.sqrt(c * (1 - c) / n) if n else np.nan,
-                       float(np.median(delta)) if k else np.nan, float(mad_std(delta)) if k > 2 else np.nan))  # fmt: skip
+        table.add_row(
+            (
+                lo,
+                hi,
+                n,
+                k,
+                c,
+                np.sqrt(c * (1 - c) / n) if n else np.nan,
+                float(np.median(delta)) if k else np.nan,
+                float(mad_std(delta)) if k > 2 else np.nan,
+            )
+        )
     return table
 
 

@@ -22,9 +22,16 @@ from astropipe.photometry.pipeline import PhotometrySettings, PSFPasses, psf_pho
 __all__ = ["artificial_star_test"]
 
 
-def artificial_star_test(image: NDArray, header: Header, exposure: NDArray, psfs: PSFPasses, catalog: Table,
-                         photometry: dict, rng: np.random.Generator,
-                         log: logging.Logger | None = None) -> tuple[Table, Table]:  # fmt: skip
+def artificial_star_test(
+    image: NDArray,
+    header: Header,
+    exposure: NDArray,
+    psfs: PSFPasses,
+    catalog: Table,
+    photometry: dict,
+    rng: np.random.Generator,
+    log: logging.Logger | None = None,
+) -> tuple[Table, Table]:
     """Artificial stars injected into one stack and measured as its catalogue was.
 
     Parameters
@@ -58,9 +65,16 @@ def artificial_star_test(image: NDArray, header: Header, exposure: NDArray, psfs
     rounds_done = [0]
 
     def measure(data: NDArray) -> Table:
-        measured = psf_photometry(data, fwhm_guess=photometry["fwhm_guess_arcsec"] / scale, pixel_scale=scale,
-                                  saturation=float(header["SATURATE"]), exposure=exposure, gain=gain,
-                                  settings=settings, psfs=psfs).catalog  # fmt: skip
+        measured = psf_photometry(
+            data,
+            fwhm_guess=photometry["fwhm_guess_arcsec"] / scale,
+            pixel_scale=scale,
+            saturation=float(header["SATURATE"]),
+            exposure=exposure,
+            gain=gain,
+            settings=settings,
+            psfs=psfs,
+        ).catalog
         rounds_done[0] += 1
         progress.update(rounds_done[0])
         return measured
@@ -69,7 +83,9 @@ def artificial_star_test(image: NDArray, header: Header, exposure: NDArray, psfs
     magnitudes = magnitudes[np.isfinite(magnitudes)]
     magnitude_range = (float(np.percentile(magnitudes, 5)), float(np.percentile(magnitudes, 99)) + 1.0)
     per_round = max(ast["minimum_per_round"], int(ast["fraction"] * len(catalog)))
-    injected = inject_and_recover(image, psfs.final, measure, per_round, magnitude_range, ast["rounds"], rng, gain=gain, log=log)
+    injected = inject_and_recover(
+        image, psfs.final, measure, per_round, magnitude_range, ast["rounds"], rng, gain=gain, log=log
+    )
     table = completeness_table(injected, ast["bin_width_mag"])
     table.meta["mag50_inst"] = completeness_limit(table, 0.5)
     table.meta["description"] = "artificial-star completeness and photometric bias (instrumental magnitudes)"

@@ -64,7 +64,10 @@ def detect_stars(
     if found is None or len(found) == 0:
         return Table(names=names, dtype=(float,) * len(names))
     x, y = np.asarray(found["x_centroid"], float), np.asarray(found["y_centroid"], float)
-    xi, yi = np.clip(np.round(x).astype(int), 0, signal.shape[1] - 1), np.clip(np.round(y).astype(int), 0, signal.shape[0] - 1)
+    xi, yi = (
+        np.clip(np.round(x).astype(int), 0, signal.shape[1] - 1),
+        np.clip(np.round(y).astype(int), 0, signal.shape[0] - 1),
+    )
     peak = np.nan_to_num(signal[yi, xi])
     columns = (x, y, peak, np.asarray(found["sharpness"], float), np.asarray(found["roundness1"], float))
     return Table(columns, names=names)

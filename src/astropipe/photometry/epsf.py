@@ -32,7 +32,11 @@ def select_psf_stars(
     whose stamp lies fully on covered pixels."""
     ny, nx = signal.shape
     x, y = np.asarray(stars["x"]), np.asarray(stars["y"])
-    pairs = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=2)[0][:, 1] if len(x) > 1 else np.full(len(x), np.inf)
+    pairs = (
+        cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=2)[0][:, 1]
+        if len(x) > 1
+        else np.full(len(x), np.inf)
+    )
     inside = (x > half_size + 1) & (x < nx - half_size - 2) & (y > half_size + 1) & (y < ny - half_size - 2)
     peak = np.asarray(stars["peak"])
     ok = inside & (pairs > isolation_fwhm * fwhm) & (peak < 0.7 * saturation) & (peak > 0)
@@ -73,6 +77,8 @@ def build_epsf(
     data = np.asarray(epsf.data, dtype=float)
     depth = -float(np.min(data)) / float(np.max(data))
     if depth > MAX_NEGATIVE_LOBE:
-        raise ValueError(f"the ePSF built from {len(psf_stars)} stars dips to {-depth:.1%} of its peak (at most "
-                         f"-{MAX_NEGATIVE_LOBE:.0%} for a PSF): the build did not converge")  # fmt: skip
+        raise ValueError(
+            f"the ePSF built from {len(psf_stars)} stars dips to {-depth:.1%} of its peak (at most "
+            f"-{MAX_NEGATIVE_LOBE:.0%} for a PSF): the build did not converge"
+        )
     return PSFModel(data, oversampling), data

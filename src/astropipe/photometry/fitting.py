@@ -54,8 +54,9 @@ class FitResult:
     iterations: int
 
 
-def _model_halves(psf: PSFModel, flux: NDArray[np.float64], alive: NDArray[np.bool_], fit_half: int,
-                  bright_fraction: float) -> NDArray[np.int64]:  # fmt: skip
+def _model_halves(
+    psf: PSFModel, flux: NDArray[np.float64], alive: NDArray[np.bool_], fit_half: int, bright_fraction: float
+) -> NDArray[np.int64]:
     """Stamp half-size per star: the whole footprint for the brightest living stars, twice the fit box otherwise."""
     halves = np.full(flux.size, min(psf.half, 2 * fit_half))
     if alive.any():
@@ -229,8 +230,20 @@ def fit_stars(
         alive[idx[~keep]] = False
         if not keep.any():
             break
-        settled = _position_step(target - _render(entries, solved, target.size),
-                                 weight, fit, findex, in_radius, keep, idx, x, y, flux, max_step, tolerance)  # fmt: skip
+        settled = _position_step(
+            target - _render(entries, solved, target.size),
+            weight,
+            fit,
+            findex,
+            in_radius,
+            keep,
+            idx,
+            x,
+            y,
+            flux,
+            max_step,
+            tolerance,
+        )
         merged = _merge_living(x, y, flux, alive, frozen, merge_separation)
         if iterations >= freeze_after:  # settled, alive and not just given a merged neighbour's light
             newly = idx[keep][settled]
@@ -284,9 +297,18 @@ def _refit_fluxes(data, sqrt_w, psf, shape, x, y, flux, alive, fit_half, fit_rad
 def _final_errors(data, weight, psf, shape, x, y, flux, alive, fit_half, fit_radius, bright_fraction, iterations):
     """The solution with its errors: each living star's 3x3 covariance against the residual of every
     star (flux error including its covariance with position), and the reduced chi of its fitting pixels."""
-    result = FitResult(x=x, y=y, flux=flux, flux_err=np.full(x.size, np.nan), x_err=np.full(x.size, np.nan),
-                       y_err=np.full(x.size, np.nan), chi=np.full(x.size, np.nan),
-                       n_pixels=np.zeros(x.size, dtype=np.int64), kept=alive.copy(), iterations=iterations)  # fmt: skip
+    result = FitResult(
+        x=x,
+        y=y,
+        flux=flux,
+        flux_err=np.full(x.size, np.nan),
+        x_err=np.full(x.size, np.nan),
+        y_err=np.full(x.size, np.nan),
+        chi=np.full(x.size, np.nan),
+        n_pixels=np.zeros(x.size, dtype=np.int64),
+        kept=alive.copy(),
+        iterations=iterations,
+    )
     idx = np.flatnonzero(alive)
     if idx.size:
         xa, ya = x[idx], y[idx]

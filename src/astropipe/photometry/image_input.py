@@ -58,12 +58,19 @@ def _pixel_scale(header: fits.Header, wcs: WCS, path: Path) -> float:
         return float(header["PIXSCALE"])
     scales = proj_plane_pixel_scales(wcs) * 3600.0
     if not np.isclose(scales[0], scales[1], rtol=1e-3):
-        raise ValueError(f"{path}: pixels of {scales[0]:.4f} x {scales[1]:.4f} arcsec; the photometry needs square pixels")
+        raise ValueError(
+            f"{path}: pixels of {scales[0]:.4f} x {scales[1]:.4f} arcsec; the photometry needs square pixels"
+        )
     return float(scales[0])
 
 
-def read_photometry_image(path: str | Path, weight_path: str | Path | None = None, *,
-                          gain: float | None = None, saturation: float | None = None) -> PhotometryImage:  # fmt: skip
+def read_photometry_image(
+    path: str | Path,
+    weight_path: str | Path | None = None,
+    *,
+    gain: float | None = None,
+    saturation: float | None = None,
+) -> PhotometryImage:
     """Read an image to measure, checking that it can be measured.
 
     Parameters
@@ -95,10 +102,19 @@ def read_photometry_image(path: str | Path, weight_path: str | Path | None = Non
     if weight_path is not None:
         exposure = fits.getdata(weight_path).astype(float)
         if exposure.shape != data.shape:
-            raise ValueError(f"{weight_path}: exposure map of shape {exposure.shape}; the image {path} has {data.shape}")
+            raise ValueError(
+                f"{weight_path}: exposure map of shape {exposure.shape}; the image {path} has {data.shape}"
+            )
     if gain is None and "GAIN" in header:
         gain = float(header["GAIN"])
     if saturation is None:
         saturation = float(header.get("SATURATE", np.inf))
-    return PhotometryImage(data=data, header=header, wcs=wcs, pixel_scale=_pixel_scale(header, wcs, path), gain=gain,
-                           saturation=saturation, exposure=exposure)  # fmt: skip
+    return PhotometryImage(
+        data=data,
+        header=header,
+        wcs=wcs,
+        pixel_scale=_pixel_scale(header, wcs, path),
+        gain=gain,
+        saturation=saturation,
+        exposure=exposure,
+    )

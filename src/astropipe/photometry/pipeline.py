@@ -142,14 +142,19 @@ def fit_with_engine(
 
         model = ImagePSF(epsf_image, oversampling=oversampling)
         size = 2 * int(np.ceil(fit_radius)) + 1
-        phot = PSFPhotometry(model, (size, size), grouper=SourceGrouper(min_separation=2.0 * fit_radius),
-                             aperture_radius=fit_radius)  # fmt: skip
+        phot = PSFPhotometry(
+            model, (size, size), grouper=SourceGrouper(min_separation=2.0 * fit_radius), aperture_radius=fit_radius
+        )
         init = Table({"x": x, "y": y, "flux": flux})
         mask = ~np.isfinite(signal) | (bad if bad is not None else False)
         out = phot(np.nan_to_num(signal), mask=mask, error=np.nan_to_num(noise, nan=1e30), init_params=init)
         fx, fy, ff = (np.asarray(out[c], float) for c in ("x_fit", "y_fit", "flux_fit"))
         fe = np.asarray(out["flux_err"], float) if "flux_err" in out.colnames else np.full(fx.size, np.nan)
-        chi = np.asarray(out["reduced_chi2"], float) ** 0.5 if "reduced_chi2" in out.colnames else np.full(fx.size, np.nan)
+        chi = (
+            np.asarray(out["reduced_chi2"], float) ** 0.5
+            if "reduced_chi2" in out.colnames
+            else np.full(fx.size, np.nan)
+        )
         kept = np.flatnonzero(np.isfinite(ff) & (ff > 0))
         xs, ys, fs, variance = fx[kept], fy[kept], ff[kept], fe[kept] ** 2
         survivors = merge_unresolved(xs, ys, fs, merge_separation, variance)
@@ -227,7 +232,9 @@ def psf_photometry(
     detections = detect_stars(signal, noise, fwhm, nsigma=settings.detection_nsigma)
     log.info("FWHM %.2f px; pass 1: %d detections", fwhm, len(detections))
     half = int(np.ceil(settings.psf_half_size_fwhm * fwhm))
-    psf_stars = select_psf_stars(detections, signal, fwhm, saturation - np.nanmedian(background), half, settings.psf_stars)
+    psf_stars = select_psf_stars(
+        detections, signal, fwhm, saturation - np.nanmedian(background), half, settings.psf_stars
+    )
     if psfs is not None:
         psf, epsf_image = psfs.first, psfs.first_image
     else:
@@ -242,19 +249,29 @@ def psf_photometry(
         if pass_number == 1:
             # background again on the image with every fitted star removed, then the ePSF
             # again from PSF stars with their neighbours subtracted (DAOPHOT's second PSF pass)
-            signal, noise, background = _background_and_noise(image - stars_model, image, exposure, gain, settings,
-                                                             mask=source_mask_small(stars.x, stars.y, fwhm, image.shape))  # fmt: skip
+            signal, noise, background = _background_and_noise(
+                image - stars_model,
+                image,
+                exposure,
+                gain,
+                settings,
+                mask=source_mask_small(stars.x, stars.y, fwhm, image.shape),
+            )
             if psfs is not None:
                 psf, epsf_image = psfs.final, psfs.final_image
             else:
-                psf_stars, psf, epsf_image = _rebuild_epsf(signal, stars_model, psf, epsf_image, psf_stars, stars.x,
-                                                           stars.y, stars.flux, half, settings)  # fmt: skip
+                psf_stars, psf, epsf_image = _rebuild_epsf(
+                    signal, stars_model, psf, epsf_image, psf_stars, stars.x, stars.y, stars.flux, half, settings
+                )
             stars_model = psf.image(signal.shape, stars.x, stars.y, stars.flux)
         residual = signal - stars_model
         if pass_number == settings.passes:
             break
         # a poor fit may hide a companion, unless the star is saturated (its fit is poor for a known reason)
-        poor_fit = ~(stars.chi < settings.max_chi) & ~saturated[_pixel(stars.y, signal.shape[0]), _pixel(stars.x, signal.shape[1])]
+        poor_fit = (
+            ~(stars.chi < settings.max_chi)
+            & ~saturated[_pixel(stars.y, signal.shape[0]), _pixel(stars.x, signal.shape[1])]
+        )
         new = _residual_detections(residual, noise, fwhm, stars.x, stars.y, poor_fit, settings)
         log.info("pass %d: %d stars fitted, %d new detections in the residual", pass_number, stars.x.size, len(new))
         if len(new) == 0:
@@ -309,10 +326,14 @@ class _Stars:
     def detected(cls, found: Table, psf: PSFModel, found_in: int) -> _Stars:
         """New stars from detections: the flux starts as the peak over the ePSF's central value."""
         peak = np.maximum(np.asarray(found["peak"], float), 0.0)
-        return cls(x=np.asarray(found["x"], float), y=np.asarray(found["y"], float),
-                   flux=peak / max(float(psf(np.zeros(1), np.zeros(1))[0]), 1e-12),
-                   sharp=np.asarray(found["sharpness"], float), round_=np.asarray(found["roundness"], float),
-                   found_in=np.full(len(found), found_in))  # fmt: skip
+        return cls(
+            x=np.asarray(found["x"], float),
+            y=np.asarray(found["y"], float),
+            flux=peak / max(float(psf(np.zeros(1), np.zeros(1))[0]), 1e-12),
+            sharp=np.asarray(found["sharpness"], float),
+            round_=np.asarray(found["roundness"], float),
+            found_in=np.full(len(found), found_in),
+        )
 
     def extend(self, other: _Stars) -> None:
         for name in ("x", "y", "flux", "sharp", "round_", "found_in"):
@@ -321,10 +342,19 @@ class _Stars:
     def fit(self, settings: PhotometrySettings, signal, noise, psf, epsf_image, fit_radius, bad, fwhm) -> None:
         """Fit every star (the engine of ``settings``) and keep those the fit keeps."""
         x, y, flux, flux_err, chi, kept = fit_with_engine(
-            settings.engine, signal, noise, psf, self.x, self.y, self.flux, fit_radius=fit_radius,
-            epsf_image=epsf_image, oversampling=settings.psf_oversampling, bad=bad,
+            settings.engine,
+            signal,
+            noise,
+            psf,
+            self.x,
+            self.y,
+            self.flux,
+            fit_radius=fit_radius,
+            epsf_image=epsf_image,
+            oversampling=settings.psf_oversampling,
+            bad=bad,
             merge_separation=settings.merge_separation_fwhm * fwhm,
-        )  # fmt: skip
+        )
         self.x, self.y, self.flux, self.flux_err, self.chi = x[kept], y[kept], flux[kept], flux_err[kept], chi[kept]
         self.sharp, self.round_, self.found_in = self.sharp[kept], self.round_[kept], self.found_in[kept]
 
@@ -347,15 +377,23 @@ def _residual_detections(residual, noise, fwhm, x, y, poor_fit, settings: Photom
     the companions of high-chi stars in the subtracted image). Detections
     clear of every star keep the roundness cut of the first pass.
     """
-    found = detect_stars(residual, noise, fwhm, nsigma=settings.detection_nsigma,
-                         roundness_range=(-2 * ROUNDNESS_LIMIT, 2 * ROUNDNESS_LIMIT))  # fmt: skip
+    found = detect_stars(
+        residual,
+        noise,
+        fwhm,
+        nsigma=settings.detection_nsigma,
+        roundness_range=(-2 * ROUNDNESS_LIMIT, 2 * ROUNDNESS_LIMIT),
+    )
     if len(found) == 0 or x.size == 0:
         return found
     distance, nearest = cKDTree(np.column_stack([x, y])).query(np.column_stack([found["x"], found["y"]]))
     round_enough = np.abs(np.asarray(found["roundness"], float)) <= ROUNDNESS_LIMIT
     clear = (distance > MIN_SEPARATION_FWHM * fwhm) & round_enough
-    candidate = np.flatnonzero((distance <= MIN_SEPARATION_FWHM * fwhm) & poor_fit[nearest]
-                               & (distance > settings.companion_separation_fwhm * fwhm))  # fmt: skip
+    candidate = np.flatnonzero(
+        (distance <= MIN_SEPARATION_FWHM * fwhm)
+        & poor_fit[nearest]
+        & (distance > settings.companion_separation_fwhm * fwhm)
+    )
     # one companion per poorly fitted star: its highest residual peak
     order = candidate[np.lexsort((-np.asarray(found["peak"], float)[candidate], nearest[candidate]))]
     strongest = order[np.r_[True, nearest[order[1:]] != nearest[order[:-1]]]] if order.size else order
@@ -417,7 +455,9 @@ def _catalog(stars: _Stars, image, saturation, fit_radius, max_chi, wcs) -> Tabl
     peak = np.nan_to_num(image[yi, xi], nan=0.0)
     flags[peak > saturation] |= FLAG_SATURATED
     edge_mask = binary_dilation(~np.isfinite(image), iterations=int(np.ceil(fit_radius)))
-    flags[edge_mask[yi, xi] | (x < fit_radius) | (y < fit_radius) | (x > nx - 1 - fit_radius) | (y > ny - 1 - fit_radius)] |= FLAG_EDGE
+    flags[
+        edge_mask[yi, xi] | (x < fit_radius) | (y < fit_radius) | (x > nx - 1 - fit_radius) | (y > ny - 1 - fit_radius)
+    ] |= FLAG_EDGE
     flags[~(chi < max_chi)] |= FLAG_POOR_FIT
     with np.errstate(divide="ignore", invalid="ignore"):
         mag = -2.5 * np.log10(flux)
@@ -468,8 +508,15 @@ def _aperture_correction(residual, catalog, psf_stars, psf, settings, pixel_scal
         log.warning("aperture correction: %s", problem)
         return failed
     direct = -2.5 * np.log10(ratio[-1]) if ratio[-1] > 0 else float("nan")
-    log.info("aperture correction to R = %.1f px: %.4f +- %.4f mag (%d stars; Moffat beta %.2f; direct %.4f)",
-             radius, correction, correction_err, n, beta, direct)  # fmt: skip
+    log.info(
+        "aperture correction to R = %.1f px: %.4f +- %.4f mag (%d stars; Moffat beta %.2f; direct %.4f)",
+        radius,
+        correction,
+        correction_err,
+        n,
+        beta,
+        direct,
+    )
     return {
         "aperture_radius_px": float(radius),
         "aperture_correction_mag": correction,

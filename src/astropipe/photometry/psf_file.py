@@ -64,5 +64,6 @@ def read_psf_file(path: str | os.PathLike[str]) -> PSFPasses:
         oversampling = int(hdul[0].header["OVERSAMP"])
         final = np.asarray(hdul[0].data, float)
         first = np.asarray(hdul[FIRST_PASS_EXTENSION].data, float)
-    return PSFPasses(first=PSFModel(first, oversampling), first_image=first,
-                     final=PSFModel(final, oversampling), final_image=final)  # fmt: skip
+    return PSFPasses(
+        first=PSFModel(first, oversampling), first_image=first, final=PSFModel(final, oversampling), final_image=final
+    )

@@ -111,8 +111,9 @@ class PSFModel:
 
         def interpolate(table):
             t = table[:, :, lo:hi, lo:hi]
-            return ((1 - ty) * ((1 - tx) * t[iy, ix] + tx * t[iy, ix + 1])
-                    + ty * ((1 - tx) * t[iy + 1, ix] + tx * t[iy + 1, ix + 1]))  # fmt: skip
+            return (1 - ty) * ((1 - tx) * t[iy, ix] + tx * t[iy, ix + 1]) + ty * (
+                (1 - tx) * t[iy + 1, ix] + tx * t[iy + 1, ix + 1]
+            )
 
         values = interpolate(self._table)
         if not gradients:

@@ -45,7 +45,7 @@ __all__ = [
     "bright_stars",
     "fit_astrometry",
     "solve_stack_astrometry",
-]  # fmt: skip
+]
 
 
 class AstrometryError(ValueError):
@@ -81,10 +81,14 @@ class AstrometrySettings:
 
     def __post_init__(self) -> None:
         if not 0 < self.match_radius_arcsec < self.search_radius_arcsec:
-            raise ValueError(f"match_radius_arcsec = {self.match_radius_arcsec} must be > 0 and below "
-                             f"search_radius_arcsec = {self.search_radius_arcsec}")  # fmt: skip
+            raise ValueError(
+                f"match_radius_arcsec = {self.match_radius_arcsec} must be > 0 and below "
+                f"search_radius_arcsec = {self.search_radius_arcsec}"
+            )
         if self.min_matches < 4:
-            raise ValueError(f"min_matches = {self.min_matches}: a TAN WCS has 6 parameters; at least 4 pairs are needed")
+            raise ValueError(
+                f"min_matches = {self.min_matches}: a TAN WCS has 6 parameters; at least 4 pairs are needed"
+            )
 
 
 @dataclass(frozen=True)
@@ -118,13 +122,16 @@ class AstrometricSolution:
         return values
 
 
-def bright_stars(image: NDArray[np.float64], pixel_scale: float, settings: AstrometrySettings,
-                 saturation: float = np.inf) -> NDArray[np.float64]:  # fmt: skip
+def bright_stars(
+    image: NDArray[np.float64], pixel_scale: float, settings: AstrometrySettings, saturation: float = np.inf
+) -> NDArray[np.float64]:
     """(x, y) of the brightest unsaturated stars of a sky-subtracted stack, brightest first."""
     finite = np.isfinite(image)
     _, median, std = sigma_clipped_stats(image[finite], sigma=3.0)
     signal = np.where(finite, image - median, np.nan)
-    found = detect_stars(signal, np.full(image.shape, std), settings.fwhm_arcsec / pixel_scale, settings.detection_nsigma)
+    found = detect_stars(
+        signal, np.full(image.shape, std), settings.fwhm_arcsec / pixel_scale, settings.detection_nsigma
+    )
     found = found[np.asarray(found["peak"]) + median < saturation]
     order = np.argsort(-np.asarray(found["peak"]))[: settings.max_stars]
     return np.column_stack([np.asarray(found["x"])[order], np.asarray(found["y"])[order]])
@@ -159,8 +166,14 @@ def _rotation_deg(wcs: WCS) -> float:
     return float(np.degrees(np.arctan2(-matrix[1, 0], -matrix[0, 0])))
 
 
-def fit_astrometry(detected_xy: NDArray[np.float64], reference: SkyCoord, header_wcs: WCS, pixel_scale: float,
-                   settings: AstrometrySettings, shape: tuple[int, int]) -> AstrometricSolution:  # fmt: skip
+def fit_astrometry(
+    detected_xy: NDArray[np.float64],
+    reference: SkyCoord,
+    header_wcs: WCS,
+    pixel_scale: float,
+    settings: AstrometrySettings,
+    shape: tuple[int, int],
+) -> AstrometricSolution:
     """Fit the WCS of an image to a reference catalogue.
 
     Parameters
@@ -189,23 +202,29 @@ def fit_astrometry(detected_xy: NDArray[np.float64], reference: SkyCoord, header
     inside = np.all((reference_xy > -margin) & (reference_xy < np.array(shape[::-1]) + margin), axis=1)
     reference, reference_xy = reference[inside], reference_xy[inside]
     if len(detected_xy) < settings.min_matches or len(reference) < settings.min_matches:
-        raise AstrometryError(f"{len(detected_xy)} stars detected and {len(reference)} reference stars near the field; "
-                              f"at least {settings.min_matches} of each are needed")  # fmt: skip
+        raise AstrometryError(
+            f"{len(detected_xy)} stars detected and {len(reference)} reference stars near the field; "
+            f"at least {settings.min_matches} of each are needed"
+        )
     shift, votes = _voted_offset(detected_xy, reference_xy, search_px, match_px)
     detected_index, reference_index = _pairs(detected_xy + shift, reference_xy, 2.0 * match_px)
     wcs = header_wcs
     for _ in range(5):
         if len(detected_index) < settings.min_matches:
-            raise AstrometryError(f"only {len(detected_index)} stars match the reference catalogue (offset vote: "
-                                  f"{votes} pairs at {shift * pixel_scale} arcsec); at least {settings.min_matches} "
-                                  f"are needed within {settings.match_radius_arcsec} arcsec")  # fmt: skip
+            raise AstrometryError(
+                f"only {len(detected_index)} stars match the reference catalogue (offset vote: "
+                f"{votes} pairs at {shift * pixel_scale} arcsec); at least {settings.min_matches} "
+                f"are needed within {settings.match_radius_arcsec} arcsec"
+            )
         xy = detected_xy[detected_index]
         wcs = fit_wcs_from_points((xy[:, 0], xy[:, 1]), reference[reference_index], projection="TAN")
         residual = np.hypot(*(np.column_stack(wcs.world_to_pixel(reference[reference_index])) - xy).T)
         keep = residual <= max(3.0 * np.sqrt(np.mean(residual**2)), 0.1)
         projected = np.column_stack(wcs.world_to_pixel(reference))
         new_detected, new_reference = _pairs(detected_xy, projected, match_px)
-        if set(zip(new_detected, new_reference, strict=True)) == set(zip(detected_index[keep], reference_index[keep], strict=True)):
+        if set(zip(new_detected, new_reference, strict=True)) == set(
+            zip(detected_index[keep], reference_index[keep], strict=True)
+        ):
             detected_index, reference_index = detected_index[keep], reference_index[keep]
             break
         detected_index, reference_index = new_detected, new_reference
@@ -215,21 +234,28 @@ def fit_astrometry(detected_xy: NDArray[np.float64], reference: SkyCoord, header
     rms = float(np.sqrt(np.mean(fitted_sky.separation(reference[reference_index]).to_value(u.arcsec) ** 2)))
     centre = ((shape[1] - 1) / 2.0, (shape[0] - 1) / 2.0)
     east, north = wcs.pixel_to_world(*centre).spherical_offsets_to(header_wcs.pixel_to_world(*centre))
-    return AstrometricSolution(wcs=wcs, n_matched=len(detected_index), rms_arcsec=rms,
-                               header_error_east_arcsec=float(east.to_value(u.arcsec)),
-                               header_error_north_arcsec=float(north.to_value(u.arcsec)),
-                               header_rotation_error_deg=_rotation_deg(header_wcs) - _rotation_deg(wcs))  # fmt: skip
+    return AstrometricSolution(
+        wcs=wcs,
+        n_matched=len(detected_index),
+        rms_arcsec=rms,
+        header_error_east_arcsec=float(east.to_value(u.arcsec)),
+        header_error_north_arcsec=float(north.to_value(u.arcsec)),
+        header_rotation_error_deg=_rotation_deg(header_wcs) - _rotation_deg(wcs),
+    )
 
 
-def solve_stack_astrometry(image: NDArray[np.float64], header: fits.Header, reference: Table,
-                           settings: AstrometrySettings, *, source: str = "") -> tuple[fits.Header, AstrometricSolution]:  # fmt: skip
+def solve_stack_astrometry(
+    image: NDArray[np.float64], header: fits.Header, reference: Table, settings: AstrometrySettings, *, source: str = ""
+) -> tuple[fits.Header, AstrometricSolution]:
     """The stack's header with its WCS fitted to ``reference`` (columns ``ra``, ``dec`` in deg).
 
     The fitted WCS replaces the header's; ``ASTRRMS`` (arcsec), ``ASTRNMAT`` and ``ASTRREF`` record the fit.
     """
     for column in ("ra", "dec"):
         if column not in reference.colnames:
-            raise AstrometryError(f"{source}: the reference catalogue has no column {column!r} (columns: {reference.colnames})")
+            raise AstrometryError(
+                f"{source}: the reference catalogue has no column {column!r} (columns: {reference.colnames})"
+            )
     header_wcs = WCS(header).celestial
     pixel_scale = float(header["PIXSCALE"])
     detected = bright_stars(image, pixel_scale, settings, float(header.get("SATURATE", np.inf)))

@@ -53,9 +53,16 @@ def remove_cosmic_rays(
     """
     bad = ~np.isfinite(frame)
     data = np.where(bad, np.nanmedian(frame), frame).astype(np.float32)
-    mask, cleaned = detect_cosmics(data, inmask=bad, sigclip=sigma_clip, objlim=5.0, gain=detector.gain * ndit,
-                                   readnoise=detector.read_noise * np.sqrt(ndit), satlevel=detector.saturation,
-                                   niter=4)  # fmt: skip
+    mask, cleaned = detect_cosmics(
+        data,
+        inmask=bad,
+        sigclip=sigma_clip,
+        objlim=5.0,
+        gain=detector.gain * ndit,
+        readnoise=detector.read_noise * np.sqrt(ndit),
+        satlevel=detector.saturation,
+        niter=4,
+    )
     cleaned = np.asarray(cleaned, dtype=float)
     cleaned[bad] = np.nan
     return cleaned, np.asarray(mask, dtype=bool) & ~bad
@@ -89,8 +96,10 @@ def remove_cosmic_rays_near(
     """
     rows, columns = frame.shape
     x, y = (int(round(value)) for value in centre)
-    box = (slice(max(y - half_size, 0), min(y + half_size + 1, rows)),
-           slice(max(x - half_size, 0), min(x + half_size + 1, columns)))  # fmt: skip
+    box = (
+        slice(max(y - half_size, 0), min(y + half_size + 1, rows)),
+        slice(max(x - half_size, 0), min(x + half_size + 1, columns)),
+    )
     cleaned, mask = frame.copy(), np.zeros(frame.shape, dtype=bool)
     if frame[box].size:
         cleaned[box], mask[box] = remove_cosmic_rays(frame[box], detector, ndit)

@@ -40,8 +40,10 @@ __all__ = [
 ]
 
 #: the two filter wheels (unique filter IDs; the ``NAME`` keywords are read where an ID is missing)
-FILTER_KEYWORDS = (("HIERARCH ESO INS FILT1 ID", "HIERARCH ESO INS FILT1 NAME"),
-                   ("HIERARCH ESO INS FILT2 ID", "HIERARCH ESO INS FILT2 NAME"))  # fmt: skip
+FILTER_KEYWORDS = (
+    ("HIERARCH ESO INS FILT1 ID", "HIERARCH ESO INS FILT1 NAME"),
+    ("HIERARCH ESO INS FILT2 ID", "HIERARCH ESO INS FILT2 NAME"),
+)
 PIXEL_SCALE_KEYWORD = "HIERARCH ESO INS PIXSCALE"
 #: a wheel position that passes all light / one that closes the beam
 OPEN_POSITIONS = ("open", "free", "")
@@ -105,10 +107,13 @@ def frame_kind(header: fits.Header) -> FrameKind:
     if frame_type == "OBJECT":
         return FrameKind("OBJECT")
     if frame_type == "SKY":
-        return FrameKind("UNUSED", "an offset sky frame (DPR TYPE = 'SKY'): the sky is estimated from the dithered "
-                                   "object frames")  # fmt: skip
-    return FrameKind("UNUSED", f"DPR TYPE = {frame_type!r} is not a frame type the imaging reduction uses "
-                               "(OBJECT, STD, DARK, FLAT,LAMP)")  # fmt: skip
+        return FrameKind(
+            "UNUSED", "an offset sky frame (DPR TYPE = 'SKY'): the sky is estimated from the dithered object frames"
+        )
+    return FrameKind(
+        "UNUSED",
+        f"DPR TYPE = {frame_type!r} is not a frame type the imaging reduction uses (OBJECT, STD, DARK, FLAT,LAMP)",
+    )
 
 
 def filter_name(header: fits.Header) -> str:

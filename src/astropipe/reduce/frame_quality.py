@@ -71,7 +71,9 @@ def _frame_fwhm(frame: NDArray[np.float64], x: NDArray, y: NDArray, guess_px: fl
     inside = (x >= size) & (x < nx - size) & (y >= size) & (y < ny - size)
     x, y = x[inside], y[inside]
     if x.size == 0:
-        raise ValueError(f"none of the sequence's bright stars falls on the frame for its FWHM (guess {guess_px:.1f} px)")
+        raise ValueError(
+            f"none of the sequence's bright stars falls on the frame for its FWHM (guess {guess_px:.1f} px)"
+        )
     with warnings.catch_warnings():  # a star that does not converge comes back as NaN: the median ignores it
         warnings.simplefilter("ignore")
         fwhm = np.asarray(fit_fwhm(frame, xypos=np.column_stack([x, y]), fwhm=guess_px, fit_shape=size), dtype=float)
@@ -97,8 +99,9 @@ def match_seeing(frame: NDArray[np.float64], fwhm_px: float, target_fwhm_px: flo
         return np.where(weight > 0.5, smoothed / weight, np.nan)
 
 
-def _aperture_fluxes(frame: NDArray[np.float64], x: NDArray, y: NDArray, radius: float, core: float,
-                     saturated: NDArray[np.bool_]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:  # fmt: skip
+def _aperture_fluxes(
+    frame: NDArray[np.float64], x: NDArray, y: NDArray, radius: float, core: float, saturated: NDArray[np.bool_]
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Aperture sums around (x, y) less the median of the annulus :data:`ANNULUS` x ``radius`` per pixel
     (NaN where the annulus leaves the frame or a bad pixel is in the core), and whether a ``saturated``
     pixel lies within :data:`SATURATED_CLEARANCE_FWHM` of the aperture."""
@@ -165,8 +168,10 @@ def measure_frame_quality(
     radius, core = APERTURE_FWHM * fwhm.max(), CLEAN_CORE_FWHM * fwhm.max()
     with np.errstate(invalid="ignore"):
         saturated = [np.nan_to_num(f, nan=0.0) > saturated_adu for f in frames]
-    measured = [_aperture_fluxes(match_seeing(f, w, fwhm.max()), x, y, radius, core, sat)
-                for f, w, (x, y), sat in zip(frames, fwhm, positions, saturated, strict=True)]  # fmt: skip
+    measured = [
+        _aperture_fluxes(match_seeing(f, w, fwhm.max()), x, y, radius, core, sat)
+        for f, w, (x, y), sat in zip(frames, fwhm, positions, saturated, strict=True)
+    ]
     fluxes = np.array([f for f, _ in measured])
     fluxes[:, np.any([t for _, t in measured], axis=0)] = np.nan  # near a saturated star in some frame
     with warnings.catch_warnings():
@@ -176,15 +181,18 @@ def measure_frame_quality(
     n_stars = np.array([n for _, _, n in scales])
     if np.any(n_stars < MIN_SCALE_STARS):
         worst = int(np.argmin(n_stars))
-        raise ValueError(f"frame {worst} of the sequence has {int(n_stars[worst])} stars for its flux scale "
-                         f"(aperture {radius:.1f} px with a clean core of {core:.1f} px); at least {MIN_SCALE_STARS} are needed")  # fmt: skip
+        raise ValueError(
+            f"frame {worst} of the sequence has {int(n_stars[worst])} stars for its flux scale "
+            f"(aperture {radius:.1f} px with a clean core of {core:.1f} px); at least {MIN_SCALE_STARS} are needed"
+        )
     scale, scale_err = np.array([v for v, _, _ in scales]), np.array([e for _, e, _ in scales])
     norm = np.median(scale)
     return FrameQuality(scale=scale / norm, scale_err=scale_err / norm, fwhm_px=fwhm, n_stars=n_stars)
 
 
-def _scale_fit(fluxes: NDArray[np.float64], typical: NDArray[np.float64], x: NDArray[np.float64],
-               y: NDArray[np.float64]) -> tuple[float, float, int]:  # fmt: skip
+def _scale_fit(
+    fluxes: NDArray[np.float64], typical: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64]
+) -> tuple[float, float, int]:
     """Scale s of the model f = s m + (c0 + cx x + cy y) of the stars' fluxes f at (x, y) against their typical
     fluxes m, by least squares with 3-sigma clipping of the residuals (the plane takes the frame's residual sky
     level and gradient times the aperture area); its error; and the number of stars kept."""

@@ -22,7 +22,13 @@ from photutils.aperture import CircularAnnulus, CircularAperture, aperture_photo
 from photutils.centroids import centroid_2dg
 from scipy.ndimage import gaussian_filter
 
-__all__ = ["IlluminationError", "brightest_star_flux", "brightest_star_position", "fit_illumination", "polynomial_terms"]
+__all__ = [
+    "IlluminationError",
+    "brightest_star_flux",
+    "brightest_star_position",
+    "fit_illumination",
+    "polynomial_terms",
+]
 
 #: fewest grid positions for a degree-2 surface (6 coefficients) with some redundancy
 MIN_POSITIONS = 9
@@ -72,8 +78,9 @@ def _unit(pixels: NDArray[np.float64], size: int) -> NDArray[np.float64]:
     return 2.0 * pixels / (size - 1) - 1.0
 
 
-def fit_illumination(x: NDArray[np.float64], y: NDArray[np.float64], flux: NDArray[np.float64],
-                     shape: tuple[int, int], degree: int = 2) -> tuple[NDArray[np.float64], float]:  # fmt: skip
+def fit_illumination(
+    x: NDArray[np.float64], y: NDArray[np.float64], flux: NDArray[np.float64], shape: tuple[int, int], degree: int = 2
+) -> tuple[NDArray[np.float64], float]:
     """The illumination correction on every pixel, and the rms of the fit (fraction).
 
     Parameters

@@ -38,10 +38,37 @@ KNOWN_FILTERS = ("J", "H", "Ks")
 #: a night's frames are time-stamped from noon UTC of its date to noon UTC of the next day
 NIGHT_START_HOUR_UTC = 12.0
 MIN_DITHER_POSITIONS = 3
-COLUMNS = ("path", "type", "reason", "object", "field", "filter", "dit", "ndit", "mjd", "airmass", "offset_x",
-           "offset_y", "pixel_scale", "lamp_on", "lamp_from", "dpr_type", "template", "rows", "columns")  # fmt: skip
-_DEFAULTS = {"airmass": np.nan, "offset_x": np.nan, "offset_y": np.nan, "pixel_scale": np.nan, "lamp_on": False,
-             "dit": np.nan, "ndit": 0, "mjd": np.nan}  # fmt: skip
+COLUMNS = (
+    "path",
+    "type",
+    "reason",
+    "object",
+    "field",
+    "filter",
+    "dit",
+    "ndit",
+    "mjd",
+    "airmass",
+    "offset_x",
+    "offset_y",
+    "pixel_scale",
+    "lamp_on",
+    "lamp_from",
+    "dpr_type",
+    "template",
+    "rows",
+    "columns",
+)
+_DEFAULTS = {
+    "airmass": np.nan,
+    "offset_x": np.nan,
+    "offset_y": np.nan,
+    "pixel_scale": np.nan,
+    "lamp_on": False,
+    "dit": np.nan,
+    "ndit": 0,
+    "mjd": np.nan,
+}
 
 #: column -> (header keyword, type) read from every used frame
 _KEYWORDS = {
@@ -65,29 +92,39 @@ def _get(header: fits.Header, path: Path, keyword: str, kind):
     try:
         return kind(header[keyword])
     except (TypeError, ValueError) as error:
-        raise IngestError(f"{path}: keyword {keyword!r} = {header[keyword]!r} is not a valid {kind.__name__}") from error
+        raise IngestError(
+            f"{path}: keyword {keyword!r} = {header[keyword]!r} is not a valid {kind.__name__}"
+        ) from error
 
 
 def _check_data_unit(path: Path, hdul: fits.HDUList) -> tuple[int, int]:
     """(rows, columns) of the primary image, after checking that the file holds all of its data."""
     header = hdul[0].header
     if header.get("NAXIS", 0) != 2:
-        raise IngestError(f"{path}: keyword 'NAXIS' = {header.get('NAXIS')!r}; expected a 2-dimensional image in the primary HDU")
+        raise IngestError(
+            f"{path}: keyword 'NAXIS' = {header.get('NAXIS')!r}; expected a 2-dimensional image in the primary HDU"
+        )
     shape = (int(header["NAXIS2"]), int(header["NAXIS1"]))
     if path.name.lower().endswith((".fits", ".fit", ".fts")):
         needed = hdul.fileinfo(0)["datLoc"] + shape[0] * shape[1] * abs(int(header["BITPIX"])) // 8
         size = path.stat().st_size
         if size < needed:
-            raise IngestError(f"{path}: the data unit is truncated: the file has {size} bytes, its header "
-                              f"({shape[1]} x {shape[0]} pixels, BITPIX {header['BITPIX']}) needs {needed} "
-                              f"(an interrupted copy or download?)")  # fmt: skip
+            raise IngestError(
+                f"{path}: the data unit is truncated: the file has {size} bytes, its header "
+                f"({shape[1]} x {shape[0]} pixels, BITPIX {header['BITPIX']}) needs {needed} "
+                f"(an interrupted copy or download?)"
+            )
     else:  # compressed: only decompressing tells whether the whole data unit is there
         try:
             data = hdul[0].data
         except (OSError, EOFError, ValueError, TypeError) as error:
-            raise IngestError(f"{path}: the data unit cannot be read ({error}); a truncated or damaged file?") from error
+            raise IngestError(
+                f"{path}: the data unit cannot be read ({error}); a truncated or damaged file?"
+            ) from error
         if data is None or data.shape != shape:
-            raise IngestError(f"{path}: the data unit holds {None if data is None else data.shape}, the header says {shape}")
+            raise IngestError(
+                f"{path}: the data unit holds {None if data is None else data.shape}, the header says {shape}"
+            )
     return shape
 
 
@@ -117,16 +154,28 @@ def read_frame_header(path: str | Path, field_names: dict[str, str] | None = Non
     except (OSError, ValueError, TypeError, KeyError, EOFError) as error:
         raise IngestError(f"{path}: not a readable FITS file ({error})") from error
     target = target_name(header)
-    row = {"path": str(path), "rows": shape[0], "columns": shape[1], "type": kind.kind, "reason": kind.reason,
-           "object": target, "field": safe_field_name(target, field_names),
-           "dpr_type": str(header.get("HIERARCH ESO DPR TYPE", "")), "template": str(header.get("HIERARCH ESO TPL ID", "")),
-           "filter": filter_name(header), "lamp_level": level, "lamp_header": lamp_state(header)}  # fmt: skip
+    row = {
+        "path": str(path),
+        "rows": shape[0],
+        "columns": shape[1],
+        "type": kind.kind,
+        "reason": kind.reason,
+        "object": target,
+        "field": safe_field_name(target, field_names),
+        "dpr_type": str(header.get("HIERARCH ESO DPR TYPE", "")),
+        "template": str(header.get("HIERARCH ESO TPL ID", "")),
+        "filter": filter_name(header),
+        "lamp_level": level,
+        "lamp_header": lamp_state(header),
+    }
     if kind.kind in ("UNUSED", "ILLUM", "BPM"):
         return row
     for column, (keyword, kind_of) in _KEYWORDS.items():
         row[column] = _get(header, path, keyword, kind_of)
     if not row["dit"] > 0:
-        raise IngestError(f"{path}: keyword 'HIERARCH ESO DET DIT' = {row['dit']!r}; expected an integration time > 0 s")
+        raise IngestError(
+            f"{path}: keyword 'HIERARCH ESO DET DIT' = {row['dit']!r}; expected an integration time > 0 s"
+        )
     if row["ndit"] < 1:
         raise IngestError(f"{path}: keyword 'HIERARCH ESO DET NDIT' = {row['ndit']!r}; expected at least 1 integration")
     if kind.kind in ("OBJECT", "STD", "STD,ILLUM"):
@@ -136,12 +185,18 @@ def read_frame_header(path: str | Path, field_names: dict[str, str] | None = Non
             _get(header, path, keyword, float)
         row["offset_x"], row["offset_y"] = cumulative_offsets(header)
         if not 1.0 <= row["airmass"] <= 10.0:
-            raise IngestError(f"{path}: keyword 'HIERARCH ESO TEL AIRM START' = {row['airmass']!r}; expected an airmass in [1, 10]")
+            raise IngestError(
+                f"{path}: keyword 'HIERARCH ESO TEL AIRM START' = {row['airmass']!r}; expected an airmass in [1, 10]"
+            )
         if not row["pixel_scale"] > 0:
-            raise IngestError(f"{path}: keyword {PIXEL_SCALE_KEYWORD!r} = {row['pixel_scale']!r}; expected a pixel scale > 0 arcsec")
+            raise IngestError(
+                f"{path}: keyword {PIXEL_SCALE_KEYWORD!r} = {row['pixel_scale']!r}; expected a pixel scale > 0 arcsec"
+            )
     if kind.kind in ("OBJECT", "STD", "STD,ILLUM", "FLAT,LAMP") and row["filter"] not in KNOWN_FILTERS:
-        raise IngestError(f"{path}: unknown filter {row['filter']!r} (keywords 'HIERARCH ESO INS FILT1 ID' and "
-                          f"'HIERARCH ESO INS FILT2 ID'); expected one of {KNOWN_FILTERS} with the other wheel open")  # fmt: skip
+        raise IngestError(
+            f"{path}: unknown filter {row['filter']!r} (keywords 'HIERARCH ESO INS FILT1 ID' and "
+            f"'HIERARCH ESO INS FILT2 ID'); expected one of {KNOWN_FILTERS} with the other wheel open"
+        )
     return row
 
 
@@ -159,8 +214,10 @@ def _lamp_states(rows: list[dict]) -> None:
             states = split_flats_by_level(np.array([r["lamp_level"] for r in group]))
         except ValueError as error:
             names = ", ".join(Path(r["path"]).name for r in group)
-            raise IngestError(f"dome flats of filter {key[0]}, DIT {key[1]} s ({names}): the headers do not tell "
-                              f"lamp-on from lamp-off frames ('HIERARCH ESO INS LAMPi ST'), and {error}") from error  # fmt: skip
+            raise IngestError(
+                f"dome flats of filter {key[0]}, DIT {key[1]} s ({names}): the headers do not tell "
+                f"lamp-on from lamp-off frames ('HIERARCH ESO INS LAMPi ST'), and {error}"
+            ) from error
         for row, state in zip(group, states, strict=True):
             row["lamp_on"], row["lamp_from"] = bool(state), "level"
 
@@ -177,8 +234,9 @@ def _check_field_names(rows: list[dict]) -> None:
         raise IngestError(f"targets {sorted(names)} all become field {field!r}; name them apart in imaging.field_names")
 
 
-def classify_frames(paths: list[str | Path], field_names: dict[str, str] | None = None,
-                    log: logging.Logger | None = None) -> Table:  # fmt: skip
+def classify_frames(
+    paths: list[str | Path], field_names: dict[str, str] | None = None, log: logging.Logger | None = None
+) -> Table:
     """The ingest table: one row per raw frame, used or not (then with the reason).
 
     Columns: path, type (``OBJECT``, ``STD``, ``STD,ILLUM``, ``DARK``, ``FLAT,LAMP``, ``ILLUM``, ``BPM``
@@ -223,15 +281,18 @@ def validate_night(frames: Table, night: str | None = None) -> None:
     common = max(set(shapes), key=shapes.count)
     for path, shape in zip(frames["path"], shapes, strict=True):
         if shape != common:
-            problems.append(f"{path}: {shape[1]} x {shape[0]} pixels; the night's other frames have {common[1]} x {common[0]}")
+            problems.append(
+                f"{path}: {shape[1]} x {shape[0]} pixels; the night's other frames have {common[1]} x {common[0]}"
+            )
     if night is not None:
         start = Time(f"{night}T00:00:00", scale="utc").mjd + NIGHT_START_HOUR_UTC / 24.0
         stamped = np.isfinite(np.asarray(frames["mjd"], float))
         for row in frames[stamped]:
             if not start <= row["mjd"] < start + 1.0:
                 when = Time(row["mjd"], format="mjd").isot
-                problems.append(f"{row['path']}: MJD-OBS = {row['mjd']} ({when}) is outside the night of {night} "
-                                f"(noon to noon UTC)")  # fmt: skip
+                problems.append(
+                    f"{row['path']}: MJD-OBS = {row['mjd']} ({when}) is outside the night of {night} (noon to noon UTC)"
+                )
     darks = set(np.round(frames["dit"][frames["type"] == "DARK"], 6))
     flats = frames[frames["type"] == "FLAT,LAMP"]
     illum = set(frames["filter"][frames["type"] == "ILLUM"])
@@ -243,16 +304,22 @@ def validate_night(frames: Table, night: str | None = None) -> None:
     for band in sorted(set(light["filter"])):
         states = set(flats["lamp_on"][flats["filter"] == band])
         if states != {True, False}:
-            problems.append(f"filter {band}: needs lamp-on and lamp-off dome flats (found lamp states {sorted(states)})")
+            problems.append(
+                f"filter {band}: needs lamp-on and lamp-off dome flats (found lamp states {sorted(states)})"
+            )
         grid_frames = (grids["filter"] == band).sum()
         if band not in illum and grid_frames < MIN_POSITIONS:
-            problems.append(f"filter {band}: no illumination correction: neither a frame with ESO DPR TYPE = 'ILLUM' nor "
-                            f"a standard star on a grid of >= {MIN_POSITIONS} positions (illumination template; "
-                            f"found {grid_frames} frames)")  # fmt: skip
+            problems.append(
+                f"filter {band}: no illumination correction: neither a frame with ESO DPR TYPE = 'ILLUM' nor "
+                f"a standard star on a grid of >= {MIN_POSITIONS} positions (illumination template; "
+                f"found {grid_frames} frames)"
+            )
     science = frames[frames["type"] == "OBJECT"]
     for key in sorted({(r["field"], r["filter"]) for r in science}):
         rows = science[(science["field"] == key[0]) & (science["filter"] == key[1])]
-        positions = {(round(float(x), 1), round(float(y), 1)) for x, y in zip(rows["offset_x"], rows["offset_y"], strict=True)}
+        positions = {
+            (round(float(x), 1), round(float(y), 1)) for x, y in zip(rows["offset_x"], rows["offset_y"], strict=True)
+        }
         if len(positions) < MIN_DITHER_POSITIONS:
             problems.append(
                 f"sequence {key[0]} {key[1]} ({', '.join(Path(p).name for p in rows['path'])}): "

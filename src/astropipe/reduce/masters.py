@@ -39,8 +39,15 @@ def _write(path: Path, data: NDArray, header: dict) -> Path:
     return path
 
 
-def _grid_illumination(grid: Table, dark: dict[float, NDArray], dome_flat: NDArray, radius_arcsec: float,
-                       band: str, linearity: Sequence[float], detector: DetectorNoise | None) -> tuple[NDArray, float]:  # fmt: skip
+def _grid_illumination(
+    grid: Table,
+    dark: dict[float, NDArray],
+    dome_flat: NDArray,
+    radius_arcsec: float,
+    band: str,
+    linearity: Sequence[float],
+    detector: DetectorNoise | None,
+) -> tuple[NDArray, float]:
     """Illumination correction of one filter from its standard-star grid frames (dome flat only)."""
     bad = bad_pixel_mask(dome_flat, next(iter(dark.values())))
     x, y, flux = [], [], []
@@ -48,8 +55,9 @@ def _grid_illumination(grid: Table, dark: dict[float, NDArray], dome_flat: NDArr
         image = calibrate_frame(read_raw_data(row["path"]), dark[float(row["dit"])], dome_flat, bad, linearity)
         radius = radius_arcsec / float(row["pixel_scale"])
         if detector is not None:  # the star's aperture and sky annulus (to 2 radii) cleaned
-            image, _ = remove_cosmic_rays_near(image, detector, int(row["ndit"]), brightest_star_position(image),
-                                               int(np.ceil(2.0 * radius)) + 8)  # fmt: skip
+            image, _ = remove_cosmic_rays_near(
+                image, detector, int(row["ndit"]), brightest_star_position(image), int(np.ceil(2.0 * radius)) + 8
+            )
         star = brightest_star_flux(image, radius)
         if radius <= star[0] <= image.shape[1] - 1 - radius and radius <= star[1] <= image.shape[0] - 1 - radius:
             x.append(star[0]), y.append(star[1]), flux.append(star[2])  # the whole aperture on the array
@@ -85,15 +93,25 @@ def build_masters(
     for dit in sorted({float(d) for d in frames["dit"][frames["type"] == "DARK"]}):
         paths = list(frames["path"][(frames["type"] == "DARK") & np.isclose(frames["dit"], dit)])
         darks[dit] = master_dark(paths)
-        written.append(_write(outdir / dark_name(dit), darks[dit].astype(np.float32), {"NCOMBINE": len(paths), "DIT": dit}))
+        written.append(
+            _write(outdir / dark_name(dit), darks[dit].astype(np.float32), {"NCOMBINE": len(paths), "DIT": dit})
+        )
     supplied = frames["path"][frames["type"] == "BPM"]
     supplied_map = read_raw_data(supplied[0]).astype(bool) if len(supplied) else None
     bad = None
     for band in sorted({str(b) for b in frames["filter"][np.isin(frames["type"], ["OBJECT", "STD"])]}):
         flats = frames[(frames["type"] == "FLAT,LAMP") & (frames["filter"] == band)]
         flat_dit = float(flats["dit"][0])
-        on = [p for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"], strict=True) if lamp and d == flat_dit]
-        off = [p for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"], strict=True) if not lamp and d == flat_dit]
+        on = [
+            p
+            for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"], strict=True)
+            if lamp and d == flat_dit
+        ]
+        off = [
+            p
+            for p, lamp, d in zip(flats["path"], flats["lamp_on"], flats["dit"], strict=True)
+            if not lamp and d == flat_dit
+        ]
         reset = darks.get(flat_dit, darks[min(darks)]) if darks else 0.0
         dome = dome_flat(on, off, reset, linearity)
         supplied_illumination = frames["path"][(frames["type"] == "ILLUM") & (frames["filter"] == band)]
@@ -101,14 +119,25 @@ def build_masters(
             illumination, source = read_raw_data(supplied_illumination[0]), str(supplied_illumination[0])
         else:
             grid = frames[(frames["type"] == "STD,ILLUM") & (frames["filter"] == band)]
-            illumination, rms = _grid_illumination(grid, darks, master_flat(dome, 1.0), aperture_radius_arcsec, band,
-                                                   linearity, detector)
+            illumination, rms = _grid_illumination(
+                grid, darks, master_flat(dome, 1.0), aperture_radius_arcsec, band, linearity, detector
+            )
             source = f"standard star on {len(grid)} grid positions, fit rms {rms:.4f}"
-            written.append(_write(outdir / f"illumination_{band}.fits", illumination.astype(np.float32),
-                                  {"FILTER": band, "SOURCE": source[:68]}))  # fmt: skip
+            written.append(
+                _write(
+                    outdir / f"illumination_{band}.fits",
+                    illumination.astype(np.float32),
+                    {"FILTER": band, "SOURCE": source[:68]},
+                )
+            )
         flat = master_flat(dome, illumination)
-        written.append(_write(outdir / f"flat_{band}.fits", flat.astype(np.float32),
-                              {"FILTER": band, "NLAMPON": len(on), "ILLUMSRC": source[-68:]}))  # fmt: skip
+        written.append(
+            _write(
+                outdir / f"flat_{band}.fits",
+                flat.astype(np.float32),
+                {"FILTER": band, "NLAMPON": len(on), "ILLUMSRC": source[-68:]},
+            )
+        )
         reference_dark = darks[max(darks)] if darks else np.zeros_like(flat)
         band_bad = bad_pixel_mask(flat, reference_dark, supplied_map)
         bad = band_bad if bad is None else bad | band_bad
@@ -120,9 +149,16 @@ def build_masters(
 def load_masters(directory: str | Path, dit: float, band: str) -> tuple[NDArray, NDArray, NDArray[np.bool_]]:
     """(dark, flat, bad) for a sequence of this DIT and filter; a clear error if one is missing."""
     directory = Path(directory)
-    paths = {"dark": directory / dark_name(dit), "flat": directory / f"flat_{band}.fits", "bad": directory / "bad_pixels.fits"}
+    paths = {
+        "dark": directory / dark_name(dit),
+        "flat": directory / f"flat_{band}.fits",
+        "bad": directory / "bad_pixels.fits",
+    }
     for kind, path in paths.items():
         if not path.is_file():
             raise FileNotFoundError(f"master {kind} {path} not found (DIT {dit} s, filter {band})")
-    return (fits.getdata(paths["dark"]).astype(float), fits.getdata(paths["flat"]).astype(float),
-            fits.getdata(paths["bad"]).astype(bool))  # fmt: skip
+    return (
+        fits.getdata(paths["dark"]).astype(float),
+        fits.getdata(paths["flat"]).astype(float),
+        fits.getdata(paths["bad"]).astype(bool),
+    )

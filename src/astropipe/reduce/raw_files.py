@@ -19,6 +19,9 @@ def find_raw_frames(locations: list[str | Path]) -> list[Path]:
     frames = []
     for location in map(Path, locations):
         candidates = sorted(location.rglob("*")) if location.is_dir() else [location]
-        frames += [path for path in candidates if path.is_file() and not path.name.startswith(".")
-                   and path.name.lower().endswith(RAW_FRAME_SUFFIXES)]  # fmt: skip
+        frames += [
+            path
+            for path in candidates
+            if path.is_file() and not path.name.startswith(".") and path.name.lower().endswith(RAW_FRAME_SUFFIXES)
+        ]
     return frames

@@ -69,9 +69,11 @@ def refine_offset(
                 best, best_value = (dx, dy), value
     bx, by = best
     if abs(bx - gx) == search or abs(by - gy) == search:
-        raise RegistrationError(f"the cross-correlation peak lies at the edge of the {search}-pixel search box around the "
-                                f"header offset ({guess[0]:.1f}, {guess[1]:.1f}) px: the header offset is further off "
-                                f"than imaging.reduction.search_px, or the frame has no stars in common with the reference")  # fmt: skip
+        raise RegistrationError(
+            f"the cross-correlation peak lies at the edge of the {search}-pixel search box around the "
+            f"header offset ({guess[0]:.1f}, {guess[1]:.1f}) px: the header offset is further off "
+            f"than imaging.reduction.search_px, or the frame has no stars in common with the reference"
+        )
     fx = _parabola_peak(correlation[by % ny, (bx - 1) % nx], best_value, correlation[by % ny, (bx + 1) % nx])
     fy = _parabola_peak(correlation[(by - 1) % ny, bx % nx], best_value, correlation[(by + 1) % ny, bx % nx])
     return bx + fx, by + fy
@@ -121,8 +123,9 @@ class ReferenceStars:
         """Gaussian centroids (pixels) of the peaks ``index``; NaN where the fit fails."""
         missing = [i for i in index.tolist() if i not in self._centroids]
         if missing:
-            xc, yc = centroid_sources(self.image, self.x[missing], self.y[missing], box_size=self.box,
-                                      centroid_func=centroid_2dg)  # fmt: skip
+            xc, yc = centroid_sources(
+                self.image, self.x[missing], self.y[missing], box_size=self.box, centroid_func=centroid_2dg
+            )
             self._centroids.update(zip(missing, zip(xc.tolist(), yc.tolist(), strict=True), strict=True))
         xy = np.array([self._centroids[i] for i in index.tolist()], dtype=float).reshape(-1, 2)
         return xy[:, 0], xy[:, 1]
@@ -175,11 +178,15 @@ def refine_with_stars(
     dx, dy = xi - xr, yi - yr
     good = np.isfinite(dx) & np.isfinite(dy) & (np.hypot(dx - offset[0], dy - offset[1]) < 1.5)
     if good.sum() < 3:
-        raise RegistrationError(f"only {int(good.sum())} bright unsaturated stars were found in both frames near the "
-                                f"offset ({offset[0]:.1f}, {offset[1]:.1f}) px; at least 3 are needed")  # fmt: skip
+        raise RegistrationError(
+            f"only {int(good.sum())} bright unsaturated stars were found in both frames near the "
+            f"offset ({offset[0]:.1f}, {offset[1]:.1f}) px; at least 3 are needed"
+        )
     median = np.array([np.median(dx[good]), np.median(dy[good])])
     scatter = 1.4826 * np.median(np.abs(np.column_stack([dx[good], dy[good]]) - median), axis=0)
     if np.max(scatter) > MAX_SCATTER_PX:
-        raise RegistrationError(f"the {int(good.sum())} stars' displacements scatter by ({scatter[0]:.2f}, {scatter[1]:.2f}) px "
-                                f"about their median; more than {MAX_SCATTER_PX} px is not one offset")  # fmt: skip
+        raise RegistrationError(
+            f"the {int(good.sum())} stars' displacements scatter by ({scatter[0]:.2f}, {scatter[1]:.2f}) px "
+            f"about their median; more than {MAX_SCATTER_PX} px is not one offset"
+        )
     return float(median[0]), float(median[1])

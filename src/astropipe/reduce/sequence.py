@@ -155,8 +155,10 @@ def reduce_sequence(
     log = log or logging.getLogger(__name__)
     frames = frames[np.argsort(frames["mjd"])]
     if len({float(d) for d in frames["dit"]}) != 1 or len(set(frames["filter"])) != 1:
-        raise ValueError(f"a sequence must have one DIT and one filter; got {sorted(set(frames['dit']))}, "
-                         f"{sorted(set(frames['filter']))}")  # fmt: skip
+        raise ValueError(
+            f"a sequence must have one DIT and one filter; got {sorted(set(frames['dit']))}, "
+            f"{sorted(set(frames['filter']))}"
+        )
     dit, ndit = float(frames["dit"][0]), int(frames["ndit"][0])
     calibrated = [calibrate_frame(read_raw_data(p), dark, flat, bad, linearity) for p in frames["path"]]
     log.info("calibrated %d frames of %s %s", len(calibrated), frames["object"][0], frames["filter"][0])
@@ -167,7 +169,11 @@ def reduce_sequence(
     noise = np.array([frame_level(f, m)[1] for f, m in zip(first, masks, strict=True)])
     guesses = np.column_stack([frames["offset_x"], frames["offset_y"]]).astype(float)
     guesses -= guesses[0]
-    linear_limit = 0.5 * (saturation_adu - float(np.median(dark)) - max(frame_level(f, m)[0] for f, m in zip(calibrated, masks, strict=True)))
+    linear_limit = 0.5 * (
+        saturation_adu
+        - float(np.median(dark))
+        - max(frame_level(f, m)[0] for f, m in zip(calibrated, masks, strict=True))
+    )
     reference_stars = ReferenceStars(first[0], noise[0], peak_max=linear_limit)
     offsets = _register(frames["path"], first, noise, guesses, reference_stars, search)
     log.info("offsets refined: max |refined - header| = %.3f px", float(np.max(np.abs(offsets - guesses))))
@@ -186,11 +192,13 @@ def reduce_sequence(
     usable_adu = 0.9 * (saturation_adu - float(np.median(dark)) - float(np.max(sky_levels)))
     quality = None
     if frame_scaling:
-        quality = _measured_quality(frames, calibrated, masks2, offsets, reference_stars, fwhm_guess_arcsec,
-                                    usable_adu, log)  # fmt: skip
+        quality = _measured_quality(
+            frames, calibrated, masks2, offsets, reference_stars, fwhm_guess_arcsec, usable_adu, log
+        )
     weights, scales = _weights_and_scales(quality, sky_levels, float(frames["pixel_scale"][0]), log)
-    (stack, used), _ = _stack([f / s for f, s in zip(second, scales, strict=True)], offsets, margin, weights,
-                              combine_sigma)  # fmt: skip
+    (stack, used), _ = _stack(
+        [f / s for f, s in zip(second, scales, strict=True)], offsets, margin, weights, combine_sigma
+    )
     exposure = used.astype(float) * dit * ndit
     image = stack / dit  # ADU per DIT -> ADU/s
     # a weighted mean of n frames has the noise of an equal-weight mean of n_eff = (sum w)^2 / sum w^2 frames
@@ -224,8 +232,9 @@ def _object_mask(first, offsets, margin, weights, combine_sigma, mask_nsigma, ma
     return binary_dilation(np.nan_to_num(stack1, nan=level) > level + mask_nsigma * spread, iterations=mask_grow)
 
 
-def _measured_quality(frames, calibrated, masks, offsets, reference_stars, fwhm_guess_arcsec, usable_adu,
-                      log) -> FrameQuality | None:  # fmt: skip
+def _measured_quality(
+    frames, calibrated, masks, offsets, reference_stars, fwhm_guess_arcsec, usable_adu, log
+) -> FrameQuality | None:
     """Step 5: the frames' flux scales and seeing, or None (with a warning) where a sparse field has too
     few stars to measure them."""
     scale_px = float(frames["pixel_scale"][0])
@@ -233,11 +242,20 @@ def _measured_quality(frames, calibrated, masks, offsets, reference_stars, fwhm_
     # faint stars, which moved the scale stars' fluxes by several per cent from frame to frame
     levels = [frame_level(f, m)[0] for f, m in zip(calibrated, masks, strict=True)]
     try:
-        return _frame_quality(reference_stars, [f - level for f, level in zip(calibrated, levels, strict=True)],
-                              offsets, fwhm_guess_arcsec / scale_px, usable_adu)  # fmt: skip
+        return _frame_quality(
+            reference_stars,
+            [f - level for f, level in zip(calibrated, levels, strict=True)],
+            offsets,
+            fwhm_guess_arcsec / scale_px,
+            usable_adu,
+        )
     except ValueError as problem:  # a sparse field: the stack is still right, at the frames' mean transparency
-        log.warning("%s %s: frames combined without flux scales, weighted by 1 / sky: %s", frames["object"][0],
-                    frames["filter"][0], problem)  # fmt: skip
+        log.warning(
+            "%s %s: frames combined without flux scales, weighted by 1 / sky: %s",
+            frames["object"][0],
+            frames["filter"][0],
+            problem,
+        )
         return None
 
 
@@ -246,17 +264,32 @@ def _weights_and_scales(quality: FrameQuality | None, sky_levels, scale_px: floa
     if quality is None:
         return (1.0 / sky_levels) / np.mean(1.0 / sky_levels), np.ones(len(sky_levels))
     weights = combine_weights(quality, sky_levels)
-    log.info("flux scales %s, FWHM %s arcsec, weights %s", np.round(quality.scale, 3),
-             np.round(quality.fwhm_px * scale_px, 2), np.round(weights, 2))  # fmt: skip
+    log.info(
+        "flux scales %s, FWHM %s arcsec, weights %s",
+        np.round(quality.scale, 3),
+        np.round(quality.fwhm_px * scale_px, 2),
+        np.round(weights, 2),
+    )
     return weights, quality.scale
 
 
 def _offsets_table(frames, guesses, offsets, sky_levels, noise, scales, weights, quality) -> Table:
     """Per frame: path, header and refined offsets, sky level and noise, flux scale and weight (and the
     scale's error, the FWHM and the number of scale stars where they were measured)."""
-    table = Table({"path": frames["path"], "mjd": frames["mjd"], "header_dx": guesses[:, 0], "header_dy": guesses[:, 1],
-                   "dx": offsets[:, 0], "dy": offsets[:, 1], "sky_level": sky_levels,
-                   "sky_noise": noise, "flux_scale": scales, "weight": weights})  # fmt: skip
+    table = Table(
+        {
+            "path": frames["path"],
+            "mjd": frames["mjd"],
+            "header_dx": guesses[:, 0],
+            "header_dy": guesses[:, 1],
+            "dx": offsets[:, 0],
+            "dy": offsets[:, 1],
+            "sky_level": sky_levels,
+            "sky_noise": noise,
+            "flux_scale": scales,
+            "weight": weights,
+        }
+    )
     if quality is not None:
         table["flux_scale_err"] = quality.scale_err
         table["fwhm_arcsec"] = quality.fwhm_px * float(frames["pixel_scale"][0])
@@ -264,16 +297,24 @@ def _offsets_table(frames, guesses, offsets, sky_levels, noise, scales, weights,
     return table
 
 
-def _frame_quality(reference: ReferenceStars, frames: list[NDArray[np.float64]], offsets: NDArray[np.float64],
-                   fwhm_guess_px: float, saturated_adu: float) -> FrameQuality:  # fmt: skip
+def _frame_quality(
+    reference: ReferenceStars,
+    frames: list[NDArray[np.float64]],
+    offsets: NDArray[np.float64],
+    fwhm_guess_px: float,
+    saturated_adu: float,
+) -> FrameQuality:
     """Flux scales and seeing from the reference frame's 60 brightest unsaturated stars."""
     x, y = reference.centroids(reference.brightest(int(np.ceil(APERTURE_BORDER_FWHM * fwhm_guess_px)), 60))
     good = np.isfinite(x) & np.isfinite(y)
-    return measure_frame_quality(frames, offsets, x[good], y[good], fwhm_guess_px=fwhm_guess_px,
-                                 saturated_adu=saturated_adu)
+    return measure_frame_quality(
+        frames, offsets, x[good], y[good], fwhm_guess_px=fwhm_guess_px, saturated_adu=saturated_adu
+    )
 
 
-def _stack_header(frames: Table, margin: int, dit: float, ndit: int, n: int, usable_adu: float, gain: float) -> fits.Header:
+def _stack_header(
+    frames: Table, margin: int, dit: float, ndit: int, n: int, usable_adu: float, gain: float
+) -> fits.Header:
     with open_raw_frame(frames["path"][0]) as hdul:
         raw = hdul[0].header.copy()
     wcs = WCS(raw).celestial

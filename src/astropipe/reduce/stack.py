@@ -51,8 +51,9 @@ def combine(
         # a NaN cube (not a masked array) takes astropy's compiled path; NaN (no coverage) comes back masked
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", AstropyUserWarning)  # "input data contains invalid values": expected
-        clipped = sigma_clip(np.stack(images), sigma=sigma, maxiters=2, axis=0, cenfunc="median", stdfunc="mad_std",
-                             masked=True)  # fmt: skip
+        clipped = sigma_clip(
+            np.stack(images), sigma=sigma, maxiters=2, axis=0, cenfunc="median", stdfunc="mad_std", masked=True
+        )
     w = np.where(clipped.mask, 0.0, np.asarray(weights, dtype=float)[:, None, None])
     total = w.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):

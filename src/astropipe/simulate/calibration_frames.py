@@ -65,9 +65,19 @@ def write_calibrations(night: NightSimulation, outdir: str | Path) -> list[Path]
         for i in range(cal["darks_per_dit"]):
             rng = random_stream(night.seed, f"dark/{dit}/{i}")
             raw = expose(night.detector, night.maps, np.zeros(shape), dit, 1, rng)
-            header = raw_header(wcs, target="DARK", frame_type="DARK", band=None, dit=dit, ndit=1, airmass=1.0,
-                                start=stamp(dit), pixel_scale=PIXEL_SCALES["small"], expno=i + 1,
-                                nexp=cal["darks_per_dit"])  # fmt: skip
+            header = raw_header(
+                wcs,
+                target="DARK",
+                frame_type="DARK",
+                band=None,
+                dit=dit,
+                ndit=1,
+                airmass=1.0,
+                start=stamp(dit),
+                pixel_scale=PIXEL_SCALES["small"],
+                expno=i + 1,
+                nexp=cal["darks_per_dit"],
+            )
             paths.append(night.write_raw(outdir, raw, header))
     for band in night.bands():
         thermal = night.photometry.surface_rate(band, night.sim["sky_mag_arcsec2"][band] + 2.0, PIXEL_SCALES["small"])
@@ -75,11 +85,28 @@ def write_calibrations(night: NightSimulation, outdir: str | Path) -> list[Path]
             for i in range(cal["flats_per_state"]):
                 rng = random_stream(night.seed, f"flat/{band}/{state}/{i}")
                 lamp = cal["flat_lamp_rate"] if state == "on" else 0.0
-                raw = expose(night.detector, night.maps, np.full(shape, lamp + thermal), cal["flat_dit"], 1, rng,
-                             lamp_pattern=True)
-                header = raw_header(wcs, target="FLAT", frame_type="FLAT,LAMP", band=band, dit=cal["flat_dit"],
-                                    ndit=1, airmass=1.0, start=stamp(cal["flat_dit"]),
-                                    pixel_scale=PIXEL_SCALES["small"], expno=i + 1, nexp=cal["flats_per_state"])  # fmt: skip
+                raw = expose(
+                    night.detector,
+                    night.maps,
+                    np.full(shape, lamp + thermal),
+                    cal["flat_dit"],
+                    1,
+                    rng,
+                    lamp_pattern=True,
+                )
+                header = raw_header(
+                    wcs,
+                    target="FLAT",
+                    frame_type="FLAT,LAMP",
+                    band=band,
+                    dit=cal["flat_dit"],
+                    ndit=1,
+                    airmass=1.0,
+                    start=stamp(cal["flat_dit"]),
+                    pixel_scale=PIXEL_SCALES["small"],
+                    expno=i + 1,
+                    nexp=cal["flats_per_state"],
+                )
                 paths.append(night.write_raw(outdir, raw, header))
         if night.sim["illumination_grid"] == 0:
             # the illumination correction as a product file (what turns a normalised dome flat into the sky response)
@@ -130,10 +157,19 @@ def write_standards(night: NightSimulation, outdir: str | Path) -> list[Path]:
                     raw = expose(night.detector, night.maps, image + sky, std["dit"], std["ndit"], frame_rng)
                     exposure = (std["dit"] * std["ndit"] + OVERHEAD_S) * u.s
                     taken = next(order) * exposure
-                    header = raw_header(reported_wcs(wcs, pointing_error, rotation_error), target=str(star["name"]),
-                                        frame_type="STD", band=band, dit=std["dit"], ndit=std["ndit"], airmass=airmass,
-                                        start=night.start + (0.2 + 0.1 * j) * u.hour + taken, pixel_scale=scale,
-                                        expno=i + 1, nexp=std["nexp"])  # fmt: skip
+                    header = raw_header(
+                        reported_wcs(wcs, pointing_error, rotation_error),
+                        target=str(star["name"]),
+                        frame_type="STD",
+                        band=band,
+                        dit=std["dit"],
+                        ndit=std["ndit"],
+                        airmass=airmass,
+                        start=night.start + (0.2 + 0.1 * j) * u.hour + taken,
+                        pixel_scale=scale,
+                        expno=i + 1,
+                        nexp=std["nexp"],
+                    )
                     header["HIERARCH ASTROPIPE TRANSPARENCY"] = (round(transparency, 5), "simulated truth")
                     paths.append(night.write_raw(outdir, raw, header))
     return paths + _write_illumination_grid(night, outdir, catalogue)
@@ -157,13 +193,25 @@ def _write_illumination_grid(night: NightSimulation, outdir: str | Path, catalog
             wcs = frame_wcs(pointing_after_offset(centre, np.array([-east, -north])), scale, shape)
             x, y = wcs.world_to_pixel(centre)
             rate = night.photometry.count_rate(band, np.array([star["H"]]), np.array([star["K"]]), std["airmasses"][0])
-            image = render_stars(shape, np.array([x]), np.array([y]), rate, night.seeing_fwhm(rng) / scale,
-                                 night.sim["moffat_beta"])  # fmt: skip
+            image = render_stars(
+                shape, np.array([x]), np.array([y]), rate, night.seeing_fwhm(rng) / scale, night.sim["moffat_beta"]
+            )
             sky = night.photometry.surface_rate(band, night.sky.level(band, 0.05, rng), scale)
             raw = expose(night.detector, night.maps, image + sky, std["dit"], GRID_NDIT, rng)
             start = night.start - 1.0 * u.hour + (b * n * n + i) * (std["dit"] * GRID_NDIT + OVERHEAD_S) * u.s
-            header = raw_header(wcs, target=str(star["name"]), frame_type="STD", band=band, dit=std["dit"],
-                                ndit=GRID_NDIT, airmass=std["airmasses"][0], start=start, pixel_scale=scale,
-                                expno=i + 1, nexp=n * n, template=ILLUMINATION_TEMPLATE)  # fmt: skip
+            header = raw_header(
+                wcs,
+                target=str(star["name"]),
+                frame_type="STD",
+                band=band,
+                dit=std["dit"],
+                ndit=GRID_NDIT,
+                airmass=std["airmasses"][0],
+                start=start,
+                pixel_scale=scale,
+                expno=i + 1,
+                nexp=n * n,
+                template=ILLUMINATION_TEMPLATE,
+            )
             paths.append(night.write_raw(outdir, raw, header))
     return paths

@@ -30,7 +30,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["DetectorMaps", "DetectorModel", "cosmic_ray_hits", "detector_maps", "expose", "measured_counts", "saturating_counts"]
+__all__ = [
+    "DetectorMaps",
+    "DetectorModel",
+    "cosmic_ray_hits",
+    "detector_maps",
+    "expose",
+    "measured_counts",
+    "saturating_counts",
+]
 
 
 @dataclass(frozen=True)
@@ -141,7 +149,9 @@ def saturating_counts(model: DetectorModel) -> float:
         high *= 1.5
     for _ in range(60):
         middle = 0.5 * (low + high)
-        low, high = (middle, high) if float(measured_counts(model, np.array(middle))) < model.saturation else (low, middle)
+        low, high = (
+            (middle, high) if float(measured_counts(model, np.array(middle))) < model.saturation else (low, middle)
+        )
     return high
 
 

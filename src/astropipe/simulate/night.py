@@ -102,8 +102,10 @@ class NightSimulation:
         classes = rng.permutation([c for c in SURVEY_CLASSES for _ in range(counts[c])])
         l_deg = rng.uniform(-4.0, 4.0, n)
         b_deg = np.clip(rng.normal(0.0, 1.0, n), -3.0, 3.0)
-        return [self._survey_spec(f"cand{i + 1:02d}", str(cls), float(l_deg[i]), float(b_deg[i]), rng)
-                for i, cls in enumerate(classes)]
+        return [
+            self._survey_spec(f"cand{i + 1:02d}", str(cls), float(l_deg[i]), float(b_deg[i]), rng)
+            for i, cls in enumerate(classes)
+        ]
 
     def candidate_list(self) -> Table:
         """The survey's observing list: field, Galactic l, b (deg), mode, filter, DIT, NDIT, NEXP (no class)."""
@@ -113,7 +115,9 @@ class NightSimulation:
         table["l"].unit = table["b"].unit = u.deg
         for key in ("mode", "filter", "dit", "ndit", "nexp"):
             table[key] = [survey[key]] * len(specs)
-        table.meta["description"] = "candidate fields of the survey (Dutra et al. 2003, section 2): pointing and observation"
+        table.meta["description"] = (
+            "candidate fields of the survey (Dutra et al. 2003, section 2): pointing and observation"
+        )
         return table
 
     def _half_size(self, mode: str, box: float) -> float:
@@ -122,18 +126,40 @@ class NightSimulation:
     def _survey_spec(self, name: str, cls: str, l_deg: float, b_deg: float, rng: np.random.Generator) -> FieldSpec:
         density = self.sim["survey_bulge_density_arcmin2"] * np.exp(-abs(b_deg) / 1.5)
         common = {
-            "name": name, "kind": cls, "l_deg": l_deg, "b_deg": b_deg,
+            "name": name,
+            "kind": cls,
+            "l_deg": l_deg,
+            "b_deg": b_deg,
             "half_size_arcsec": self._half_size(self.config["survey"]["mode"], self.sim["jitter_box_arcsec"]),
-            "bulge_density": density, "disc_density": self.sim["disc_density_arcmin2"],
-        }  # fmt: skip
+            "bulge_density": density,
+            "disc_density": self.sim["disc_density_arcmin2"],
+        }
         if cls == "embedded_cluster":
-            cluster = ClusterSpec(tenth_type="B0V", distance_kpc=rng.uniform(4.0, 8.0), e_hk=rng.uniform(1.0, 1.6),
-                                  differential_e_hk=0.2, core_radius_arcsec=8.0, radius_arcsec=25.0)
-            return FieldSpec(**common, cluster=cluster, nebula_peak_ks_mag_arcsec2=15.0, nebula_sigma_arcsec=25.0,
-                             dust_radius_arcsec=60.0, dust_e_hk=1.5)
+            cluster = ClusterSpec(
+                tenth_type="B0V",
+                distance_kpc=rng.uniform(4.0, 8.0),
+                e_hk=rng.uniform(1.0, 1.6),
+                differential_e_hk=0.2,
+                core_radius_arcsec=8.0,
+                radius_arcsec=25.0,
+            )
+            return FieldSpec(
+                **common,
+                cluster=cluster,
+                nebula_peak_ks_mag_arcsec2=15.0,
+                nebula_sigma_arcsec=25.0,
+                dust_radius_arcsec=60.0,
+                dust_e_hk=1.5,
+            )
         if cls == "dissolving_cluster":
-            cluster = ClusterSpec(tenth_type="B1V", distance_kpc=rng.uniform(3.0, 6.0), e_hk=rng.uniform(0.5, 0.9),
-                                  differential_e_hk=0.1, core_radius_arcsec=20.0, radius_arcsec=50.0)
+            cluster = ClusterSpec(
+                tenth_type="B1V",
+                distance_kpc=rng.uniform(3.0, 6.0),
+                e_hk=rng.uniform(0.5, 0.9),
+                differential_e_hk=0.1,
+                core_radius_arcsec=20.0,
+                radius_arcsec=50.0,
+            )
             return FieldSpec(**common, cluster=cluster)
         if cls == "bright_star_blend":
             return FieldSpec(**common, blend_stars=int(rng.integers(3, 6)))
@@ -143,12 +169,17 @@ class NightSimulation:
         obj = self.config["object"]
         cluster = ClusterSpec(**self.sim["cluster"])
         return FieldSpec(
-            name=obj["name"], kind="object", l_deg=obj["l_deg"], b_deg=obj["b_deg"],
+            name=obj["name"],
+            kind="object",
+            l_deg=obj["l_deg"],
+            b_deg=obj["b_deg"],
             half_size_arcsec=self._half_size(obj["mode"], self.sim["jitter_box_arcsec"]),
-            bulge_density=self.sim["bulge_density_arcmin2"], disc_density=self.sim["disc_density_arcmin2"],
-            cluster=cluster, nebula_peak_ks_mag_arcsec2=self.sim["nebula_ks_mag_arcsec2"],
+            bulge_density=self.sim["bulge_density_arcmin2"],
+            disc_density=self.sim["disc_density_arcmin2"],
+            cluster=cluster,
+            nebula_peak_ks_mag_arcsec2=self.sim["nebula_ks_mag_arcsec2"],
             nebula_sigma_arcsec=cluster.radius_arcsec,
-        )  # fmt: skip
+        )
 
     def fields(self) -> dict[str, FieldSpec]:
         specs = [self.object_field(), *self.survey_fields()]
@@ -160,19 +191,24 @@ class NightSimulation:
         clock = 0.5  # hours after the start: standards and calibrations first
         obj = self.config["object"]
         for band, seq in obj["sequences"].items():
-            out[(obj["name"], band)] = _Sequence(obj["name"], band, seq["dit"], seq["ndit"], seq["nexp"], obj["mode"], clock)
+            out[(obj["name"], band)] = _Sequence(
+                obj["name"], band, seq["dit"], seq["ndit"], seq["nexp"], obj["mode"], clock
+            )
             clock += seq["nexp"] * (seq["dit"] * seq["ndit"] + OVERHEAD_S) / 3600.0
         survey = self.config["survey"]
         for spec in self.survey_fields():
-            out[(spec.name, survey["filter"])] = _Sequence(spec.name, survey["filter"], survey["dit"], survey["ndit"],
-                                                           survey["nexp"], survey["mode"], clock)
+            out[(spec.name, survey["filter"])] = _Sequence(
+                spec.name, survey["filter"], survey["dit"], survey["ndit"], survey["nexp"], survey["mode"], clock
+            )
             clock += survey["nexp"] * (survey["dit"] * survey["ndit"] + OVERHEAD_S) / 3600.0
         return out
 
     def scene(self, field: str) -> Scene:
         spec = self.fields()[field]
         sequence = UpperMainSequence(self.reference_dir)
-        return build_scene(spec, random_stream(self.seed, f"scene/{field}"), sequence, str(self.reference_dir), self.ak_per_ehk)
+        return build_scene(
+            spec, random_stream(self.seed, f"scene/{field}"), sequence, str(self.reference_dir), self.ak_per_ehk
+        )
 
     # ------------------------------------------------------------ exposures
     def seeing_fwhm(self, rng: np.random.Generator) -> float:
@@ -191,7 +227,9 @@ class NightSimulation:
     def telescope_errors(self, tag: str) -> tuple[np.ndarray, float]:
         """One sequence's pointing error (arcsec east, north) and field rotation missing from its headers (deg)."""
         rng = random_stream(self.seed, tag)
-        return rng.normal(0.0, self.sim["pointing_error_arcsec"], 2), float(rng.normal(0.0, self.sim["rotation_error_deg"]))
+        return rng.normal(0.0, self.sim["pointing_error_arcsec"], 2), float(
+            rng.normal(0.0, self.sim["rotation_error_deg"])
+        )
 
     def write_raw(self, outdir: str | Path, data: np.ndarray, header: fits.Header) -> Path:
         """Write a raw frame under the archive's name (``SOFI.<DATE-OBS>.fits``, compressed as configured)."""

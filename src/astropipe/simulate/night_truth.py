@@ -42,7 +42,9 @@ def reference_catalogue(night: NightSimulation, field: str) -> Table:
         alive[near] = False
     rng = random_stream(night.seed, f"twomass/{field}")
     table = Table()
-    keep = alive & (-2.5 * np.log10(flux["Ks"]) < ref["limit_Ks"]) | alive & (-2.5 * np.log10(flux["H"]) < ref["limit_H"])
+    keep = alive & (-2.5 * np.log10(flux["Ks"]) < ref["limit_Ks"]) | alive & (
+        -2.5 * np.log10(flux["H"]) < ref["limit_H"]
+    )
     table["ra"] = np.asarray(stars["ra"])[order][keep] * u.deg
     table["dec"] = np.asarray(stars["dec"])[order][keep] * u.deg
     for band in ("H", "Ks"):
@@ -68,9 +70,13 @@ def truth(night: NightSimulation) -> dict[str, Any]:
         stars[column].unit = u.mag
     survey = [s for s in fields.values() if s.kind != "object"]
     labels = Table(
-        {"field": [s.name for s in survey], "l": [s.l_deg for s in survey] * u.deg,
-         "b": [s.b_deg for s in survey] * u.deg, "class": [s.kind for s in survey]}
-    )  # fmt: skip
+        {
+            "field": [s.name for s in survey],
+            "l": [s.l_deg for s in survey] * u.deg,
+            "b": [s.b_deg for s in survey] * u.deg,
+            "class": [s.kind for s in survey],
+        }
+    )
     obj = night.config["object"]["name"]
     scene = {
         "night": night.config["night"],
@@ -81,12 +87,20 @@ def truth(night: NightSimulation) -> dict[str, Any]:
         "extinction_coefficients": night.sim["extinction"],
         "object_field": obj,
         "fields": {name: s.meta for name, s in scenes.items()},
-        "bulge": {"e_hk_mean": fields[obj].bulge_e_hk, "e_hk_sigma": fields[obj].bulge_e_hk_sigma,
-                  "distance_modulus": fields[obj].bulge_distance_modulus},
-    }  # fmt: skip
+        "bulge": {
+            "e_hk_mean": fields[obj].bulge_e_hk,
+            "e_hk_sigma": fields[obj].bulge_e_hk_sigma,
+            "distance_modulus": fields[obj].bulge_distance_modulus,
+        },
+    }
     cluster = scene["fields"][obj].get("cluster", {})
-    scene.update({"cluster_e_hk": cluster.get("e_hk"), "cluster_distance_kpc": cluster.get("distance_kpc"),
-                  "cluster_k10": cluster.get("k10")})  # fmt: skip
+    scene.update(
+        {
+            "cluster_e_hk": cluster.get("e_hk"),
+            "cluster_distance_kpc": cluster.get("distance_kpc"),
+            "cluster_k10": cluster.get("k10"),
+        }
+    )
     instrument = {
         "detector": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(night.detector).items()},
         "n_hot_pixels": int(night.maps.hot.sum()),
@@ -98,5 +112,10 @@ def truth(night: NightSimulation) -> dict[str, Any]:
         "transparency_rms": night.sim["transparency_rms"],
         "sky_mag_arcsec2": night.sim["sky_mag_arcsec2"],
     }
-    return {"stars": stars, "labels": labels, "scene": scene, "instrument": instrument,
-            "response": night.maps.sky_response.astype(np.float32)}  # fmt: skip
+    return {
+        "stars": stars,
+        "labels": labels,
+        "scene": scene,
+        "instrument": instrument,
+        "response": night.maps.sky_response.astype(np.float32),
+    }

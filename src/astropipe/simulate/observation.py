@@ -27,8 +27,18 @@ from astropy.time import Time
 from astropy.wcs import WCS
 from numpy.typing import NDArray
 
-__all__ = ["OVERHEAD_S", "PIXEL_SCALES", "PhotometricSystem", "SkyModel", "dither_offsets", "frame_wcs", "pointing_after_offset",
-           "raw_header", "reported_offsets", "reported_wcs"]
+__all__ = [
+    "OVERHEAD_S",
+    "PIXEL_SCALES",
+    "PhotometricSystem",
+    "SkyModel",
+    "dither_offsets",
+    "frame_wcs",
+    "pointing_after_offset",
+    "raw_header",
+    "reported_offsets",
+    "reported_wcs",
+]
 
 #: SOFI pixel scales (arcsec/pixel) of the small and large fields (Dutra et al. 2003, §2.1)
 PIXEL_SCALES = {"small": 0.145, "large": 0.292}
@@ -104,8 +114,12 @@ def dither_offsets(rng: np.random.Generator, n: int, box_arcsec: float) -> NDArr
 
 
 #: the SOFI template of each kind of frame (SOFI User's Manual, template reference)
-TEMPLATES = {"OBJECT": "SOFI_img_obs_AutoJitter", "STD": "SOFI_img_cal_StandardStar", "DARK": "SOFI_img_cal_Darks",
-             "FLAT,LAMP": "SOFI_img_cal_SpecialDomeFlats"}  # fmt: skip
+TEMPLATES = {
+    "OBJECT": "SOFI_img_obs_AutoJitter",
+    "STD": "SOFI_img_cal_StandardStar",
+    "DARK": "SOFI_img_cal_Darks",
+    "FLAT,LAMP": "SOFI_img_cal_SpecialDomeFlats",
+}
 #: the template of a standard star stepped over the array for the illumination correction
 ILLUMINATION_TEMPLATE = "SOFI_img_cal_Illumination"
 

@@ -97,6 +97,15 @@ def render_stars(
     bright = flux >= threshold
     for selection, radius in ((~bright, faint_radius_fwhm), (bright, bright_radius_fwhm)):
         half = int(np.ceil(radius * fwhm))
-        _accumulate(image, shape, x[selection], y[selection], flux[selection], half, alpha2, beta,
-                    max(1, batch * 2000 // (2 * half + 1) ** 2))  # fmt: skip
+        _accumulate(
+            image,
+            shape,
+            x[selection],
+            y[selection],
+            flux[selection],
+            half,
+            alpha2,
+            beta,
+            max(1, batch * 2000 // (2 * half + 1) ** 2),
+        )
     return image.reshape(ny, nx)

@@ -155,14 +155,20 @@ def build_scene(
         bulge.e_hk = np.where(behind, bulge.e_hk + spec.dust_e_hk, bulge.e_hk)
     parts.append(_component("bulge", bulge, xi, eta, ak_per_ehk, False))
     n_disc = rng.poisson(spec.disc_density * area)
-    parts.append(_component("disc", disc_stars(rng, n_disc, reference_dir), *_uniform_offsets(rng, n_disc, half), ak_per_ehk, False))
+    parts.append(
+        _component(
+            "disc", disc_stars(rng, n_disc, reference_dir), *_uniform_offsets(rng, n_disc, half), ak_per_ehk, False
+        )
+    )
     meta: dict = {"field": spec.name, "kind": spec.kind, "l_deg": spec.l_deg, "b_deg": spec.b_deg}
     if spec.cluster is not None:
         c = spec.cluster
         photometry, masses = cluster_stars(rng, sequence, c.tenth_type, c.distance_kpc, c.e_hk, c.differential_e_hk)
         radius = _king_radii(rng, masses.size, c.core_radius_arcsec, c.radius_arcsec)
         angle = rng.uniform(0.0, 2.0 * np.pi, masses.size)
-        parts.append(_component("cluster", photometry, radius * np.sin(angle), radius * np.cos(angle), ak_per_ehk, True))
+        parts.append(
+            _component("cluster", photometry, radius * np.sin(angle), radius * np.cos(angle), ak_per_ehk, True)
+        )
         k_members = np.sort(parts[-1]["K"])
         meta["cluster"] = {
             "tenth_brightest_type": c.tenth_type,
@@ -197,8 +203,17 @@ def build_scene(
     stars["ra"], stars["dec"] = positions.ra.deg, positions.dec.deg
     stars.add_column(np.arange(len(stars)), name="id", index=0)
     stars.add_column(np.full(len(stars), spec.name), name="field", index=0)
-    for name, unit in (("xi", u.arcsec), ("eta", u.arcsec), ("ra", u.deg), ("dec", u.deg),
-                       ("H", u.mag), ("K", u.mag), ("absolute_k", u.mag), ("intrinsic_hk", u.mag),
-                       ("distance_modulus", u.mag), ("e_hk", u.mag)):
+    for name, unit in (
+        ("xi", u.arcsec),
+        ("eta", u.arcsec),
+        ("ra", u.deg),
+        ("dec", u.deg),
+        ("H", u.mag),
+        ("K", u.mag),
+        ("absolute_k", u.mag),
+        ("intrinsic_hk", u.mag),
+        ("distance_modulus", u.mag),
+        ("e_hk", u.mag),
+    ):
         stars[name].unit = unit
     return Scene(spec=spec, center=center, stars=stars, meta=meta)

@@ -41,10 +41,16 @@ def write_sequence(night: NightSimulation, field: str, band: str, outdir: str | 
     stars = scene.stars
     reference_wcs = frame_wcs(scene.center, scale, shape)
     centre_ref = np.array(reference_wcs.world_to_pixel(scene.center))
-    true_offsets = np.array([np.array(frame_wcs(pointing_after_offset(scene.center, offset), scale, shape)
-                                      .world_to_pixel(scene.center)) - centre_ref for offset in offsets])
-    header_offsets = reported_offsets(random_stream(night.seed, f"offsets/{field}/{band}"), true_offsets,
-                                      night.sim["header_offset_error_px"])  # fmt: skip
+    true_offsets = np.array(
+        [
+            np.array(frame_wcs(pointing_after_offset(scene.center, offset), scale, shape).world_to_pixel(scene.center))
+            - centre_ref
+            for offset in offsets
+        ]
+    )
+    header_offsets = reported_offsets(
+        random_stream(night.seed, f"offsets/{field}/{band}"), true_offsets, night.sim["header_offset_error_px"]
+    )
     pointing_error, rotation_error = night.telescope_errors(f"pointing/{field}/{band}")
     paths = []
     for i, offset in enumerate(offsets):
@@ -63,12 +69,20 @@ def write_sequence(night: NightSimulation, field: str, band: str, outdir: str | 
         image += night.photometry.surface_rate(band, sky_mag, scale) * night.sky.pattern(shape, frame_rng)
         raw = expose(night.detector, night.maps, image, sequence.dit, sequence.ndit, frame_rng)
         header = raw_header(
-            reported_wcs(wcs, pointing_error, rotation_error), target=night.target(field), frame_type="OBJECT",
-            band=band, dit=sequence.dit,
-            ndit=sequence.ndit, airmass=airmass, start=night.start + hours * u.hour, pixel_scale=scale,
-            expno=i + 1, nexp=sequence.nexp, header_offset_px=tuple(header_offsets[i]),
+            reported_wcs(wcs, pointing_error, rotation_error),
+            target=night.target(field),
+            frame_type="OBJECT",
+            band=band,
+            dit=sequence.dit,
+            ndit=sequence.ndit,
+            airmass=airmass,
+            start=night.start + hours * u.hour,
+            pixel_scale=scale,
+            expno=i + 1,
+            nexp=sequence.nexp,
+            header_offset_px=tuple(header_offsets[i]),
             true_offset_px=tuple(np.round(true_offsets[i], 3)),
-        )  # fmt: skip
+        )
         header["HIERARCH ESO TEL AMBI FWHM START"] = (round(fwhm, 4), "[arcsec] seeing (simulated truth)")
         header["HIERARCH ASTROPIPE TRANSPARENCY"] = (round(transparency, 5), "simulated truth")
         header["HIERARCH ASTROPIPE TRUE CRVAL1"] = (wcs.wcs.crval[0], "[deg] simulated truth")

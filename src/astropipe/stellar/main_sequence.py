@@ -23,12 +23,39 @@ __all__ = ["DWARF_MASSES", "UpperMainSequence"]
 
 #: approximate dwarf masses (M_sun) by spectral type, after Pecaut & Mamajek (2013)
 DWARF_MASSES = {
-    "O5V": 37.0, "B0V": 15.0, "B0.5V": 12.5, "B1V": 10.5, "B1.5V": 9.0, "B2V": 7.8, "B2.5V": 6.9,
-    "B3V": 5.8, "B4V": 4.9, "B5V": 4.5, "B6V": 4.0, "B7V": 3.6, "B8V": 3.2, "B9V": 2.6, "B9.5V": 2.4,
-    "A0V": 2.2, "A1V": 2.1, "A2V": 2.0, "A3V": 1.9, "A5V": 1.85, "A7V": 1.7, "F0V": 1.6, "F2V": 1.45,
-    "F5V": 1.3, "F8V": 1.15, "G0V": 1.07, "G2V": 1.0, "G5V": 0.95, "G8V": 0.9, "K0V": 0.87, "K2V": 0.8,
+    "O5V": 37.0,
+    "B0V": 15.0,
+    "B0.5V": 12.5,
+    "B1V": 10.5,
+    "B1.5V": 9.0,
+    "B2V": 7.8,
+    "B2.5V": 6.9,
+    "B3V": 5.8,
+    "B4V": 4.9,
+    "B5V": 4.5,
+    "B6V": 4.0,
+    "B7V": 3.6,
+    "B8V": 3.2,
+    "B9V": 2.6,
+    "B9.5V": 2.4,
+    "A0V": 2.2,
+    "A1V": 2.1,
+    "A2V": 2.0,
+    "A3V": 1.9,
+    "A5V": 1.85,
+    "A7V": 1.7,
+    "F0V": 1.6,
+    "F2V": 1.45,
+    "F5V": 1.3,
+    "F8V": 1.15,
+    "G0V": 1.07,
+    "G2V": 1.0,
+    "G5V": 0.95,
+    "G8V": 0.9,
+    "K0V": 0.87,
+    "K2V": 0.8,
     "K5V": 0.7,
-}  # fmt: skip
+}
 
 
 class UpperMainSequence:
@@ -61,5 +88,6 @@ class UpperMainSequence:
     def photometry(self, mass: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """M_K and (H-K)_0, linear in log mass (extrapolated flat beyond the table)."""
         log_mass = np.log10(mass)
-        return np.interp(log_mass, self.log_mass, self.absolute_k), np.interp(log_mass, self.log_mass, self.intrinsic_hk)
-
+        return np.interp(log_mass, self.log_mass, self.absolute_k), np.interp(
+            log_mass, self.log_mass, self.intrinsic_hk
+        )

@@ -39,11 +39,15 @@ def classify(metrics: dict, thresholds: dict) -> tuple[str, str]:
     concentrated = significance >= thresholds["significance"]
     dark = np.isfinite(deficit) and deficit >= thresholds["significance"]
     if embedded and (concentrated or dark):
-        return "embedded_cluster", (f"nebulosity {nebula:.1f} sigma/px, overdensity {significance:.1f} sigma, "
-                                    f"star-count deficit {deficit:.1f} sigma")  # fmt: skip
+        return "embedded_cluster", (
+            f"nebulosity {nebula:.1f} sigma/px, overdensity {significance:.1f} sigma, "
+            f"star-count deficit {deficit:.1f} sigma"
+        )
     if np.isfinite(light_p) and light_p <= thresholds["light_p"] and faint_significance < thresholds["significance"]:
-        return "bright_star_blend", (f"central light brighter than {1 - light_p:.1%} of random apertures "
-                                     f"({bright:.1f} extra bright stars), faint stars {faint_significance:.1f} sigma")  # fmt: skip
+        return "bright_star_blend", (
+            f"central light brighter than {1 - light_p:.1%} of random apertures "
+            f"({bright:.1f} extra bright stars), faint stars {faint_significance:.1f} sigma"
+        )
     if concentrated:
         return "dissolving_cluster", f"overdensity {significance:.1f} sigma without gas/dust (nebulosity {nebula:.1f})"
     return "field", f"overdensity {significance:.1f} sigma, nebulosity {nebula:.1f}, central light p = {light_p:.2f}"
@@ -53,12 +57,15 @@ def confusion_matrix(truth: list[str], predicted: list[str]) -> Table:
     """Rows: true class; columns: predicted class (counts)."""
     table = Table({"true_class": list(CLASSES)})
     for name in CLASSES:
-        table[name] = [sum(1 for t, p in zip(truth, predicted, strict=True) if t == row and p == name) for row in CLASSES]
+        table[name] = [
+            sum(1 for t, p in zip(truth, predicted, strict=True) if t == row and p == name) for row in CLASSES
+        ]
     return table
 
 
-def classify_fields(metrics: list[dict], thresholds: dict, labels: Table | None = None,
-                    log: logging.Logger | None = None) -> tuple[Table, dict, Table | None]:  # fmt: skip
+def classify_fields(
+    metrics: list[dict], thresholds: dict, labels: Table | None = None, log: logging.Logger | None = None
+) -> tuple[Table, dict, Table | None]:
     """Classify every survey field and, given the true classes, compare.
 
     Parameters
@@ -85,26 +92,43 @@ def classify_fields(metrics: list[dict], thresholds: dict, labels: Table | None 
     rows = []
     for field in metrics:
         name, evidence = classify(field, thresholds)
-        rows.append({"field": field["field"], "l": field["l"], "b": field["b"], "class": name,
-                     "overdensity_sigma": field["overdensity_significance"],
-                     "faint_overdensity_sigma": field["faint_overdensity_significance"],
-                     "bright_excess": field["bright_excess"], "light_concentration_p": field["light_concentration_p"],
-                     "ring_density_ratio": field["count_ratio_ring"], "count_deficit_sigma": field["count_deficit_sigma"],
-                     "nebulosity_snr": field["nebulosity_snr"], "king_core_arcsec": field["king"]["core_radius"],
-                     "evidence": evidence})  # fmt: skip
+        rows.append(
+            {
+                "field": field["field"],
+                "l": field["l"],
+                "b": field["b"],
+                "class": name,
+                "overdensity_sigma": field["overdensity_significance"],
+                "faint_overdensity_sigma": field["faint_overdensity_significance"],
+                "bright_excess": field["bright_excess"],
+                "light_concentration_p": field["light_concentration_p"],
+                "ring_density_ratio": field["count_ratio_ring"],
+                "count_deficit_sigma": field["count_deficit_sigma"],
+                "nebulosity_snr": field["nebulosity_snr"],
+                "king_core_arcsec": field["king"]["core_radius"],
+                "evidence": evidence,
+            }
+        )
         log.info("%s: %s (%s)", field["field"], name, evidence)
     table = Table(rows=rows)
     table["l"].unit = table["b"].unit = "deg"
     table["king_core_arcsec"].unit = "arcsec"
-    summary = {"n_fields": len(table), "thresholds": thresholds,
-               "counts": {c: int(np.sum(table["class"] == c)) for c in sorted(set(table["class"]))}}  # fmt: skip
+    summary = {
+        "n_fields": len(table),
+        "thresholds": thresholds,
+        "counts": {c: int(np.sum(table["class"] == c)) for c in sorted(set(table["class"]))},
+    }
     if labels is None:
         return table, summary, None
     truth = dict(zip(labels["field"], labels["class"], strict=True))
     table["true_class"] = [truth[f] for f in table["field"]]
     matrix = confusion_matrix(list(table["true_class"]), list(table["class"]))
     agreement = float(np.mean(table["true_class"] == table["class"]))
-    summary.update({"agreement": agreement, "confusion_matrix": {r["true_class"]: {c: int(r[c]) for c in matrix.colnames[1:]}
-                                                                for r in matrix}})  # fmt: skip
+    summary.update(
+        {
+            "agreement": agreement,
+            "confusion_matrix": {r["true_class"]: {c: int(r[c]) for c in matrix.colnames[1:]} for r in matrix},
+        }
+    )
     log.info("agreement with the truth: %.0f %% of %d fields", 100 * agreement, len(table))
     return table, summary, matrix

@@ -19,11 +19,21 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import curve_fit
 
-__all__ = ["KingFit", "Overdensity", "RadialProfile", "fit_king", "king_profile", "overdensity", "radial_profile", "ring_areas"]
+__all__ = [
+    "KingFit",
+    "Overdensity",
+    "RadialProfile",
+    "fit_king",
+    "king_profile",
+    "overdensity",
+    "radial_profile",
+    "ring_areas",
+]
 
 
-def ring_areas(usable: NDArray[np.bool_], centre: tuple[float, float], pixel_scale: float,
-               edges_arcsec: NDArray[np.float64]) -> NDArray[np.float64]:  # fmt: skip
+def ring_areas(
+    usable: NDArray[np.bool_], centre: tuple[float, float], pixel_scale: float, edges_arcsec: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Usable area (arcmin^2) of each ring between consecutive ``edges_arcsec`` around ``centre`` (x, y px)."""
     ny, nx = usable.shape
     y, x = np.mgrid[0:ny, 0:nx]
@@ -49,7 +59,9 @@ class RadialProfile:
         return np.sqrt(0.5 * (self.inner**2 + self.outer**2))
 
 
-def radial_profile(radius_arcsec: NDArray[np.float64], areas: NDArray[np.float64], edges: NDArray[np.float64]) -> RadialProfile:
+def radial_profile(
+    radius_arcsec: NDArray[np.float64], areas: NDArray[np.float64], edges: NDArray[np.float64]
+) -> RadialProfile:
     """Counts of stars at ``radius_arcsec`` in rings ``edges`` divided by the usable ``areas`` (arcmin^2)."""
     counts, _ = np.histogram(radius_arcsec, bins=edges)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -83,11 +95,19 @@ def fit_king(profile: RadialProfile, max_core_arcsec: float = 60.0) -> KingFit:
     """Weighted least-squares King + background fit of a radial profile (rings with no area ignored)."""
     good = np.isfinite(profile.density) & (profile.area_arcmin2 > 0)
     r, y, e = profile.radius[good], profile.density[good], profile.density_err[good]
-    background = float(np.median(y[-max(3, y.size // 3):]))
+    background = float(np.median(y[-max(3, y.size // 3) :]))
     start = [background, max(float(y[0]) - background, 1.0), 10.0]
     try:
-        p, cov = curve_fit(king_profile, r, y, p0=start, sigma=e, absolute_sigma=True,
-                           bounds=([0.0, 0.0, 1.0], [np.inf, np.inf, max_core_arcsec]), maxfev=5000)  # fmt: skip
+        p, cov = curve_fit(
+            king_profile,
+            r,
+            y,
+            p0=start,
+            sigma=e,
+            absolute_sigma=True,
+            bounds=([0.0, 0.0, 1.0], [np.inf, np.inf, max_core_arcsec]),
+            maxfev=5000,
+        )
         errors = np.sqrt(np.diag(cov))
     except (RuntimeError, ValueError):
         p, errors = [np.nan] * 3, [np.nan] * 3
@@ -109,8 +129,13 @@ class Overdensity:
         return asdict(self)
 
 
-def overdensity(radius_arcsec: NDArray[np.float64], inner_area: float, radius: float, background_density: float,
-                background_count: float) -> Overdensity:  # fmt: skip
+def overdensity(
+    radius_arcsec: NDArray[np.float64],
+    inner_area: float,
+    radius: float,
+    background_density: float,
+    background_count: float,
+) -> Overdensity:
     """Excess of stars inside ``radius`` over ``background_density`` x ``inner_area``.
 
     ``background_count`` is the number of stars the background density was

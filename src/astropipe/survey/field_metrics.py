@@ -43,8 +43,12 @@ def approximate_k(catalog: Table, calibration: dict) -> NDArray[np.float64]:
     ``calibration`` holds ``zero_point_mag`` and ``extinction_mag_per_airmass``; the catalogue's
     ``meta`` its ``airmass`` (default 1) and ``aperture_correction_mag`` (default 0).
     """
-    return np.asarray(catalog["mag_inst"]) + calibration["zero_point_mag"] - calibration["extinction_mag_per_airmass"] * float(
-        catalog.meta.get("airmass", 1.0)) + float(catalog.meta.get("aperture_correction_mag", 0.0) or 0.0)  # fmt: skip
+    return (
+        np.asarray(catalog["mag_inst"])
+        + calibration["zero_point_mag"]
+        - calibration["extinction_mag_per_airmass"] * float(catalog.meta.get("airmass", 1.0))
+        + float(catalog.meta.get("aperture_correction_mag", 0.0) or 0.0)
+    )
 
 
 @dataclass(frozen=True)
@@ -89,22 +93,34 @@ class FieldMetrics:
         """The keys of ``metrics.json`` (densities in stars/arcmin^2, fluxes in ADU/s, radii in arcsec)."""
         profile = self.profile
         return {
-            "magnitude_limit": self.magnitude_limit, "n_stars": self.n_stars,
-            "background_density_arcmin2": self.background_density, "background_stars": self.background_stars,
-            "overdensity_significance": self.overdensity.significance, "overdensity": self.overdensity.as_dict(),
+            "magnitude_limit": self.magnitude_limit,
+            "n_stars": self.n_stars,
+            "background_density_arcmin2": self.background_density,
+            "background_stars": self.background_stars,
+            "overdensity_significance": self.overdensity.significance,
+            "overdensity": self.overdensity.as_dict(),
             "faint_overdensity_significance": self.faint_overdensity.significance,
             "faint_overdensity": self.faint_overdensity.as_dict(),
-            "bright_excess": self.bright_excess, "count_ratio_ring": self.count_ratio_ring,
+            "bright_excess": self.bright_excess,
+            "count_ratio_ring": self.count_ratio_ring,
             "count_deficit_sigma": self.count_deficit_sigma,
-            "central_flux_adu_s": self.central_flux, "light_concentration_p": self.light_concentration_p,
-            "nebulosity_snr": self.nebulosity_snr, "nebulosity_adu_s": self.nebulosity_level, "king": self.king.as_dict(),
-            "profile": {"inner_arcsec": profile.inner.tolist(), "outer_arcsec": profile.outer.tolist(),
-                        "density_arcmin2": profile.density.tolist(), "density_err_arcmin2": profile.density_err.tolist()},
-        }  # fmt: skip
+            "central_flux_adu_s": self.central_flux,
+            "light_concentration_p": self.light_concentration_p,
+            "nebulosity_snr": self.nebulosity_snr,
+            "nebulosity_adu_s": self.nebulosity_level,
+            "king": self.king.as_dict(),
+            "profile": {
+                "inner_arcsec": profile.inner.tolist(),
+                "outer_arcsec": profile.outer.tolist(),
+                "density_arcmin2": profile.density.tolist(),
+                "density_err_arcmin2": profile.density_err.tolist(),
+            },
+        }
 
 
-def _star_counts(radius: NDArray, stars: NDArray, magnitude: NDArray, bright: NDArray, geometry: _Geometry,
-                 settings: dict) -> dict:  # fmt: skip
+def _star_counts(
+    radius: NDArray, stars: NDArray, magnitude: NDArray, bright: NDArray, geometry: _Geometry, settings: dict
+) -> dict:
     """Profile, King fit, overdensities, bright excess and the hole ring of the counted stars (step 2)."""
     edges = np.asarray(settings["ring_edges_arcsec"], float)
     profile = radial_profile(radius[stars], ring_areas(geometry.usable, geometry.centre, geometry.scale, edges), edges)
@@ -122,37 +138,69 @@ def _star_counts(radius: NDArray, stars: NDArray, magnitude: NDArray, bright: ND
     density_faint, n_faint = background(faint)
     density_bright, _ = background(bright)
     bright_radius = settings["bright_radius_arcsec"]
-    bright_excess = float(np.sum(bright & (radius < bright_radius)) - density_bright * geometry.area(0.0, bright_radius))
+    bright_excess = float(
+        np.sum(bright & (radius < bright_radius)) - density_bright * geometry.area(0.0, bright_radius)
+    )
     hole_lo, hole_hi = settings["hole_ring_arcsec"]
     hole_area = geometry.area(hole_lo, hole_hi)
     in_hole = np.sum(stars & (radius >= hole_lo) & (radius < hole_hi))
     ring_ratio = float(in_hole / hole_area / density) if density > 0 else np.nan
     expected = density * hole_area
     return {
-        "profile": profile, "king": fit_king(profile), "background_density": density, "background_stars": n_background,
+        "profile": profile,
+        "king": fit_king(profile),
+        "background_density": density,
+        "background_stars": n_background,
         "overdensity": overdensity(radius[stars], inner_area, inner_radius, density, n_background),
         "faint_overdensity": overdensity(radius[faint], inner_area, inner_radius, density_faint, n_faint),
-        "bright_excess": bright_excess, "count_ratio_ring": ring_ratio,
+        "bright_excess": bright_excess,
+        "count_ratio_ring": ring_ratio,
         "count_deficit_sigma": float((expected - in_hole) / np.sqrt(expected + expected**2 / max(n_background, 1))),
-    }  # fmt: skip
+    }
 
 
-def _diffuse_light(image: NDArray, x: NDArray, y: NDArray, good: NDArray, bright: NDArray, fwhm: float,
-                   geometry: _Geometry, settings: dict, rng: np.random.Generator) -> dict:  # fmt: skip
+def _diffuse_light(
+    image: NDArray,
+    x: NDArray,
+    y: NDArray,
+    good: NDArray,
+    bright: NDArray,
+    fwhm: float,
+    geometry: _Geometry,
+    settings: dict,
+    rng: np.random.Generator,
+) -> dict:
     """Nebulosity and central light concentration on the image with the stars masked (step 3)."""
-    masked = star_mask(image.shape, x[good], y[good], 3.0 * fwhm) | star_mask(image.shape, x[bright], y[bright], 8.0 * fwhm)
+    masked = star_mask(image.shape, x[good], y[good], 3.0 * fwhm) | star_mask(
+        image.shape, x[bright], y[bright], 8.0 * fwhm
+    )
     ny, nx = image.shape
     cx, cy = geometry.centre
     pixel_radius = np.hypot(*np.meshgrid(np.arange(nx) - cx, np.arange(ny) - cy)) * geometry.scale
-    snr, level = nebulosity(image, geometry.usable, masked, pixel_radius, settings["nebula_radius_arcsec"],
-                            tuple(settings["background_ring_arcsec"]))  # fmt: skip
-    central_flux, p = light_concentration(image, geometry.usable, geometry.centre,
-                                          settings["bright_radius_arcsec"] / geometry.scale, rng)  # fmt: skip
+    snr, level = nebulosity(
+        image,
+        geometry.usable,
+        masked,
+        pixel_radius,
+        settings["nebula_radius_arcsec"],
+        tuple(settings["background_ring_arcsec"]),
+    )
+    central_flux, p = light_concentration(
+        image, geometry.usable, geometry.centre, settings["bright_radius_arcsec"] / geometry.scale, rng
+    )
     return {"nebulosity_snr": snr, "nebulosity_level": level, "central_flux": central_flux, "light_concentration_p": p}
 
 
-def measure_field(image: NDArray, weight: NDArray, catalog: Table, centre_px: tuple[float, float], pixel_scale: float,
-                  calibration: dict, settings: dict, rng: np.random.Generator) -> FieldMetrics:  # fmt: skip
+def measure_field(
+    image: NDArray,
+    weight: NDArray,
+    catalog: Table,
+    centre_px: tuple[float, float],
+    pixel_scale: float,
+    calibration: dict,
+    settings: dict,
+    rng: np.random.Generator,
+) -> FieldMetrics:
     """Measure the survey's indicators on one candidate field (Dutra et al. 2003, §2).
 
     Parameters

@@ -27,7 +27,9 @@ from numpy.typing import NDArray
 __all__ = ["light_concentration", "nebulosity", "star_mask"]
 
 
-def star_mask(shape: tuple[int, int], x: NDArray[np.float64], y: NDArray[np.float64], radius_px: float) -> NDArray[np.bool_]:
+def star_mask(
+    shape: tuple[int, int], x: NDArray[np.float64], y: NDArray[np.float64], radius_px: float
+) -> NDArray[np.bool_]:
     """True within ``radius_px`` of any of the given stars."""
     mask = np.zeros(shape, dtype=bool)
     r = int(np.ceil(radius_px))
@@ -43,9 +45,13 @@ def star_mask(shape: tuple[int, int], x: NDArray[np.float64], y: NDArray[np.floa
 
 
 def nebulosity(
-    image: NDArray[np.float64], usable: NDArray[np.bool_], stars: NDArray[np.bool_], radius_arcsec: NDArray[np.float64],
-    inner_radius: float, background_ring: tuple[float, float],
-) -> tuple[float, float]:  # fmt: skip
+    image: NDArray[np.float64],
+    usable: NDArray[np.bool_],
+    stars: NDArray[np.bool_],
+    radius_arcsec: NDArray[np.float64],
+    inner_radius: float,
+    background_ring: tuple[float, float],
+) -> tuple[float, float]:
     """(excess surface brightness in units of the background's per-pixel noise, excess in image units).
 
     Parameters
@@ -71,9 +77,13 @@ def nebulosity(
 
 
 def light_concentration(
-    image: NDArray[np.float64], usable: NDArray[np.bool_], centre: tuple[float, float], radius_px: float,
-    rng: np.random.Generator, n_random: int = 500,
-) -> tuple[float, float]:  # fmt: skip
+    image: NDArray[np.float64],
+    usable: NDArray[np.bool_],
+    centre: tuple[float, float],
+    radius_px: float,
+    rng: np.random.Generator,
+    n_random: int = 500,
+) -> tuple[float, float]:
     """(flux in the aperture on ``centre``, fraction of random usable apertures with at least that flux).
 
     Random apertures are centred on usable pixels at least one aperture
