@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from astropipe.calibrate.standards import fit_transformation, normalise_measurements
+from astropipe.calibrate.standards import StandardApertures, fit_transformation, normalise_measurements
 
 CATALOGUE = Table(
     {
@@ -105,3 +105,12 @@ def test_too_few_standards_and_unknown_standard_are_refused():
         fit_transformation(normalise_measurements(unknown, {"H": 0.03}), CATALOGUE, "H", 0.03)
     with pytest.raises(ValueError, match="no extinction coefficient for filter 'H'"):
         normalise_measurements(measured, {"Ks": 0.05})
+
+
+@pytest.mark.parametrize(
+    "apertures",
+    [{"radius_arcsec": 8.0}, {"sky_outer_arcsec": 6.0}, {"radius_arcsec": 0.0}, {"search_arcsec": -1.0}],
+)
+def test_apertures_that_overlap_or_vanish_are_refused(apertures):
+    with pytest.raises(ValueError, match="standard-star"):
+        StandardApertures(**apertures)

@@ -62,3 +62,8 @@ def test_a_box_is_cleaned_as_the_whole_frame_would_be_and_nothing_outside_it():
     outside[y - 60 : y + 61, x - 60 : x + 61] = False
     assert whole_mask[outside].sum() > 10 and not boxed_mask[outside].any()
     assert np.array_equal(boxed[outside], hit[outside], equal_nan=True)
+
+
+def test_a_detector_without_a_positive_gain_is_refused():
+    with pytest.raises(ValueError, match=r"detector gain = 0\.0: expected a positive number"):
+        DetectorNoise(gain=0.0, read_noise=12.0, saturation=10000.0)

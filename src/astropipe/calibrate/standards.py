@@ -62,6 +62,15 @@ class StandardApertures:
     sky_outer_arcsec: float = 10.0
     search_arcsec: float = 20.0
 
+    def __post_init__(self) -> None:
+        if not 0 < self.radius_arcsec <= self.sky_inner_arcsec < self.sky_outer_arcsec:
+            raise ValueError(
+                f"standard-star apertures: radius {self.radius_arcsec}, sky annulus {self.sky_inner_arcsec}-"
+                f"{self.sky_outer_arcsec} arcsec; expected 0 < radius <= inner < outer"
+            )
+        if not self.search_arcsec > 0:
+            raise ValueError(f"standard-star search box half-size {self.search_arcsec} arcsec: expected > 0")
+
 
 def measure_standard_frame(
     data: np.ndarray,

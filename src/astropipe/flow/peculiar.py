@@ -44,12 +44,22 @@ __all__ = [
 
 @dataclass(frozen=True)
 class FlowSettings:
+    """Settings of the flow chain (``flow`` in the configuration): the thermal velocity dispersion (km/s), the
+    extinction map, the non-linear velocity estimator, the Malmquist correction, a fractional shift of the
+    FP zero point (a robustness test) and whether the universe expands."""
+
     thermal_kms: float = 250.0
     extinction_map: str = "sfd"  # or "bh"
     nonlinear: bool = False
     malmquist: bool = True
     zero_point_shift: float = 0.0  # fractional change of the distance scale (FP zero point)
     cosmological: bool = True  # (1 + z)^4 dimming, angular-diameter and comoving distances
+
+    def __post_init__(self) -> None:
+        if not self.thermal_kms >= 0:
+            raise ValueError(f"flow thermal_kms = {self.thermal_kms!r}: expected a velocity dispersion >= 0 km/s")
+        if self.extinction_map not in ("sfd", "bh"):
+            raise ValueError(f"flow extinction_map = {self.extinction_map!r}: expected 'sfd' or 'bh'")
 
     @classmethod
     def from_config(cls, flow: dict) -> FlowSettings:

@@ -59,6 +59,29 @@ class PhotometrySettings:
     companion_separation_fwhm: float = 0.5
     merge_separation_fwhm: float = 0.3
 
+    def __post_init__(self) -> None:
+        positive = (
+            "detection_nsigma",
+            "fit_radius_fwhm",
+            "psf_half_size_fwhm",
+            "aperture_radius_arcsec",
+            "max_chi",
+            "companion_separation_fwhm",
+        )
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"photometry setting {name} = {getattr(self, name)!r}: expected a positive number")
+        for name, least in (("passes", 1), ("psf_oversampling", 1), ("psf_stars", 1), ("background_box", 2)):
+            value = getattr(self, name)
+            if not (isinstance(value, int | np.integer) and value >= least):
+                raise ValueError(f"photometry setting {name} = {value!r}: expected an integer >= {least}")
+        if not self.merge_separation_fwhm >= 0:
+            raise ValueError(
+                f"photometry setting merge_separation_fwhm = {self.merge_separation_fwhm!r}: expected >= 0"
+            )
+        if self.engine not in ("fast", "photutils"):
+            raise ValueError(f"photometry setting engine = {self.engine!r}: expected 'fast' or 'photutils'")
+
     @classmethod
     def from_config(cls, photometry: dict) -> PhotometrySettings:
         """Settings from the ``imaging.photometry`` configuration (other keys ignored)."""

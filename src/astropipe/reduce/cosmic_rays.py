@@ -33,6 +33,11 @@ class DetectorNoise:
     read_noise: float  # e- per integration
     saturation: float  # ADU: brighter pixels are left alone
 
+    def __post_init__(self) -> None:
+        for name in ("gain", "read_noise", "saturation"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"detector {name} = {getattr(self, name)!r}: expected a positive number")
+
 
 def remove_cosmic_rays(
     frame: NDArray[np.float64], detector: DetectorNoise, ndit: int, sigma_clip: float = 5.0
