@@ -144,7 +144,7 @@ def test_completeness_scales_the_member_density():
     detected = (rng.random(h.size) < completeness(h, h - hk)) | ~is_member
     h, hk, radius = h[detected], hk[detected], radius[detected]
     aware = fit_mixture_membership(
-        h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03), completeness
+        h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03), completeness=completeness
     )
     unaware = fit_mixture_membership(h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03))
     print(f"LF slope (true 0.3): with the completeness {aware.lf_slope:.3f}, without {unaware.lf_slope:.3f}")

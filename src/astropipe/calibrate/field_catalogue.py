@@ -141,26 +141,7 @@ def calibrated_catalogue(
         _with_aperture_error(cal_h, apc_err_h),
         _with_aperture_error(cal_k, apc_err_k),
     )
-    out = Table()
-    out["id"] = np.arange(1, index_h.size + 1)
-    out["ra"] = np.asarray(cat_k["ra"])[index_k]
-    out["dec"] = np.asarray(cat_k["dec"])[index_k]
-    out["x_ks"], out["y_ks"] = np.asarray(cat_k["x"])[index_k], np.asarray(cat_k["y"])[index_k]
-    for name in ("H", "e_H", "K", "e_K", "HK", "e_HK", "e_H_cal", "e_K_cal", "e_HK_cal"):
-        out[name] = solved[name]
-        out[name].unit = "mag"
-    out["ra"].unit = out["dec"].unit = "deg"
-    out["flags_h"] = np.asarray(cat_h["flags"])[index_h]
-    out["flags_ks"] = np.asarray(cat_k["flags"])[index_k]
-    out["separation"] = separation
-    out["separation"].unit = "arcsec"
-    out["HK"].description = "H - K from the colour-term system solved exactly (Dutra et al. 2003, eqs. 2-3)"
-    out[
-        "e_H_cal"
-    ].description = (
-        "calibration error (zero point, colour term, standards rms, aperture correction), common to all stars"
-    )
-    out["K"].description = "K (Persson/LCO system) from the Ks stack; e_K_cal includes the 0.02 mag Ks -> K term"
+    out = _catalogue_table(solved, cat_h[index_h], cat_k[index_k], separation)
     out.meta.update(
         {
             "aperture_correction_H_mag": apc_h,
@@ -180,4 +161,30 @@ def calibrated_catalogue(
             ),
         }
     )
+    return out
+
+
+CALIBRATION_ERROR = (
+    "calibration error (zero point, colour term, standards rms, aperture correction), common to all stars"
+)
+
+
+def _catalogue_table(solved: dict, matched_h: Table, matched_k: Table, separation: np.ndarray) -> Table:
+    """One row per matched pair: position of the Ks detection, the solved magnitudes, both bands' flags."""
+    out = Table()
+    out["id"] = np.arange(1, len(matched_k) + 1)
+    out["ra"] = np.asarray(matched_k["ra"])
+    out["dec"] = np.asarray(matched_k["dec"])
+    out["x_ks"], out["y_ks"] = np.asarray(matched_k["x"]), np.asarray(matched_k["y"])
+    for name in ("H", "e_H", "K", "e_K", "HK", "e_HK", "e_H_cal", "e_K_cal", "e_HK_cal"):
+        out[name] = solved[name]
+        out[name].unit = "mag"
+    out["ra"].unit = out["dec"].unit = "deg"
+    out["flags_h"] = np.asarray(matched_h["flags"])
+    out["flags_ks"] = np.asarray(matched_k["flags"])
+    out["separation"] = separation
+    out["separation"].unit = "arcsec"
+    out["HK"].description = "H - K from the colour-term system solved exactly (Dutra et al. 2003, eqs. 2-3)"
+    out["e_H_cal"].description = CALIBRATION_ERROR
+    out["K"].description = "K (Persson/LCO system) from the Ks stack; e_K_cal includes the 0.02 mag Ks -> K term"
     return out

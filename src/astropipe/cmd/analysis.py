@@ -136,70 +136,31 @@ def analyse_cmd(
     log = log or logging.getLogger(__name__)
     area_object, area_field = regions.areas_arcmin2()
     log.info("usable areas: object %.3f arcmin^2, field %.3f arcmin^2", area_object, area_field)
-    catalog = catalog.copy()
-    catalog["source"] = np.full(len(catalog), "psf", dtype="<U9")
-    n_replaced = 0
-    if settings["saturated_from_reference"]:
-        if reference is None:
-            raise ValueError("imaging.cmd.saturated_from_reference is on but no reference stars were given")
-        catalog, n_replaced, n_substitutes = replace_saturated(
-            catalog, reference.stars, reference.relations, reference.resolution_arcsec, wcs
-        )
-        log.info("%d saturated detections replaced by %d reference stars", n_replaced, n_substitutes)
+    catalog, n_replaced = _with_reference_stars(catalog, settings, reference, wcs, log)
     saturated = saturated_detections(catalog)
     stars, good = _cmd_stars(catalog, regions, settings["max_error_mag"])
     in_object_saturated = saturated & regions.in_object(np.asarray(catalog["x_ks"]), np.asarray(catalog["y_ks"]))
     saturated_k_object = np.sort(np.asarray(catalog["K"])[in_object_saturated])
     log.info(
         "%d saturated detections left out (%d in the object area, K = %s)",
-        int(saturated.sum()),
-        saturated_k_object.size,
-        ", ".join(f"{k:.1f}" for k in saturated_k_object[:10]),
+        *(int(saturated.sum()), saturated_k_object.size, ", ".join(f"{k:.1f}" for k in saturated_k_object[:10])),
     )
-
-    offsets = {band: float(catalog.meta[f"instrumental_to_calibrated_{band}_mag"]) for band in ("H", "Ks")}
-    stars["completeness_h"] = completeness_at(completeness["H"], stars["H"], offsets["H"])
-    stars["completeness_k"] = completeness_at(completeness["Ks"], stars["K"], offsets["Ks"])
-    from_reference = stars["source"] == "reference"
-    stars["completeness_h"][from_reference] = stars["completeness_k"][from_reference] = 1.0
-    level = settings["completeness_level"]
-    limits = completeness_limits(
-        completeness, offsets, level, completeness_paths or {"H": "H completeness", "Ks": "Ks completeness"}
-    )
-    stars["in_sequences"] = (stars["H"] < limits["H"]) & (stars["K"] < limits["K"]) & (stars["region"] != "other")
-    log.info("completeness %.0f %% limits: H = %.2f, K = %.2f", 100 * level, limits["H"], limits["K"])
+    paths = completeness_paths or {"H": "H completeness", "Ks": "Ks completeness"}
+    limits = _completeness(stars, catalog.meta, completeness, settings["completeness_level"], paths, log)
     sequences = locate_sequences(np.asarray(stars["HK"][stars["in_sequences"]]), seed=seed)
     log.info(
         "colour sequences (medians) at H - K = %s",
         ", ".join(f"{m:.3f} +- {e:.3f}" for m, e in zip(sequences.medians, sequences.medians_err, strict=True)),
     )
-
-    scale = area_object / area_field
-    k_bins = np.arange(
-        np.floor(np.nanmin(stars["K"])), np.ceil(limits["K"]) + 1.0 + 1e-9, settings["magnitude_bin_mag"]
-    )
-    intervals = {"blue": tuple(settings["blue_interval"]), "red": tuple(settings["red_interval"])}
-    weights = completeness_weights(stars["completeness_h"], stars["completeness_k"], level)
-    lf = luminosity_functions(
-        np.asarray(stars["K"]), np.asarray(stars["HK"]), np.asarray(stars["region"]), weights, k_bins, intervals, scale
-    )
+    lf, intervals = _luminosity(stars, limits["K"], settings, area_object / area_field)
     stars.meta.update({"area_object_arcmin2": area_object, "area_field_arcmin2": area_field})
-    edges = np.linspace(0.0, settings["object_radius_arcsec"], settings["annuli"] + 1)
     summary = {
         "object_radius_arcsec": settings["object_radius_arcsec"],
         "field_inner_radius_arcsec": settings["field_inner_radius_arcsec"],
         "area_object_arcmin2": area_object,
         "area_field_arcmin2": area_field,
-        "area_ratio": scale,
-        "annuli": [
-            {
-                "inner_arcsec": float(lo),
-                "outer_arcsec": float(hi),
-                "area_arcmin2": regions.area_arcmin2(lo, hi),
-                "area_ratio": regions.area_arcmin2(lo, hi) / area_field,
-            }
-            for lo, hi in pairwise(edges)
-        ],
+        "area_ratio": area_object / area_field,
+        "annuli": _annuli(regions, settings, area_field),
         "n_object": int(np.sum(stars["region"] == "object")),
         "n_field": int(np.sum(stars["region"] == "field")),
         "n_rejected_quality": int((~good).sum()),
@@ -208,10 +169,67 @@ def analyse_cmd(
         "n_saturated_replaced": n_replaced,
         "n_from_reference": int(np.sum(catalog["source"] == "reference")),
         "saturated_object_k_mag": saturated_k_object.tolist(),
-        "completeness_level": level,
+        "completeness_level": settings["completeness_level"],
         "completeness_limit_h_mag": limits["H"],
         "completeness_limit_k_mag": limits["K"],
         "colour_sequences": sequences.as_dict(),
         "colour_intervals": intervals,
     }
     return CMDAnalysis(stars, lf, sequences, intervals, summary)
+
+
+def _with_reference_stars(
+    catalog: Table, settings: dict, reference: ReferenceStars | None, wcs: WCS, log: logging.Logger
+) -> tuple[Table, int]:
+    """Step 1: a copy of the catalogue with a ``source`` column, its saturated detections replaced if configured."""
+    catalog = catalog.copy()
+    catalog["source"] = np.full(len(catalog), "psf", dtype="<U9")
+    if not settings["saturated_from_reference"]:
+        return catalog, 0
+    if reference is None:
+        raise ValueError("imaging.cmd.saturated_from_reference is on but no reference stars were given")
+    catalog, n_replaced, n_substitutes = replace_saturated(
+        catalog, reference.stars, reference.relations, reference.resolution_arcsec, wcs
+    )
+    log.info("%d saturated detections replaced by %d reference stars", n_replaced, n_substitutes)
+    return catalog, n_replaced
+
+
+def _completeness(
+    stars: Table, meta: dict, completeness: dict[str, Table], level: float, paths: dict[str, str], log: logging.Logger
+) -> dict[str, float]:
+    """Step 3: each star's completeness in H and K (1 for reference stars), the limits, ``in_sequences``."""
+    offsets = {band: float(meta[f"instrumental_to_calibrated_{band}_mag"]) for band in ("H", "Ks")}
+    stars["completeness_h"] = completeness_at(completeness["H"], stars["H"], offsets["H"])
+    stars["completeness_k"] = completeness_at(completeness["Ks"], stars["K"], offsets["Ks"])
+    from_reference = stars["source"] == "reference"  # complete: the reference survey does not saturate there
+    stars["completeness_h"][from_reference] = stars["completeness_k"][from_reference] = 1.0
+    limits = completeness_limits(completeness, offsets, level, paths)
+    stars["in_sequences"] = (stars["H"] < limits["H"]) & (stars["K"] < limits["K"]) & (stars["region"] != "other")
+    log.info("completeness %.0f %% limits: H = %.2f, K = %.2f", 100 * level, limits["H"], limits["K"])
+    return limits
+
+
+def _luminosity(
+    stars: Table, limit_k: float, settings: dict, field_scale: float
+) -> tuple[Table, dict[str, tuple[float, float]]]:
+    """Step 4: the luminosity functions per colour interval, down to 1 mag below the K limit."""
+    k_bins = np.arange(np.floor(np.nanmin(stars["K"])), np.ceil(limit_k) + 1.0 + 1e-9, settings["magnitude_bin_mag"])
+    intervals = {"blue": tuple(settings["blue_interval"]), "red": tuple(settings["red_interval"])}
+    weights = completeness_weights(stars["completeness_h"], stars["completeness_k"], settings["completeness_level"])
+    columns = (np.asarray(stars["K"]), np.asarray(stars["HK"]), np.asarray(stars["region"]))
+    return luminosity_functions(*columns, weights, k_bins, intervals, field_scale), intervals
+
+
+def _annuli(regions: Regions, settings: dict, area_field: float) -> list[dict]:
+    """The rings of the object disc the decontamination works in, with their areas and area ratios to the field."""
+    edges = np.linspace(0.0, settings["object_radius_arcsec"], settings["annuli"] + 1)
+    return [
+        {
+            "inner_arcsec": float(lo),
+            "outer_arcsec": float(hi),
+            "area_arcmin2": regions.area_arcmin2(lo, hi),
+            "area_ratio": regions.area_arcmin2(lo, hi) / area_field,
+        }
+        for lo, hi in pairwise(edges)
+    ]

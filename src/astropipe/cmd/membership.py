@@ -143,7 +143,13 @@ def _colour_errors_near_limit(
 
 
 def _mixture(
-    obj: Table, field: Table, summary: dict, colour_errors: ColourErrorDistribution, completeness, settings: dict
+    obj: Table,
+    field: Table,
+    summary: dict,
+    colour_errors: ColourErrorDistribution,
+    completeness,
+    settings: dict,
+    log: logging.Logger,
 ) -> tuple[MixtureMembership, dict]:
     """Step 4: the mixture model and its operating point (``balanced``, or a target completeness)."""
     mixture = fit_mixture_membership(
@@ -156,13 +162,20 @@ def _mixture(
         summary["completeness_limit_k_mag"],
         summary["object_radius_arcsec"],
         colour_errors.at,
-        completeness,
+        completeness=completeness,
     )
     if settings["mixture_operating_point"] == "balanced":
         threshold = mixture.threshold_balanced()
     else:
         threshold = mixture.threshold_for_completeness(settings["mixture_completeness"])
     expected_completeness, expected_removal = mixture.expected_rates(threshold)
+    log.info(
+        "mixture model: %.1f +- %.1f members above the limits, H - K = %.3f +- %.3f (uniform), LF slope %.3f, core "
+        "%.1f arcsec; %d stars with p >= %.3f (%s): expected completeness %.0f%%, field removal %.0f%%",
+        *(mixture.n_members, mixture.n_members_err, mixture.colour_centre, mixture.colour_halfwidth, mixture.lf_slope),
+        *(mixture.core_radius, int(np.sum(mixture.probability >= threshold)), threshold),
+        *(settings["mixture_operating_point"], 100 * expected_completeness, 100 * expected_removal),
+    )
     return mixture, {
         "operating_point": settings["mixture_operating_point"],
         "threshold": threshold,
@@ -216,93 +229,105 @@ def measure_membership(
     """
     log = log or logging.getLogger(__name__)
     obj, field = stars[stars["region"] == "object"], stars[stars["region"] == "field"]
-    rings = decontaminate_rings(obj, field, summary["annuli"], settings, seed, log)
-    obj["probability"] = rings.probability
-    cut = settings["member_probability"]
-    members = obj["probability"] >= cut
-    log.info(
-        "%d object-area stars; %.0f field stars subtracted per repeat (%.1f unmatched); %d kept with p >= %.2f",
-        len(obj),
-        rings.n_subtracted.mean(),
-        rings.n_unmatched.mean(),
-        members.sum(),
-        cut,
-    )
-    boundary = summary["colour_sequences"]["valleys_mag"][0]
-    tenth = tenth_brightest_per_repeat(np.asarray(obj["K"]), np.asarray(obj["HK"]) > boundary, rings.survivors, seed)
-    limit_h, limit_k = summary["completeness_limit_h_mag"], summary["completeness_limit_k_mag"]
-    above_limits = probability_check_above_limits(
-        obj, field, rings.probability, limit_h, limit_k, summary["area_ratio"]
-    )
-    log.info(
-        "above the completeness limits: %d object stars - %.1f area-scaled field stars = %.1f +- %.1f members; the "
-        "probabilities sum to %.1f",
-        above_limits["n_object"],
-        summary["area_ratio"] * above_limits["n_field"],
-        above_limits["statistical_excess"],
-        above_limits["statistical_excess_err"],
-        above_limits["sum_probability"],
-    )
+    paper = _paper_method(obj, field, summary, settings, seed, log)
+    obj["probability"] = paper.rings.probability
     offsets = {band: float(stars.meta[f"instrumental_to_calibrated_{band}_mag"]) for band in ("H", "Ks")}
+    limits = (summary["completeness_limit_h_mag"], summary["completeness_limit_k_mag"])
     colour_errors = colour_error_distribution(
         artificial[0],
         offsets["H"],
         artificial[1],
         offsets["Ks"],
-        (float(np.min(stars["H"])), limit_h),
-        (float(np.min(stars["K"])), limit_k),
+        (float(np.min(stars["H"])), limits[0]),
+        (float(np.min(stars["K"])), limits[1]),
         paths=artificial_paths,
     )
     response = completeness_model(completeness[0], offsets["H"], completeness[1], offsets["Ks"])
-    errors_near_limit = _colour_errors_near_limit(obj, limit_h, limit_k, colour_errors)
+    errors_near_limit = _colour_errors_near_limit(obj, *limits, colour_errors)
     log.info(
         "H - K error at H = %.2f, K = %.2f: artificial stars +- %.3f mag (16-84 %%), median formal error %.3f mag",
-        errors_near_limit["h_mag"],
-        errors_near_limit["k_mag"],
-        errors_near_limit["artificial_68_halfwidth_mag"],
-        errors_near_limit["formal_median_mag"],
+        *(errors_near_limit[key] for key in ("h_mag", "k_mag", "artificial_68_halfwidth_mag", "formal_median_mag")),
     )
-    mixture, operating_point = _mixture(obj, field, summary, colour_errors, response, settings)
+    mixture, operating_point = _mixture(obj, field, summary, colour_errors, response, settings, log)
     obj["mixture_probability"] = mixture.probability
-    log.info(
-        "mixture model: %.1f +- %.1f members above the limits, H - K = %.3f +- %.3f (uniform), LF slope %.3f, core "
-        "%.1f arcsec; %d stars with p >= %.3f (%s): expected completeness %.0f%%, field removal %.0f%%",
-        mixture.n_members,
-        mixture.n_members_err,
-        mixture.colour_centre,
-        mixture.colour_halfwidth,
-        mixture.lf_slope,
-        mixture.core_radius,
-        operating_point["n_kept"],
-        operating_point["threshold"],
-        settings["mixture_operating_point"],
-        100 * operating_point["expected_completeness"],
-        100 * operating_point["expected_field_removal"],
-    )
     obj.meta.update(
-        {"member_probability": cut, "repeats": settings["repeats"], "mixture_threshold": operating_point["threshold"]}
-    )
-    return Membership(
-        obj,
         {
-            "method": "Zoccali et al. (2003): d = sqrt([k d(H-K)]^2 + dH^2)",
-            "colour_weight": settings["colour_weight"],
-            "max_distance_mag": settings["max_distance_mag"],
+            "member_probability": settings["member_probability"],
             "repeats": settings["repeats"],
-            "area_ratio": summary["area_ratio"],
-            "n_object": len(obj),
-            "n_field": len(field),
-            "annuli": summary["annuli"],
-            "resample_field": settings["resample_field"],
-            "n_subtracted_mean": float(rings.n_subtracted.mean()),
-            "n_unmatched_mean": float(rings.n_unmatched.mean()),
-            "n_members": int(members.sum()),
-            "member_probability": cut,
-            "above_completeness_limits": above_limits,
-            "mixture": mixture.as_dict() | operating_point | {"colour_errors_near_h_limit": errors_near_limit},
-            "red_sequence_boundary_hk": boundary,
-            "k10_per_repeat_median_mag": float(np.nanmedian(tenth)),
-            "k10_per_repeat_std_mag": float(np.nanstd(tenth)),
-            "k10_per_repeat": [float(v) for v in tenth],
-        },
+            "mixture_threshold": operating_point["threshold"],
+        }
     )
+    mixture_summary = mixture.as_dict() | operating_point | {"colour_errors_near_h_limit": errors_near_limit}
+    return Membership(obj, _summary(obj, field, summary, settings, paper, mixture_summary))
+
+
+@dataclass(frozen=True)
+class _PaperMethod:
+    """Steps 1-3: the rings' decontamination, K10 per repeat and the check above the completeness limits."""
+
+    rings: RingDecontamination
+    n_members: int
+    boundary: float
+    tenth: NDArray[np.float64]
+    above_limits: dict
+
+
+def _paper_method(
+    obj: Table, field: Table, summary: dict, settings: dict, seed: int, log: logging.Logger
+) -> _PaperMethod:
+    rings = decontaminate_rings(obj, field, summary["annuli"], settings, seed, log)
+    cut = settings["member_probability"]
+    n_members = int(np.sum(rings.probability >= cut))
+    log.info(
+        "%d object-area stars; %.0f field stars subtracted per repeat (%.1f unmatched); %d kept with p >= %.2f",
+        len(obj),
+        rings.n_subtracted.mean(),
+        rings.n_unmatched.mean(),
+        n_members,
+        cut,
+    )
+    boundary = summary["colour_sequences"]["valleys_mag"][0]
+    tenth = tenth_brightest_per_repeat(np.asarray(obj["K"]), np.asarray(obj["HK"]) > boundary, rings.survivors, seed)
+    above = probability_check_above_limits(
+        obj,
+        field,
+        rings.probability,
+        summary["completeness_limit_h_mag"],
+        summary["completeness_limit_k_mag"],
+        summary["area_ratio"],
+    )
+    log.info(
+        "above the completeness limits: %d object stars - %.1f area-scaled field stars = %.1f +- %.1f members; the "
+        "probabilities sum to %.1f",
+        above["n_object"],
+        summary["area_ratio"] * above["n_field"],
+        above["statistical_excess"],
+        above["statistical_excess_err"],
+        above["sum_probability"],
+    )
+    return _PaperMethod(rings, n_members, boundary, tenth, above)
+
+
+def _summary(obj: Table, field: Table, summary: dict, settings: dict, paper: _PaperMethod, mixture: dict) -> dict:
+    """The keys of ``decontamination.json``."""
+    return {
+        "method": "Zoccali et al. (2003): d = sqrt([k d(H-K)]^2 + dH^2)",
+        "colour_weight": settings["colour_weight"],
+        "max_distance_mag": settings["max_distance_mag"],
+        "repeats": settings["repeats"],
+        "area_ratio": summary["area_ratio"],
+        "n_object": len(obj),
+        "n_field": len(field),
+        "annuli": summary["annuli"],
+        "resample_field": settings["resample_field"],
+        "n_subtracted_mean": float(paper.rings.n_subtracted.mean()),
+        "n_unmatched_mean": float(paper.rings.n_unmatched.mean()),
+        "n_members": paper.n_members,
+        "member_probability": settings["member_probability"],
+        "above_completeness_limits": paper.above_limits,
+        "mixture": mixture,
+        "red_sequence_boundary_hk": paper.boundary,
+        "k10_per_repeat_median_mag": float(np.nanmedian(paper.tenth)),
+        "k10_per_repeat_std_mag": float(np.nanstd(paper.tenth)),
+        "k10_per_repeat": [float(v) for v in paper.tenth],
+    }

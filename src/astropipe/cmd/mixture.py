@@ -138,6 +138,7 @@ def fit_mixture_membership(
     colour_errors: Callable[
         [NDArray[np.float64], NDArray[np.float64]], Callable[[NDArray[np.float64]], NDArray[np.float64]]
     ],
+    *,
     completeness: Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]] | None = None,
     field_bandwidth: float = 0.15,
 ) -> MixtureMembership:
@@ -173,62 +174,20 @@ def fit_mixture_membership(
             f"mixture membership needs >= 20 object and field stars above the completeness limits; got "
             f"{int(above.sum())} and {int(field_above.sum())}"
         )
-    x_h, x_hk, r = h[above], hk[above], radius[above]
-    grid_h, grid_hk = np.meshgrid(
-        np.arange(min(x_h.min(), field_h[field_above].min()) - 0.5, limit_h, GRID_STEP_H),
-        np.arange(
-            min(x_hk.min(), field_hk[field_above].min()) - 0.5,
-            max(x_hk.max(), field_hk[field_above].max()) + 0.5,
-            GRID_STEP_HK,
-        ),
-        indexing="ij",
+    likelihood = _MixtureLikelihood(
+        np.vstack([h, hk, radius])[:, above],
+        np.vstack([field_h, field_hk])[:, field_above],
+        (limit_h, limit_k),
+        object_radius,
+        (colour_errors, completeness),
+        field_bandwidth,
     )
-    domain = grid_h - grid_hk < limit_k
-    grid_h, grid_hk, cell = grid_h[domain], grid_hk[domain], GRID_STEP_H * GRID_STEP_HK
-    field_density = gaussian_kde(np.vstack([field_h[field_above], field_hk[field_above]]), bw_method=field_bandwidth)
-    f = field_density(np.vstack([x_h, x_hk])) / (field_density(np.vstack([grid_h, grid_hk])).sum() * cell)
-
-    detected = (lambda at_h, at_k: np.ones_like(at_h)) if completeness is None else completeness
-    grid_detected, star_detected = detected(grid_h, grid_h - grid_hk), detected(x_h, x_h - x_hk)
-    grid_errors, star_errors = colour_errors(grid_h, grid_h - grid_hk), colour_errors(x_h, x_h - x_hk)
-
-    def member_density(at_h, at_hk, at_detected, errors, mu, w, alpha):
-        # the uniform band [mu - w, mu + w] convolved with the error distribution: P(y - mu - w < error <= y - mu + w) / 2w
-        band = (errors(at_hk - mu + w) - errors(at_hk - mu - w)) / (2.0 * w)
-        return 10.0 ** (alpha * (at_h - limit_h)) * band * at_detected
-
-    def terms(theta):
-        logit_pi, mu, log_w, alpha, log_rc = theta
-        pi, w, rc = expit(logit_pi), np.exp(log_w), np.exp(log_rc)
-        norm = member_density(grid_h, grid_hk, grid_detected, grid_errors, mu, w, alpha).sum() * cell
-        m = member_density(x_h, x_hk, star_detected, star_errors, mu, w, alpha) / norm
-        g = 1.0 / (1.0 + (r / rc) ** 2) / (np.pi * rc**2 * np.log1p((object_radius / rc) ** 2))
-        member = pi * m * g
-        return member, member + (1.0 - pi) * f / (np.pi * object_radius**2)
-
-    def negative_log_likelihood(theta):
-        _, total = terms(theta)
-        return -np.sum(np.log(total)) if np.all(total > 0) else np.inf
-
-    # the likelihood has several maxima in (mu, w) (a narrow band on part of the field's red ridge, a broad one
-    # under the cluster): start from a grid of the object stars' colour quantiles x band half-widths
-    starts = [
-        [-2.0, float(np.quantile(x_hk, q)), np.log(w), 0.3, np.log(object_radius / 4.0)]
-        for q in START_COLOUR_QUANTILES
-        for w in START_HALFWIDTHS
-    ]
-    fits = [
-        minimize(
-            negative_log_likelihood, s, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-5, "fatol": 1e-6}
-        )
-        for s in starts
-    ]
-    best = min(fits, key=lambda fit: fit.fun)
-    member, total = terms(best.x)
+    best = _best_of_several_starts(likelihood, object_radius)
+    member, total = likelihood.terms(best.x)
     probability = np.full(h.size, np.nan)
     probability[above] = member / total
     eta = float(expit(best.x[0]))
-    covariance = _inverse_if_positive_definite(hessian(negative_log_likelihood, best.x))
+    covariance = _inverse_if_positive_definite(hessian(likelihood, best.x))
     # d eta / d logit(eta) = eta (1 - eta)
     n_members_err = above.sum() * eta * (1 - eta) * np.sqrt(covariance[0, 0]) if covariance is not None else np.nan
     return MixtureMembership(
@@ -241,6 +200,80 @@ def fit_mixture_membership(
         log_likelihood=float(-best.fun),
         n_members_err=float(n_members_err),
     )
+
+
+class _MixtureLikelihood:
+    """The negative log-likelihood of the mixture (parameters logit pi, mu, log w, alpha, log r_c) over the
+    object-area stars above the limits, both densities normalised on a grid of the CMD domain above them."""
+
+    def __init__(
+        self,
+        stars: NDArray,
+        field: NDArray,
+        limits: tuple[float, float],
+        object_radius: float,
+        response: tuple[Callable, Callable | None],
+        field_bandwidth: float,
+    ) -> None:
+        """``stars``: rows H, H - K, radius of the object-area stars; ``field``: rows H, H - K of the field stars
+        (both above the ``limits`` in H and K); ``response``: the colour errors and completeness."""
+        (x_h, x_hk, r), (field_h, field_hk), (limit_h, limit_k) = stars, field, limits
+        colour_errors, completeness = response
+        self.x_h, self.x_hk, self.r, self.limit_h, self.object_radius = x_h, x_hk, r, limit_h, object_radius
+        grid_h, grid_hk = np.meshgrid(
+            np.arange(min(x_h.min(), field_h.min()) - 0.5, limit_h, GRID_STEP_H),
+            np.arange(min(x_hk.min(), field_hk.min()) - 0.5, max(x_hk.max(), field_hk.max()) + 0.5, GRID_STEP_HK),
+            indexing="ij",
+        )
+        domain = grid_h - grid_hk < limit_k
+        self.grid_h, self.grid_hk, self.cell = grid_h[domain], grid_hk[domain], GRID_STEP_H * GRID_STEP_HK
+        field_density = gaussian_kde(np.vstack([field_h, field_hk]), bw_method=field_bandwidth)
+        grid_field = field_density(np.vstack([self.grid_h, self.grid_hk])).sum() * self.cell
+        self.field = field_density(np.vstack([x_h, x_hk])) / grid_field
+        detected = (lambda at_h, at_k: np.ones_like(at_h)) if completeness is None else completeness
+        self.grid_detected, self.star_detected = (
+            detected(self.grid_h, self.grid_h - self.grid_hk),
+            detected(x_h, x_h - x_hk),
+        )
+        self.grid_errors, self.star_errors = (
+            colour_errors(self.grid_h, self.grid_h - self.grid_hk),
+            colour_errors(x_h, x_h - x_hk),
+        )
+
+    def _member_density(self, at_h, at_hk, at_detected, errors, mu, w, alpha):
+        # the uniform band [mu - w, mu + w] convolved with the error distribution: P(y - mu - w < error <= y - mu + w) / 2w
+        band = (errors(at_hk - mu + w) - errors(at_hk - mu - w)) / (2.0 * w)
+        return 10.0 ** (alpha * (at_h - self.limit_h)) * band * at_detected
+
+    def terms(self, theta) -> tuple[NDArray, NDArray]:
+        """Member term and total density of every star."""
+        logit_pi, mu, log_w, alpha, log_rc = theta
+        pi, w, rc = expit(logit_pi), np.exp(log_w), np.exp(log_rc)
+        norm = (
+            self._member_density(self.grid_h, self.grid_hk, self.grid_detected, self.grid_errors, mu, w, alpha).sum()
+            * self.cell
+        )
+        m = self._member_density(self.x_h, self.x_hk, self.star_detected, self.star_errors, mu, w, alpha) / norm
+        g = 1.0 / (1.0 + (self.r / rc) ** 2) / (np.pi * rc**2 * np.log1p((self.object_radius / rc) ** 2))
+        member = pi * m * g
+        return member, member + (1.0 - pi) * self.field / (np.pi * self.object_radius**2)
+
+    def __call__(self, theta) -> float:
+        _, total = self.terms(theta)
+        return -np.sum(np.log(total)) if np.all(total > 0) else np.inf
+
+
+def _best_of_several_starts(likelihood: _MixtureLikelihood, object_radius: float):
+    """The likelihood has several maxima in (mu, w) (a narrow band on part of the field's red ridge, a broad one
+    under the cluster): Nelder-Mead from a grid of the object stars' colour quantiles x band half-widths."""
+    starts = [
+        [-2.0, float(np.quantile(likelihood.x_hk, q)), np.log(w), 0.3, np.log(object_radius / 4.0)]
+        for q in START_COLOUR_QUANTILES
+        for w in START_HALFWIDTHS
+    ]
+    options = {"maxiter": 4000, "xatol": 1e-5, "fatol": 1e-6}
+    fits = [minimize(likelihood, s, method="Nelder-Mead", options=options) for s in starts]
+    return min(fits, key=lambda fit: fit.fun)
 
 
 def _inverse_if_positive_definite(matrix: NDArray[np.float64]) -> NDArray[np.float64] | None:

@@ -72,8 +72,52 @@ def measure_distance(
     """
     log = log or logging.getLogger(__name__)
     boundary = decontamination["red_sequence_boundary_hk"]
-    clump = settings["clump_reference"]
-    field = stars[stars["region"] == "field"]
+    foreground = _foreground(stars[stars["region"] == "field"], settings["clump_reference"], law, boundary, log)
+    members = membership[membership["probability"] >= membership.meta["member_probability"]]
+    k10, k10_err = _k10(members, decontamination, membership_path)
+    upper = members[(members["K"] <= k10 + settings["upper_ms_depth_mag"]) & (members["HK"] > boundary)]
+    cluster = cluster_reddening(np.asarray(upper["HK"]), np.asarray(upper["e_HK"]), settings["upper_ms_intrinsic_hk"])
+    e_hk_err = float(np.hypot(cluster.e_hk_err, float(np.median(upper["e_HK_cal"]))))
+    a_k, a_k_err = extinction_k(cluster.e_hk, law), law * e_hk_err
+    log.info(
+        "upper MS: %d stars, median H - K = %.3f -> E(H-K) = %.3f +- %.3f, spread %.3f (half-width %.3f)",
+        *(cluster.n_stars, cluster.mean_hk, cluster.e_hk, e_hk_err, cluster.e_hk_spread, cluster.e_hk_halfwidth),
+    )
+    distances = {}
+    for name, hypothesis in settings["hypotheses"].items():
+        distances[name] = tenth_star_distance(
+            k10, k10_err, a_k, a_k_err, law * cluster.e_hk_halfwidth, hypothesis["absolute_k"]
+        )
+        log.info("%s: d = %.2f +- %.2f kpc", name, distances[name]["value"], distances[name]["err"])
+    av_per_ak = settings["av_per_ak"]
+    return {
+        "k10": k10,
+        "k10_err": k10_err,
+        "e_hk": cluster.e_hk,
+        "e_hk_err": e_hk_err,
+        "e_hk_spread": cluster.e_hk_spread,
+        "e_hk_halfwidth": cluster.e_hk_halfwidth,
+        "upper_ms_mean_hk": cluster.mean_hk,
+        "upper_ms_n_stars": cluster.n_stars,
+        "a_k": a_k,
+        "a_k_err": a_k_err,
+        "a_v": a_k * av_per_ak,
+        "a_v_err": a_k_err * av_per_ak,
+        "extinction_law_ak_per_ehk": law,
+        "av_per_ak": av_per_ak,
+        "foreground": foreground.as_dict() | {"a_v": foreground.a_k * av_per_ak},
+        "distance_kpc": distances,
+        **_from_the_cmd(cmd_summary),
+        "n_members": len(members),
+        # saturated stars are not in the CMD: if some in the object area are brighter than K10 and members,
+        # the true K10 is brighter than the one measured
+        "n_saturated_object_brighter_than_k10": int(np.sum(np.asarray(cmd_summary["saturated_object_k_mag"]) < k10)),
+        "units": "magnitudes in mag, distances in kpc",
+    }
+
+
+def _foreground(field: Table, clump: dict, law: float, boundary: float, log: logging.Logger):
+    """Step 1: the foreground reddening from the bulge red clump of the field region, redwards of ``boundary``."""
     foreground = clump_reddening(
         np.asarray(field["K"]),
         np.asarray(field["HK"]),
@@ -86,50 +130,14 @@ def measure_distance(
     )
     log.info(
         "bulge clump at K = %.2f, H - K = %.3f +- %.3f: foreground E(H-K) = %.3f, A_K = %.3f",
-        foreground.clump_k,
-        foreground.clump_hk,
-        foreground.clump_hk_err,
-        foreground.e_hk,
-        foreground.a_k,
+        *(foreground.clump_k, foreground.clump_hk, foreground.clump_hk_err, foreground.e_hk, foreground.a_k),
     )
-    members = membership[membership["probability"] >= membership.meta["member_probability"]]
-    k10, k10_err = _k10(members, decontamination, membership_path)
-    upper = members[(members["K"] <= k10 + settings["upper_ms_depth_mag"]) & (members["HK"] > boundary)]
-    cluster = cluster_reddening(np.asarray(upper["HK"]), np.asarray(upper["e_HK"]), settings["upper_ms_intrinsic_hk"])
-    e_hk_err = float(np.hypot(cluster.e_hk_err, float(np.median(upper["e_HK_cal"]))))
-    a_k, a_k_err = extinction_k(cluster.e_hk, law), law * e_hk_err
-    log.info(
-        "upper MS: %d stars, median H - K = %.3f -> E(H-K) = %.3f +- %.3f, spread %.3f (half-width %.3f)",
-        cluster.n_stars,
-        cluster.mean_hk,
-        cluster.e_hk,
-        e_hk_err,
-        cluster.e_hk_spread,
-        cluster.e_hk_halfwidth,
-    )
-    distances = {}
-    for name, hypothesis in settings["hypotheses"].items():
-        distances[name] = tenth_star_distance(
-            k10, k10_err, a_k, a_k_err, law * cluster.e_hk_halfwidth, hypothesis["absolute_k"]
-        )
-        log.info("%s: d = %.2f +- %.2f kpc", name, distances[name]["value"], distances[name]["err"])
+    return foreground
+
+
+def _from_the_cmd(cmd_summary: dict) -> dict:
+    """The colour sequences and the completeness limit the CMD step measured."""
     return {
-        "k10": k10,
-        "k10_err": k10_err,
-        "e_hk": cluster.e_hk,
-        "e_hk_err": e_hk_err,
-        "e_hk_spread": cluster.e_hk_spread,
-        "e_hk_halfwidth": cluster.e_hk_halfwidth,
-        "upper_ms_mean_hk": cluster.mean_hk,
-        "upper_ms_n_stars": cluster.n_stars,
-        "a_k": a_k,
-        "a_k_err": a_k_err,
-        "a_v": a_k * settings["av_per_ak"],
-        "a_v_err": a_k_err * settings["av_per_ak"],
-        "extinction_law_ak_per_ehk": law,
-        "av_per_ak": settings["av_per_ak"],
-        "foreground": foreground.as_dict() | {"a_v": foreground.a_k * settings["av_per_ak"]},
-        "distance_kpc": distances,
         "colour_sequences_hk": [
             {
                 "median": c["median_mag"],
@@ -140,11 +148,6 @@ def measure_distance(
             for c in cmd_summary["colour_sequences"]["components"]
         ],
         "completeness_limit_k_mag": cmd_summary["completeness_limit_k_mag"],
-        "n_members": len(members),
-        # saturated stars are not in the CMD: if some in the object area are brighter than K10 and members,
-        # the true K10 is brighter than the one measured
-        "n_saturated_object_brighter_than_k10": int(np.sum(np.asarray(cmd_summary["saturated_object_k_mag"]) < k10)),
-        "units": "magnitudes in mag, distances in kpc",
     }
 
 

@@ -44,6 +44,24 @@ def _write_product(path: Path, data: np.ndarray, header: fits.Header) -> None:
     fits.PrimaryHDU(data=data, header=header).writeto(path, overwrite=True)
 
 
+def _calibration_header(wcs, frame_type: str, band: str | None, dit: float, start: Time, expno: int, nexp: int):
+    """The raw header of a dark (``DARK``) or a dome flat (``FLAT,LAMP``), taken in the small field at airmass 1."""
+    target = "DARK" if frame_type == "DARK" else "FLAT"
+    return raw_header(
+        wcs,
+        target=target,
+        frame_type=frame_type,
+        band=band,
+        dit=dit,
+        ndit=1,
+        airmass=1.0,
+        start=start,
+        pixel_scale=PIXEL_SCALES["small"],
+        expno=expno,
+        nexp=nexp,
+    )
+
+
 def write_calibrations(night: NightSimulation, outdir: str | Path) -> list[Path]:
     """Darks for every DIT used and lamp-on/off dome flats, as the archive delivers them (the pipeline
     finds the bad pixels in them); the illumination corrections as product files only when
@@ -65,19 +83,7 @@ def write_calibrations(night: NightSimulation, outdir: str | Path) -> list[Path]
         for i in range(cal["darks_per_dit"]):
             rng = random_stream(night.seed, f"dark/{dit}/{i}")
             raw = expose(night.detector, night.maps, np.zeros(shape), dit, 1, rng)
-            header = raw_header(
-                wcs,
-                target="DARK",
-                frame_type="DARK",
-                band=None,
-                dit=dit,
-                ndit=1,
-                airmass=1.0,
-                start=stamp(dit),
-                pixel_scale=PIXEL_SCALES["small"],
-                expno=i + 1,
-                nexp=cal["darks_per_dit"],
-            )
+            header = _calibration_header(wcs, "DARK", None, dit, stamp(dit), i + 1, cal["darks_per_dit"])
             paths.append(night.write_raw(outdir, raw, header))
     for band in night.bands():
         thermal = night.photometry.surface_rate(band, night.sim["sky_mag_arcsec2"][band] + 2.0, PIXEL_SCALES["small"])
@@ -85,38 +91,27 @@ def write_calibrations(night: NightSimulation, outdir: str | Path) -> list[Path]
             for i in range(cal["flats_per_state"]):
                 rng = random_stream(night.seed, f"flat/{band}/{state}/{i}")
                 lamp = cal["flat_lamp_rate"] if state == "on" else 0.0
-                raw = expose(
-                    night.detector,
-                    night.maps,
-                    np.full(shape, lamp + thermal),
-                    cal["flat_dit"],
-                    1,
-                    rng,
-                    lamp_pattern=True,
-                )
-                header = raw_header(
-                    wcs,
-                    target="FLAT",
-                    frame_type="FLAT,LAMP",
-                    band=band,
-                    dit=cal["flat_dit"],
-                    ndit=1,
-                    airmass=1.0,
-                    start=stamp(cal["flat_dit"]),
-                    pixel_scale=PIXEL_SCALES["small"],
-                    expno=i + 1,
-                    nexp=cal["flats_per_state"],
+                light = np.full(shape, lamp + thermal)
+                raw = expose(night.detector, night.maps, light, cal["flat_dit"], 1, rng, lamp_pattern=True)
+                start = stamp(cal["flat_dit"])
+                header = _calibration_header(
+                    wcs, "FLAT,LAMP", band, cal["flat_dit"], start, i + 1, cal["flats_per_state"]
                 )
                 paths.append(night.write_raw(outdir, raw, header))
         if night.sim["illumination_grid"] == 0:
-            # the illumination correction as a product file (what turns a normalised dome flat into the sky response)
-            illum = night.maps.illumination / night.maps.dome_pattern
-            header = fits.Header({"OBJECT": "ILLUMINATION", "INSTRUME": "SOFI"})
-            header["HIERARCH ESO DPR TYPE"] = "ILLUM"
-            header["HIERARCH ESO INS FILT1 ID"] = band
-            paths.append(outdir / f"illumination_{band}.fits")
-            _write_product(paths[-1], (illum / illum.mean()).astype(np.float32), header)
+            paths.append(_write_illumination_correction(night, outdir, band))
     return paths
+
+
+def _write_illumination_correction(night: NightSimulation, outdir: Path, band: str) -> Path:
+    """The illumination correction as a product file (what turns a normalised dome flat into the sky response)."""
+    illum = night.maps.illumination / night.maps.dome_pattern
+    header = fits.Header({"OBJECT": "ILLUMINATION", "INSTRUME": "SOFI"})
+    header["HIERARCH ESO DPR TYPE"] = "ILLUM"
+    header["HIERARCH ESO INS FILT1 ID"] = band
+    path = outdir / f"illumination_{band}.fits"
+    _write_product(path, (illum / illum.mean()).astype(np.float32), header)
+    return path
 
 
 def write_standards(night: NightSimulation, outdir: str | Path) -> list[Path]:

@@ -155,65 +155,79 @@ def build_scene(
         bulge.e_hk = np.where(behind, bulge.e_hk + spec.dust_e_hk, bulge.e_hk)
     parts.append(_component("bulge", bulge, xi, eta, ak_per_ehk, False))
     n_disc = rng.poisson(spec.disc_density * area)
-    parts.append(
-        _component(
-            "disc", disc_stars(rng, n_disc, reference_dir), *_uniform_offsets(rng, n_disc, half), ak_per_ehk, False
-        )
-    )
+    disc = disc_stars(rng, n_disc, reference_dir)
+    parts.append(_component("disc", disc, *_uniform_offsets(rng, n_disc, half), ak_per_ehk, False))
     meta: dict = {"field": spec.name, "kind": spec.kind, "l_deg": spec.l_deg, "b_deg": spec.b_deg}
     if spec.cluster is not None:
-        c = spec.cluster
-        photometry, masses = cluster_stars(rng, sequence, c.tenth_type, c.distance_kpc, c.e_hk, c.differential_e_hk)
-        radius = _king_radii(rng, masses.size, c.core_radius_arcsec, c.radius_arcsec)
-        angle = rng.uniform(0.0, 2.0 * np.pi, masses.size)
-        parts.append(
-            _component("cluster", photometry, radius * np.sin(angle), radius * np.cos(angle), ak_per_ehk, True)
-        )
-        k_members = np.sort(parts[-1]["K"])
-        meta["cluster"] = {
-            "tenth_brightest_type": c.tenth_type,
-            "distance_kpc": c.distance_kpc,
-            "distance_modulus": float(distance_modulus(c.distance_kpc)),
-            "e_hk": c.e_hk,
-            "e_hk_differential_halfwidth": c.differential_e_hk,
-            "a_k": ak_per_ehk * c.e_hk,
-            "radius_arcsec": c.radius_arcsec,
-            "core_radius_arcsec": c.core_radius_arcsec,
-            "n_members": int(masses.size),
-            "k10": float(k_members[9]) if k_members.size >= 10 else None,
-            "absolute_k_tenth": float(sequence.photometry(np.array([sequence.mass_of(c.tenth_type)]))[0][0]),
-        }
+        cluster, meta["cluster"] = _cluster(rng, spec.cluster, sequence, ak_per_ehk)
+        parts.append(cluster)
     if spec.blend_stars:
-        n = spec.blend_stars
-        # bright enough, and close enough, to have looked like a cluster on the 2MASS images - which is
-        # why such blends were candidates at all (Dutra et al. 2003, section 2): K ~ 8.6-10.6 within 4"
-        blend = Photometry(
-            absolute_k=rng.uniform(-4.0, -2.0, n),
-            intrinsic_hk=np.full(n, 0.2),
-            distance_modulus=np.full(n, 12.0),
-            e_hk=np.full(n, 0.4),
-        )
-        radius = rng.uniform(0.5, 4.0, n)
-        angle = rng.uniform(0.0, 2.0 * np.pi, n)
-        parts.append(_component("blend", blend, radius * np.sin(angle), radius * np.cos(angle), ak_per_ehk, False))
-    columns = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-    stars = Table(columns)
+        parts.append(_blend(rng, spec.blend_stars, ak_per_ehk))
+    stars, center = _star_table(spec, parts)
+    return Scene(spec=spec, center=center, stars=stars, meta=meta)
+
+
+def _cluster(
+    rng: np.random.Generator, c: ClusterSpec, sequence: UpperMainSequence, ak_per_ehk: float
+) -> tuple[dict, dict]:
+    """The cluster's members in a King profile, and its injected parameters (the truth)."""
+    photometry, masses = cluster_stars(rng, sequence, c.tenth_type, c.distance_kpc, c.e_hk, c.differential_e_hk)
+    radius = _king_radii(rng, masses.size, c.core_radius_arcsec, c.radius_arcsec)
+    angle = rng.uniform(0.0, 2.0 * np.pi, masses.size)
+    members = _component("cluster", photometry, radius * np.sin(angle), radius * np.cos(angle), ak_per_ehk, True)
+    k_members = np.sort(members["K"])
+    return members, {
+        "tenth_brightest_type": c.tenth_type,
+        "distance_kpc": c.distance_kpc,
+        "distance_modulus": float(distance_modulus(c.distance_kpc)),
+        "e_hk": c.e_hk,
+        "e_hk_differential_halfwidth": c.differential_e_hk,
+        "a_k": ak_per_ehk * c.e_hk,
+        "radius_arcsec": c.radius_arcsec,
+        "core_radius_arcsec": c.core_radius_arcsec,
+        "n_members": int(masses.size),
+        "k10": float(k_members[9]) if k_members.size >= 10 else None,
+        "absolute_k_tenth": float(sequence.photometry(np.array([sequence.mass_of(c.tenth_type)]))[0][0]),
+    }
+
+
+def _blend(rng: np.random.Generator, n: int, ak_per_ehk: float) -> dict:
+    """A few bright stars close together: bright enough, and close enough, to have looked like a cluster on the
+    2MASS images - which is why such blends were candidates at all (Dutra et al. 2003, section 2): K ~ 8.6-10.6
+    within 4"."""
+    blend = Photometry(
+        absolute_k=rng.uniform(-4.0, -2.0, n),
+        intrinsic_hk=np.full(n, 0.2),
+        distance_modulus=np.full(n, 12.0),
+        e_hk=np.full(n, 0.4),
+    )
+    radius = rng.uniform(0.5, 4.0, n)
+    angle = rng.uniform(0.0, 2.0 * np.pi, n)
+    return _component("blend", blend, radius * np.sin(angle), radius * np.cos(angle), ak_per_ehk, False)
+
+
+STAR_UNITS = {
+    "xi": u.arcsec,
+    "eta": u.arcsec,
+    "ra": u.deg,
+    "dec": u.deg,
+    "H": u.mag,
+    "K": u.mag,
+    "absolute_k": u.mag,
+    "intrinsic_hk": u.mag,
+    "distance_modulus": u.mag,
+    "e_hk": u.mag,
+}
+
+
+def _star_table(spec: FieldSpec, parts: list[dict]) -> tuple[Table, SkyCoord]:
+    """The components' stars in one table with their sky positions, and the field centre (ICRS)."""
+    stars = Table({key: np.concatenate([p[key] for p in parts]) for key in parts[0]})
     center = SkyCoord(l=spec.l_deg * u.deg, b=spec.b_deg * u.deg, frame="galactic").icrs
     positions = center.spherical_offsets_by(stars["xi"] * u.arcsec, stars["eta"] * u.arcsec)
     stars["ra"], stars["dec"] = positions.ra.deg, positions.dec.deg
     stars.add_column(np.arange(len(stars)), name="id", index=0)
     stars.add_column(np.full(len(stars), spec.name), name="field", index=0)
-    for name, unit in (
-        ("xi", u.arcsec),
-        ("eta", u.arcsec),
-        ("ra", u.deg),
-        ("dec", u.deg),
-        ("H", u.mag),
-        ("K", u.mag),
-        ("absolute_k", u.mag),
-        ("intrinsic_hk", u.mag),
-        ("distance_modulus", u.mag),
-        ("e_hk", u.mag),
-    ):
+    for name, unit in STAR_UNITS.items():
         stars[name].unit = unit
-    return Scene(spec=spec, center=center, stars=stars, meta=meta)
+    return stars, center
