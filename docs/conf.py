@@ -22,6 +22,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "config_reference",
+    "rule_map",
     "matplotlib.sphinxext.plot_directive",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}

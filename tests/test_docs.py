@@ -9,7 +9,8 @@ from conftest import REPO
 from snakemake.utils import validate
 
 sys.path.insert(0, str(REPO / "docs" / "_ext"))
-from config_reference import render  # the site's own extension
+from config_reference import render  # the site's own extensions
+from rule_map import library_calls, rule_scripts
 
 SCHEMA = REPO / "schemas" / "config.schema.yaml"
 
@@ -100,3 +101,18 @@ def test_the_default_run_repeats_the_schema_defaults():
         "flow.supernovae.z_max",
     }
     assert differing == own, differing
+
+
+def test_every_rule_reaches_the_library_in_two_hops():
+    """Each rule runs a script that calls the library (rule -> script -> function), and the names the map
+    shows exist."""
+    import importlib.util
+
+    mapped = rule_scripts()
+    assert len(mapped) >= 30
+    for rule_file, rule, script in mapped:
+        calls = library_calls(script)
+        assert calls, f"{rule_file}: rule {rule} runs {script.name}, which calls nothing in the library"
+        for name in calls:  # a function or class of a module, or a module of a package
+            module, _, attribute = name.rpartition(".")
+            assert hasattr(importlib.import_module(module), attribute) or importlib.util.find_spec(name), name
