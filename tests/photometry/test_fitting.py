@@ -1,5 +1,7 @@
 """The fitting engine on synthetic stars: isolated, blended, and against photutils."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.spatial import cKDTree
@@ -74,6 +76,20 @@ def test_duplicate_start_positions_converge_to_one_star_with_all_the_flux():
     assert merged.x[merged.kept][0] == pytest.approx(40.0, abs=0.05)
     unmerged = fit_stars(image, np.full(shape, 0.5), psf, *start, fit_radius=FWHM)
     assert unmerged.kept.sum() == 2
+
+
+def test_two_stars_started_on_the_same_pixel_share_the_flux_without_a_warning():
+    """Identical start positions make the flux system exactly singular: a tiny ridge shares the flux (no NaN,
+    no warning in the job log), and merging leaves one star with all of it."""
+    psf = _moffat_psf()
+    shape = (80, 80)
+    image = psf.image(shape, np.array([40.0]), np.array([40.0]), np.array([8000.0]))
+    start = (np.array([40.0, 40.0]), np.array([40.0, 40.0]), np.array([4000.0, 4000.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = fit_stars(image, np.full(shape, 0.5), psf, *start, fit_radius=FWHM, merge_separation=0.3 * FWHM)
+    assert fit.kept.sum() == 1 and np.all(np.isfinite(fit.flux))
+    assert fit.flux[fit.kept][0] == pytest.approx(8000.0, rel=0.01)
 
 
 def _synthetic(n, seed=8, shape=(400, 400)):

@@ -25,12 +25,13 @@ chi of the star's pixels.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix, identity
-from scipy.sparse.linalg import spsolve
+from scipy.sparse.linalg import MatrixRankWarning, spsolve
 from scipy.spatial import cKDTree
 
 from astropipe.photometry.psf_model import PSFModel
@@ -139,7 +140,9 @@ def _solve_fluxes(target, sqrt_w, psf, x, y, halves, findex, in_radius, shape):
     solved = np.zeros(x.size)
     if np.any(solvable):
         sub = normal[solvable][:, solvable]
-        solved[solvable] = np.atleast_1d(spsolve(sub, rhs[solvable]))
+        with warnings.catch_warnings():  # an exactly singular system is handled below, not an error to report
+            warnings.simplefilter("ignore", MatrixRankWarning)
+            solved[solvable] = np.atleast_1d(spsolve(sub, rhs[solvable]))
         if not np.all(np.isfinite(solved)):
             # exactly singular (two stars on the same pixels): a tiny ridge shares their flux; the
             # duplicate is merged or dropped by the later passes
