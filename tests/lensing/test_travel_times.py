@@ -1,15 +1,10 @@
-"""Travel time, delay and refractive index against analytic limits; physical units."""
+"""Travel time and delay against analytic limits (astropipe.lensing.travel_times)."""
 
-import astropy.units as u
 import numpy as np
 import pytest
 
 from astropipe.lensing import (
     closest_approach,
-    deflection_angle_quantity,
-    refractive_index,
-    refractive_index_newtonian,
-    speed_from_kinetic_energy,
     time_delay,
     time_delay_joshi,
     time_delay_newtonian,
@@ -56,31 +51,3 @@ def test_delay_of_light_is_shapiro():
 def test_travel_time_inside_closest_approach_is_an_error():
     with pytest.raises(ValueError, match="inside the closest approach"):
         travel_time(50.0, 100.0, 0.5)
-
-
-def test_refractive_index_limits():
-    r = np.geomspace(10.0, 1e8, 5)
-    np.testing.assert_allclose(refractive_index(r, 1.0), 1.0)
-    np.testing.assert_allclose(refractive_index(r, 1e-4), refractive_index_newtonian(r, 1e-4), rtol=1e-7)
-    assert refractive_index(1e12, 0.3) == pytest.approx(1.0, abs=1e-10)
-    assert np.all(np.diff(refractive_index(r, 0.3)) > 0)
-    with pytest.raises(ValueError, match="horizon"):
-        refractive_index(1.5, 0.5)
-
-
-def test_neutrino_speed_and_deflection_at_the_solar_limb():
-    v = speed_from_kinetic_energy(1 * u.MeV, 0.1 * u.eV)
-    # gamma = 1e7: 1 - v = 1/(2 gamma^2)
-    assert 1 - v == pytest.approx(0.5e-14, rel=1e-2)
-    light = deflection_angle_quantity(1 * u.R_sun, 1 * u.M_sun, v=1.0)
-    neutrino = deflection_angle_quantity(1 * u.R_sun, 1 * u.M_sun, kinetic_energy=1 * u.MeV, particle_mass=0.1 * u.eV)
-    assert neutrino.to_value(u.arcsec) == pytest.approx(light.to_value(u.arcsec), rel=1e-12)
-    slow = speed_from_kinetic_energy(1 * u.eV, 1 * u.MeV)
-    assert slow == pytest.approx(np.sqrt(2e-6), rel=1e-6)
-
-
-def test_units_are_checked():
-    with pytest.raises(u.UnitsError, match="lens mass"):
-        deflection_angle_quantity(1 * u.km, 1 * u.km, v=0.5)
-    with pytest.raises(ValueError, match="either v"):
-        deflection_angle_quantity(1 * u.R_sun, 1 * u.M_sun)

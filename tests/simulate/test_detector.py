@@ -1,41 +1,10 @@
-"""The detector and PSF models against their own definitions: flux, noise, limits."""
+"""The simulated detector: noise, saturation, non-linearity, defects, variable pixels (astropipe.simulate.detector)."""
 
 import numpy as np
 import pytest
-from photutils.aperture import CircularAperture, aperture_photometry
 
 from astropipe.reduce.calibration import bad_pixel_mask
 from astropipe.simulate.detector import DetectorModel, detector_maps, expose
-from astropipe.simulate.psf import moffat_enclosed_fraction, render_stars
-
-
-def test_rendered_star_holds_its_flux():
-    flux, fwhm, beta = 1e5, 5.0, 3.0
-    image = render_stars((200, 200), np.array([90.3]), np.array([101.7]), np.array([flux]), fwhm, beta)
-    assert image.sum() == pytest.approx(flux * moffat_enclosed_fraction(8 * fwhm * 1.0, fwhm, beta), rel=2e-3)
-    # sampling at pixel centres (not integrating over pixels) matters only in the core
-    for radius, tolerance in ((1.0, 1e-2), (2.0, 2e-3), (4.0, 2e-3)):
-        measured = aperture_photometry(image, CircularAperture((90.3, 101.7), r=radius * fwhm))["aperture_sum"][0]
-        assert measured == pytest.approx(flux * moffat_enclosed_fraction(radius * fwhm, fwhm, beta), rel=tolerance)
-
-
-def test_injected_flux_recovered_by_aperture_photometry_on_a_noiseless_sky_frame():
-    # defects are tested separately; here the aperture must see only good pixels
-    model = DetectorModel(shape=(128, 128), hot_fraction=0.0, dead_fraction=0.0, bad_column=None)
-    maps = detector_maps(model, np.random.default_rng(1))
-    rate, fwhm, beta, dit, ndit = 2.0e4, 5.5, 3.0, 10.0, 3
-    star = render_stars(model.shape, np.array([60.2]), np.array([70.6]), np.array([rate]), fwhm, beta)
-    raw = expose(model, maps, star, dit, ndit, np.random.default_rng(2)).astype(float)
-    dark = (model.dark_current + maps.dark_excess) * dit / model.gain
-    response = maps.sky_response
-    good = ~maps.bad
-    calibrated = np.where(good, (raw - model.reset_level - dark) / np.where(good, response, 1.0), 0.0)
-    aperture = CircularAperture((60.2, 70.6), r=6 * fwhm)
-    mask = aperture.to_mask(method="center").to_image(model.shape) > 0
-    measured = aperture_photometry(calibrated, aperture)["aperture_sum"][0] / dit
-    expected = rate * moffat_enclosed_fraction(6 * fwhm, fwhm, beta)
-    noise_adu = np.sqrt((expected * dit * model.gain + mask.sum() * model.read_noise**2) / ndit) / model.gain / dit
-    assert measured == pytest.approx(expected, abs=4 * noise_adu + 2e-3 * expected)
 
 
 @pytest.mark.parametrize(("rate", "ndit"), [(0.0, 1), (0.0, 4), (200.0, 1), (200.0, 3)])
