@@ -31,6 +31,7 @@ def curve_of_growth(
     y: NDArray[np.float64],
     flux: NDArray[np.float64],
     radii: NDArray[np.float64],
+    annulus: tuple[float, float] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
     """Median aperture-to-PSF flux ratio at each radius.
 
@@ -38,12 +39,14 @@ def curve_of_growth(
     ----------
     isolated : numpy.ndarray
         Background-subtracted image with all stars except the measured ones
-        subtracted; a local background is measured in an annulus from 1.1 to
-        1.4 times the largest radius.
+        subtracted; a local background is measured in an annulus around each star.
     x, y, flux : numpy.ndarray
         Positions and PSF fluxes of the measured stars.
     radii : numpy.ndarray
         Aperture radii, pixels.
+    annulus : (float, float), optional
+        Inner and outer radius (pixels) of the local background annulus; default 1.1 to 1.4 times the
+        largest radius.
 
     Returns
     -------
@@ -56,8 +59,8 @@ def curve_of_growth(
     table = aperture_photometry(isolated, apertures)
     # local background from an annulus just outside the largest aperture (what remains of
     # the background estimate and of the neighbours' subtraction around each star)
-    annulus = CircularAnnulus(positions, r_in=1.1 * radii[-1], r_out=1.4 * radii[-1])
-    local = np.asarray(ApertureStats(isolated, annulus).median, float)
+    r_in, r_out = annulus if annulus is not None else (1.1 * radii[-1], 1.4 * radii[-1])
+    local = np.asarray(ApertureStats(isolated, CircularAnnulus(positions, r_in=r_in, r_out=r_out)).median, float)
     sums = np.column_stack(
         [np.asarray(table[f"aperture_sum_{i}"], float) - local * a.area for i, a in enumerate(apertures)]
     )

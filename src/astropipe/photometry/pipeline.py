@@ -524,9 +524,16 @@ def _aperture_correction(residual, catalog, psf_stars, psf, settings, pixel_scal
     isolated = residual + psf.image(residual.shape, x, y, flux)
     radii = np.linspace(1.0, radius, 24)
     failed = {"aperture_correction_mag": float("nan"), "aperture_correction_err_mag": float("nan")}
+    fit_limit = 3.0 * fwhm
     try:
         ratio, error, n = curve_of_growth(isolated, x, y, flux, radii)
-        correction, correction_err, beta = extrapolated_correction(radii, ratio, error, fwhm, radius, 3.0 * fwhm)
+        # the fitted part of the curve with its background measured just outside it: in a crowded field the
+        # neighbours' residual light differs between 3 FWHM and the standards' radius
+        inner = radii[radii <= fit_limit]
+        inner_ratio, inner_error, _ = curve_of_growth(isolated, x, y, flux, inner, (1.2 * fit_limit, 1.6 * fit_limit))
+        correction, correction_err, beta = extrapolated_correction(
+            inner, inner_ratio, inner_error, fwhm, radius, fit_limit
+        )
     except (ValueError, RuntimeError) as problem:
         log.warning("aperture correction: %s", problem)
         return failed

@@ -1,0 +1,27 @@
+"""The aperture correction measured from the curve of growth (astropipe.photometry.aperture_correction), in a
+crowded field where the neighbours' residual light differs between the fitted radii and the standards' radius."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from astropipe.photometry.pipeline import psf_photometry
+from astropipe.simulate.psf import moffat_enclosed_fraction
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_fitting import BETA, FWHM, _bright_ratios, _synthetic  # the same synthetic fields as the fitter's tests
+
+
+def test_the_aperture_corrected_flux_is_the_total_flux_in_a_crowded_field():
+    """450 Moffat stars on 400 x 400 pixels (FWHM 5 px): the PSF fluxes are ~12 % above the total flux (the
+    ePSF's footprint), and the correction to 5.2 arcsec brings them to the light inside it within 2 %. Its
+    local background is measured just outside the fitted part of the curve (3 FWHM); measured beyond the
+    standards' radius instead, the neighbours' residuals there left the corrected fluxes 8 % high."""
+    image, x, y, flux = _synthetic(450)
+    result = psf_photometry(image, fwhm_guess=FWHM, pixel_scale=0.145)
+    ratio, _ = _bright_ratios(result, x, y, flux)
+    corrected = np.median(ratio) * 10 ** (-0.4 * result.meta["aperture_correction_mag"])
+    assert corrected == pytest.approx(moffat_enclosed_fraction(5.2 / 0.145, FWHM, BETA), abs=0.02)
+    assert result.meta["curve_of_growth_beta"] == pytest.approx(BETA, abs=0.3)
