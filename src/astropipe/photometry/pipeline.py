@@ -526,7 +526,7 @@ def _aperture_correction(residual, catalog, psf_stars, psf, settings, pixel_scal
     failed = {"aperture_correction_mag": float("nan"), "aperture_correction_err_mag": float("nan")}
     fit_limit = 3.0 * fwhm
     try:
-        ratio, error, n = curve_of_growth(isolated, x, y, flux, radii)
+        ratio, _, n = curve_of_growth(isolated, x, y, flux, radii)
         # the fitted part of the curve with its background measured just outside it: in a crowded field the
         # neighbours' residual light differs between 3 FWHM and the standards' radius
         inner = radii[radii <= fit_limit]
