@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import yaml
+from generated_page import connect_generated_page
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 
@@ -74,14 +75,6 @@ def render(schema_path: Path = SCHEMA) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(app) -> None:
-    target = Path(app.srcdir) / "_generated" / "config_reference.md"
-    target.parent.mkdir(exist_ok=True)
-    text = render()
-    if not target.is_file() or target.read_text() != text:
-        target.write_text(text)
-
-
 def setup(app):
-    app.connect("builder-inited", _write)
+    connect_generated_page(app, "config_reference.md", render)
     return {"parallel_read_safe": True}

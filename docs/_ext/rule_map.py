@@ -8,6 +8,8 @@ import ast
 import re
 from pathlib import Path
 
+from generated_page import connect_generated_page
+
 REPO = Path(__file__).resolve().parents[2]
 RULE = re.compile(r"^(?:rule|checkpoint) (\w+):\n(.*?)(?=^(?:rule|checkpoint) |\Z)", re.S | re.M)
 SCRIPT = re.compile(r"^\s+script:\s*\n\s+\"([^\"]+)\"", re.M)
@@ -45,14 +47,6 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(app) -> None:
-    target = Path(app.srcdir) / "_generated" / "rule_map.md"
-    target.parent.mkdir(exist_ok=True)
-    text = render()
-    if not target.is_file() or target.read_text() != text:
-        target.write_text(text)
-
-
 def setup(app):
-    app.connect("builder-inited", _write)
+    connect_generated_page(app, "rule_map.md", render)
     return {"parallel_read_safe": True}

@@ -8,27 +8,11 @@ from astropy.wcs import WCS
 from astropipe.calibrate.saturated import replace_saturated, saturated_detections, substitute_saturated, to_our_system
 from astropipe.photometry.pipeline import FLAG_EDGE, FLAG_SATURATED
 
+# the fitted relation (reference minus ours) of each band: the same shape, offsets of 0.17 (H) and 0.11 (Ks) mag
+_RELATION = {"offset_err_mag": 0.01, "slope": 0.02, "slope_err": 0.005, "pivot_mag": 12.0, "rms_mag": 0.05}
 RELATIONS = {
-    "H": {
-        "offset_mag": 0.17,
-        "offset_err_mag": 0.01,
-        "slope": 0.02,
-        "slope_err": 0.005,
-        "pivot_mag": 12.0,
-        "rms_mag": 0.05,
-        "mag_min": 6.0,
-        "mag_max": 14.0,
-    },
-    "Ks": {
-        "offset_mag": 0.11,
-        "offset_err_mag": 0.01,
-        "slope": 0.02,
-        "slope_err": 0.005,
-        "pivot_mag": 12.0,
-        "rms_mag": 0.05,
-        "mag_min": 6.0,
-        "mag_max": 14.0,
-    },
+    band: _RELATION | {"offset_mag": offset, "mag_min": 6.0, "mag_max": 14.0}
+    for band, offset in (("H", 0.17), ("Ks", 0.11))
 }
 RA0, DEC0 = 267.6, -28.87
 ARCSEC = 1.0 / 3600.0
