@@ -48,8 +48,7 @@ def test_the_psf_file_replays_the_catalogue_run_exactly(crowded_field, tmp_path)
     np.testing.assert_array_equal(replayed["mag_inst"], result.catalog["mag_inst"])
     np.testing.assert_array_equal(replayed["x"], result.catalog["x"])
 
-    final = result.psfs.final, result.psfs.final_image
-    final_only = _measure(image, PSFPasses(*final, *final))
+    final_only = _measure(image, PSFPasses(result.psfs.final, result.psfs.final))
     distance, index = cKDTree(np.column_stack([result.catalog["x"], result.catalog["y"]])).query(
         np.column_stack([final_only["x"], final_only["y"]])
     )
@@ -63,7 +62,7 @@ def test_the_psf_file_replays_the_catalogue_run_exactly(crowded_field, tmp_path)
 def test_psf_file_without_the_first_pass_is_refused(crowded_field, tmp_path):
     _, _, result = crowded_field
     path = tmp_path / "old_psf.fits"
-    fits.PrimaryHDU(result.psfs.final_image, header=fits.Header({"OVERSAMP": 2})).writeto(path)
+    fits.PrimaryHDU(result.psfs.final.data, header=fits.Header({"OVERSAMP": 2})).writeto(path)
     with pytest.raises(ValueError, match=r"FIRSTPASS.*re-run imaging_photometry"):
         read_psf_file(path)
 

@@ -5,7 +5,7 @@ import pytest
 from photutils.aperture import CircularAperture, aperture_photometry
 
 from astropipe.simulate.detector import DetectorModel, detector_maps, expose
-from astropipe.simulate.psf import moffat_enclosed_fraction, render_stars
+from astropipe.simulate.psf import FramePSF, moffat_enclosed_fraction, render_field, render_stars
 
 
 def test_rendered_star_holds_its_flux():
@@ -35,3 +35,31 @@ def test_injected_flux_recovered_by_aperture_photometry_on_a_noiseless_sky_frame
     expected = rate * moffat_enclosed_fraction(6 * fwhm, fwhm, beta)
     noise_adu = np.sqrt((expected * dit * model.gain + mask.sum() * model.read_noise**2) / ndit) / model.gain / dit
     assert measured == pytest.approx(expected, abs=4 * noise_adu + 2e-3 * expected)
+
+
+def _moments(image, x0, y0, radius):
+    yy, xx = np.indices(image.shape)
+    w = image * (np.hypot(xx - x0, yy - y0) < radius)
+    return (w * (xx - x0) ** 2).sum() / w.sum(), (w * (yy - y0) ** 2).sum() / w.sum()
+
+
+def test_field_psf_holds_its_flux_with_the_halo():
+    psf = FramePSF(fwhm=4.0, core_beta=4.765, halo_fraction=0.1, ellipticity=0.1, angle=0.4)
+    image = render_field((400, 400), np.array([200.3]), np.array([199.6]), np.array([1.0e5]), psf)
+    # the halo's light beyond 25 FWHM and the core's beyond its stamp: 2e-4 of the total
+    assert image.sum() == pytest.approx(1.0e5, rel=5e-4)
+
+
+def test_field_psf_is_broadened_and_radially_elongated_towards_the_upper_and_lower_edges():
+    e, broadening = 0.2, 0.2
+    psf = FramePSF(fwhm=4.0, core_beta=4.765, edge_ellipticity=e, edge_broadening=broadening, edge_start=0.6)
+    shape = (401, 401)
+    centre = render_field(shape, np.array([200.0]), np.array([200.0]), np.array([1.0]), psf)
+    edge = render_field(shape, np.array([200.0]), np.array([400.0]), np.array([1.0]), psf)
+    edge = np.vstack([edge, edge[::-1][1:]])  # the star sits on the last row: mirror it to measure its moments
+    cxx, cyy = _moments(centre, 200.0, 200.0, 40)
+    exx, eyy = _moments(edge, 200.0, 400.0, 40)
+    assert cyy / cxx == pytest.approx(1.0, abs=1e-3)
+    # axes scaled by (1 + b) / sqrt(1 - e) along y and (1 + b) sqrt(1 - e) along x
+    assert eyy / exx == pytest.approx(1.0 / (1.0 - e) ** 2, rel=0.03)
+    assert np.sqrt(exx * eyy) / np.sqrt(cxx * cyy) == pytest.approx((1.0 + broadening) ** 2, rel=0.03)

@@ -33,13 +33,18 @@ from astropipe.photometry.background import background_map, noise_map
 from astropipe.photometry.detection import MIN_SEPARATION_FWHM, ROUNDNESS_LIMIT, detect_stars
 from astropipe.photometry.epsf import build_epsf, select_psf_stars
 from astropipe.photometry.fitting import fit_stars, merge_unresolved
-from astropipe.photometry.psf_model import PSFModel
+from astropipe.photometry.psf_grid import VaryingPSFModel, photutils_psf
+from astropipe.photometry.psf_model import PSFModel, StampModel
+from astropipe.photometry.psf_polynomial import fit_quadratic_epsf
+from astropipe.photometry.psf_variation import residual_structure
 
 __all__ = ["PSFPasses", "PhotometryResult", "PhotometrySettings", "estimate_fwhm", "fit_with_engine", "psf_photometry"]
 
 FLAG_SATURATED = 1
 FLAG_EDGE = 2
 FLAG_POOR_FIT = 4
+#: PSF stars a varying ePSF may draw on, as a multiple of ``psf_stars``
+VARYING_POOL = 3
 
 
 @dataclass
@@ -58,6 +63,9 @@ class PhotometrySettings:
     max_chi: float = 5.0
     companion_separation_fwhm: float = 0.5
     merge_separation_fwhm: float = 0.3
+    psf_variation: str = "constant"
+    psf_grid_nodes: int = 5
+    psf_variation_p: float = 1e-3
 
     def __post_init__(self) -> None:
         positive = (
@@ -71,13 +79,26 @@ class PhotometrySettings:
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"photometry setting {name} = {getattr(self, name)!r}: expected a positive number")
-        for name, least in (("passes", 1), ("psf_oversampling", 1), ("psf_stars", 1), ("background_box", 2)):
+        least_values = (
+            ("passes", 1),
+            ("psf_oversampling", 1),
+            ("psf_stars", 1),
+            ("background_box", 2),
+            ("psf_grid_nodes", 2),
+        )
+        for name, least in least_values:
             value = getattr(self, name)
             if not (isinstance(value, int | np.integer) and value >= least):
                 raise ValueError(f"photometry setting {name} = {value!r}: expected an integer >= {least}")
         if not self.merge_separation_fwhm >= 0:
             raise ValueError(
                 f"photometry setting merge_separation_fwhm = {self.merge_separation_fwhm!r}: expected >= 0"
+            )
+        if not 0 < self.psf_variation_p < 1:
+            raise ValueError(f"photometry setting psf_variation_p = {self.psf_variation_p!r}: expected 0 < p < 1")
+        if self.psf_variation not in ("auto", "constant", "quadratic"):
+            raise ValueError(
+                f"photometry setting psf_variation = {self.psf_variation!r}: expected 'auto', 'constant' or 'quadratic'"
             )
         if self.engine not in ("fast", "photutils"):
             raise ValueError(f"photometry setting engine = {self.engine!r}: expected 'fast' or 'photutils'")
@@ -95,7 +116,8 @@ class PSFPasses:
 
     The first is built from the PSF stars on the image as detected; the final
     one is rebuilt after pass 1 with every neighbour subtracted (DAOPHOT's
-    second PSF pass) and fits passes 2 onwards. Handing both back to
+    second PSF pass), on a grid of nodes when the first one's residuals vary
+    across the image, and fits passes 2 onwards. Handing both back to
     :func:`psf_photometry` replays the run's sequence exactly, which the
     artificial-star tests need: the background is re-estimated from the image
     minus the pass-1 models, so a run with the final ePSF throughout subtracts
@@ -104,9 +126,7 @@ class PSFPasses:
     """
 
     first: PSFModel
-    first_image: NDArray[np.float64]
-    final: PSFModel
-    final_image: NDArray[np.float64]
+    final: PSFModel | VaryingPSFModel
 
 
 @dataclass
@@ -137,21 +157,19 @@ def fit_with_engine(
     engine: str,
     signal: NDArray[np.float64],
     noise: NDArray[np.float64],
-    psf: PSFModel,
+    psf: StampModel,
     x: NDArray[np.float64],
     y: NDArray[np.float64],
     flux: NDArray[np.float64],
     *,
     fit_radius: float,
-    epsf_image: NDArray[np.float64],
-    oversampling: int,
     bad: NDArray[np.bool_] | None = None,
     merge_separation: float = 0.0,
 ):
     """Fit with the ``fast`` engine or photutils' ``PSFPhotometry``; return (x, y, flux, flux_err, chi, kept).
 
-    ``psf`` is the tabulated ePSF the ``fast`` engine uses, ``epsf_image`` (oversampled by
-    ``oversampling``) the same ePSF as photutils takes it; ``fit_radius`` in pixels, ``bad`` marks
+    ``psf`` is the tabulated ePSF (constant or on a grid) the ``fast`` engine uses and photutils
+    gets as ``ImagePSF`` or ``GriddedPSFModel``; ``fit_radius`` in pixels, ``bad`` marks
     pixels to ignore. Stars that converge closer than ``merge_separation`` (pixels) are merged:
     during the iterations by the ``fast`` engine, after the fit (without a
     refit; fluxes summed, errors in quadrature) for photutils, which has no
@@ -161,9 +179,9 @@ def fit_with_engine(
         fit = fit_stars(signal, noise, psf, x, y, flux, fit_radius, bad=bad, merge_separation=merge_separation)
         return fit.x, fit.y, fit.flux, fit.flux_err, fit.chi, fit.kept
     if engine == "photutils":
-        from photutils.psf import ImagePSF, PSFPhotometry, SourceGrouper
+        from photutils.psf import PSFPhotometry, SourceGrouper
 
-        model = ImagePSF(epsf_image, oversampling=oversampling)
+        model = photutils_psf(psf)
         size = 2 * int(np.ceil(fit_radius)) + 1
         phot = PSFPhotometry(
             model, (size, size), grouper=SourceGrouper(min_separation=2.0 * fit_radius), aperture_radius=fit_radius
@@ -255,19 +273,27 @@ def psf_photometry(
     detections = detect_stars(signal, noise, fwhm, nsigma=settings.detection_nsigma)
     log.info("FWHM %.2f px; pass 1: %d detections", fwhm, len(detections))
     half = int(np.ceil(settings.psf_half_size_fwhm * fwhm))
-    psf_stars = select_psf_stars(
-        detections, signal, fwhm, saturation - np.nanmedian(background), half, settings.psf_stars
+    # the brightest psf_stars build the constant ePSF; a varying one draws on up to VARYING_POOL times as many
+    psf_pool = select_psf_stars(
+        detections,
+        signal,
+        fwhm,
+        saturation - np.nanmedian(background),
+        half,
+        settings.psf_stars * VARYING_POOL,
     )
+    psf_stars = psf_pool[: settings.psf_stars]
     if psfs is not None:
-        psf, epsf_image = psfs.first, psfs.first_image
+        psf = psfs.first
     else:
-        psf, epsf_image = build_epsf(signal, psf_stars, half, settings.psf_oversampling)
+        psf = build_epsf(signal, psf_stars, half, settings.psf_oversampling)[0]
         log.info("ePSF from %d stars", len(psf_stars))
-    first_psf, first_epsf_image = psf, epsf_image
+    first_psf = psf
+    variation: dict = {}
     fit_radius = max(2.0, settings.fit_radius_fwhm * fwhm)
     stars = _Stars.detected(detections, psf, found_in=1)
     for pass_number in range(1, settings.passes + 1):
-        stars.fit(settings, signal, noise, psf, epsf_image, fit_radius, saturated, fwhm)
+        stars.fit(settings, signal, noise, psf, fit_radius, saturated, fwhm)
         stars_model = psf.image(signal.shape, stars.x, stars.y, stars.flux)
         if pass_number == 1:
             # background again on the image with every fitted star removed, then the ePSF
@@ -281,10 +307,10 @@ def psf_photometry(
                 mask=source_mask_small(stars.x, stars.y, fwhm, image.shape),
             )
             if psfs is not None:
-                psf, epsf_image = psfs.final, psfs.final_image
+                psf = psfs.final
             else:
-                psf_stars, psf, epsf_image = _rebuild_epsf(
-                    signal, stars_model, psf, epsf_image, psf_stars, stars.x, stars.y, stars.flux, half, settings
+                psf_stars, psf, variation = _rebuild_epsf(
+                    signal, stars_model, psf, (psf_stars, psf_pool), stars, half, fwhm, settings, log
                 )
             stars_model = psf.image(signal.shape, stars.x, stars.y, stars.flux)
         residual = signal - stars_model
@@ -303,9 +329,10 @@ def psf_photometry(
     log.info("final: %d stars", stars.x.size)
     catalog = _catalog(stars, image, saturation, fit_radius, settings.max_chi, wcs)
     meta = {"fwhm_px": fwhm, "fit_radius_px": fit_radius, "n_psf_stars": len(psf_stars), "engine": settings.engine}
+    meta.update(variation)
     meta.update(_aperture_correction(residual, catalog, psf_stars, psf, settings, pixel_scale, fwhm, log))
     catalog.meta.update(meta)
-    passes = PSFPasses(first=first_psf, first_image=first_epsf_image, final=psf, final_image=epsf_image)
+    passes = PSFPasses(first=first_psf, final=psf)
     return PhotometryResult(catalog=catalog, psfs=passes, residual=residual, background=background, meta=meta)
 
 
@@ -362,7 +389,7 @@ class _Stars:
         for name in ("x", "y", "flux", "sharp", "round_", "found_in"):
             setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
 
-    def fit(self, settings: PhotometrySettings, signal, noise, psf, epsf_image, fit_radius, bad, fwhm) -> None:
+    def fit(self, settings: PhotometrySettings, signal, noise, psf, fit_radius, bad, fwhm) -> None:
         """Fit every star (the engine of ``settings``) and keep those the fit keeps."""
         x, y, flux, flux_err, chi, kept = fit_with_engine(
             settings.engine,
@@ -373,8 +400,6 @@ class _Stars:
             self.y,
             self.flux,
             fit_radius=fit_radius,
-            epsf_image=epsf_image,
-            oversampling=settings.psf_oversampling,
             bad=bad,
             merge_separation=settings.merge_separation_fwhm * fwhm,
         )
@@ -443,23 +468,68 @@ def wing_mask(stars: Table, fwhm: float, rms: float, shape, beta: float = 3.0) -
     return mask
 
 
-def _rebuild_epsf(signal, stars_model, psf, epsf_image, psf_stars, x, y, flux, half, settings):
-    """ePSF from the PSF stars on the image with every other star subtracted."""
-    tree = cKDTree(np.column_stack([x, y]))
-    distance, index = tree.query(np.column_stack([psf_stars["x"], psf_stars["y"]]))
+def _rebuild_epsf(signal, stars_model, psf, psf_selection, stars: _Stars, half, fwhm, settings, log):
+    """The final ePSF from the PSF stars on the image with every other star subtracted: constant, or
+    varying quadratically with position (``psf_variation``: 'quadratic', or 'auto' when the constant one's
+    residuals vary across the image). Returns (PSF stars, ePSF, what the variation test found)."""
+    psf_stars, pool = psf_selection
+    tree = cKDTree(np.column_stack([stars.x, stars.y]))
+    distance, index = tree.query(np.column_stack([pool["x"], pool["y"]]))
     found = distance < 1.0
-    if found.sum() < 5:
-        return psf_stars, psf, epsf_image
+    in_constant = found[: len(psf_stars)]
+    if in_constant.sum() < 5:
+        return psf_stars, psf, {}
     chosen = index[found]
-    own = psf.image(signal.shape, x[chosen], y[chosen], flux[chosen])
-    neighbours_removed = signal - (stars_model - own)
-    refined = Table({"x": x[chosen], "y": y[chosen], "peak": np.asarray(psf_stars["peak"])[found]})
+    n_constant = int(in_constant.sum())
+
+    def without_neighbours(kept: NDArray[np.int64]) -> NDArray[np.float64]:
+        own = psf.image(signal.shape, stars.x[kept], stars.y[kept], stars.flux[kept])
+        return signal - (stars_model - own)
+
+    refined_pool = Table({"x": stars.x[chosen], "y": stars.y[chosen], "peak": np.asarray(pool["peak"])[found]})
+    refined = refined_pool[:n_constant]
+    neighbours_removed = without_neighbours(chosen[:n_constant])
     try:
-        new_psf, new_image = build_epsf(neighbours_removed, refined, half, settings.psf_oversampling)
+        new_psf = build_epsf(neighbours_removed, refined, half, settings.psf_oversampling)[0]
     except ValueError as problem:  # too few or too faint PSF stars after subtraction: keep the first ePSF
-        logging.getLogger(__name__).warning("second ePSF pass failed (%s); keeping the first-pass ePSF", problem)
-        return psf_stars, psf, epsf_image
-    return refined, new_psf, new_image
+        log.warning("second ePSF pass failed (%s); keeping the first-pass ePSF", problem)
+        return psf_stars, psf, {}
+    if settings.psf_variation == "constant":
+        return refined, new_psf, {"psf_model": "constant"}
+    neighbours_removed = without_neighbours(chosen)
+    structure = residual_structure(
+        neighbours_removed,
+        new_psf,
+        stars.x[chosen],
+        stars.y[chosen],
+        stars.flux[chosen],
+        fwhm,
+        settings.psf_variation_p,
+    )
+    summary = {"psf_variation_p": structure.p_values, "psf_variation_n_stars": structure.n_stars}
+    log.info(
+        "constant-ePSF residuals against position (%d stars): p = %s",
+        structure.n_stars,
+        ", ".join(f"{name} {p:.2g}" for name, p in structure.p_values.items()),
+    )
+    if settings.psf_variation == "auto" and not structure.varies:
+        return refined, new_psf, {"psf_model": "constant", **summary}
+    grid = fit_quadratic_epsf(
+        neighbours_removed,
+        stars.x[chosen],
+        stars.y[chosen],
+        stars.flux[chosen],
+        new_psf,
+        max(2.0, settings.fit_radius_fwhm * fwhm),
+        settings.psf_grid_nodes,
+    )
+    log.info(
+        "ePSF varying quadratically across the image, from %d stars (tabulated on %d x %d nodes)",
+        chosen.size,
+        settings.psf_grid_nodes,
+        settings.psf_grid_nodes,
+    )
+    return refined, grid, {"psf_model": "quadratic", "psf_grid_nodes": settings.psf_grid_nodes, **summary}
 
 
 def source_mask_small(x, y, fwhm: float, shape) -> NDArray[np.bool_]:

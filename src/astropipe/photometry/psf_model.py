@@ -12,11 +12,13 @@ within the PSF footprint.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.interpolate import RectBivariateSpline
 
-__all__ = ["PSFModel", "Stamps"]
+__all__ = ["PSFModel", "StampModel", "Stamps"]
 
 
 class Stamps:
@@ -41,7 +43,27 @@ class Stamps:
         return np.where(inside, index, 0).reshape(len(self.px), -1), inside.reshape(len(self.px), -1)
 
 
-class PSFModel:
+class StampModel(ABC):
+    """A PSF that renders stars from its :meth:`stamps` (shared by the constant and the varying ePSF)."""
+
+    half: int
+
+    @abstractmethod
+    def stamps(self, x: NDArray, y: NDArray, half: int | None = None, gradients: bool = False) -> Stamps:
+        """PSF stamps (and optionally gradients) of stars at (x, y) on boxes of +-``half`` pixels."""
+
+    def image(self, shape: tuple[int, int], x: NDArray, y: NDArray, flux: NDArray) -> NDArray[np.float64]:
+        """Image of stars rendered with this PSF (for subtraction and artificial stars)."""
+        out = np.zeros(shape[0] * shape[1])
+        for start in range(0, len(x), 2000):
+            s = self.stamps(x[start : start + 2000], y[start : start + 2000])
+            index, inside = s.flat_index(shape)
+            weights = (s.values * np.asarray(flux[start : start + 2000])[:, None, None]).reshape(len(s.px), -1)
+            out += np.bincount(index[inside], weights=weights[inside], minlength=out.size)
+        return out.reshape(shape)
+
+
+class PSFModel(StampModel):
     """Tabulated representation of an oversampled ePSF.
 
     Parameters
@@ -56,6 +78,7 @@ class PSFModel:
 
     def __init__(self, data: NDArray[np.float64], oversampling: int, phases: int = 16) -> None:
         data = np.asarray(data, dtype=float)
+        self.data = data
         ny, nx = data.shape
         self.oversampling = int(oversampling)
         v = (np.arange(ny) - (ny - 1) / 2.0) / self.oversampling
@@ -64,7 +87,7 @@ class PSFModel:
         self.radius = float(min(u[-1], v[-1]))
         grid = np.arange(-int(self.radius), int(self.radius) + 1, dtype=float)
         gv, gu = np.meshgrid(grid, grid, indexing="ij")
-        self._scale = 1.0 / float(self._spline.ev(gv.ravel(), gu.ravel()).sum())
+        self.normalisation = 1.0 / float(self._spline.ev(gv.ravel(), gu.ravel()).sum())
         self.half = int(np.ceil(self.radius))
         self.phases = phases
         k = np.arange(-self.half, self.half + 2, dtype=float)  # box columns relative to floor(x)
@@ -81,14 +104,14 @@ class PSFModel:
         """PSF value at offsets (dx, dy) from the star centre (detector pixels); 0 outside the footprint."""
         dx, dy = np.asarray(dx, float), np.asarray(dy, float)
         inside = (np.abs(dx) <= self.radius) & (np.abs(dy) <= self.radius)
-        return np.where(inside, self._spline.ev(dy, dx) * self._scale, 0.0)
+        return np.where(inside, self._spline.ev(dy, dx) * self.normalisation, 0.0)
 
     def gradient(self, dx: NDArray, dy: NDArray) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """(dP/d dx, dP/d dy): derivatives with respect to the pixel offset from the centre."""
         dx, dy = np.asarray(dx, float), np.asarray(dy, float)
         inside = (np.abs(dx) <= self.radius) & (np.abs(dy) <= self.radius)
-        gx = self._spline.ev(dy, dx, dx=0, dy=1) * self._scale
-        gy = self._spline.ev(dy, dx, dx=1, dy=0) * self._scale
+        gx = self._spline.ev(dy, dx, dx=0, dy=1) * self.normalisation
+        gy = self._spline.ev(dy, dx, dx=1, dy=0) * self.normalisation
         return np.where(inside, gx, 0.0), np.where(inside, gy, 0.0)
 
     def stamps(self, x: NDArray, y: NDArray, half: int | None = None, gradients: bool = False) -> Stamps:
@@ -119,13 +142,3 @@ class PSFModel:
         if not gradients:
             return Stamps(px, py, values)
         return Stamps(px, py, values, interpolate(self._table_gx), interpolate(self._table_gy))
-
-    def image(self, shape: tuple[int, int], x: NDArray, y: NDArray, flux: NDArray) -> NDArray[np.float64]:
-        """Image of stars rendered with this PSF (for subtraction and artificial stars)."""
-        out = np.zeros(shape[0] * shape[1])
-        for start in range(0, len(x), 2000):
-            s = self.stamps(x[start : start + 2000], y[start : start + 2000])
-            index, inside = s.flat_index(shape)
-            weights = (s.values * np.asarray(flux[start : start + 2000])[:, None, None]).reshape(len(s.px), -1)
-            out += np.bincount(index[inside], weights=weights[inside], minlength=out.size)
-        return out.reshape(shape)

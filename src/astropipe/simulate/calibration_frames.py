@@ -28,7 +28,7 @@ from astropipe.simulate.observation import (
     raw_header,
     reported_wcs,
 )
-from astropipe.simulate.psf import render_stars
+from astropipe.simulate.psf import render_field
 
 if TYPE_CHECKING:
     from astropipe.simulate.night import NightSimulation
@@ -147,7 +147,8 @@ def write_standards(night: NightSimulation, outdir: str | Path) -> list[Path]:
                     fwhm = night.seeing_fwhm(frame_rng)
                     transparency = night.transparency(frame_rng)
                     rate = rate * transparency
-                    image = render_stars(shape, x, y, rate, fwhm / scale, night.sim["moffat_beta"])
+                    psf = night.frame_psf(fwhm, scale, f"standard/{number}/{j}/{band}/{i}")
+                    image = render_field(shape, x, y, rate, psf)
                     sky = night.photometry.surface_rate(band, night.sky.level(band, 0.2 + 0.1 * j, frame_rng), scale)
                     raw = expose(night.detector, night.maps, image + sky, std["dit"], std["ndit"], frame_rng)
                     exposure = (std["dit"] * std["ndit"] + OVERHEAD_S) * u.s
@@ -188,9 +189,8 @@ def _write_illumination_grid(night: NightSimulation, outdir: str | Path, catalog
             wcs = frame_wcs(pointing_after_offset(centre, np.array([-east, -north])), scale, shape)
             x, y = wcs.world_to_pixel(centre)
             rate = night.photometry.count_rate(band, np.array([star["H"]]), np.array([star["K"]]), std["airmasses"][0])
-            image = render_stars(
-                shape, np.array([x]), np.array([y]), rate, night.seeing_fwhm(rng) / scale, night.sim["moffat_beta"]
-            )
+            psf = night.frame_psf(night.seeing_fwhm(rng), scale, f"illumination/{band}/{i}")
+            image = render_field(shape, np.array([x]), np.array([y]), rate, psf)
             sky = night.photometry.surface_rate(band, night.sky.level(band, 0.05, rng), scale)
             raw = expose(night.detector, night.maps, image + sky, std["dit"], GRID_NDIT, rng)
             start = night.start - 1.0 * u.hour + (b * n * n + i) * (std["dit"] * GRID_NDIT + OVERHEAD_S) * u.s

@@ -27,6 +27,7 @@ from astropipe.random_streams import random_stream
 from astropipe.simulate import calibration_frames, night_truth, science_frames
 from astropipe.simulate.detector import DetectorMaps, DetectorModel, detector_maps
 from astropipe.simulate.observation import OVERHEAD_S, PIXEL_SCALES, PhotometricSystem, SkyModel
+from astropipe.simulate.psf import FramePSF
 from astropipe.simulate.scene import SURVEY_CLASSES, ClusterSpec, FieldSpec, Scene, build_scene
 from astropipe.stellar.main_sequence import UpperMainSequence
 
@@ -214,6 +215,25 @@ class NightSimulation:
     def seeing_fwhm(self, rng: np.random.Generator) -> float:
         """One exposure's seeing FWHM (arcsec): the configured seeing with log-normal jitter."""
         return self.sim["seeing_arcsec"] * float(np.exp(self.sim["seeing_jitter"] * rng.standard_normal()))
+
+    def frame_psf(self, fwhm_arcsec: float, pixel_scale: float, exposure: str) -> FramePSF:
+        """The PSF of one exposure (``imaging.simulation.psf``): a core of FWHM ``fwhm_arcsec`` with the
+        exposure's own elongation, drawn from the stream of ``exposure`` (spin-2 components of rms
+        ``ellipticity_rms`` each), the halo, and the small-field objective's edge distortion."""
+        settings = self.sim["psf"]
+        e1, e2 = settings["ellipticity_rms"] * random_stream(self.seed, f"psf/{exposure}").standard_normal(2)
+        return FramePSF(
+            fwhm=fwhm_arcsec / pixel_scale,
+            core_beta=settings["core_beta"],
+            halo_fraction=settings["halo_fraction"],
+            halo_fwhm_ratio=settings["halo_fwhm_ratio"],
+            halo_beta=settings["halo_beta"],
+            ellipticity=min(float(np.hypot(e1, e2)), 0.5),
+            angle=0.5 * float(np.arctan2(e2, e1)),
+            edge_ellipticity=settings["edge_ellipticity"],
+            edge_broadening=settings["edge_broadening"],
+            edge_start=settings["edge_start"],
+        )
 
     def transparency(self, rng: np.random.Generator) -> float:
         """Fraction of the light of the sources above the atmosphere that one exposure receives: thin cirrus

@@ -108,7 +108,7 @@ def truth(night: NightSimulation) -> dict[str, Any]:
         "pixel_scales_arcsec": PIXEL_SCALES,
         "seeing_arcsec": night.sim["seeing_arcsec"],
         "seeing_jitter": night.sim["seeing_jitter"],
-        "moffat_beta": night.sim["moffat_beta"],
+        "psf": dict(night.sim["psf"]),
         "transparency_rms": night.sim["transparency_rms"],
         "sky_mag_arcsec2": night.sim["sky_mag_arcsec2"],
     }

@@ -21,7 +21,7 @@ from astropipe.simulate.observation import (
     reported_offsets,
     reported_wcs,
 )
-from astropipe.simulate.psf import render_stars
+from astropipe.simulate.psf import render_field
 from astropipe.simulate.scene import Scene
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def write_sequence(night: NightSimulation, field: str, band: str, outdir: str | 
         wcs = frame_wcs(pointing_after_offset(scene.center, offset), scale, shape)
         x, y = wcs.all_world2pix(np.asarray(stars["ra"]), np.asarray(stars["dec"]), 0)
         rate = night.photometry.count_rate(band, np.asarray(stars["H"]), np.asarray(stars["K"]), airmass)
-        image = render_stars(shape, x, y, rate, fwhm / scale, night.sim["moffat_beta"])
+        image = render_field(shape, x, y, rate, night.frame_psf(fwhm, scale, f"{field}/{band}/{i}"))
         image += _nebula(night, scene, wcs, band, scale, shape)
         image *= transparency
         sky_mag = night.sky.level(band, hours, frame_rng)

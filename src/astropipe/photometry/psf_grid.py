@@ -1,0 +1,99 @@
+"""A PSF that varies across the image: ePSFs on a grid of nodes, interpolated bilinearly.
+
+The scheme of photutils' ``GriddedPSFModel`` (and of the ePSF grids of
+Anderson & King 2000 for WFPC2): the PSF at (x, y) is the bilinear
+interpolation of the ePSFs at the four surrounding nodes of a rectangular
+grid, with positions beyond the outer nodes clamped to the nearest cell, so
+the model sums to 1 everywhere as every node does. The nodes' ePSFs come from
+:func:`~astropipe.photometry.psf_polynomial.fit_quadratic_epsf`.
+:class:`VaryingPSFModel` evaluates stamps with the same tabulated phases as
+:class:`~astropipe.photometry.psf_model.PSFModel` (the fitter needs no change);
+:func:`photutils_psf` gives the same PSF as photutils models it, for the
+reference engine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from astropy.nddata import NDData
+from numpy.typing import NDArray
+
+from astropipe.photometry.psf_model import PSFModel, StampModel, Stamps
+
+__all__ = ["VaryingPSFModel", "photutils_psf"]
+
+
+class VaryingPSFModel(StampModel):
+    """ePSFs on a rectangular grid of nodes, bilinearly interpolated between them.
+
+    Parameters
+    ----------
+    data : numpy.ndarray (n_nodes, ny, nx)
+        Oversampled ePSF of every node.
+    grid_xypos : numpy.ndarray (n_nodes, 2)
+        (x, y) pixel position of every node; together a rectangular grid of at least 2 x 2 nodes.
+    oversampling : int
+        ePSF pixels per detector pixel.
+    """
+
+    def __init__(self, data: NDArray[np.float64], grid_xypos: NDArray[np.float64], oversampling: int) -> None:
+        data, grid_xypos = np.asarray(data, float), np.asarray(grid_xypos, float)
+        self.xgrid, self.ygrid = np.unique(grid_xypos[:, 0]), np.unique(grid_xypos[:, 1])
+        if self.xgrid.size < 2 or self.ygrid.size < 2 or self.xgrid.size * self.ygrid.size != len(grid_xypos):
+            raise ValueError(f"PSF grid nodes {grid_xypos.tolist()}: expected a rectangular grid of >= 2 x 2 nodes")
+        order = np.lexsort((grid_xypos[:, 0], grid_xypos[:, 1]))  # y-major, as photutils sorts them
+        self.grid_xypos, self.oversampling = grid_xypos[order], int(oversampling)
+        self.nodes = [PSFModel(d, oversampling) for d in data[order]]
+        # each node scaled to unit sum on the detector's pixel grid, as the tabulated stamps are, so that
+        # photutils (which takes the images as they are) models the same PSF
+        self.data = np.array([node.data * node.normalisation for node in self.nodes])
+        self.half, self.radius = self.nodes[0].half, self.nodes[0].radius
+
+    def weights(self, x: NDArray, y: NDArray) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Node indices (n, 4) and bilinear weights (n, 4) of positions (x, y); clamped beyond the outer nodes."""
+        nx = self.xgrid.size
+        ix = np.clip(np.searchsorted(self.xgrid, x, side="right") - 1, 0, nx - 2)
+        iy = np.clip(np.searchsorted(self.ygrid, y, side="right") - 1, 0, self.ygrid.size - 2)
+        tx = np.clip((x - self.xgrid[ix]) / (self.xgrid[ix + 1] - self.xgrid[ix]), 0.0, 1.0)
+        ty = np.clip((y - self.ygrid[iy]) / (self.ygrid[iy + 1] - self.ygrid[iy]), 0.0, 1.0)
+        index = np.stack([iy * nx + ix, iy * nx + ix + 1, (iy + 1) * nx + ix, (iy + 1) * nx + ix + 1], axis=1)
+        weight = np.stack([(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty], axis=1)
+        return index, weight
+
+    def __call__(self, dx: NDArray, dy: NDArray) -> NDArray[np.float64]:
+        """The PSF at offsets (dx, dy) averaged over the nodes (a position-free value, e.g. for a first flux)."""
+        return np.mean([node(dx, dy) for node in self.nodes], axis=0)
+
+    def stamps(self, x: NDArray, y: NDArray, half: int | None = None, gradients: bool = False) -> Stamps:
+        """Stamps of stars at (x, y), as :meth:`PSFModel.stamps`, interpolated between the nodes.
+
+        The gradients are those of the interpolated PSF at fixed weights: across one star the weights
+        change by ~1e-3 of a node spacing, far below what the position fit can see.
+        """
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        half = self.half if half is None else min(int(half), self.half)
+        k = np.arange(-half, half + 2)
+        px = np.floor(x).astype(np.int64)[:, None] + k[None, :]
+        py = np.floor(y).astype(np.int64)[:, None] + k[None, :]
+        planes = [np.zeros((x.size, k.size, k.size), dtype=np.float32) for _ in range(3 if gradients else 1)]
+        index, weight = self.weights(x, y)
+        for node_number, node in enumerate(self.nodes):
+            w = np.where(index == node_number, weight, 0.0).sum(axis=1)
+            used = np.flatnonzero(w > 0)
+            if used.size == 0:
+                continue
+            part = node.stamps(x[used], y[used], half=half, gradients=gradients)
+            scale = w[used].astype(np.float32)[:, None, None]
+            for plane, values in zip(planes, (part.values, part.grad_x, part.grad_y), strict=False):
+                plane[used] += scale * values
+        return Stamps(px, py, *planes)
+
+
+def photutils_psf(psf: PSFModel | VaryingPSFModel):
+    """The same PSF as photutils models it: ``ImagePSF`` for one ePSF, ``GriddedPSFModel`` for a grid."""
+    from photutils.psf import GriddedPSFModel, ImagePSF
+
+    if isinstance(psf, VaryingPSFModel):
+        meta = {"grid_xypos": psf.grid_xypos, "oversampling": psf.oversampling}
+        return GriddedPSFModel(NDData(psf.data, meta=meta))
+    return ImagePSF(psf.data, oversampling=psf.oversampling)

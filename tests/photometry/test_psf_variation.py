@@ -1,0 +1,99 @@
+"""A PSF that varies across the image is detected and followed (astropipe.photometry.psf_variation,
+astropipe.photometry.psf_polynomial), on fields rendered with the simulator's distorted SOFI PSF."""
+
+import numpy as np
+import pytest
+from astropy.table import Table
+from scipy.spatial import cKDTree
+
+from astropipe.photometry.epsf import build_epsf
+from astropipe.photometry.pipeline import PhotometrySettings, psf_photometry
+from astropipe.photometry.psf_polynomial import fit_quadratic_epsf
+from astropipe.simulate.psf import FramePSF, render_field
+
+SIZE, FWHM = 512, 4.0
+
+
+def _psf(edge: float) -> FramePSF:
+    return FramePSF(
+        fwhm=FWHM,
+        core_beta=4.765,
+        halo_fraction=0.1,
+        ellipticity=0.04,
+        angle=0.3,
+        edge_ellipticity=edge,
+        edge_broadening=edge,
+    )
+
+
+def _field(edge: float):
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(5, SIZE - 5, (2, 800))
+    flux = 10 ** rng.uniform(2.5, 5.0, 800)
+    image = render_field((SIZE, SIZE), x, y, flux, _psf(edge)) + rng.normal(0.0, 3.0, (SIZE, SIZE))
+    return image, x, y, flux
+
+
+def _flux_ratio_by_distortion(result, x, y, flux, psf: FramePSF):
+    """Median aperture-corrected flux over the injected one, for undistorted stars and the most distorted."""
+    catalog = result.catalog
+    distance, index = cKDTree(np.column_stack([x, y])).query(np.column_stack([catalog["x"], catalog["y"]]))
+    bright = (distance < 0.5) & (flux[index] > 3e3)
+    ratio = np.asarray(catalog["flux"])[bright] / flux[index[bright]]
+    ratio *= 10 ** (-0.4 * result.meta["aperture_correction_mag"])
+    strength = psf.distortion(np.asarray(catalog["y"])[bright], SIZE)
+    return np.median(ratio[strength == 0]), np.median(ratio[strength >= 0.3])
+
+
+@pytest.fixture(scope="module")
+def distorted():
+    image, x, y, flux = _field(0.3)
+    runs = {
+        mode: psf_photometry(image, fwhm_guess=FWHM, pixel_scale=0.145, settings=PhotometrySettings(psf_variation=mode))
+        for mode in ("auto", "constant")
+    }
+    return runs, x, y, flux
+
+
+def test_a_constant_psf_is_kept_constant():
+    image, *_ = _field(0.0)
+    result = psf_photometry(
+        image, fwhm_guess=FWHM, pixel_scale=0.145, settings=PhotometrySettings(psf_variation="auto")
+    )
+    assert result.meta["psf_model"] == "constant"
+    assert min(result.meta["psf_variation_p"].values()) > 1e-3
+
+
+def test_a_distorted_field_is_detected_and_fitted_with_a_varying_psf(distorted):
+    runs, x, y, flux = distorted
+    assert runs["auto"].meta["psf_model"] == "quadratic"
+    assert runs["auto"].meta["psf_variation_p"]["size"] < 1e-6
+    centre_varying, edge_varying = _flux_ratio_by_distortion(runs["auto"], x, y, flux, _psf(0.3))
+    centre_constant, edge_constant = _flux_ratio_by_distortion(runs["constant"], x, y, flux, _psf(0.3))
+    # one ePSF loses a quarter of the flux of the broadened edge stars; the varying one recovers most of it
+    assert edge_constant < 0.8
+    assert edge_varying - edge_constant > 0.05
+    assert centre_varying == pytest.approx(centre_constant, abs=0.01)
+
+
+def _size_along_y(psf) -> float:
+    """Second moment along y (pixels^2) of a PSF within 8 px of its centre."""
+    g = np.arange(-10, 11.0)
+    gx, gy = np.meshgrid(g, g)
+    values = psf(gx, gy) * (np.hypot(gx, gy) < 8)
+    return float((values * gy**2).sum() / values.sum())
+
+
+def test_quadratic_epsf_follows_the_broadening_towards_the_edges():
+    rng = np.random.default_rng(2)
+    grid = np.linspace(30, SIZE - 30, 12)
+    x, y = (g.ravel() + rng.uniform(-1, 1, 144) for g in np.meshgrid(grid, grid))
+    flux = np.full(x.size, 1e5)
+    for edge, change in ((0.0, (0.995, 1.005)), (0.3, (1.25, 2.0))):
+        image = render_field((SIZE, SIZE), x, y, flux, _psf(edge)) + rng.normal(0, 1.0, (SIZE, SIZE))
+        constant = build_epsf(image, Table({"x": x, "y": y, "peak": flux}), 14, 2)[0]
+        varying = fit_quadratic_epsf(image, x, y, flux, constant, FWHM, 5)
+        sizes = [_size_along_y(node) for node in varying.nodes]
+        centre, edges = sizes[12], (sizes[2], sizes[22])  # nodes (256, 0), (256, 511) and the centre
+        for edge_size in edges:
+            assert change[0] < edge_size / centre < change[1]
