@@ -43,11 +43,18 @@ def _moments(image, x0, y0, radius):
     return (w * (xx - x0) ** 2).sum() / w.sum(), (w * (yy - y0) ** 2).sum() / w.sum()
 
 
-def test_field_psf_holds_its_flux_with_the_halo():
-    psf = FramePSF(fwhm=4.0, core_beta=4.765, halo_fraction=0.1, ellipticity=0.1, angle=0.4)
+@pytest.mark.parametrize("ellipticity", [0.0, 0.1])
+def test_field_psf_holds_its_flux_with_the_halo(ellipticity):
+    psf = FramePSF(fwhm=4.0, core_beta=4.765, halo_fraction=0.1, ellipticity=ellipticity, angle=0.4)
     image = render_field((400, 400), np.array([200.3]), np.array([199.6]), np.array([1.0e5]), psf)
     # the halo's light beyond 25 FWHM and the core's beyond its stamp: 2e-4 of the total
     assert image.sum() == pytest.approx(1.0e5, rel=5e-4)
+
+
+def test_a_circular_field_psf_without_a_halo_is_the_single_moffat():
+    x, y, flux = np.array([50.2, 120.9]), np.array([80.4, 33.3]), np.array([3.0e4, 900.0])
+    single = render_stars((200, 200), x, y, flux, 4.5, 3.0)
+    np.testing.assert_array_equal(render_field((200, 200), x, y, flux, FramePSF(fwhm=4.5)), single)
 
 
 def test_field_psf_is_broadened_and_radially_elongated_towards_the_upper_and_lower_edges():
