@@ -1,14 +1,11 @@
-"""A PSF that varies across the image is detected and followed (astropipe.photometry.psf_variation,
-astropipe.photometry.psf_polynomial), on fields rendered with the simulator's distorted SOFI PSF."""
+"""A PSF that varies across the image is detected and followed (astropipe.photometry.psf_variation and
+the pipeline's varying ePSF), on fields rendered with the simulator's distorted SOFI PSF."""
 
 import numpy as np
 import pytest
-from astropy.table import Table
 from scipy.spatial import cKDTree
 
-from astropipe.photometry.epsf import build_epsf
 from astropipe.photometry.pipeline import PhotometrySettings, psf_photometry
-from astropipe.photometry.psf_polynomial import fit_quadratic_epsf
 from astropipe.simulate.psf import FramePSF, render_field
 
 SIZE, FWHM = 512, 4.0
@@ -74,26 +71,3 @@ def test_a_distorted_field_is_detected_and_fitted_with_a_varying_psf(distorted):
     assert edge_constant < 0.8
     assert edge_varying - edge_constant > 0.05
     assert centre_varying == pytest.approx(centre_constant, abs=0.01)
-
-
-def _size_along_y(psf) -> float:
-    """Second moment along y (pixels^2) of a PSF within 8 px of its centre."""
-    g = np.arange(-10, 11.0)
-    gx, gy = np.meshgrid(g, g)
-    values = psf(gx, gy) * (np.hypot(gx, gy) < 8)
-    return float((values * gy**2).sum() / values.sum())
-
-
-def test_quadratic_epsf_follows_the_broadening_towards_the_edges():
-    rng = np.random.default_rng(2)
-    grid = np.linspace(30, SIZE - 30, 12)
-    x, y = (g.ravel() + rng.uniform(-1, 1, 144) for g in np.meshgrid(grid, grid))
-    flux = np.full(x.size, 1e5)
-    for edge, change in ((0.0, (0.995, 1.005)), (0.3, (1.25, 2.0))):
-        image = render_field((SIZE, SIZE), x, y, flux, _psf(edge)) + rng.normal(0, 1.0, (SIZE, SIZE))
-        constant = build_epsf(image, Table({"x": x, "y": y, "peak": flux}), 14, 2)[0]
-        varying = fit_quadratic_epsf(image, x, y, flux, constant, FWHM, 5)
-        sizes = [_size_along_y(node) for node in varying.nodes]
-        centre, edges = sizes[12], (sizes[2], sizes[22])  # nodes (256, 0), (256, 511) and the centre
-        for edge_size in edges:
-            assert change[0] < edge_size / centre < change[1]
