@@ -116,8 +116,8 @@ class PSFPasses:
 
     The first is built from the PSF stars on the image as detected; the final
     one is rebuilt after pass 1 with every neighbour subtracted (DAOPHOT's
-    second PSF pass), on a grid of nodes when the first one's residuals vary
-    across the image, and fits passes 2 onwards. Handing both back to
+    second PSF pass), varying with position when ``psf_variation`` asks for it
+    (tabulated on a grid of nodes), and fits passes 2 onwards. Handing both back to
     :func:`psf_photometry` replays the run's sequence exactly, which the
     artificial-star tests need: the background is re-estimated from the image
     minus the pass-1 models, so a run with the final ePSF throughout subtracts
@@ -310,7 +310,7 @@ def psf_photometry(
                 psf = psfs.final
             else:
                 psf_stars, psf, variation = _rebuild_epsf(
-                    signal, stars_model, psf, (psf_stars, psf_pool), stars, half, fwhm, settings, log
+                    signal, stars_model, psf, (psf_stars, psf_pool), stars, half, fwhm, fit_radius, settings, log
                 )
             stars_model = psf.image(signal.shape, stars.x, stars.y, stars.flux)
         residual = signal - stars_model
@@ -468,7 +468,7 @@ def wing_mask(stars: Table, fwhm: float, rms: float, shape, beta: float = 3.0) -
     return mask
 
 
-def _rebuild_epsf(signal, stars_model, psf, psf_selection, stars: _Stars, half, fwhm, settings, log):
+def _rebuild_epsf(signal, stars_model, psf, psf_selection, stars: _Stars, half, fwhm, fit_radius, settings, log):
     """The final ePSF from the PSF stars on the image with every other star subtracted: constant, or
     varying quadratically with position (``psf_variation``: 'quadratic', or 'auto' when the constant one's
     residuals vary across the image). Returns (PSF stars, ePSF, what the variation test found)."""
@@ -520,7 +520,7 @@ def _rebuild_epsf(signal, stars_model, psf, psf_selection, stars: _Stars, half, 
         stars.y[chosen],
         stars.flux[chosen],
         new_psf,
-        max(2.0, settings.fit_radius_fwhm * fwhm),
+        fit_radius,
         settings.psf_grid_nodes,
     )
     log.info(

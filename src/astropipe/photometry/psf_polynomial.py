@@ -73,10 +73,9 @@ def fit_quadratic_epsf(
     stamps = constant.stamps(x, y)
     index, inside = stamps.flat_index(signal.shape)
     data = np.where(inside, np.nan_to_num(signal.ravel()[index], nan=0.0), 0.0)
-    dx = (stamps.px[:, None, :] - x[:, None, None]) * np.ones_like(stamps.values)
-    dy = (stamps.py[:, :, None] - y[:, None, None]) * np.ones_like(stamps.values)
     n = x.size
-    dx, dy = dx.reshape(n, -1), dy.reshape(n, -1)
+    dx = np.broadcast_to(stamps.px[:, None, :] - x[:, None, None], stamps.values.shape).reshape(n, -1)
+    dy = np.broadcast_to(stamps.py[:, :, None] - y[:, None, None], stamps.values.shape).reshape(n, -1)
     gy = np.rint((base.shape[0] - 1) / 2 + dy * os_).astype(int)
     gx = np.rint((base.shape[1] - 1) / 2 + dx * os_).astype(int)
     on_grid = inside & (gx >= 0) & (gx < base.shape[1]) & (gy >= 0) & (gy < base.shape[0])
@@ -103,7 +102,9 @@ def fit_quadratic_epsf(
 
 def _solve_tables(residual, terms, cell, on_grid, flux, size):
     """Least-squares increments of the five correction tables: at every oversampled pixel, the residuals
-    falling on it fitted with u, v, u^2, u v, v^2 and a free constant (weights F^2: the inverse variance of a residual per unit flux on a uniform background)."""
+    falling on it fitted with u, v, u^2, u v, v^2 and a free constant. A residual per unit flux has variance
+    ~ sigma^2 / F^2, but weights F^2 would leave a few of the brightest stars to decide every pixel, so the
+    weights are min(F, median F)^2."""
     n_terms = terms.shape[1]
     samples = np.flatnonzero(on_grid.ravel())
     star = samples // on_grid.shape[1]

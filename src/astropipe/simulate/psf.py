@@ -7,10 +7,10 @@ Two families are provided:
   alpha = FWHM / (2 sqrt(2^(1/beta) - 1)) (Moffat 1969). Used by unit tests
   that need a profile with a closed-form growth curve.
 * :func:`render_field` - the PSF of a real SOFI exposure (:class:`FramePSF`):
-  a sum of elliptical Moffat components (an atmospheric core with the
-  Kolmogorov index beta = 4.765 of Trujillo et al. 2001 and a broad halo of
-  scattered light), an elongation of the whole exposure (wind shake,
-  guiding) and, on top of it, the optical distortion of SOFI's small-field
+  an elliptical Moffat core (the Kolmogorov index beta = 4.765 of Trujillo
+  et al. 2001 for the atmosphere) plus a broad circular halo of scattered
+  light, an elongation of the whole exposure (wind shake, guiding) and, on
+  top of it, the optical distortion of SOFI's small-field
   objective, which broadens and radially elongates the images towards the
   upper and lower edges of the array (ESO SOFI image-quality pages). The
   pipeline assumes none of this.
