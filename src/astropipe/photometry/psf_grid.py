@@ -90,10 +90,14 @@ class VaryingPSFModel(StampModel):
 
 
 def photutils_psf(psf: PSFModel | VaryingPSFModel):
-    """The same PSF as photutils models it: ``ImagePSF`` for one ePSF, ``GriddedPSFModel`` for a grid."""
+    """The same PSF as photutils models it: ``ImagePSF`` for one ePSF, ``GriddedPSFModel`` for a grid.
+
+    The data are scaled to the fast engine's normalisation (unit sum over the detector pixels of the footprint),
+    so that both engines give one flux for one star whatever the scale of the tabulated ePSF.
+    """
     from photutils.psf import GriddedPSFModel, ImagePSF
 
     if isinstance(psf, VaryingPSFModel):
         meta = {"grid_xypos": psf.grid_xypos, "oversampling": psf.oversampling}
         return GriddedPSFModel(NDData(psf.data, meta=meta))
-    return ImagePSF(psf.data, oversampling=psf.oversampling)
+    return ImagePSF(psf.data * psf.normalisation, oversampling=psf.oversampling)

@@ -126,7 +126,7 @@ def reduce_sequence(
     Examples
     --------
     Object 11's simulated Ks sequence on a 512-pixel detector, with the night's calibrations, ingested,
-    its masters built, and reduced to a stack of its 15 frames with measured flux scales:
+    its masters built, and reduced to a stack of its 6 frames with measured flux scales:
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -137,7 +137,9 @@ def reduce_sequence(
     >>> from astropipe.reduce.masters import build_masters, load_masters
     >>> from astropipe.simulate.night import NightSimulation
     >>> repository = Path(astropipe.__file__).parents[2]  # the schema and the shipped reference tables
-    >>> config = {"imaging": {"simulation": {"detector": {"size": 512}, "illumination_grid": 0}}}
+    >>> simulation = {"detector": {"size": 512}, "illumination_grid": 0}
+    >>> sequences = {"Ks": {"dit": 20, "ndit": 3, "nexp": 6}}
+    >>> config = {"imaging": {"simulation": simulation, "object": {"sequences": sequences}}}
     >>> validate(config, str(repository / "schemas" / "config.schema.yaml"), set_default=True)
     >>> night = NightSimulation(config["imaging"], repository / "resources" / "reference")
     >>> directory = Path(tempfile.mkdtemp())
@@ -148,7 +150,7 @@ def reduce_sequence(
     >>> dark, flat, bad = load_masters(directory / "masters", float(science["dit"][0]), "Ks")
     >>> stack = reduce_sequence(science, dark, flat, bad, search=12, linearity=SOFI_2007)
     >>> stack.header["NCOMBINE"], stack.header["FLXSCALE"], stack.header["BUNIT"]
-    (15, True, 'adu/s')
+    (6, True, 'adu/s')
     >>> import shutil
     >>> shutil.rmtree(directory)
     """
