@@ -48,7 +48,7 @@ from astropipe.derivatives import hessian
 
 __all__ = ["MixtureMembership", "fit_mixture_membership"]
 
-GRID_STEP_H, GRID_STEP_HK = 0.05, 0.01  # mag, the normalisation grid
+GRID_STEP_H, GRID_STEP_HK = 0.1, 0.01  # mag, the normalisation grid (midpoints; 0.05 in H: same fit to 1e-3)
 START_COLOUR_QUANTILES = (0.5, 0.75, 0.9)  # of the object stars' H - K, the starting mu
 START_HALFWIDTHS = (0.15, 0.3, 0.5)  # mag, the starting w
 
@@ -220,9 +220,12 @@ class _MixtureLikelihood:
         (x_h, x_hk, r), (field_h, field_hk), (limit_h, limit_k) = stars, field, limits
         colour_errors, completeness = response
         self.x_h, self.x_hk, self.r, self.limit_h, self.object_radius = x_h, x_hk, r, limit_h, object_radius
+        # cell centres (the midpoint rule); the H cells end at the limit
+        brightest = min(x_h.min(), field_h.min()) - 0.5
+        bluest = min(x_hk.min(), field_hk.min()) - 0.5
         grid_h, grid_hk = np.meshgrid(
-            np.arange(min(x_h.min(), field_h.min()) - 0.5, limit_h, GRID_STEP_H),
-            np.arange(min(x_hk.min(), field_hk.min()) - 0.5, max(x_hk.max(), field_hk.max()) + 0.5, GRID_STEP_HK),
+            limit_h - GRID_STEP_H * (np.arange(int(np.ceil((limit_h - brightest) / GRID_STEP_H))) + 0.5),
+            np.arange(bluest + 0.5 * GRID_STEP_HK, max(x_hk.max(), field_hk.max()) + 0.5, GRID_STEP_HK),
             indexing="ij",
         )
         domain = grid_h - grid_hk < limit_k
