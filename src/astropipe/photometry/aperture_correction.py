@@ -22,18 +22,23 @@ from numpy.typing import NDArray
 from photutils.aperture import ApertureStats, CircularAnnulus, CircularAperture, aperture_photometry
 from scipy.optimize import curve_fit
 
-__all__ = ["curve_of_growth", "extrapolated_correction"]
+__all__ = [
+    "bootstrap_correction_error",
+    "extrapolated_correction",
+    "growth_ratios",
+    "median_curve",
+]
 
 
-def curve_of_growth(
+def growth_ratios(
     isolated: NDArray[np.float64],
     x: NDArray[np.float64],
     y: NDArray[np.float64],
     flux: NDArray[np.float64],
     radii: NDArray[np.float64],
     annulus: tuple[float, float] | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
-    """Median aperture-to-PSF flux ratio at each radius.
+) -> NDArray[np.float64]:
+    """Each star's aperture-to-PSF flux ratio at each radius (rows: the stars whose apertures are covered).
 
     Parameters
     ----------
@@ -50,9 +55,8 @@ def curve_of_growth(
 
     Returns
     -------
-    ratio, ratio_err, n_stars : numpy.ndarray, numpy.ndarray, int
-        Median F_ap(r) / F_psf per radius, its error (robust std / sqrt(n)),
-        and the number of stars whose largest aperture was fully covered.
+    numpy.ndarray
+        F_ap(r) / F_psf, shape (stars, radii).
     """
     positions = np.column_stack([x, y])
     apertures = [CircularAperture(positions, r=r) for r in radii]
@@ -68,8 +72,38 @@ def curve_of_growth(
     good = np.all(np.isfinite(ratios), axis=1)
     if good.sum() < 3:
         raise ValueError(f"curve of growth: only {int(good.sum())} stars with fully covered apertures (need >= 3)")
-    ratios = ratios[good]
-    return np.median(ratios, axis=0), mad_std(ratios, axis=0) / np.sqrt(good.sum()), int(good.sum())
+    return ratios[good]
+
+
+def median_curve(ratios: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The stars' median ratio at each radius and its error (robust std / sqrt(n)); ``ratios`` as
+    :func:`growth_ratios` returns them."""
+    return np.median(ratios, axis=0), mad_std(ratios, axis=0) / np.sqrt(len(ratios))
+
+
+def bootstrap_correction_error(
+    radii: NDArray[np.float64],
+    ratios: NDArray[np.float64],
+    fwhm: float,
+    aperture: float,
+    fit_limit: float,
+    rng: np.random.Generator,
+    draws: int = 100,
+) -> float:
+    """Standard deviation (mag) of :func:`extrapolated_correction` over the stars resampled with replacement.
+
+    The fit's own error treats the median curve's radii as independent; they share the same stars (and
+    the same neighbours' residuals), so it understates what another choice of stars would give.
+    ``ratios`` are the stars' curves (:func:`growth_ratios`) at ``radii``.
+    """
+    corrections = []
+    for _ in range(draws):
+        sample = ratios[rng.integers(0, len(ratios), len(ratios))]
+        try:
+            corrections.append(extrapolated_correction(radii, *median_curve(sample), fwhm, aperture, fit_limit)[0])
+        except (ValueError, RuntimeError):  # a resample the Moffat curve cannot fit
+            continue
+    return float(np.std(corrections, ddof=1)) if len(corrections) >= draws // 2 else float("nan")
 
 
 def _moffat_growth(radius, amplitude, alpha, beta):

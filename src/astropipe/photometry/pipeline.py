@@ -28,7 +28,12 @@ from photutils.psf import fit_fwhm
 from scipy.ndimage import binary_dilation
 from scipy.spatial import cKDTree
 
-from astropipe.photometry.aperture_correction import curve_of_growth, extrapolated_correction
+from astropipe.photometry.aperture_correction import (
+    bootstrap_correction_error,
+    extrapolated_correction,
+    growth_ratios,
+    median_curve,
+)
 from astropipe.photometry.background import background_map, noise_map
 from astropipe.photometry.detection import MIN_SEPARATION_FWHM, ROUNDNESS_LIMIT, detect_stars
 from astropipe.photometry.epsf import build_epsf, select_psf_stars
@@ -43,6 +48,8 @@ __all__ = ["PSFPasses", "PhotometryResult", "PhotometrySettings", "estimate_fwhm
 FLAG_SATURATED = 1
 FLAG_EDGE = 2
 FLAG_POOR_FIT = 4
+#: seed of the aperture correction's bootstrap error (fixed: the same image gives the same error)
+APERTURE_CORRECTION_SEED = 2003
 #: PSF stars a varying ePSF may draw on, as a multiple of ``psf_stars``
 VARYING_POOL = 3
 
@@ -576,34 +583,37 @@ def _catalog(stars: _Stars, image, saturation, fit_radius, max_chi, wcs) -> Tabl
 
 
 def _aperture_correction(residual, catalog, psf_stars, psf, settings, pixel_scale, fwhm, log) -> dict:
+    """The correction from PSF to the standards' aperture on the PSF stars (every other star subtracted), none
+    within 1.4 apertures of a saturated star; its error from resampling those stars."""
     radius = settings.aperture_radius_arcsec / pixel_scale
     tree = cKDTree(np.column_stack([catalog["x"], catalog["y"]]))
     distance, index = tree.query(np.column_stack([psf_stars["x"], psf_stars["y"]]))
-    matched = index[distance < 1.0]
+    chosen = index[distance < 1.0]
     # no saturated star (badly subtracted core) inside the aperture
     saturated = (np.asarray(catalog["flags"]) & FLAG_SATURATED) > 0
-    if saturated.any():
+    if saturated.any() and chosen.size:
         near, _ = cKDTree(np.column_stack([catalog["x"][saturated], catalog["y"][saturated]])).query(
-            np.column_stack([catalog["x"][matched], catalog["y"][matched]])
+            np.column_stack([catalog["x"][chosen], catalog["y"][chosen]])
         )
-        matched = matched[near > 1.4 * radius]
-    if matched.size < 3:
+        chosen = chosen[near > 1.4 * radius]
+    failed = {"aperture_correction_mag": float("nan"), "aperture_correction_err_mag": float("nan")}
+    if chosen.size < 3:
         log.warning("aperture correction: fewer than 3 PSF stars in the final catalogue")
-        return {"aperture_correction_mag": float("nan"), "aperture_correction_err_mag": float("nan")}
-    x, y, flux = (np.asarray(catalog[c], float)[matched] for c in ("x", "y", "flux"))
+        return failed
+    x, y, flux = (np.asarray(catalog[c], float)[chosen] for c in ("x", "y", "flux"))
     isolated = residual + psf.image(residual.shape, x, y, flux)
     radii = np.linspace(1.0, radius, 24)
-    failed = {"aperture_correction_mag": float("nan"), "aperture_correction_err_mag": float("nan")}
     fit_limit = 3.0 * fwhm
     try:
-        ratio, _, n = curve_of_growth(isolated, x, y, flux, radii)
+        whole = growth_ratios(isolated, x, y, flux, radii)
+        ratio, n = median_curve(whole)[0], len(whole)
         # the fitted part of the curve with its background measured just outside it: in a crowded field the
         # neighbours' residual light differs between 3 FWHM and the standards' radius
         inner = radii[radii <= fit_limit]
-        inner_ratio, inner_error, _ = curve_of_growth(isolated, x, y, flux, inner, (1.2 * fit_limit, 1.6 * fit_limit))
-        correction, correction_err, beta = extrapolated_correction(
-            inner, inner_ratio, inner_error, fwhm, radius, fit_limit
-        )
+        inner_ratios = growth_ratios(isolated, x, y, flux, inner, (1.2 * fit_limit, 1.6 * fit_limit))
+        correction, _, beta = extrapolated_correction(inner, *median_curve(inner_ratios), fwhm, radius, fit_limit)
+        rng = np.random.default_rng(APERTURE_CORRECTION_SEED)
+        correction_err = bootstrap_correction_error(inner, inner_ratios, fwhm, radius, fit_limit, rng)
     except (ValueError, RuntimeError) as problem:
         log.warning("aperture correction: %s", problem)
         return failed
