@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from astropipe.photometry.pipeline import psf_photometry
-from astropipe.simulate.psf import moffat_enclosed_fraction
+from astropipe.simulate.psf import moffat_enclosed_fraction, render_stars
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_fitting import BETA, FWHM, _bright_ratios, _synthetic  # the same synthetic fields as the fitter's tests
@@ -29,8 +29,9 @@ def test_the_aperture_corrected_flux_is_the_total_flux_in_a_crowded_field():
 
 
 def test_the_quoted_error_covers_the_correction_of_a_denser_field():
-    """600 stars on 400 x 400 pixels: the correction is off by ~3.5 % (the PSF stars' neighbours), which the
-    error from resampling the stars covers; the curve fit's own error (its radii share the stars) said 0.4 %."""
+    """600 stars on 400 x 400 pixels (some 15 neighbours inside each star's 5.2 arcsec aperture): the correction
+    is off by ~5 %, which the error from resampling the stars covers; the curve fit's own error (its radii
+    share the stars) said 0.4 %."""
     image, x, y, flux = _synthetic(600, seed=11)
     result = psf_photometry(image, fwhm_guess=FWHM, pixel_scale=0.145)
     ratio, _ = _bright_ratios(result, x, y, flux)
@@ -38,3 +39,21 @@ def test_the_quoted_error_covers_the_correction_of_a_denser_field():
     error_mag = abs(2.5 * np.log10(corrected / moffat_enclosed_fraction(5.2 / 0.145, FWHM, BETA)))
     print(f"correction off by {error_mag:.3f} mag, quoted error {result.meta['aperture_correction_err_mag']:.3f}")
     assert error_mag < 2.0 * result.meta["aperture_correction_err_mag"] < 0.15
+
+
+def test_the_correction_is_measured_on_the_stars_within_a_magnitude_of_the_brightest():
+    """A grid of 49 isolated stars spread over 2.5 mag: the curve of growth takes the unflagged stars within
+    1 mag of the brightest (their share of the background's residual light is smallest), and the corrected
+    fluxes are the light inside 5.2 arcsec."""
+    rng = np.random.default_rng(5)
+    grid_x, grid_y = np.meshgrid(np.arange(7) * 40.0 + 30.0, np.arange(7) * 40.0 + 30.0)
+    x, y = grid_x.ravel() + rng.uniform(-0.5, 0.5, 49), grid_y.ravel() + rng.uniform(-0.5, 0.5, 49)
+    flux = 10 ** rng.uniform(3.0, 4.0, 49)
+    image = render_stars((300, 300), x, y, flux, FWHM, BETA) + rng.normal(0.0, 1.0, (300, 300))
+    result = psf_photometry(image, fwhm_guess=FWHM, pixel_scale=0.145)
+    catalog = result.catalog[result.catalog["flags"] == 0]
+    within = np.asarray(catalog["flux"]) >= 10**-0.4 * np.max(catalog["flux"])
+    assert 3 <= within.sum() < len(catalog) and result.meta["aperture_correction_n_stars"] == within.sum()
+    ratio, _ = _bright_ratios(result, x, y, flux)
+    corrected = np.median(ratio) * 10 ** (-0.4 * result.meta["aperture_correction_mag"])
+    assert corrected == pytest.approx(moffat_enclosed_fraction(5.2 / 0.145, FWHM, BETA), abs=0.01)

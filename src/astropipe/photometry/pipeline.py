@@ -48,7 +48,10 @@ __all__ = ["PSFPasses", "PhotometryResult", "PhotometrySettings", "estimate_fwhm
 FLAG_SATURATED = 1
 FLAG_EDGE = 2
 FLAG_POOR_FIT = 4
-#: seed of the aperture correction's bootstrap error (fixed: the same image gives the same error)
+#: the aperture correction's stars: within this many magnitudes of the brightest usable one, at most this many;
+#: and the seed of its bootstrap error (fixed: the same image gives the same error)
+APERTURE_CORRECTION_RANGE_MAG = 1.0
+APERTURE_CORRECTION_MAX_STARS = 100
 APERTURE_CORRECTION_SEED = 2003
 #: PSF stars a varying ePSF may draw on, as a multiple of ``psf_stars``
 VARYING_POOL = 3
@@ -337,7 +340,7 @@ def psf_photometry(
     catalog = _catalog(stars, image, saturation, fit_radius, settings.max_chi, wcs)
     meta = {"fwhm_px": fwhm, "fit_radius_px": fit_radius, "n_psf_stars": len(psf_stars), "engine": settings.engine}
     meta.update(variation)
-    meta.update(_aperture_correction(residual, catalog, psf_stars, psf, settings, pixel_scale, fwhm, log))
+    meta.update(_aperture_correction(residual, catalog, psf, settings, pixel_scale, fwhm, log))
     catalog.meta.update(meta)
     passes = PSFPasses(first=first_psf, final=psf)
     return PhotometryResult(catalog=catalog, psfs=passes, residual=residual, background=background, meta=meta)
@@ -582,24 +585,32 @@ def _catalog(stars: _Stars, image, saturation, fit_radius, max_chi, wcs) -> Tabl
     return table
 
 
-def _aperture_correction(residual, catalog, psf_stars, psf, settings, pixel_scale, fwhm, log) -> dict:
-    """The correction from PSF to the standards' aperture on the PSF stars (every other star subtracted), none
-    within 1.4 apertures of a saturated star; its error from resampling those stars."""
+def _aperture_correction(residual, catalog, psf, settings, pixel_scale, fwhm, log) -> dict:
+    """The correction from PSF to the standards' aperture, its error from resampling the stars.
+
+    Measured on the brightest unflagged stars clear of saturated ones (none within 1.4 apertures), those
+    within ``APERTURE_CORRECTION_RANGE_MAG`` of the brightest, at most ``APERTURE_CORRECTION_MAX_STARS``,
+    on the image with every other star subtracted: what is left of the background and of the neighbours'
+    subtraction in the aperture is a fixed amount of light, the smaller a fraction the brighter the star.
+    """
     radius = settings.aperture_radius_arcsec / pixel_scale
-    tree = cKDTree(np.column_stack([catalog["x"], catalog["y"]]))
-    distance, index = tree.query(np.column_stack([psf_stars["x"], psf_stars["y"]]))
-    chosen = index[distance < 1.0]
-    # no saturated star (badly subtracted core) inside the aperture
-    saturated = (np.asarray(catalog["flags"]) & FLAG_SATURATED) > 0
-    if saturated.any() and chosen.size:
+    flags = np.asarray(catalog["flags"])
+    flux = np.asarray(catalog["flux"], float)
+    usable = (flags == 0) & np.isfinite(flux) & (flux > 0)
+    saturated = (flags & FLAG_SATURATED) > 0
+    if saturated.any() and usable.any():  # no saturated star (badly subtracted core) inside the aperture
         near, _ = cKDTree(np.column_stack([catalog["x"][saturated], catalog["y"][saturated]])).query(
-            np.column_stack([catalog["x"][chosen], catalog["y"][chosen]])
+            np.column_stack([catalog["x"], catalog["y"]])
         )
-        chosen = chosen[near > 1.4 * radius]
+        usable &= near > 1.4 * radius
     failed = {"aperture_correction_mag": float("nan"), "aperture_correction_err_mag": float("nan")}
-    if chosen.size < 3:
-        log.warning("aperture correction: fewer than 3 PSF stars in the final catalogue")
+    if usable.sum() < 3:
+        log.warning("aperture correction: fewer than 3 unflagged stars clear of saturated ones")
         return failed
+    bright = usable & (flux >= flux[usable].max() * 10 ** (-0.4 * APERTURE_CORRECTION_RANGE_MAG))
+    chosen = np.flatnonzero(bright)[np.argsort(-flux[bright])][:APERTURE_CORRECTION_MAX_STARS]
+    if chosen.size < 3:
+        chosen = np.flatnonzero(usable)[np.argsort(-flux[usable])][:3]
     x, y, flux = (np.asarray(catalog[c], float)[chosen] for c in ("x", "y", "flux"))
     isolated = residual + psf.image(residual.shape, x, y, flux)
     radii = np.linspace(1.0, radius, 24)
