@@ -70,4 +70,6 @@ def test_a_distorted_field_is_detected_and_fitted_with_a_varying_psf(distorted):
     # one ePSF loses a quarter of the flux of the broadened edge stars; the varying one recovers most of it
     assert edge_constant < 0.8
     assert edge_varying - edge_constant > 0.05
-    assert centre_varying == pytest.approx(centre_constant, abs=0.01)
+    # in the centre the varying ePSF's stars are on their total flux (one aperture correction fits every star);
+    # one ePSF's correction, measured on bright stars anywhere, is pulled by the distorted ones
+    assert centre_varying == pytest.approx(1.0, abs=0.02) and centre_varying >= centre_constant - 0.01

@@ -1,8 +1,9 @@
 """Aperture correction from a curve of growth on bright stars (Dutra et al. 2003, §3.1, Stetson 1990's DAOGROW idea).
 
-Each bright isolated star is measured in apertures of growing radius on the
-image with every *other* star subtracted; the ratio of the aperture flux to
-the PSF-fitted flux, medianed over stars, is the curve of growth. The
+Each of the brightest stars is measured in apertures of growing radius on the
+image with every *other* star subtracted (:func:`growth_ratios`); the ratio of
+the aperture flux to the PSF-fitted flux, medianed over stars, is the curve of
+growth (:func:`median_curve`). The
 correction to the standards' aperture (R = 5.2 arcsec in the paper) is
 apcorr = -2.5 log10(F_ap(R) / F_psf), so that m_ap(R) = m_psf + apcorr
 (paper: |apcorr| = 0.115 mag in H, 0.080 in Ks).
@@ -11,7 +12,9 @@ In a crowded field a 5.2 arcsec aperture collects the residuals of many
 neighbours, so the large-radius end of the measured curve is noisy. As in
 DAOGROW, an analytic growth curve - here a Moffat profile's,
 A (1 - (1 + r^2/alpha^2)^(1 - beta)) - is fitted
-where the curve is well measured (r <= ``fit_limit``) and extrapolated.
+where the curve is well measured (r <= ``fit_limit``) and extrapolated. Its error
+is that of the whole measurement over the stars resampled
+(:func:`bootstrap_correction_error`): the radii of one curve share their stars.
 """
 
 from __future__ import annotations

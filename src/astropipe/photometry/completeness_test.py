@@ -74,6 +74,7 @@ def artificial_star_test(
             gain=gain,
             settings=settings,
             psfs=psfs,
+            aperture_correction=False,
         ).catalog
         rounds_done[0] += 1
         progress.update(rounds_done[0])

@@ -225,6 +225,7 @@ def psf_photometry(
     wcs: WCS | None = None,
     settings: PhotometrySettings | None = None,
     psfs: PSFPasses | None = None,
+    aperture_correction: bool = True,
     log: logging.Logger | None = None,
 ) -> PhotometryResult:
     """Measure every star of ``image``.
@@ -250,6 +251,9 @@ def psf_photometry(
         The ePSFs of an earlier run on this image, used as they are instead of
         being built (artificial-star tests): the first for pass 1, the final
         one from the background re-estimate on, as in that run.
+    aperture_correction : bool
+        Measure the aperture correction (``meta``); the artificial-star rounds, which use the catalogue
+        run's, skip it.
     log : logging.Logger, optional
 
     Returns
@@ -340,7 +344,8 @@ def psf_photometry(
     catalog = _catalog(stars, image, saturation, fit_radius, settings.max_chi, wcs)
     meta = {"fwhm_px": fwhm, "fit_radius_px": fit_radius, "n_psf_stars": len(psf_stars), "engine": settings.engine}
     meta.update(variation)
-    meta.update(_aperture_correction(residual, catalog, psf, settings, pixel_scale, fwhm, log))
+    if aperture_correction:
+        meta.update(_aperture_correction(residual, catalog, psf, settings, pixel_scale, fwhm, log))
     catalog.meta.update(meta)
     passes = PSFPasses(first=first_psf, final=psf)
     return PhotometryResult(catalog=catalog, psfs=passes, residual=residual, background=background, meta=meta)
