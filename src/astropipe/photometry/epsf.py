@@ -59,7 +59,7 @@ def build_epsf(
 
     The normalisation inherits any error of the background under the PSF
     stars; the aperture correction (:mod:`astropipe.photometry.aperture_correction`),
-    measured on the same stars with a local annulus, absorbs it.
+    measured with this ePSF on the brightest stars with a local annulus, absorbs it.
 
     Raises
     ------
