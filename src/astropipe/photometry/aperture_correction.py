@@ -120,23 +120,23 @@ def extrapolated_correction(
     fwhm: float,
     aperture: float,
     fit_limit: float,
-) -> tuple[float, float, float]:
+) -> tuple[float, float]:
     """Aperture correction to ``aperture`` from a Moffat growth curve fitted within ``fit_limit``.
 
     The growth curve A (1 - (1 + r^2/alpha^2)^(1 - beta)) is fitted with A,
-    alpha and beta free on radii from FWHM/2 to ``fit_limit``.
+    alpha and beta free on radii from FWHM/2 to ``fit_limit``, weighted by ``ratio_err``. Its error is
+    :func:`bootstrap_correction_error`'s (the fit's covariance treats the radii as independent).
 
     Returns
     -------
-    correction_mag, error_mag, beta
-        -2.5 log10 of the extrapolated ratio at ``aperture``, its error from
-        the fit covariance, and the fitted Moffat index.
+    correction_mag, beta
+        -2.5 log10 of the extrapolated ratio at ``aperture`` and the fitted Moffat index.
     """
     use = (radii <= fit_limit) & np.isfinite(ratio) & (radii >= 0.5 * fwhm)
     if use.sum() < 4:
         raise ValueError("curve of growth: fewer than 4 radii to fit")
     sigma = np.where(ratio_err[use] > 0, ratio_err[use], np.nanmedian(ratio_err[use]) + 1e-6)
-    params, covariance = curve_fit(
+    params, _ = curve_fit(
         _moffat_growth,
         radii[use],
         ratio[use],
@@ -144,11 +144,4 @@ def extrapolated_correction(
         sigma=sigma,
         bounds=((0.5, 0.2 * fwhm, 1.2), (1.5, 5.0 * fwhm, 20.0)),
     )
-    value = _moffat_growth(aperture, *params)
-    gradient = np.empty(3)
-    for i in range(3):
-        shifted = np.array(params, dtype=float)
-        shifted[i] += 1e-6 * max(1.0, abs(shifted[i]))
-        gradient[i] = (_moffat_growth(aperture, *shifted) - value) / (shifted[i] - params[i])
-    error = float(np.sqrt(gradient @ covariance @ gradient))
-    return float(-2.5 * np.log10(value)), float(2.5 / np.log(10) * error / value), float(params[2])
+    return float(-2.5 * np.log10(_moffat_growth(aperture, *params))), float(params[2])

@@ -627,7 +627,7 @@ def _aperture_correction(residual, catalog, psf, settings, pixel_scale, fwhm, lo
         # neighbours' residual light differs between 3 FWHM and the standards' radius
         inner = radii[radii <= fit_limit]
         inner_ratios = growth_ratios(isolated, x, y, flux, inner, (1.2 * fit_limit, 1.6 * fit_limit))
-        correction, _, beta = extrapolated_correction(inner, *median_curve(inner_ratios), fwhm, radius, fit_limit)
+        correction, beta = extrapolated_correction(inner, *median_curve(inner_ratios), fwhm, radius, fit_limit)
         rng = np.random.default_rng(APERTURE_CORRECTION_SEED)
         correction_err = bootstrap_correction_error(inner, inner_ratios, fwhm, radius, fit_limit, rng)
     except (ValueError, RuntimeError) as problem:
