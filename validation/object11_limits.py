@@ -26,7 +26,12 @@ mixture-model membership (``mixture_probability``, kept/removed at its configure
 images): the scatter of the injected clusters' own K10 about the B0V value;
 K10 estimated with the ideal posteriors (the K at which their running sum from
 the bright end reaches 10) against the true K10; and how often the B0V
-distance from it, with A_K exact, lands within 15 % of 7.6 kpc.
+distance from it, with A_K exact, lands within 15 % of 7.6 kpc. And the cluster
+reddening as the pipeline measures it (median H - K of the upper main sequence,
+the red stars down to ``upper_ms_depth_mag`` below K10, minus the intrinsic
+colour): from the true members below the true K10, and posterior-weighted below
+the ideal K10, against the injected E(H - K) = 1.14, and how often each lands
+within 0.1 mag of it.
 
 Reads the nights that ``make validate`` ran (results/validation/seed*/);
 writes results/validation/object11_limits.ecsv (per night) and prints (b).
@@ -78,6 +83,7 @@ class Night:
     true_h: NDArray[np.float64]
     true_hk: NDArray[np.float64]
     from_reference: NDArray[np.bool_]
+    red_sequence_boundary_hk: float
 
 
 def load_night(results: Path, night: str) -> Night:
@@ -87,6 +93,7 @@ def load_night(results: Path, night: str) -> Night:
     spec.loader.exec_module(nights)
     field = results / "imaging" / night / "object11"
     cmd = json.loads((field / "cmd.json").read_text())
+    boundary = json.loads((field / "decontamination.json").read_text())["red_sequence_boundary_hk"]
     stars, truth, member = nights.matched_members(results, night)
     complete = np.asarray(
         (stars["K"] < cmd["completeness_limit_k_mag"]) & (stars["H"] < cmd["completeness_limit_h_mag"])
@@ -105,6 +112,7 @@ def load_night(results: Path, night: str) -> Night:
         true_h=np.asarray(truth["H"][complete], float),
         true_hk=np.asarray((truth["H"] - truth["K"])[complete], float),
         from_reference=np.asarray(s["source"] == "reference"),
+        red_sequence_boundary_hk=boundary,
     )
 
 
@@ -224,6 +232,13 @@ def posterior_k10(k: NDArray, posterior: NDArray) -> float:
     return float(k[order][np.searchsorted(total, 10.0)]) if total.size and total[-1] >= 10.0 else float("nan")
 
 
+def weighted_median(values: NDArray, weights: NDArray) -> float:
+    """Median of ``values`` with ``weights`` (where their running sum reaches half the total); NaN if no weight."""
+    order = np.argsort(values)
+    total = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(total, 0.5 * total[-1])]) if total.size and total[-1] > 0 else np.nan
+
+
 def kept_at_removal(score: NDArray, member: NDArray[np.bool_], removal: float = 0.8) -> float:
     """Largest fraction of members with score >= t over thresholds t that remove >= ``removal`` of the rest.
 
@@ -246,20 +261,33 @@ def distance_limits(
     ak_per_ehk: float,
     errors: MeasurementErrors,
     limits: tuple[float, float],
+    upper_ms: dict[str, float],
 ) -> dict[str, float]:
-    """Part (b): the injected K10's own scatter, and K10 / the B0V distance from ideal posteriors, over new nights."""
+    """Part (b) over new nights: K10 and the B0V distance, and E(H - K), from the truth and from ideal posteriors.
+
+    ``upper_ms`` holds ``depth_mag``, ``intrinsic_hk`` (``imaging.distance``) and ``boundary_hk`` (the
+    red-sequence boundary): the upper main sequence is the stars redder than the boundary down to
+    ``depth_mag`` below K10.
+    """
     sequence = UpperMainSequence(reference_dir)
     rng = np.random.default_rng(CLUSTER_SEED)
     true_k10, ideal_k10 = np.empty(clusters), np.empty(clusters)
+    true_e_hk, ideal_e_hk = np.empty(clusters), np.empty(clusters)
     for i in range(clusters):
         scene = build_scene(spec, np.random.default_rng(CLUSTER_SEED + i), sequence, str(reference_dir), ak_per_ehk)
         stars = measured_scene(scene.stars, errors, rng, classifier.radius)
+        stars = stars[(stars["H"] < limits[0]) & (stars["K"] < limits[1])]
+        k, hk = np.asarray(stars["K"]), np.asarray(stars["HK"])
+        posterior = classifier.posterior(np.asarray(stars["H"]), hk, np.asarray(stars["radius"]), *limits)
+        true_k10[i] = scene.meta["cluster"]["k10"]
         # the running sum reaches ten members ~2 mag brighter than this on every night: fainter stars cannot count
-        stars = stars[(stars["H"] < limits[0]) & (stars["K"] < min(limits[1], K10_SEARCH_LIMIT))]
-        posterior = classifier.posterior(
-            np.asarray(stars["H"]), np.asarray(stars["HK"]), np.asarray(stars["radius"]), *limits
-        )
-        true_k10[i], ideal_k10[i] = scene.meta["cluster"]["k10"], posterior_k10(np.asarray(stars["K"]), posterior)
+        searched = k < K10_SEARCH_LIMIT
+        ideal_k10[i] = posterior_k10(k[searched], posterior[searched])
+        red = hk > upper_ms["boundary_hk"]
+        upper_true = red & np.asarray(stars["member"]) & (k <= true_k10[i] + upper_ms["depth_mag"])
+        upper_ideal = red & (k <= ideal_k10[i] + upper_ms["depth_mag"])
+        true_e_hk[i] = np.median(hk[upper_true]) - upper_ms["intrinsic_hk"] if upper_true.any() else np.nan
+        ideal_e_hk[i] = weighted_median(hk[upper_ideal], posterior[upper_ideal]) - upper_ms["intrinsic_hk"]
     cluster = scene.meta["cluster"]
     nominal = cluster["absolute_k_tenth"] + cluster["distance_modulus"] + cluster["a_k"]
     within = {
@@ -273,6 +301,16 @@ def distance_limits(
         "ideal_k10_minus_true_std": float(np.nanstd(ideal_k10 - true_k10)),
         "true_within_15_percent": within["true"],
         "ideal_within_15_percent": within["ideal"],
+        "e_hk_injected": cluster["e_hk"],
+        **{
+            f"{name}_e_hk_{statistic}": value
+            for name, e_hk in (("true", true_e_hk), ("ideal", ideal_e_hk))
+            for statistic, value in (
+                ("median", float(np.nanmedian(e_hk))),
+                ("std", float(np.nanstd(e_hk))),
+                ("within_0.1", float(np.mean(np.abs(e_hk - cluster["e_hk"]) < 0.1))),
+            )
+        },
     }
 
 
@@ -323,8 +361,20 @@ def main() -> None:
             flush=True,
         )
     first = nights[args.seeds[0]]
+    upper_ms = {
+        "depth_mag": imaging["distance"]["upper_ms_depth_mag"],
+        "intrinsic_hk": imaging["distance"]["upper_ms_intrinsic_hk"],
+        "boundary_hk": first.red_sequence_boundary_hk,
+    }
     distance = distance_limits(
-        classifier, spec, args.clusters, reference_dir, simulation.ak_per_ehk, errors, (first.limit_h, first.limit_k)
+        classifier,
+        spec,
+        args.clusters,
+        reference_dir,
+        simulation.ak_per_ehk,
+        errors,
+        (first.limit_h, first.limit_k),
+        upper_ms,
     )
     print(
         f"{args.clusters} simulated clusters: true K10 scatters by {distance['true_k10_std']:.2f} mag about the B0V "
@@ -332,6 +382,12 @@ def main() -> None:
         f"{distance['true_within_15_percent']:.0%}); K10 from ideal posteriors - true K10: median "
         f"{distance['ideal_k10_minus_true_median']:+.2f}, std {distance['ideal_k10_minus_true_std']:.2f} mag "
         f"(distance within 15 %: {distance['ideal_within_15_percent']:.0%})"
+    )
+    print(
+        f"E(H-K) of the upper main sequence (injected {distance['e_hk_injected']}): from the true members "
+        f"{distance['true_e_hk_median']:.3f} +- {distance['true_e_hk_std']:.3f} (within 0.1 mag: "
+        f"{distance['true_e_hk_within_0.1']:.0%}), from ideal posteriors {distance['ideal_e_hk_median']:.3f} +- "
+        f"{distance['ideal_e_hk_std']:.3f} (within 0.1 mag: {distance['ideal_e_hk_within_0.1']:.0%})"
     )
     table = Table(rows)
     table.meta.update(

@@ -6,8 +6,10 @@ simulation seed, each in its own directory under ``results/validation/``,
 and compares every night's results with that night's truth: K10 against the
 injected cluster's tenth-brightest member, E(H-K), the B0V distance against
 the injected 7.6 kpc, and the decontamination's kept/removed fractions above
-the completeness limits (the same matching as ``tests/workflow/test_object11_analysis.py``). Prints one
-line per night, the mean and rms of the K10 pulls, and writes
+the completeness limits (the same matching as ``tests/workflow/test_object11_analysis.py``), and where
+E(H-K) comes from: the upper main sequence's stars the paper's decontamination keeps, split into true
+members and field stars, and the field's share of the mixture probabilities the pipeline weighs them with,
+against the true members in the same K and colour range. Prints one line per night, the mean and rms of the K10 pulls, and writes
 ``results/validation/object11_nights.ecsv``.
 
 About 6 minutes per night with ``--cores 2``; a night already run is only
@@ -32,6 +34,7 @@ import numpy as np
 import yaml
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
+from snakemake.utils import validate
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "results" / "validation"
@@ -83,15 +86,44 @@ def matched_members(results: Path, night: str) -> tuple[Table, Table, np.ndarray
     return stars, truth[index], (separation.arcsec < 0.4) & np.asarray(truth["member"][index])
 
 
-def compare(results: Path, night: str) -> dict[str, float]:
-    """One night's results against its truth."""
+def upper_ms_decomposition(
+    members: Table, member: np.ndarray, kept: np.ndarray, box: np.ndarray, intrinsic_hk: float
+) -> dict[str, float]:
+    """Where the upper main sequence's E(H - K) comes from, among the stars of ``box`` (median H - K minus
+    ``intrinsic_hk``): the ones the paper's decontamination keeps (``kept``) and the true members among them,
+    all true members (what a perfect membership would give), and the field stars' share of the kept ones
+    and of the mixture probabilities the pipeline weighs the stars with."""
+    hk = np.asarray(members["HK"], float)
+    weight = np.nan_to_num(np.asarray(members["mixture_probability"], float))
+
+    def e_hk(selection: np.ndarray) -> float:
+        return float(np.median(hk[selection]) - intrinsic_hk) if selection.any() else float("nan")
+
+    def share(part: np.ndarray, whole: np.ndarray) -> float:
+        return float(part.sum() / whole.sum()) if whole.sum() > 0 else float("nan")
+
+    return {
+        "e_hk_upper_ms_paper_kept": e_hk(box & kept),
+        "e_hk_upper_ms_paper_kept_members": e_hk(box & kept & member),
+        "e_hk_upper_ms_all_members": e_hk(box & member),
+        "upper_ms_paper_field_share": share(box & kept & ~member, box & kept),
+        "upper_ms_mixture_field_share": share(weight * (box & ~member), weight * box),
+    }
+
+
+def compare(results: Path, night: str, distance_settings: dict) -> dict[str, float]:
+    """One night's results against its truth (``distance_settings``: ``imaging.distance``)."""
     field = results / "imaging" / night / "object11"
     summary = json.loads((field / "summary.json").read_text())
     cmd = json.loads((field / "cmd.json").read_text())
     scene = json.loads((results / "truth" / night / "scene.json").read_text())["fields"]["object11"]["cluster"]
     members, _, member = matched_members(results, night)
     complete = (members["K"] < cmd["completeness_limit_k_mag"]) & (members["H"] < cmd["completeness_limit_h_mag"])
-    kept = members["probability"] >= members.meta["member_probability"]
+    kept = np.asarray(members["probability"] >= members.meta["member_probability"])
+    boundary = json.loads((field / "decontamination.json").read_text())["red_sequence_boundary_hk"]
+    box = np.asarray(
+        (members["K"] <= summary["k10"] + distance_settings["upper_ms_depth_mag"]) & (members["HK"] > boundary)
+    )
     b0v = summary["distance_kpc"]["B0V"]
     return {
         "k10_true": scene["k10"],
@@ -106,6 +138,7 @@ def compare(results: Path, night: str) -> dict[str, float]:
         "d_true_kpc": scene["distance_kpc"],
         "members_kept": float(kept[member & complete].mean()),
         "field_removed": float((~kept[~member & complete]).mean()),
+        **upper_ms_decomposition(members, member, kept, box, distance_settings["upper_ms_intrinsic_hk"]),
     }
 
 
@@ -114,16 +147,22 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(HELD_OUT_SEEDS))
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args()
-    night = yaml.safe_load((REPO / "config.yaml").read_text())["imaging"]["night"]
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
+    night = config["imaging"]["night"]
     rows = []
     for seed in args.seeds:
-        row = {"seed": seed} | compare(run_night(seed, args.cores), night)
+        row = {"seed": seed} | compare(run_night(seed, args.cores), night, config["imaging"]["distance"])
         rows.append(row)
         print(
             f"seed {seed}: K10 {row['k10']:.2f} +- {row['k10_err']:.2f} (true {row['k10_true']:.2f}, pull "
             f"{row['k10_pull']:+.2f}); E(H-K) {row['e_hk']:.3f} +- {row['e_hk_err']:.3f} ({row['e_hk_true']}); "
             f"B0V {row['d_b0v_kpc']:.2f} +- {row['d_b0v_err_kpc']:.2f} kpc ({row['d_true_kpc']}); members kept "
-            f"{row['members_kept']:.0%}, field removed {row['field_removed']:.0%}",
+            f"{row['members_kept']:.0%}, field removed {row['field_removed']:.0%}; upper MS E(H-K): paper's kept stars "
+            f"{row['e_hk_upper_ms_paper_kept']:.3f} ({row['upper_ms_paper_field_share']:.0%} field stars), their "
+            f"members {row['e_hk_upper_ms_paper_kept_members']:.3f}, all true members "
+            f"{row['e_hk_upper_ms_all_members']:.3f}; field share of the weights "
+            f"{row['upper_ms_mixture_field_share']:.0%}",
             flush=True,
         )
     table = Table(rows)

@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+from scipy.stats import norm, uniform
 
-from astropipe.distance.reddening import clump_reddening, cluster_reddening
+from astropipe.distance.reddening import clump_reddening, cluster_reddening, weighted_median
 
 LAW, AV_PER_AK = 1.436, 3.315 / 0.367  # Dutra et al. 2003; Schlegel et al. (1998) A_V and A_K per E(B-V)
 
@@ -44,6 +45,31 @@ def test_cluster_reddening_recovers_uniform_differential_reddening():
     assert result.e_hk_halfwidth == pytest.approx(0.35, rel=0.1)
     with pytest.raises(ValueError, match="at least 5"):
         cluster_reddening(hk[:3], np.full(3, 0.03), -0.07)
+
+
+def test_weighted_median_with_equal_weights_is_the_median():
+    values = np.random.default_rng(2).normal(size=101)
+    assert weighted_median(values, np.ones(101)) == pytest.approx(np.median(values))
+    assert weighted_median(values[:100], np.full(100, 0.3)) == pytest.approx(np.median(values[:100]))
+
+
+def test_membership_weights_take_the_field_out_of_the_cluster_reddening():
+    """1000 members spread uniformly by differential reddening (E(H - K) = 1.14 +- 0.35) among 3000 bulge
+    giants at H - K = 0.85 +- 0.10, each weighted by its exact membership probability: the weighted median
+    and spread are the members', where the median of all candidates is pulled 0.2 mag towards the giants."""
+    rng = np.random.default_rng(4)
+    n_members, n_field = 1000, 3000
+    members = uniform(loc=-0.07 + 1.14 - 0.35, scale=0.70)
+    field = norm(loc=0.85, scale=0.10)
+    hk = np.concatenate([members.rvs(n_members, random_state=rng), field.rvs(n_field, random_state=rng)])
+    probability = n_members * members.pdf(hk) / (n_members * members.pdf(hk) + n_field * field.pdf(hk))
+    result = cluster_reddening(hk, np.zeros(hk.size), -0.07, weights=probability)
+    assert result.e_hk == pytest.approx(1.14, abs=3 * result.e_hk_err)
+    assert result.n_members == pytest.approx(n_members, rel=0.05)
+    assert result.e_hk_halfwidth == pytest.approx(0.35, rel=0.1)
+    assert cluster_reddening(hk, np.zeros(hk.size), -0.07).e_hk < 1.14 - 0.15
+    with pytest.raises(ValueError, match="members expected"):
+        cluster_reddening(hk, np.zeros(hk.size), -0.07, weights=np.full(hk.size, 1e-3))
 
 
 def test_a_small_field_behind_heavy_reddening_finds_its_clump():

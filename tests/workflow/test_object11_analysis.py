@@ -12,9 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from conftest import REPO
+from snakemake.utils import validate
 
 from astropipe.cmd.sequences import locate_sequences
 from astropipe.io.raw_frames import open_raw_frame
@@ -240,7 +242,9 @@ def test_multi_night_validation_compares_a_night_as_these_tests_do(run):
     spec = importlib.util.spec_from_file_location("object11_nights", REPO / "validation" / "object11_nights.py")
     validation = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(validation)
-    row = validation.compare(run / "results", NIGHT)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
+    row = validation.compare(run / "results", NIGHT, config["imaging"]["distance"])
     summary = _json(run, f"results/imaging/{NIGHT}/object11/summary.json")
     scene = _json(run, f"results/truth/{NIGHT}/scene.json")
     assert row["k10_pull"] == pytest.approx((summary["k10"] - scene["cluster_k10"]) / summary["k10_err"])
@@ -250,6 +254,9 @@ def test_multi_night_validation_compares_a_night_as_these_tests_do(run):
     kept = members["probability"] >= members.meta["member_probability"]
     assert row["members_kept"] == pytest.approx(kept[member & complete].mean())
     assert row["field_removed"] == pytest.approx((~kept[~member & complete]).mean())
+    assert row["e_hk"] == summary["e_hk"] and np.isfinite(row["e_hk_upper_ms_all_members"])
+    for share in ("upper_ms_paper_field_share", "upper_ms_mixture_field_share"):
+        assert 0.0 <= row[share] < 1.0, share
 
 
 def test_figures_exist(run):

@@ -5,10 +5,11 @@
   b = -6 deg reference field ((H - K)_0 = 0.15, K_0 = 12.53; Zoccali et al.
   2003) gives the reddening in front of the bulge, E(H - K) = (H - K)_clump -
   (H - K)_0, and its K the relative distance modulus.
-* Cluster: E(H - K) = median observed colour of the decontaminated upper main
-  sequence minus its intrinsic colour (Cotera et al. 2000: -0.07 for B0V);
-  the intrinsic spread of the colours (photometric errors removed) measures
-  the differential reddening; for a uniform spread of half-width w, sigma = w / sqrt(3).
+* Cluster: E(H - K) = median observed colour of the upper main sequence's
+  members minus its intrinsic colour (Cotera et al. 2000: -0.07 for B0V), the
+  candidates weighted by their membership probabilities; the intrinsic spread of
+  the colours (photometric errors removed) measures the differential reddening;
+  for a uniform spread of half-width w, sigma = w / sqrt(3).
 * A_K = law x E(H - K) with law = 1.436 in the paper (configurable), and
   A_V = A_K x A_V/A_K (Schlegel et al. 1998 ratios: 3.315 / 0.367 = 9.03).
 """
@@ -18,10 +19,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from astropy.stats import mad_std, sigma_clipped_stats
+from astropy.stats import mad_std
 from numpy.typing import NDArray
 
-__all__ = ["ClumpReddening", "ClusterReddening", "clump_reddening", "cluster_reddening", "extinction_k"]
+__all__ = [
+    "ClumpReddening",
+    "ClusterReddening",
+    "clump_reddening",
+    "cluster_reddening",
+    "extinction_k",
+    "weighted_median",
+]
 
 
 def extinction_k(e_hk: float, law: float) -> float:
@@ -136,49 +144,93 @@ class ClusterReddening:
     e_hk_spread: float
     e_hk_halfwidth: float
     n_stars: int
+    n_members: float
 
     def as_dict(self) -> dict:
         """JSON-ready (all values in mag)."""
         return asdict(self)
 
 
-def cluster_reddening(hk: NDArray[np.float64], hk_err: NDArray[np.float64], intrinsic_hk: float) -> ClusterReddening:
+def weighted_median(values: NDArray[np.float64], weights: NDArray[np.float64]) -> float:
+    """The value where the weights summed in order of ``values`` reach half their total (midpoint rule).
+
+    With equal weights this is :func:`numpy.median`.
+    """
+    order = np.argsort(values)
+    values, weights = values[order], weights[order]
+    midpoints = np.cumsum(weights) - 0.5 * weights
+    return float(np.interp(0.5 * weights.sum(), midpoints, values))
+
+
+def _clipped_weighted_std(
+    values: NDArray[np.float64], weights: NDArray[np.float64], sigma: float = 3.0, iterations: int = 10
+) -> float:
+    """Weighted standard deviation about the weighted median, clipped at ``sigma`` until no value is dropped."""
+    keep = np.ones(values.size, bool)
+    for _ in range(iterations):
+        centre = weighted_median(values[keep], weights[keep])
+        std = float(np.sqrt(np.average((values[keep] - centre) ** 2, weights=weights[keep])))
+        clipped = np.abs(values - centre) <= sigma * std
+        if np.array_equal(clipped, keep) or clipped.sum() < 3:
+            break
+        keep = clipped
+    return std
+
+
+def cluster_reddening(
+    hk: NDArray[np.float64],
+    hk_err: NDArray[np.float64],
+    intrinsic_hk: float,
+    weights: NDArray[np.float64] | None = None,
+) -> ClusterReddening:
     """E(H - K) and its differential spread from upper-main-sequence colours.
 
     Parameters
     ----------
     hk, hk_err : numpy.ndarray
-        Observed colours of the decontaminated upper main sequence and their random errors (mag).
+        Observed colours of the upper-main-sequence candidates and their random errors (mag).
     intrinsic_hk : float
         Intrinsic colour of those stars (Cotera et al. 2000: -0.07 for B0V).
+    weights : numpy.ndarray, optional
+        Each candidate's membership probability. With calibrated probabilities the candidates' colour
+        distribution weighted by them is, in expectation, the members' (a field star where members are
+        rare counts with the small probability that it is one). Default: every candidate a member.
 
     Returns
     -------
     ClusterReddening
-        ``e_hk`` = median colour - intrinsic; ``e_hk_spread`` the intrinsic
-        (error-deconvolved, 3-sigma-clipped) standard deviation; ``e_hk_halfwidth`` = sqrt(3) x spread,
-        the half-width of a uniform spread (the paper's +-0.35).
+        ``e_hk`` = (weighted) median colour - intrinsic; ``e_hk_spread`` the intrinsic
+        (error-deconvolved, 3-sigma-clipped) weighted standard deviation; ``e_hk_halfwidth`` = sqrt(3) x
+        spread, the half-width of a uniform spread (the paper's +-0.35); ``n_members`` = sum of the
+        weights, the expected number of members (n when every weight is 1); ``e_hk_err`` = 1.2533 sigma /
+        sqrt(n_members), the median's error.
 
     Raises
     ------
     ValueError
-        Fewer than 5 stars.
+        Fewer than 5 members expected (sum of the weights).
     """
     hk, hk_err = np.asarray(hk, float), np.asarray(hk_err, float)
-    good = np.isfinite(hk) & np.isfinite(hk_err)
-    if good.sum() < 5:
-        raise ValueError(f"{int(good.sum())} upper-main-sequence stars; at least 5 needed for the cluster reddening")
-    hk, hk_err = hk[good], hk_err[good]
-    median = float(np.median(hk))
+    weights = np.ones(hk.size) if weights is None else np.nan_to_num(np.asarray(weights, float))
+    good = np.isfinite(hk) & np.isfinite(hk_err) & (weights > 0)
+    hk, hk_err, weights = hk[good], hk_err[good], weights[good]
+    n_members = float(weights.sum())
+    if n_members < 5:
+        raise ValueError(
+            f"{n_members:.1f} upper-main-sequence members expected (sum of the membership probabilities); "
+            "at least 5 needed for the cluster reddening"
+        )
+    median = weighted_median(hk, weights)
     # a clipped standard deviation (3 sigma) keeps the flat wings of a uniform spread, which a
     # MAD-based sigma would underestimate by 22 %
-    sigma = float(sigma_clipped_stats(hk, sigma=3.0)[2])
-    spread = float(np.sqrt(max(sigma**2 - np.median(hk_err) ** 2, 0.0)))
+    sigma = _clipped_weighted_std(hk, weights)
+    spread = float(np.sqrt(max(sigma**2 - weighted_median(hk_err, weights) ** 2, 0.0)))
     return ClusterReddening(
         mean_hk=median,
         e_hk=median - intrinsic_hk,
-        e_hk_err=1.2533 * sigma / np.sqrt(hk.size),
+        e_hk_err=float(1.2533 * sigma / np.sqrt(n_members)),
         e_hk_spread=spread,
         e_hk_halfwidth=float(np.sqrt(3.0) * spread),
         n_stars=int(hk.size),
+        n_members=n_members,
     )
