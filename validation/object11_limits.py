@@ -54,6 +54,7 @@ from numpy.typing import NDArray
 from scipy.stats import gaussian_kde
 from snakemake.utils import validate
 
+from astropipe.distance.reddening import weighted_median
 from astropipe.simulate.night import NightSimulation
 from astropipe.simulate.scene import FieldSpec, build_scene
 from astropipe.stellar.main_sequence import UpperMainSequence
@@ -232,13 +233,6 @@ def posterior_k10(k: NDArray, posterior: NDArray) -> float:
     return float(k[order][np.searchsorted(total, 10.0)]) if total.size and total[-1] >= 10.0 else float("nan")
 
 
-def weighted_median(values: NDArray, weights: NDArray) -> float:
-    """Median of ``values`` with ``weights`` (where their running sum reaches half the total); NaN if no weight."""
-    order = np.argsort(values)
-    total = np.cumsum(weights[order])
-    return float(values[order][np.searchsorted(total, 0.5 * total[-1])]) if total.size and total[-1] > 0 else np.nan
-
-
 def kept_at_removal(score: NDArray, member: NDArray[np.bool_], removal: float = 0.8) -> float:
     """Largest fraction of members with score >= t over thresholds t that remove >= ``removal`` of the rest.
 
@@ -287,7 +281,11 @@ def distance_limits(
         upper_true = red & np.asarray(stars["member"]) & (k <= true_k10[i] + upper_ms["depth_mag"])
         upper_ideal = red & (k <= ideal_k10[i] + upper_ms["depth_mag"])
         true_e_hk[i] = np.median(hk[upper_true]) - upper_ms["intrinsic_hk"] if upper_true.any() else np.nan
-        ideal_e_hk[i] = weighted_median(hk[upper_ideal], posterior[upper_ideal]) - upper_ms["intrinsic_hk"]
+        ideal_e_hk[i] = (
+            weighted_median(hk[upper_ideal], posterior[upper_ideal]) - upper_ms["intrinsic_hk"]
+            if posterior[upper_ideal].sum() > 0
+            else np.nan
+        )
     cluster = scene.meta["cluster"]
     nominal = cluster["absolute_k_tenth"] + cluster["distance_modulus"] + cluster["a_k"]
     within = {

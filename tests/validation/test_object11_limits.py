@@ -40,6 +40,7 @@ def test_measurement_errors_are_drawn_from_stars_of_similar_magnitude():
         true_h=true_h,
         true_hk=np.zeros(true_h.size),
         from_reference=np.zeros(true_h.size, bool),
+        red_sequence_boundary_hk=0.5,
     )
     errors = limits.MeasurementErrors([night])
     rng = np.random.default_rng(2)
