@@ -18,9 +18,16 @@ import numpy as np
 from astropy.nddata import NDData
 from numpy.typing import NDArray
 
-from astropipe.photometry.psf_model import PSFModel, StampModel, Stamps
+from astropipe.photometry.psf_model import PhaseLookup, PSFModel, StampModel, Stamps
 
-__all__ = ["VaryingPSFModel", "photutils_psf"]
+__all__ = ["VaryingPSFModel", "node_positions", "photutils_psf"]
+
+
+def node_positions(shape: tuple[int, int], nodes_per_axis: int) -> NDArray[np.float64]:
+    """(x, y) of ``nodes_per_axis`` x ``nodes_per_axis`` nodes spanning an image of ``shape``, y-major."""
+    ny, nx = shape
+    xs, ys = np.linspace(0, nx - 1, nodes_per_axis), np.linspace(0, ny - 1, nodes_per_axis)
+    return np.array([(gx, gy) for gy in ys for gx in xs])
 
 
 class VaryingPSFModel(StampModel):
@@ -47,7 +54,17 @@ class VaryingPSFModel(StampModel):
         # each node scaled to unit sum on the detector's pixel grid, as the tabulated stamps are, so that
         # photutils (which takes the images as they are) models the same PSF
         self.data = np.array([node.data * node.normalisation for node in self.nodes])
-        self.half, self.radius = self.nodes[0].half, self.nodes[0].radius
+        self.half, self.radius, self.phases = self.nodes[0].half, self.nodes[0].radius, self.nodes[0].phases
+        # the nodes' phase tables in one array each (the nodes keep views of them), for one gather per corner
+        self._tables, self._tables_gx, self._tables_gy = (
+            np.stack([getattr(node, name) for node in self.nodes]) for name in ("_table", "_table_gx", "_table_gy")
+        )
+        for number, node in enumerate(self.nodes):
+            node._table, node._table_gx, node._table_gy = (
+                self._tables[number],
+                self._tables_gx[number],
+                self._tables_gy[number],
+            )
 
     def weights(self, x: NDArray, y: NDArray) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Node indices (n, 4) and bilinear weights (n, 4) of positions (x, y); clamped beyond the outer nodes."""
@@ -71,22 +88,17 @@ class VaryingPSFModel(StampModel):
         change by ~1e-3 of a node spacing, far below what the position fit can see.
         """
         x, y = np.asarray(x, float), np.asarray(y, float)
-        half = self.half if half is None else min(int(half), self.half)
-        k = np.arange(-half, half + 2)
-        px = np.floor(x).astype(np.int64)[:, None] + k[None, :]
-        py = np.floor(y).astype(np.int64)[:, None] + k[None, :]
-        planes = [np.zeros((x.size, k.size, k.size), dtype=np.float32) for _ in range(3 if gradients else 1)]
+        phases = PhaseLookup(x, y, self.half if half is None else min(int(half), self.half), self.half, self.phases)
         index, weight = self.weights(x, y)
-        for node_number, node in enumerate(self.nodes):
-            w = np.where(index == node_number, weight, 0.0).sum(axis=1)
-            used = np.flatnonzero(w > 0)
-            if used.size == 0:
-                continue
-            part = node.stamps(x[used], y[used], half=half, gradients=gradients)
-            scale = w[used].astype(np.float32)[:, None, None]
-            for plane, values in zip(planes, (part.values, part.grad_x, part.grad_y), strict=False):
-                plane[used] += scale * values
-        return Stamps(px, py, *planes)
+        planes = []
+        for tables in (self._tables, self._tables_gx, self._tables_gy)[: 3 if gradients else 1]:
+            plane = np.zeros((x.size, phases.px.shape[1], phases.px.shape[1]), dtype=np.float32)
+            for corner in range(4):
+                plane += weight[:, corner].astype(np.float32)[:, None, None] * phases.interpolate(
+                    tables, index[:, corner]
+                )
+            planes.append(plane)
+        return Stamps(phases.px, phases.py, *planes)
 
 
 def photutils_psf(psf: PSFModel | VaryingPSFModel):

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.interpolate import RectBivariateSpline
 
-__all__ = ["PSFModel", "StampModel", "Stamps"]
+__all__ = ["PSFModel", "PhaseLookup", "StampModel", "Stamps"]
 
 
 class Stamps:
@@ -93,12 +93,23 @@ class PSFModel(StampModel):
         k = np.arange(-self.half, self.half + 2, dtype=float)  # box columns relative to floor(x)
         f = np.arange(phases + 1) / phases
         d = k[None, :] - f[:, None]  # (phase, k): offset of pixel from the star
-        dy = np.broadcast_to(d[:, None, :, None], (phases + 1, phases + 1, k.size, k.size))
-        dx = np.broadcast_to(d[None, :, None, :], (phases + 1, phases + 1, k.size, k.size))
-        # float32 tables: half the memory traffic of the gathers, ~1e-7 relative precision
-        self._table = self(dx, dy).astype(np.float32)
-        gx, gy = self.gradient(dx, dy)
-        self._table_gx, self._table_gy = gx.astype(np.float32), gy.astype(np.float32)
+        # every offset of every phase lies on one sorted axis: the spline is evaluated once on that grid
+        # (separable, fast) and each phase's stamp gathered from it
+        axis, where = np.unique(d, return_inverse=True)
+        where = where.reshape(d.shape)
+        rows = where[:, None, :, None]  # (phase y, 1, k y, 1)
+        columns = where[None, :, None, :]  # (1, phase x, 1, k x)
+        inside = np.abs(axis) <= self.radius
+        inside = inside[rows] & inside[columns]
+
+        def tabulate(**derivative) -> NDArray[np.float32]:
+            grid = self._spline(axis, axis, grid=True, **derivative) * self.normalisation
+            # float32 tables: half the memory traffic of the gathers, ~1e-7 relative precision
+            return np.where(inside, grid[rows, columns], 0.0).astype(np.float32)
+
+        self._table = tabulate()
+        # the spline's first axis is v (y): dx = 1 differentiates along v, dy = 1 along u (x)
+        self._table_gx, self._table_gy = tabulate(dy=1), tabulate(dx=1)
 
     def __call__(self, dx: NDArray, dy: NDArray) -> NDArray[np.float64]:
         """PSF value at offsets (dx, dy) from the star centre (detector pixels); 0 outside the footprint."""
@@ -120,25 +131,47 @@ class PSFModel(StampModel):
         ``half`` (default: the whole footprint) selects a central part of the
         tabulated box, for faint stars whose far wings do not matter.
         """
-        half = self.half if half is None else min(int(half), self.half)
+        phases = PhaseLookup(x, y, self.half if half is None else min(int(half), self.half), self.half, self.phases)
+        node = np.zeros(phases.px.shape[0], dtype=np.int64)
+        values = phases.interpolate(self._table[None], node)
+        if not gradients:
+            return Stamps(phases.px, phases.py, values)
+        gx, gy = (phases.interpolate(table[None], node) for table in (self._table_gx, self._table_gy))
+        return Stamps(phases.px, phases.py, values, gx, gy)
+
+
+class PhaseLookup:
+    """Where stars at (x, y) fall in tabulated phase stamps: their pixel boxes, phase cells and weights.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        Star positions (pixels).
+    half : int
+        Half-size of the boxes wanted (columns floor(x) - half ... floor(x) + half + 1).
+    table_half : int
+        Half-size of the tabulated boxes.
+    phases : int
+        Sub-pixel phases tabulated per pixel.
+    """
+
+    def __init__(self, x: NDArray, y: NDArray, half: int, table_half: int, phases: int) -> None:
         x, y = np.asarray(x, float), np.asarray(y, float)
         x0, y0 = np.floor(x), np.floor(y)
-        sx, sy = (x - x0) * self.phases, (y - y0) * self.phases
-        ix, iy = np.minimum(sx.astype(int), self.phases - 1), np.minimum(sy.astype(int), self.phases - 1)
-        tx = (sx - ix).astype(np.float32)[:, None, None]
-        ty = (sy - iy).astype(np.float32)[:, None, None]
-        lo, hi = self.half - half, self.half + half + 2
+        sx, sy = (x - x0) * phases, (y - y0) * phases
+        self.ix, self.iy = np.minimum(sx.astype(int), phases - 1), np.minimum(sy.astype(int), phases - 1)
+        self.tx = (sx - self.ix).astype(np.float32)[:, None, None]
+        self.ty = (sy - self.iy).astype(np.float32)[:, None, None]
+        self.lo, self.hi = table_half - half, table_half + half + 2
         k = np.arange(-half, half + 2)
-        px = x0.astype(np.int64)[:, None] + k[None, :]
-        py = y0.astype(np.int64)[:, None] + k[None, :]
+        self.px = x0.astype(np.int64)[:, None] + k[None, :]
+        self.py = y0.astype(np.int64)[:, None] + k[None, :]
 
-        def interpolate(table):
-            t = table[:, :, lo:hi, lo:hi]
-            return (1 - ty) * ((1 - tx) * t[iy, ix] + tx * t[iy, ix + 1]) + ty * (
-                (1 - tx) * t[iy + 1, ix] + tx * t[iy + 1, ix + 1]
-            )
-
-        values = interpolate(self._table)
-        if not gradients:
-            return Stamps(px, py, values)
-        return Stamps(px, py, values, interpolate(self._table_gx), interpolate(self._table_gy))
+    def interpolate(self, tables: NDArray[np.float32], node: NDArray[np.int64]) -> NDArray[np.float32]:
+        """Stamps (n, w, w) bilinear between the four phases around each star, from ``tables`` (nodes, phase y,
+        phase x, box y, box x) of each star's ``node``."""
+        t = tables[:, :, :, self.lo : self.hi, self.lo : self.hi]
+        ix, iy, tx, ty = self.ix, self.iy, self.tx, self.ty
+        return (1 - ty) * ((1 - tx) * t[node, iy, ix] + tx * t[node, iy, ix + 1]) + ty * (
+            (1 - tx) * t[node, iy + 1, ix] + tx * t[node, iy + 1, ix + 1]
+        )

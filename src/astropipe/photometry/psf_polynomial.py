@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from astropipe.photometry.psf_grid import VaryingPSFModel
+from astropipe.photometry.psf_grid import VaryingPSFModel, node_positions
 from astropipe.photometry.psf_model import PSFModel
 
 __all__ = ["fit_quadratic_epsf", "position_terms"]
@@ -126,9 +126,7 @@ def _solve_tables(residual, terms, cell, on_grid, flux, size):
 
 def _tabulate(base, corrections, oversampling, shape, nodes_per_axis) -> VaryingPSFModel:
     """The quadratic ePSF evaluated on ``nodes_per_axis`` x ``nodes_per_axis`` nodes spanning the image."""
-    ny, nx = shape
-    xs, ys = np.linspace(0, nx - 1, nodes_per_axis), np.linspace(0, ny - 1, nodes_per_axis)
-    nodes = np.array([(gx, gy) for gy in ys for gx in xs])
+    nodes = node_positions(shape, nodes_per_axis)
     terms = position_terms(nodes[:, 0], nodes[:, 1], shape)[:, 1:]
     data = base[None] + np.einsum("mk,kp->mp", terms, corrections).reshape(len(nodes), *base.shape)
     return VaryingPSFModel(data, nodes, oversampling)
