@@ -7,8 +7,8 @@ accuracy is measured against the injected fluxes. Two fields: ``constant``, a
 circular Moffat (beta 3) everywhere fitted with one ePSF; ``varying``, the
 simulator's SOFI PSF (a Kolmogorov core with a 10 % halo, elongated by 4 % and
 broadened and radially elongated by 20 % towards the upper and lower edges)
-fitted with the pipeline's quadratically varying ePSF tabulated on 5 x 5 nodes
-(photutils: ``GriddedPSFModel`` of the same nodes). Best of three timings for each engine; one core.
+fitted with the pipeline's varying ePSF (``psf_variation: auto``: the constant ePSF
+under a local linear map, on 9 x 9 nodes; photutils: ``GriddedPSFModel`` of the same nodes). Best of three timings for each engine; one core.
 
 Run: python benchmarks/psf_photometry.py [max_stars] [constant|varying|both]
 """
@@ -28,7 +28,7 @@ from astropipe.photometry.background import background_map, noise_map
 from astropipe.photometry.detection import detect_stars
 from astropipe.photometry.epsf import build_epsf, select_psf_stars
 from astropipe.photometry.pipeline import fit_with_engine
-from astropipe.photometry.psf_polynomial import fit_quadratic_epsf
+from astropipe.photometry.psf_distortion import fit_distorted_epsf
 from astropipe.simulate.psf import FramePSF, render_field, render_stars
 
 REPEATS = 3
@@ -67,7 +67,7 @@ def compare(max_stars: int, varying: bool) -> None:
     if varying:
         px, py = np.asarray(psf_stars["x"], float), np.asarray(psf_stars["y"], float)
         pflux = np.asarray(psf_stars["peak"], float) / float(psf(np.zeros(1), np.zeros(1))[0])
-        psf = fit_quadratic_epsf(signal, px, py, pflux, psf, fwhm, 5)
+        psf = fit_distorted_epsf(signal, px, py, pflux, psf, fwhm, 9)[0]
     stars = stars[np.argsort(-np.asarray(stars["peak"]))][:max_stars]
     x, y = np.asarray(stars["x"], float), np.asarray(stars["y"], float)
     flux = np.asarray(stars["peak"], float) / float(psf(np.zeros(1), np.zeros(1))[0])

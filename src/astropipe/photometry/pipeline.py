@@ -38,6 +38,7 @@ from astropipe.photometry.background import background_map, noise_map
 from astropipe.photometry.detection import MIN_SEPARATION_FWHM, ROUNDNESS_LIMIT, detect_stars
 from astropipe.photometry.epsf import build_epsf, select_psf_stars
 from astropipe.photometry.fitting import fit_stars, merge_unresolved
+from astropipe.photometry.psf_distortion import fit_distorted_epsf
 from astropipe.photometry.psf_grid import VaryingPSFModel, photutils_psf
 from astropipe.photometry.psf_model import PSFModel, StampModel
 from astropipe.photometry.psf_polynomial import fit_quadratic_epsf
@@ -57,6 +58,11 @@ APERTURE_CORRECTION_SEED = 2003
 VARYING_POOL = 3
 
 
+#: the final ePSF: one for the image, chosen by the residuals' structure, or always varying (as the map of the
+#: constant ePSF or quadratically)
+PSF_VARIATIONS = ("auto", "constant", "distortion", "quadratic")
+
+
 @dataclass
 class PhotometrySettings:
     """Settings of the photometry (``imaging.photometry`` in the configuration)."""
@@ -74,7 +80,7 @@ class PhotometrySettings:
     companion_separation_fwhm: float = 0.5
     merge_separation_fwhm: float = 0.3
     psf_variation: str = "constant"
-    psf_grid_nodes: int = 5
+    psf_grid_nodes: int = 9
     psf_variation_p: float = 1e-3
 
     def __post_init__(self) -> None:
@@ -106,9 +112,9 @@ class PhotometrySettings:
             )
         if not 0 < self.psf_variation_p < 1:
             raise ValueError(f"photometry setting psf_variation_p = {self.psf_variation_p!r}: expected 0 < p < 1")
-        if self.psf_variation not in ("auto", "constant", "quadratic"):
+        if self.psf_variation not in PSF_VARIATIONS:
             raise ValueError(
-                f"photometry setting psf_variation = {self.psf_variation!r}: expected 'auto', 'constant' or 'quadratic'"
+                f"photometry setting psf_variation = {self.psf_variation!r}: expected one of {', '.join(PSF_VARIATIONS)}"
             )
         if self.engine not in ("fast", "photutils"):
             raise ValueError(f"photometry setting engine = {self.engine!r}: expected 'fast' or 'photutils'")
@@ -485,8 +491,9 @@ def wing_mask(stars: Table, fwhm: float, rms: float, shape, beta: float = 3.0) -
 
 def _rebuild_epsf(signal, stars_model, psf, psf_selection, stars: _Stars, half, fwhm, fit_radius, settings, log):
     """The final ePSF from the PSF stars on the image with every other star subtracted: constant, or
-    varying quadratically with position (``psf_variation``: 'quadratic', or 'auto' when the constant one's
-    residuals vary across the image). Returns (PSF stars, ePSF, what the variation test found)."""
+    varying across the image (``psf_variation``: 'distortion', the constant ePSF under a local linear map, or
+    'quadratic'; 'auto' takes the first when the constant one's residuals vary with position). Returns (PSF
+    stars, ePSF, what the variation test and the varying fit found)."""
     psf_stars, pool = psf_selection
     tree = cKDTree(np.column_stack([stars.x, stars.y]))
     distance, index = tree.query(np.column_stack([pool["x"], pool["y"]]))
@@ -529,22 +536,24 @@ def _rebuild_epsf(signal, stars_model, psf, psf_selection, stars: _Stars, half, 
     )
     if settings.psf_variation == "auto" and not structure.varies:
         return refined, new_psf, {"psf_model": "constant", **summary}
-    grid = fit_quadratic_epsf(
-        neighbours_removed,
-        stars.x[chosen],
-        stars.y[chosen],
-        stars.flux[chosen],
-        new_psf,
-        fit_radius,
-        settings.psf_grid_nodes,
-    )
+    arguments = (neighbours_removed, stars.x[chosen], stars.y[chosen], stars.flux[chosen], new_psf, fit_radius)
+    if settings.psf_variation == "quadratic":
+        grid, model = fit_quadratic_epsf(*arguments, settings.psf_grid_nodes), "quadratic"
+    else:
+        try:
+            grid, maps = fit_distorted_epsf(*arguments, settings.psf_grid_nodes)
+        except ValueError as problem:
+            log.warning("the PSF's variation could not be mapped (%s); keeping one ePSF", problem)
+            return refined, new_psf, {"psf_model": "constant", **summary}
+        model, summary = "distortion", {**summary, **maps}
     log.info(
-        "ePSF varying quadratically across the image, from %d stars (tabulated on %d x %d nodes)",
+        "ePSF varying across the image (%s), from %d stars, on %d x %d nodes",
+        model,
         chosen.size,
         settings.psf_grid_nodes,
         settings.psf_grid_nodes,
     )
-    return refined, grid, {"psf_model": "quadratic", "psf_grid_nodes": settings.psf_grid_nodes, **summary}
+    return refined, grid, {"psf_model": model, "psf_grid_nodes": settings.psf_grid_nodes, **summary}
 
 
 def source_mask_small(x, y, fwhm: float, shape) -> NDArray[np.bool_]:

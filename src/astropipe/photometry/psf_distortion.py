@@ -1,0 +1,278 @@
+"""An ePSF that is stretched and sheared across the image: the constant ePSF under a local linear map.
+
+Optical aberrations towards the edges of a field (SOFI's small-field
+objective: images broadened and elongated near the upper and lower edges of
+the array) change the size and the elongation of the PSF far more than its
+profile. The PSF at a position is then the constant ePSF E seen through a
+local linear map A of the focal plane,
+
+    P(d; A) = E(A^-1 d) / det A,                                         (1)
+
+with d the offset from the star and A = [[1 + a, b], [b, 1 + c]] symmetric:
+three numbers per position, the size and the two shear components that
+PSF models in weak lensing follow across a field (their second moments).
+Each PSF star's (a, b, c) and flux are fitted to its pixels within two fit
+radii (Gauss-Newton); the three components are then smoothed across the
+image onto a grid of nodes (bilinear, with a first-difference penalty that
+carries them over nodes without stars; stars beyond 4 MAD clipped, which
+removes blends and stars with a residual neighbour), and every node's ePSF
+is the constant ePSF's table mapped by equation (1) (cubic-spline
+resampling), normalised as the constant one. Unlike a polynomial in the
+position (:mod:`~astropipe.photometry.psf_polynomial`), a grid of maps can
+stay flat over the centre and change steeply at the edges, and three numbers
+per star are measured with little noise where a table of pixels is not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.ndimage import map_coordinates
+
+from astropipe.photometry.psf_grid import VaryingPSFModel, node_positions
+from astropipe.photometry.psf_model import PSFModel
+
+__all__ = ["distorted_table", "fit_distorted_epsf", "fit_star_maps", "smooth_over_nodes"]
+
+#: stars' maps are fitted on their pixels within this many fit radii
+FIT_WINDOW = 2.0
+#: Gauss-Newton iterations of a star's map, and the largest change of a, b, c per iteration
+ITERATIONS, MAX_STEP = 12, 0.1
+#: bounds of a star's a, b, c
+MAP_BOUNDS = np.array([[-0.4, 1.0], [-0.4, 0.4], [-0.4, 1.0]])
+#: weights of the nodes' first-difference penalty tried, relative to the mean weight of the stars per node
+SMOOTHNESS = 10.0 ** np.arange(-3.0, 2.5, 0.5)
+#: fewest stars with a fitted map that are smoothed over the nodes
+MIN_STARS = 5
+#: stars whose map lies further than this many MAD from the smoothed one are left out of it
+CLIP_MAD = 4.0
+
+
+def distorted_table(table: NDArray[np.float64], a: float, b: float, c: float) -> NDArray[np.float64]:
+    """The oversampled ePSF ``table`` under the map A = [[1 + a, b], [b, 1 + c]] (equation 1).
+
+    The map acts about the table's centre; the table is resampled with a cubic spline and divided by det A,
+    so the flux is kept (up to what the map moves out of the table).
+    """
+    matrix = np.array([[1.0 + a, b], [b, 1.0 + c]])
+    inverse = np.linalg.inv(matrix)
+    centre = (np.asarray(table.shape, float) - 1.0) / 2.0
+    gy, gx = np.indices(table.shape, dtype=float)
+    offset = np.stack([gx - centre[1], gy - centre[0]])
+    source = np.einsum("ij,jyx->iyx", inverse, offset)
+    resampled = map_coordinates(table, [source[1] + centre[0], source[0] + centre[1]], order=3, mode="constant")
+    return resampled / np.linalg.det(matrix)
+
+
+def _mapped(constant: PSFModel, dx: NDArray, dy: NDArray, maps: NDArray) -> NDArray[np.float64]:
+    """Equation (1) at offsets (dx, dy) (n, p) of n stars with maps (n, 3) = (a, b, c)."""
+    a, b, c = (maps[:, k : k + 1] for k in range(3))
+    det = (1.0 + a) * (1.0 + c) - b * b
+    ux = ((1.0 + c) * dx - b * dy) / det
+    uy = ((1.0 + a) * dy - b * dx) / det
+    return constant(ux, uy) / det
+
+
+def fit_star_maps(
+    signal: NDArray[np.float64],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    flux: NDArray[np.float64],
+    constant: PSFModel,
+    fit_radius: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Each star's map (a, b, c) and flux, fitted to its pixels within ``FIT_WINDOW`` fit radii.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        Image of the stars with background and neighbours subtracted.
+    x, y, flux : numpy.ndarray
+        Positions (pixels, kept fixed) and first fluxes of the n stars.
+    constant : PSFModel
+        The constant ePSF (E of equation 1).
+    fit_radius : float
+        The photometry's fit radius (pixels).
+
+    Returns
+    -------
+    maps : numpy.ndarray (n, 3)
+        a, b, c of each star.
+    variance : numpy.ndarray (n, 3)
+        Their variances from the fit's curvature and the star's residual scatter.
+    flux : numpy.ndarray (n,)
+        The fluxes fitted with the maps.
+    """
+    x, y, flux = (np.asarray(v, float) for v in (x, y, flux))
+    radius = FIT_WINDOW * fit_radius
+    half = int(np.ceil(radius))
+    k = np.arange(-half, half + 1)
+    px = np.rint(x)[:, None, None] + k[None, None, :]
+    py = np.rint(y)[:, None, None] + k[None, :, None]
+    dx = np.broadcast_to(px - x[:, None, None], (x.size, k.size, k.size)).reshape(x.size, -1)
+    dy = np.broadcast_to(py - y[:, None, None], (x.size, k.size, k.size)).reshape(x.size, -1)
+    ny, nx = signal.shape
+    pxf = np.broadcast_to(px, (x.size, k.size, k.size)).reshape(x.size, -1).astype(int)
+    pyf = np.broadcast_to(py, (x.size, k.size, k.size)).reshape(x.size, -1).astype(int)
+    used = (dx * dx + dy * dy <= radius * radius) & (pxf >= 0) & (pxf < nx) & (pyf >= 0) & (pyf < ny)
+    data = np.where(used, np.nan_to_num(signal[np.clip(pyf, 0, ny - 1), np.clip(pxf, 0, nx - 1)]), 0.0)
+    maps = np.zeros((x.size, 3))
+    step = 1e-3
+    for _ in range(ITERATIONS):
+        model = _mapped(constant, dx, dy, maps)
+        columns = [model]
+        for parameter in range(3):
+            shifted = maps.copy()
+            shifted[:, parameter] += step
+            columns.append(flux[:, None] * (_mapped(constant, dx, dy, shifted) - model) / step)
+        jacobian = np.where(used[:, None, :], np.stack(columns, axis=1), 0.0)  # (n, 4, p)
+        residual = np.where(used, data - flux[:, None] * model, 0.0)
+        normal = np.einsum("nip,njp->nij", jacobian, jacobian) + 1e-12 * np.eye(4)
+        change = np.linalg.solve(normal, np.einsum("nip,np->ni", jacobian, residual)[:, :, None])[:, :, 0]
+        flux = np.maximum(flux + change[:, 0], 1e-12)
+        maps += np.clip(change[:, 1:], -MAX_STEP, MAX_STEP)
+        # within these bounds det A >= 0.2: the map stays invertible whatever a star's pixels say
+        maps = np.clip(maps, MAP_BOUNDS[:, 0], MAP_BOUNDS[:, 1])
+    model = _mapped(constant, dx, dy, maps)
+    residual = np.where(used, data - flux[:, None] * model, 0.0)
+    scatter = (residual**2).sum(axis=1) / np.maximum(used.sum(axis=1) - 4, 1)
+    covariance = np.linalg.inv(normal)
+    variance = scatter[:, None] * np.diagonal(covariance, axis1=1, axis2=2)[:, 1:]
+    return maps, variance, flux
+
+
+def _bilinear_basis(x: NDArray, y: NDArray, xs: NDArray, ys: NDArray) -> NDArray[np.float64]:
+    """(n, len(xs) * len(ys)) weights of positions on the nodes (y-major), as the varying ePSF interpolates."""
+    nx = xs.size
+    ix = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, nx - 2)
+    iy = np.clip(np.searchsorted(ys, y, side="right") - 1, 0, ys.size - 2)
+    tx = np.clip((x - xs[ix]) / (xs[ix + 1] - xs[ix]), 0.0, 1.0)
+    ty = np.clip((y - ys[iy]) / (ys[iy + 1] - ys[iy]), 0.0, 1.0)
+    basis = np.zeros((x.size, nx * ys.size))
+    rows = np.arange(x.size)
+    for sx, sy, weight in ((0, 0, (1 - tx) * (1 - ty)), (1, 0, tx * (1 - ty)), (0, 1, (1 - tx) * ty), (1, 1, tx * ty)):
+        np.add.at(basis, (rows, (iy + sy) * nx + ix + sx), weight)
+    return basis
+
+
+def _difference_penalty(nx: int, ny: int) -> NDArray[np.float64]:
+    """D^T D of the first differences between neighbouring nodes along x and along y (y-major nodes)."""
+    rows = []
+    for j in range(ny):
+        for i in range(nx):
+            here = j * nx + i
+            for there in ((here + 1) if i + 1 < nx else None, (here + nx) if j + 1 < ny else None):
+                if there is not None:
+                    row = np.zeros(nx * ny)
+                    row[here], row[there] = -1.0, 1.0
+                    rows.append(row)
+    difference = np.array(rows)
+    return difference.T @ difference
+
+
+def _penalised_fit(basis: NDArray, weights: NDArray, values: NDArray, penalty: NDArray) -> NDArray[np.float64]:
+    """Node values minimising sum w (v - B n)^2 + lambda n^T P n, lambda chosen by generalised
+    cross-validation (Craven & Wahba 1979) among ``SMOOTHNESS`` x the mean weight per node: as little
+    smoothing as the stars' scatter allows."""
+    normal = (basis * weights[:, None]).T @ basis
+    rhs = (basis * weights[:, None]).T @ values
+    scale = np.trace(normal) / basis.shape[1]
+    n_stars = np.count_nonzero(weights)
+    best = (np.inf, None)
+    for smoothness in SMOOTHNESS:
+        system = normal + smoothness * scale * penalty + 1e-9 * scale * np.eye(basis.shape[1])
+        solution = np.linalg.solve(system, rhs)
+        effective = np.trace(np.linalg.solve(system, normal))  # degrees of freedom: the hat matrix's trace
+        if effective >= n_stars - 1:
+            continue
+        score = n_stars * np.sum(weights * (values - basis @ solution) ** 2) / (n_stars - effective) ** 2
+        if score < best[0]:
+            best = (score, solution)
+    if best[1] is None:
+        raise ValueError(f"{n_stars} stars cannot fix a map on {basis.shape[1]} nodes")
+    return best[1]
+
+
+def smooth_over_nodes(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    values: NDArray[np.float64],
+    variance: NDArray[np.float64],
+    xs: NDArray[np.float64],
+    ys: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Node values (len(xs) * len(ys), m) of stars' ``values`` (n, m), interpolated bilinearly between nodes.
+
+    Weighted least squares (weights 1 / ``variance``) with a first-difference penalty between neighbouring
+    nodes (its weight chosen by generalised cross-validation), stars beyond ``CLIP_MAD`` MAD of the fit in any
+    component left out and the fit repeated until none is. Returns the node values and the stars kept.
+    """
+    basis = _bilinear_basis(x, y, xs, ys)
+    penalty = _difference_penalty(xs.size, ys.size)
+    usable = np.all(np.isfinite(values) & np.isfinite(variance) & (variance > 0), axis=1)
+    if usable.sum() < MIN_STARS:
+        raise ValueError(f"only {usable.sum()} PSF stars with a fitted map: need >= {MIN_STARS} to map the PSF")
+    values, variance = np.where(usable[:, None], values, 0.0), np.where(usable[:, None], variance, 1.0)
+    kept = usable.copy()
+    nodes = np.zeros((basis.shape[1], values.shape[1]))
+    excess = np.zeros(values.shape[1])
+    for _ in range(10):
+        weights = 1.0 / np.maximum(variance + excess, 1e-30)
+        for component in range(values.shape[1]):
+            w = np.where(kept, weights[:, component], 0.0)
+            nodes[:, component] = _penalised_fit(basis, w, values[:, component], penalty)
+        residual = values - basis @ nodes
+        # the stars scatter about the smooth map by more than their fits' errors (neighbours' light, noise
+        # peaks): that excess, from the kept stars' robust scatter, is added to every star's variance
+        spread = (1.4826 * np.median(np.abs(residual[kept] - np.median(residual[kept], axis=0)), axis=0)) ** 2
+        excess = np.maximum(spread - np.median(variance[kept], axis=0), 0.0)
+        pulls = residual / np.sqrt(variance + excess)
+        median = np.median(pulls[kept], axis=0)
+        mad = 1.4826 * np.median(np.abs(pulls[kept] - median), axis=0)
+        inliers = usable & np.all(np.abs(pulls - median) <= CLIP_MAD * np.maximum(mad, 1e-30), axis=1)
+        if np.array_equal(inliers, kept):
+            break
+        kept = inliers
+    return nodes, kept
+
+
+def fit_distorted_epsf(
+    signal: NDArray[np.float64],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    flux: NDArray[np.float64],
+    constant: PSFModel,
+    fit_radius: float,
+    nodes_per_axis: int = 9,
+) -> tuple[VaryingPSFModel, dict]:
+    """The varying ePSF of equation (1): each PSF star's map fitted, smoothed onto nodes, the ePSF mapped.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        Image of the PSF stars with background and neighbours subtracted.
+    x, y, flux : numpy.ndarray
+        The PSF stars' positions (pixels) and first fluxes.
+    constant : PSFModel
+        The constant ePSF.
+    fit_radius : float
+        The photometry's fit radius (pixels).
+    nodes_per_axis : int
+        Nodes per axis of the grid spanning the image.
+
+    Returns
+    -------
+    VaryingPSFModel
+        The mapped ePSF on every node.
+    dict
+        ``psf_map_stars`` (stars whose maps were kept), ``psf_map_range`` (the nodes' smallest and largest
+        size change (a + c) / 2).
+    """
+    maps, variance, _ = fit_star_maps(signal, x, y, flux, constant, fit_radius)
+    nodes = node_positions(signal.shape, nodes_per_axis)
+    xs, ys = np.unique(nodes[:, 0]), np.unique(nodes[:, 1])
+    node_maps, kept = smooth_over_nodes(np.asarray(x, float), np.asarray(y, float), maps, variance, xs, ys)
+    tables = np.array([distorted_table(constant.data, *node_map) for node_map in node_maps])
+    size = 0.5 * (node_maps[:, 0] + node_maps[:, 2])
+    summary = {"psf_map_stars": int(kept.sum()), "psf_map_range": [float(size.min()), float(size.max())]}
+    return VaryingPSFModel(tables, nodes, constant.oversampling), summary
