@@ -36,6 +36,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from snakemake.utils import validate
 
+from astropipe.distance.object_distance import upper_main_sequence_box
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "results" / "validation"
 TUNING_SEEDS = (20020704, 101, 202, 303)
@@ -121,8 +123,8 @@ def compare(results: Path, night: str, distance_settings: dict) -> dict[str, flo
     complete = (members["K"] < cmd["completeness_limit_k_mag"]) & (members["H"] < cmd["completeness_limit_h_mag"])
     kept = np.asarray(members["probability"] >= members.meta["member_probability"])
     boundary = json.loads((field / "decontamination.json").read_text())["red_sequence_boundary_hk"]
-    box = np.asarray(
-        (members["K"] <= summary["k10"] + distance_settings["upper_ms_depth_mag"]) & (members["HK"] > boundary)
+    box = upper_main_sequence_box(
+        members["K"], members["HK"], summary["k10"] + distance_settings["upper_ms_depth_mag"], boundary
     )
     b0v = summary["distance_kpc"]["B0V"]
     return {

@@ -21,12 +21,13 @@ from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
+from numpy.typing import NDArray
 
 from astropipe.distance.reddening import clump_reddening, cluster_reddening, extinction_k
 from astropipe.distance.tenth_brightest import tenth_star_distance
 from astropipe.stellar.main_sequence import DWARF_MASSES, UpperMainSequence
 
-__all__ = ["OVERLAY_LABELS", "main_sequence_overlay", "measure_distance"]
+__all__ = ["OVERLAY_LABELS", "main_sequence_overlay", "measure_distance", "upper_main_sequence_box"]
 
 OVERLAY_LABELS = ("O5V", "B0V", "B2V", "B5V", "A0V", "F0V")  # spectral types marked on the Fig. 10 sequence
 
@@ -125,9 +126,14 @@ def measure_distance(
     }
 
 
+def upper_main_sequence_box(k: NDArray, hk: NDArray, faint_k: float, boundary: float) -> NDArray[np.bool_]:
+    """Stars of the upper main sequence's range: redder than the colour valley ``boundary`` (H - K, mag),
+    no fainter than ``faint_k`` (K10 + ``upper_ms_depth_mag``)."""
+    return (np.asarray(k, float) <= faint_k) & (np.asarray(hk, float) > boundary)
+
+
 def _upper_main_sequence(membership: Table, faint_k: float, boundary: float) -> Table:
-    """Step 3's candidates: object-area stars redder than ``boundary``, brighter than ``faint_k``, with a
-    mixture probability.
+    """Step 3's candidates: object-area stars of :func:`upper_main_sequence_box` with a mixture probability.
 
     Not the members the paper's decontamination keeps: it removes the bluer members, which share the CMD
     with the bulge giants, as often as the giants, and keeps the redder ones with the field stars that found
@@ -135,7 +141,7 @@ def _upper_main_sequence(membership: Table, faint_k: float, boundary: float) -> 
     mixture probabilities are calibrated (they sum to the expected number of members), so the candidates
     weighted by them have, in expectation, the members' colour distribution.
     """
-    upper = membership[(membership["K"] <= faint_k) & (membership["HK"] > boundary)]
+    upper = membership[upper_main_sequence_box(membership["K"], membership["HK"], faint_k, boundary)]
     return upper[np.isfinite(np.asarray(upper["mixture_probability"], float))]
 
 
