@@ -105,3 +105,14 @@ def test_too_few_stars_to_map_are_refused_by_name():
     values[2:] = np.nan  # four stars whose fits failed
     with pytest.raises(ValueError, match="only 2 PSF stars with a fitted map"):
         smooth_over_nodes(np.arange(6.0), np.arange(6.0), values, np.ones((6, 3)), xs, ys)
+
+
+def test_the_map_acts_on_the_core_and_leaves_the_wings():
+    table = _moffat_table()
+    centre = (table.shape[0] - 1) / 2
+    g = np.arange(table.shape[0]) - centre
+    radius = np.hypot(*np.meshgrid(g, g))
+    mapped = distorted_table(table, 0.2, 0.0, 0.2, core_radius=10.0)
+    whole = distorted_table(table, 0.2, 0.0, 0.2)
+    np.testing.assert_array_equal(mapped[radius <= 10.0], whole[radius <= 10.0])
+    np.testing.assert_array_equal(mapped[radius >= 15.0], table[radius >= 15.0])

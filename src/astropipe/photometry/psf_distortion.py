@@ -16,8 +16,9 @@ radii (Gauss-Newton); the three components are then smoothed across the
 image onto a grid of nodes (bilinear, with a first-difference penalty that
 carries them over nodes without stars; stars beyond 4 MAD clipped, which
 removes blends and stars with a residual neighbour), and every node's ePSF
-is the constant ePSF's table mapped by equation (1) (cubic-spline
-resampling), normalised as the constant one. Unlike a polynomial in the
+is the constant ePSF's table mapped by equation (1) within two fit radii
+(cubic-spline resampling; the wings, a halo of scattered light, left as they
+are), normalised as the constant one. Unlike a polynomial in the
 position (:mod:`~astropipe.photometry.psf_polynomial`), a grid of maps can
 stay flat over the centre and change steeply at the edges, and three numbers
 per star are measured with little noise where a table of pixels is not.
@@ -48,11 +49,16 @@ MIN_STARS = 5
 CLIP_MAD = 4.0
 
 
-def distorted_table(table: NDArray[np.float64], a: float, b: float, c: float) -> NDArray[np.float64]:
-    """The oversampled ePSF ``table`` under the map A = [[1 + a, b], [b, 1 + c]] (equation 1).
+def distorted_table(
+    table: NDArray[np.float64], a: float, b: float, c: float, core_radius: float = np.inf
+) -> NDArray[np.float64]:
+    """The oversampled ePSF ``table`` under the map A = [[1 + a, b], [b, 1 + c]] (equation 1) within
+    ``core_radius`` (table pixels), tapered to the unmapped table over one more ``core_radius`` / 2.
 
     The map acts about the table's centre; the table is resampled with a cubic spline and divided by det A,
-    so the flux is kept (up to what the map moves out of the table).
+    so the flux is kept (up to what the map moves out of the table). Beyond the core the ePSF is left as it
+    is: the stars' maps are measured within two fit radii (``FIT_WINDOW``), and a halo of scattered light
+    does not take the core's aberrations.
     """
     matrix = np.array([[1.0 + a, b], [b, 1.0 + c]])
     inverse = np.linalg.inv(matrix)
@@ -61,7 +67,12 @@ def distorted_table(table: NDArray[np.float64], a: float, b: float, c: float) ->
     offset = np.stack([gx - centre[1], gy - centre[0]])
     source = np.einsum("ij,jyx->iyx", inverse, offset)
     resampled = map_coordinates(table, [source[1] + centre[0], source[0] + centre[1]], order=3, mode="constant")
-    return resampled / np.linalg.det(matrix)
+    mapped = resampled / np.linalg.det(matrix)
+    if not np.isfinite(core_radius):
+        return mapped
+    beyond = np.clip((np.hypot(*offset) - core_radius) / (0.5 * core_radius), 0.0, 1.0)
+    taper = np.cos(0.5 * np.pi * beyond) ** 2
+    return taper * mapped + (1.0 - taper) * table
 
 
 def _mapped(constant: PSFModel, dx: NDArray, dy: NDArray, maps: NDArray) -> NDArray[np.float64]:
@@ -272,7 +283,8 @@ def fit_distorted_epsf(
     nodes = node_positions(signal.shape, nodes_per_axis)
     xs, ys = np.unique(nodes[:, 0]), np.unique(nodes[:, 1])
     node_maps, kept = smooth_over_nodes(np.asarray(x, float), np.asarray(y, float), maps, variance, xs, ys)
-    tables = np.array([distorted_table(constant.data, *node_map) for node_map in node_maps])
+    core = FIT_WINDOW * fit_radius * constant.oversampling
+    tables = np.array([distorted_table(constant.data, *node_map, core_radius=core) for node_map in node_maps])
     size = 0.5 * (node_maps[:, 0] + node_maps[:, 2])
     summary = {"psf_map_stars": int(kept.sum()), "psf_map_range": [float(size.min()), float(size.max())]}
     return VaryingPSFModel(tables, nodes, constant.oversampling), summary
