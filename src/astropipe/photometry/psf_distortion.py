@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import map_coordinates
 
-from astropipe.photometry.psf_grid import VaryingPSFModel, node_positions
+from astropipe.photometry.psf_grid import VaryingPSFModel, bilinear_weights, node_positions
 from astropipe.photometry.psf_model import PSFModel
 
 __all__ = ["distorted_table", "fit_distorted_epsf", "fit_star_maps", "smooth_over_nodes"]
@@ -154,15 +154,9 @@ def fit_star_maps(
 
 def _bilinear_basis(x: NDArray, y: NDArray, xs: NDArray, ys: NDArray) -> NDArray[np.float64]:
     """(n, len(xs) * len(ys)) weights of positions on the nodes (y-major), as the varying ePSF interpolates."""
-    nx = xs.size
-    ix = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, nx - 2)
-    iy = np.clip(np.searchsorted(ys, y, side="right") - 1, 0, ys.size - 2)
-    tx = np.clip((x - xs[ix]) / (xs[ix + 1] - xs[ix]), 0.0, 1.0)
-    ty = np.clip((y - ys[iy]) / (ys[iy + 1] - ys[iy]), 0.0, 1.0)
-    basis = np.zeros((x.size, nx * ys.size))
-    rows = np.arange(x.size)
-    for sx, sy, weight in ((0, 0, (1 - tx) * (1 - ty)), (1, 0, tx * (1 - ty)), (0, 1, (1 - tx) * ty), (1, 1, tx * ty)):
-        np.add.at(basis, (rows, (iy + sy) * nx + ix + sx), weight)
+    index, weight = bilinear_weights(x, y, xs, ys)
+    basis = np.zeros((x.size, xs.size * ys.size))
+    np.add.at(basis, (np.repeat(np.arange(x.size), 4), index.ravel()), weight.ravel())
     return basis
 
 

@@ -5,6 +5,7 @@ Anderson & King 2000 for WFPC2): the PSF at (x, y) is the bilinear
 interpolation of the ePSFs at the four surrounding nodes of a rectangular
 grid, with positions beyond the outer nodes clamped to the nearest cell, so
 the model sums to 1 everywhere as every node does. The nodes' ePSFs come from
+:func:`~astropipe.photometry.psf_distortion.fit_distorted_epsf` or
 :func:`~astropipe.photometry.psf_polynomial.fit_quadratic_epsf`.
 :class:`VaryingPSFModel` evaluates stamps with the same tabulated phases as
 :class:`~astropipe.photometry.psf_model.PSFModel` (the fitter needs no change);
@@ -20,7 +21,7 @@ from numpy.typing import NDArray
 
 from astropipe.photometry.psf_model import PhaseLookup, PSFModel, StampModel, Stamps
 
-__all__ = ["VaryingPSFModel", "node_positions", "photutils_psf"]
+__all__ = ["VaryingPSFModel", "bilinear_weights", "node_positions", "photutils_psf"]
 
 
 def node_positions(shape: tuple[int, int], nodes_per_axis: int) -> NDArray[np.float64]:
@@ -28,6 +29,21 @@ def node_positions(shape: tuple[int, int], nodes_per_axis: int) -> NDArray[np.fl
     ny, nx = shape
     xs, ys = np.linspace(0, nx - 1, nodes_per_axis), np.linspace(0, ny - 1, nodes_per_axis)
     return np.array([(gx, gy) for gy in ys for gx in xs])
+
+
+def bilinear_weights(
+    x: NDArray, y: NDArray, xgrid: NDArray, ygrid: NDArray
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Indices (n, 4) of the nodes around positions (x, y) on the rectangular grid ``xgrid`` x ``ygrid``
+    (y-major node numbers) and their bilinear weights (n, 4); positions beyond the outer nodes are clamped."""
+    nx = xgrid.size
+    ix = np.clip(np.searchsorted(xgrid, x, side="right") - 1, 0, nx - 2)
+    iy = np.clip(np.searchsorted(ygrid, y, side="right") - 1, 0, ygrid.size - 2)
+    tx = np.clip((x - xgrid[ix]) / (xgrid[ix + 1] - xgrid[ix]), 0.0, 1.0)
+    ty = np.clip((y - ygrid[iy]) / (ygrid[iy + 1] - ygrid[iy]), 0.0, 1.0)
+    index = np.stack([iy * nx + ix, iy * nx + ix + 1, (iy + 1) * nx + ix, (iy + 1) * nx + ix + 1], axis=1)
+    weight = np.stack([(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty], axis=1)
+    return index, weight
 
 
 class VaryingPSFModel(StampModel):
@@ -68,14 +84,7 @@ class VaryingPSFModel(StampModel):
 
     def weights(self, x: NDArray, y: NDArray) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Node indices (n, 4) and bilinear weights (n, 4) of positions (x, y); clamped beyond the outer nodes."""
-        nx = self.xgrid.size
-        ix = np.clip(np.searchsorted(self.xgrid, x, side="right") - 1, 0, nx - 2)
-        iy = np.clip(np.searchsorted(self.ygrid, y, side="right") - 1, 0, self.ygrid.size - 2)
-        tx = np.clip((x - self.xgrid[ix]) / (self.xgrid[ix + 1] - self.xgrid[ix]), 0.0, 1.0)
-        ty = np.clip((y - self.ygrid[iy]) / (self.ygrid[iy + 1] - self.ygrid[iy]), 0.0, 1.0)
-        index = np.stack([iy * nx + ix, iy * nx + ix + 1, (iy + 1) * nx + ix, (iy + 1) * nx + ix + 1], axis=1)
-        weight = np.stack([(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty], axis=1)
-        return index, weight
+        return bilinear_weights(x, y, self.xgrid, self.ygrid)
 
     def __call__(self, dx: NDArray, dy: NDArray) -> NDArray[np.float64]:
         """The PSF at offsets (dx, dy) averaged over the nodes (a position-free value, e.g. for a first flux)."""
