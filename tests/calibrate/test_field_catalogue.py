@@ -18,21 +18,29 @@ BAND = {
     "extinction_mag_per_airmass": 0.0,
     "covariance": [[0.0, 0.0], [0.0, 0.0]],
     "rms_mag": 0.0,
+    "halo_term_mag": 0.0,
+    "halo_term_err_mag": 0.0,
 }
 
 
 def test_a_fixed_aperture_correction_wins_and_a_missing_or_uncertain_one_is_named():
     catalog = Table({"mag_inst": [1.0]}, meta={"aperture_correction_mag": -0.1, "aperture_correction_err_mag": 0.01})
-    assert aperture_correction(catalog, "H", SETTINGS, "h.ecsv", LOG) == (-0.1, 0.01)
+    standards = {"halo_term_mag": -0.03, "halo_term_err_mag": 0.002, "halo_term_frames": 45}
+    correction, error = aperture_correction(catalog, "H", SETTINGS, "h.ecsv", LOG, standards=standards)
+    assert correction == pytest.approx(-0.13) and error == pytest.approx(np.hypot(0.01, 0.002))
     fixed = SETTINGS | {"aperture_corrections": {"H": -0.2}}
-    assert aperture_correction(catalog, "H", fixed, "h.ecsv", LOG) == (-0.2, 0.0)
+    assert aperture_correction(catalog, "H", fixed, "h.ecsv", LOG, standards={}) == (-0.2, 0.0)
+    with pytest.raises(ValueError, match=r"cal\.json, bands\.H\.halo_term_mag, from 2 standard frames"):
+        aperture_correction(
+            catalog, "H", SETTINGS, "h.ecsv", LOG, standards={"halo_term_frames": 2}, standards_path="cal.json"
+        )
     catalog.meta["aperture_correction_err_mag"] = 0.08
     with pytest.raises(
         ValueError,
         match=r"h\.ecsv: aperture correction -0\.100 \+- 0\.080 mag .* "
         r"imaging\.calibration\.aperture_corrections\.H",
     ):
-        aperture_correction(catalog, "H", SETTINGS, "h.ecsv", LOG)
+        aperture_correction(catalog, "H", SETTINGS, "h.ecsv", LOG, standards=standards)
 
 
 def _band_catalogue(mag: np.ndarray, dec_offset: float = 0.0) -> Table:

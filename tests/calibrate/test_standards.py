@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from astropipe.calibrate.standards import StandardApertures, fit_transformation, normalise_measurements
+from astropipe.calibrate.standards import (
+    StandardApertures,
+    fit_transformation,
+    halo_term_of_band,
+    normalise_measurements,
+)
 
 CATALOGUE = Table(
     {
@@ -114,3 +119,15 @@ def test_too_few_standards_and_unknown_standard_are_refused():
 def test_apertures_that_overlap_or_vanish_are_refused(apertures):
     with pytest.raises(ValueError, match="standard-star"):
         StandardApertures(**apertures)
+
+
+def test_a_bands_halo_term_is_the_median_over_its_frames_and_needs_three():
+    rng = np.random.default_rng(4)
+    terms = -0.03 + 0.01 * rng.standard_normal(45)
+    table = Table({"filter": ["H"] * 45 + ["Ks"] * 3, "halo_term_mag": np.append(terms, [-0.01, np.nan, np.nan])})
+    band = halo_term_of_band(table, "H")
+    assert band["halo_term_mag"] == pytest.approx(np.median(terms))
+    assert band["halo_term_err_mag"] == pytest.approx(1.2533 * 0.01 / np.sqrt(45), rel=0.25)
+    assert band["halo_term_frames"] == 45
+    too_few = halo_term_of_band(table, "Ks")
+    assert np.isnan(too_few["halo_term_mag"]) and too_few["halo_term_frames"] == 1

@@ -70,11 +70,14 @@ def test_calibration_rows_one_per_band(tmp_path):
         "rms_mag": 0.0084,
         "n_points": 9,
         "n_standards": 3,
+        "halo_term_mag": -0.0223,
+        "halo_term_err_mag": 0.0008,
     }
     calibration = {"night": "2002-07-04", "bands": {"H": fit, "Ks": fit | {"zero_point_mag": 22.3367}}}
     table = _round_trip(calibration_table(calibration), tmp_path)
     assert list(table["band"]) == ["H", "Ks"]
     assert np.allclose(table["zero_point_mag"], [22.9, 22.3367]) and list(table["n_standards"]) == [3, 3]
+    assert np.allclose(table["halo_term_mag"], -0.0223)
 
 
 def test_classification_keeps_what_a_reader_scans():

@@ -1,15 +1,17 @@
 """The aperture correction measured from the curve of growth (astropipe.photometry.aperture_correction), in a
 crowded field where the neighbours' residual light differs between the fitted radii and the standards' radius,
-and its error."""
+its error, and the halo term measured on an isolated standard star."""
 
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from photutils.aperture import CircularAperture, aperture_photometry
 
+from astropipe.photometry.aperture_correction import halo_term
 from astropipe.photometry.pipeline import psf_photometry
-from astropipe.simulate.psf import moffat_enclosed_fraction, render_stars
+from astropipe.simulate.psf import FramePSF, moffat_enclosed_fraction, render_field, render_stars
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_fitting import BETA, FWHM, _bright_ratios, _synthetic  # the same synthetic fields as the fitter's tests
@@ -82,3 +84,49 @@ def test_a_lone_bright_star_does_not_leave_the_correction_to_one_star():
     assert _corrected_ratio(result, x, y, flux) == pytest.approx(
         moffat_enclosed_fraction(5.2 / 0.145, FWHM, BETA), abs=0.01
     )
+
+
+APERTURE_PX = 5.2 / 0.145
+SOFI_LIKE = FramePSF(fwhm=FWHM, core_beta=4.765, halo_fraction=0.1)  # a Kolmogorov core, 10 % in a halo
+
+
+def _standard(psf: FramePSF | None, beta: float = BETA) -> np.ndarray:
+    """One noise-free star of unit flux at (100.3, 99.6) on 200 x 200 pixels, rendered to 10 FWHM."""
+    args = ((200, 200), np.array([100.3]), np.array([99.6]), np.array([1.0]))
+    if psf is None:
+        return render_stars(*args, FWHM, beta, faint_radius_fwhm=10.0, bright_radius_fwhm=10.0)
+    return render_field(*args, psf, faint_radius_fwhm=10.0, bright_radius_fwhm=10.0)
+
+
+@pytest.mark.parametrize("beta", [3.0, 4.765])
+def test_a_moffat_star_has_no_halo_term(beta):
+    """The Moffat growth curve fitted within 3 FWHM holds all of a Moffat star's light in the aperture. The FWHM
+    is a Gaussian fit's, as for a field's stars (12 % above a beta = 3 Moffat's true FWHM)."""
+    term, fwhm = halo_term(_standard(None, beta), 100.3, 99.6, APERTURE_PX)
+    assert abs(term) < 0.002
+    assert fwhm == pytest.approx(FWHM, rel=0.15)
+
+
+def test_the_halo_term_restores_a_scattered_light_halo_to_a_crowded_fields_correction():
+    """250 stars on 400 x 400 pixels with a Kolmogorov core and 10 % of the light in a halo three times as
+    wide: the field's extrapolated correction leaves the corrected fluxes ~3.7 % short of the light inside
+    5.2 arcsec (the halo beyond 3 FWHM); the halo term measured on one isolated star with the same PSF
+    restores half of it and more (to ~1.8 % short: the rest of the halo went into the field's local
+    background, its annulus at 1.2-1.6 times 3 FWHM and the background mesh)."""
+    rng = np.random.default_rng(8)
+    x, y = rng.uniform(5, 395, 250), rng.uniform(5, 395, 250)
+    flux = 10 ** rng.uniform(2.3, 4.3, 250)
+    image = render_field((400, 400), x, y, flux, SOFI_LIKE) + rng.normal(0, 1.0, (400, 400))
+    result = psf_photometry(image, fwhm_guess=FWHM, pixel_scale=0.145)
+    ratio, _ = _bright_ratios(result, x, y, flux)
+    standard = _standard(SOFI_LIKE)
+    inside = float(aperture_photometry(standard, CircularAperture((100.3, 99.6), r=APERTURE_PX))["aperture_sum"][0])
+    term, _ = halo_term(standard, 100.3, 99.6, APERTURE_PX)
+    field_only = np.median(ratio) * 10 ** (-0.4 * result.meta["aperture_correction_mag"])
+    with_halo = np.median(ratio) * 10 ** (-0.4 * (result.meta["aperture_correction_mag"] + term))
+    print(
+        f"light in 5.2 arcsec {inside:.4f}; field only {field_only:.4f}; with the halo term {term:+.4f}: {with_halo:.4f}"
+    )
+    assert field_only < inside - 0.02
+    assert inside - with_halo < 0.5 * (inside - field_only)
+    assert with_halo == pytest.approx(inside, abs=0.02)

@@ -43,11 +43,13 @@ def _measure(image, catalog, rng):
     )
 
 
-def test_the_approximate_k_adds_the_zero_point_extinction_and_aperture_correction():
+def test_the_approximate_k_adds_zero_point_extinction_aperture_correction_and_halo_term():
     catalog = Table({"mag_inst": [-10.0, -8.0]}, meta={"airmass": 1.5, "aperture_correction_mag": -0.1})
     np.testing.assert_allclose(
         approximate_k(catalog, CALIBRATION), [-10.0 + 22.0 - 0.075 - 0.1, -8.0 + 22.0 - 0.075 - 0.1]
     )
+    with_halo = CALIBRATION | {"halo_term_mag": -0.03}
+    np.testing.assert_allclose(approximate_k(catalog, with_halo), approximate_k(catalog, CALIBRATION) - 0.03)
 
 
 def test_a_uniform_field_shows_no_overdensity_and_a_cluster_does():

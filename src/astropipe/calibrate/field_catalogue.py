@@ -27,26 +27,59 @@ BANDS = ("H", "Ks")
 
 
 def aperture_correction(
-    catalog: Table, band: str, settings: dict, path: str, log: logging.Logger
+    catalog: Table,
+    band: str,
+    settings: dict,
+    path: str,
+    log: logging.Logger,
+    *,
+    standards: dict,
+    standards_path: str = "calibration.json",
 ) -> tuple[float, float]:
-    """The aperture correction of one band and its error (mag): fixed in ``settings`` or the catalogue's measured one.
+    """The aperture correction of one band and its error (mag): fixed in ``settings``, or the catalogue's
+    extrapolated one plus the standards' halo term.
 
-    A measured correction that is missing or less certain than ``max_aperture_correction_err_mag`` is an error
-    naming the catalogue and the key that can fix it.
+    The field's correction (``meta`` ``aperture_correction_mag``) extrapolates a Moffat curve of growth from
+    3 FWHM; the light beyond it in the standards' aperture, measured on the night's standard stars
+    (``standards``: the band's entry of ``calibration.json``, its ``halo_term_mag``), is added, the errors in
+    quadrature. A
+    correction that is missing or less certain than ``max_aperture_correction_err_mag`` is an error naming
+    the file and the key that can fix it.
     """
     if band in settings["aperture_corrections"]:
         correction = float(settings["aperture_corrections"][band])
         log.info("%s: fixed aperture correction %.3f mag (imaging.calibration.aperture_corrections)", band, correction)
         return correction, 0.0
-    correction = float(catalog.meta.get("aperture_correction_mag", np.nan))
-    correction_err = float(catalog.meta.get("aperture_correction_err_mag", np.nan))
-    if not (np.isfinite(correction) and correction_err <= settings["max_aperture_correction_err_mag"]):
+    field = float(catalog.meta.get("aperture_correction_mag", np.nan))
+    field_err = float(catalog.meta.get("aperture_correction_err_mag", np.nan))
+    halo = float(standards.get("halo_term_mag", np.nan))
+    halo_err = float(standards.get("halo_term_err_mag", np.nan))
+    correction, correction_err = field + halo, float(np.hypot(field_err, halo_err))
+    limit = settings["max_aperture_correction_err_mag"]
+    if not (np.isfinite(field) and field_err <= limit):
         raise ValueError(
-            f"{path}: aperture correction {correction:.3f} +- {correction_err:.3f} mag (meta aperture_correction_mag) "
+            f"{path}: aperture correction {field:.3f} +- {field_err:.3f} mag (meta aperture_correction_mag) "
             f"is missing or less certain than imaging.calibration.max_aperture_correction_err_mag = "
-            f"{settings['max_aperture_correction_err_mag']}; too few bright isolated stars? Set "
+            f"{limit}; too few bright isolated stars? Set "
             f"imaging.calibration.aperture_corrections.{band} to a value measured elsewhere"
         )
+    if not (np.isfinite(halo) and correction_err <= limit):
+        raise ValueError(
+            f"{path}: the standards' halo term {halo:.3f} +- {halo_err:.3f} mag ({standards_path}, bands.{band}."
+            f"halo_term_mag, from {standards.get('halo_term_frames', 0)} standard frames) is missing or "
+            f"makes the aperture correction less certain than imaging.calibration.max_aperture_correction_err_mag "
+            f"= {limit}; set imaging.calibration.aperture_corrections.{band} to a value measured elsewhere"
+        )
+    log.info(
+        "%s: aperture correction %.4f +- %.4f mag (field %.4f +- %.4f, standards' halo term %.4f +- %.4f)",
+        band,
+        correction,
+        correction_err,
+        field,
+        field_err,
+        halo,
+        halo_err,
+    )
     return correction, correction_err
 
 
@@ -56,7 +89,9 @@ def _normalised(
     """Step 1 for one band: normalised instrumental magnitudes, its transformation and aperture correction."""
     if band not in calibration["bands"]:
         raise ValueError(f"{calibration_path}: no transformation for band {band} (have {sorted(calibration['bands'])})")
-    correction, correction_err = aperture_correction(catalog, band, settings, path, log)
+    correction, correction_err = aperture_correction(
+        catalog, band, settings, path, log, standards=calibration["bands"][band], standards_path=calibration_path
+    )
     airmass = float(catalog.meta.get("airmass", np.nan))
     if not np.isfinite(airmass):
         raise ValueError(f"{path}: no airmass in the catalogue metadata")

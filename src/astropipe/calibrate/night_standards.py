@@ -4,7 +4,8 @@
 :func:`measure_standards` reduces each standard-star frame with the night's masters (linearity, dark,
 flat, bad pixels), identifies the standard from its header and measures it in the aperture of the
 standards' system, cosmic rays removed around it. :func:`fit_night` normalises the measurements to
-1 s and airmass 0 (eq. 1) and fits eqs. 2-3 per band.
+1 s and airmass 0 (eq. 1), fits eqs. 2-3 per band and gives each band the halo term of the fields'
+aperture corrections.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from astropipe.calibrate.persson_catalogue import identify_standard
 from astropipe.calibrate.standards import (
     StandardApertures,
     fit_transformation,
+    halo_term_of_band,
     measure_standard_frame,
     normalise_measurements,
 )
@@ -117,6 +119,8 @@ def fit_night(
 
     ``settings`` is ``imaging.calibration``. Ks is calibrated onto the catalogue's K: its entry carries the
     Ks -> K error (``ks_to_k_err``), and ``total_err_mag`` is the fit's rms with that term in quadrature.
+    Every band's entry also holds the halo term of the fields' aperture corrections
+    (:func:`astropipe.calibrate.standards.halo_term_of_band`).
     """
     log = log or logging.getLogger(__name__)
     normalised = normalise_measurements(measurements, settings["extinction"])
@@ -144,7 +148,14 @@ def fit_night(
             fitted.n_points,
             fitted.n_standards,
         )
-        fits_by_band[band] = fitted.as_dict()
+        fits_by_band[band] = fitted.as_dict() | halo_term_of_band(measurements, band)
+        log.info(
+            "%s: halo term of the aperture correction %.4f +- %.4f mag (%d frames)",
+            band,
+            fits_by_band[band]["halo_term_mag"],
+            fits_by_band[band]["halo_term_err_mag"],
+            fits_by_band[band]["halo_term_frames"],
+        )
         if band == "Ks":
             fits_by_band[band]["ks_to_k_err_mag"] = settings["ks_to_k_err"]
             fits_by_band[band]["calibrated_to"] = "K (Persson et al. 1998)"

@@ -15,6 +15,9 @@ transformation (eqs. 2-3)
 is a weighted linear least-squares fit per band; optionally the extinction
 coefficient K_lambda is fitted as a third parameter when the airmasses span
 enough range.
+
+Each frame's curve of growth, clean out to the aperture, also gives the halo
+term of the fields' aperture corrections (:func:`halo_term_of_band`).
 """
 
 from __future__ import annotations
@@ -31,12 +34,14 @@ from photutils.aperture import CircularAnnulus, CircularAperture, aperture_photo
 from photutils.centroids import centroid_com
 
 from astropipe.calibrate.least_squares import weighted_least_squares
+from astropipe.photometry.aperture_correction import halo_term
 from astropipe.reduce.cosmic_rays import DetectorNoise, remove_cosmic_rays_near
 
 __all__ = [
     "StandardApertures",
     "TransformationFit",
     "fit_transformation",
+    "halo_term_of_band",
     "measure_standard_frame",
     "normalise_measurements",
 ]
@@ -106,8 +111,10 @@ def measure_standard_frame(
     -------
     dict
         ``x``, ``y`` (0-based px), ``counts`` (ADU per DIT in the aperture),
-        ``counts_err``, ``sky`` (ADU/px), ``m_ap`` = -2.5 log10(counts) with ``m_ap_err``, and
-        ``cosmic_ray_pixels`` (pixels replaced; 0 without ``cosmic_rays``).
+        ``counts_err``, ``sky`` (ADU/px), ``m_ap`` = -2.5 log10(counts) with ``m_ap_err``,
+        ``cosmic_ray_pixels`` (pixels replaced; 0 without ``cosmic_rays``), and the star's ``fwhm_px`` and
+        ``halo_term_mag`` (:func:`astropipe.photometry.aperture_correction.halo_term`; NaN where its curve of
+        growth cannot be fitted).
     """
     scale = float(header.get("HIERARCH ESO INS PIXSCALE", header.get("PIXSCALE", np.nan)))
     if not np.isfinite(scale) or scale <= 0:
@@ -150,6 +157,10 @@ def measure_standard_frame(
             f"{source}: non-positive aperture flux {counts:.1f} ADU for the standard at ({x:.1f}, {y:.1f})"
         )
     counts_err = float(np.sqrt(variance))
+    try:
+        halo, fwhm = halo_term(np.nan_to_num(data - sky), x, y, aperture.r, mask=mask)
+    except (ValueError, RuntimeError):  # a curve of growth the Moffat curve cannot fit: left out of the median
+        halo, fwhm = float("nan"), float("nan")
     return {
         "x": x,
         "y": y,
@@ -159,6 +170,28 @@ def measure_standard_frame(
         "m_ap": -2.5 * np.log10(counts),
         "m_ap_err": 2.5 / np.log(10) * counts_err / counts,
         "cosmic_ray_pixels": hits,
+        "fwhm_px": fwhm,
+        "halo_term_mag": halo,
+    }
+
+
+MIN_HALO_FRAMES = 3  # standard frames with a fitted curve of growth needed for a band's halo term
+
+
+def halo_term_of_band(measurements: Table, band: str) -> dict[str, float | int]:
+    """The band's halo term: median over its standard frames of ``halo_term_mag`` (:func:`measure_standard_frame`).
+
+    Returns ``halo_term_mag``, its error ``halo_term_err_mag`` (1.2533 std / sqrt(n), the median's) and
+    ``halo_term_frames`` (n); NaN term and error with fewer than ``MIN_HALO_FRAMES`` frames.
+    """
+    terms = np.asarray(measurements["halo_term_mag"][measurements["filter"] == band], float)
+    terms = terms[np.isfinite(terms)]
+    if terms.size < MIN_HALO_FRAMES:
+        return {"halo_term_mag": float("nan"), "halo_term_err_mag": float("nan"), "halo_term_frames": int(terms.size)}
+    return {
+        "halo_term_mag": float(np.median(terms)),
+        "halo_term_err_mag": float(1.2533 * np.std(terms, ddof=1) / np.sqrt(terms.size)),
+        "halo_term_frames": int(terms.size),
     }
 
 

@@ -77,7 +77,8 @@ def distance_table(summary: dict) -> Table:
 
 def calibration_table(calibration: dict) -> Table:
     """One row per band of the night's ``calibration.json`` (Dutra et al. 2003, eqs. 2-3): the colour term,
-    zero point and extinction coefficient with their errors, the rms and the number of points and standards."""
+    zero point and extinction coefficient with their errors, the rms, the number of points and standards, and the
+    halo term of the aperture corrections (:func:`astropipe.photometry.aperture_correction.halo_term`)."""
     rows = []
     for band, fit in calibration["bands"].items():
         rows.append(
@@ -93,6 +94,8 @@ def calibration_table(calibration: dict) -> Table:
                 "rms_mag": fit["rms_mag"],
                 "n_points": fit["n_points"],
                 "n_standards": fit["n_standards"],
+                "halo_term_mag": fit["halo_term_mag"],
+                "halo_term_err_mag": fit["halo_term_err_mag"],
             }
         )
     formats = {
@@ -102,6 +105,8 @@ def calibration_table(calibration: dict) -> Table:
         "zero_point_err_mag": ".4f",
         "extinction_mag_per_airmass": ".3f",
         "rms_mag": ".4f",
+        "halo_term_mag": ".4f",
+        "halo_term_err_mag": ".4f",
     }
     return _table(rows, formats)
 

@@ -12,9 +12,16 @@ In a crowded field a 5.2 arcsec aperture collects the residuals of many
 neighbours, so the large-radius end of the measured curve is noisy. As in
 DAOGROW, an analytic growth curve - here a Moffat profile's,
 A (1 - (1 + r^2/alpha^2)^(1 - beta)) - is fitted
-where the curve is well measured (r <= ``fit_limit``) and extrapolated. Its error
+where the curve is well measured (r <= ``FIT_LIMIT_FWHM`` FWHM) and extrapolated. Its error
 is that of the whole measurement over the stars resampled
 (:func:`bootstrap_correction_error`): the radii of one curve share their stars.
+
+The extrapolation misses whatever light lies beyond the Moffat curve: the
+broad halo of scattered light of a real telescope. That halo term is measured
+on the isolated standard stars, whose curve of growth is clean out to the
+aperture (:func:`halo_term`, the standards' growth curves of Stetson 1990):
+the light in the aperture over the Moffat curve fitted within the same
+3 FWHM. The calibration adds it to each field's extrapolated correction.
 """
 
 from __future__ import annotations
@@ -23,14 +30,26 @@ import numpy as np
 from astropy.stats import mad_std
 from numpy.typing import NDArray
 from photutils.aperture import ApertureStats, CircularAnnulus, CircularAperture, aperture_photometry
+from photutils.psf import fit_fwhm
 from scipy.optimize import curve_fit
 
 __all__ = [
+    "FIT_LIMIT_FWHM",
     "bootstrap_correction_error",
     "extrapolated_correction",
+    "growth_radii",
     "growth_ratios",
+    "halo_term",
     "median_curve",
 ]
+
+FIT_LIMIT_FWHM = 3.0  # the Moffat growth curve is fitted on radii up to this many FWHM
+GROWTH_STEPS = 24  # radii of a curve of growth, from 1 pixel to the aperture
+
+
+def growth_radii(aperture: float) -> NDArray[np.float64]:
+    """The radii (pixels) of a curve of growth out to ``aperture`` pixels."""
+    return np.linspace(1.0, aperture, GROWTH_STEPS)
 
 
 def growth_ratios(
@@ -145,3 +164,48 @@ def extrapolated_correction(
         bounds=((0.5, 0.2 * fwhm, 1.2), (1.5, 5.0 * fwhm, 20.0)),
     )
     return float(-2.5 * np.log10(_moffat_growth(aperture, *params))), float(params[2])
+
+
+def halo_term(
+    image: NDArray[np.float64], x: float, y: float, aperture: float, mask: NDArray[np.bool_] | None = None
+) -> tuple[float, float]:
+    """Light of an isolated star in ``aperture`` beyond its Moffat growth curve fitted within 3 FWHM (mag).
+
+    The star's curve of growth F(r) on :func:`growth_radii` is normalised to F(aperture); the Moffat curve of
+    :func:`extrapolated_correction` is fitted on it exactly as on a crowded field (radii FWHM/2 to
+    ``FIT_LIMIT_FWHM`` FWHM) and extrapolated to the aperture, F_M. The term is -2.5 log10(F(aperture) / F_M):
+    0 for a Moffat star, negative when a halo of scattered light holds light the fit cannot see. Added to a
+    field's extrapolated correction it gives the correction to the aperture.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        Sky-subtracted image of the star (the sky from an annulus beyond ``aperture``).
+    x, y : float
+        The star's position, 0-based pixels.
+    aperture : float
+        Radius of the standards' aperture, pixels.
+    mask : numpy.ndarray, optional
+        Bad pixels, left out of every aperture.
+
+    Returns
+    -------
+    term_mag, fwhm
+        The halo term (mag) and the star's FWHM (pixels, a Gaussian fit as for a field's stars).
+    """
+    radii = growth_radii(aperture)
+    table = aperture_photometry(image, [CircularAperture((x, y), r=r) for r in radii], mask=mask)
+    flux = np.array([float(table[f"aperture_sum_{i}"][0]) for i in range(radii.size)])
+    if not flux[-1] > 0:
+        raise ValueError(f"non-positive flux {flux[-1]:.1f} in the aperture of the star at ({x:.1f}, {y:.1f})")
+    curve = flux / flux[-1]
+    # the Gaussian fit's box from the half-light radius (0.5-0.63 FWHM for Gaussian to Moffat beta = 3 stars)
+    guess = 1.7 * float(np.interp(0.5, np.maximum.accumulate(curve), radii))
+    half = int(np.ceil(2 * guess)) | 1
+    fwhm = float(np.asarray(fit_fwhm(image, xypos=[(x, y)], fit_shape=2 * half + 1))[0])
+    if not 0.5 < fwhm < aperture / FIT_LIMIT_FWHM:
+        raise ValueError(f"FWHM {fwhm:.2f} px of the star at ({x:.1f}, {y:.1f}): expected 0.5 to aperture / 3")
+    fit_limit = FIT_LIMIT_FWHM * fwhm
+    inner = radii <= fit_limit
+    correction, _ = extrapolated_correction(radii[inner], curve[inner], np.ones(inner.sum()), fwhm, aperture, fit_limit)
+    return -correction, fwhm

@@ -29,8 +29,10 @@ from scipy.ndimage import binary_dilation
 from scipy.spatial import cKDTree
 
 from astropipe.photometry.aperture_correction import (
+    FIT_LIMIT_FWHM,
     bootstrap_correction_error,
     extrapolated_correction,
+    growth_radii,
     growth_ratios,
     median_curve,
 )
@@ -627,8 +629,8 @@ def _aperture_correction(residual, catalog, psf, settings, pixel_scale, fwhm, lo
         chosen = np.flatnonzero(usable)[np.argsort(-flux[usable])][:3]
     x, y, flux = (np.asarray(catalog[c], float)[chosen] for c in ("x", "y", "flux"))
     isolated = residual + psf.image(residual.shape, x, y, flux)
-    radii = np.linspace(1.0, radius, 24)
-    fit_limit = 3.0 * fwhm
+    radii = growth_radii(radius)
+    fit_limit = FIT_LIMIT_FWHM * fwhm
     try:
         whole = growth_ratios(isolated, x, y, flux, radii)
         ratio, n = median_curve(whole)[0], len(whole)

@@ -40,14 +40,17 @@ SATURATED_FLAG = 2  # catalogue flag bit of a star with saturated pixels
 def approximate_k(catalog: Table, calibration: dict) -> NDArray[np.float64]:
     """K of every catalogue star from the night's Ks calibration, without a colour term (mag).
 
-    ``calibration`` holds ``zero_point_mag`` and ``extinction_mag_per_airmass``; the catalogue's
-    ``meta`` its ``airmass`` (default 1) and ``aperture_correction_mag`` (default 0).
+    ``calibration`` holds ``zero_point_mag``, ``extinction_mag_per_airmass`` and the standards' halo term of
+    the aperture correction ``halo_term_mag`` (0 where absent or not measured); the catalogue's ``meta`` its
+    ``airmass`` (default 1) and ``aperture_correction_mag`` (default 0).
     """
+    halo = float(calibration.get("halo_term_mag", 0.0))
     return (
         np.asarray(catalog["mag_inst"])
         + calibration["zero_point_mag"]
         - calibration["extinction_mag_per_airmass"] * float(catalog.meta.get("airmass", 1.0))
         + float(catalog.meta.get("aperture_correction_mag", 0.0) or 0.0)
+        + (halo if np.isfinite(halo) else 0.0)
     )
 
 
