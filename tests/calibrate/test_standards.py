@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
+from astropipe.calibrate.night_standards import fit_night
 from astropipe.calibrate.standards import (
     StandardApertures,
     fit_transformation,
     halo_term_of_band,
     normalise_measurements,
+    raw_peak,
 )
 
 CATALOGUE = Table(
@@ -131,3 +133,40 @@ def test_a_bands_halo_term_is_the_median_over_its_frames_and_needs_three():
     assert band["halo_term_frames"] == 45
     too_few = halo_term_of_band(table, "Ks")
     assert np.isnan(too_few["halo_term_mag"]) and too_few["halo_term_frames"] == 1
+
+
+NIGHT_SETTINGS = {
+    "extinction": {"Ks": 0.05},
+    "fit_extinction": False,
+    "min_standards": 2,
+    "min_points": 3,
+    "min_airmass_span": 0.3,
+    "colour_term_prior": {},
+    "ks_to_k_err": 0.02,
+}
+
+
+def test_the_raw_peak_is_taken_within_the_aperture_only():
+    raw = np.zeros((50, 50))
+    raw[20, 20], raw[20, 30] = 900.0, 20000.0  # a saturated pixel 10 px away
+    assert raw_peak(raw, 20.2, 19.8, 5.0) == 900.0
+    assert raw_peak(raw, 20.2, 19.8, 10.5) == 20000.0
+
+
+def test_saturated_standard_frames_are_left_out_of_the_fit_and_the_halo_term():
+    rng = np.random.default_rng(3)
+    measured = _measurements(0.0, 22.3, 0.05, "Ks", 0.005, rng)
+    measured["halo_term_mag"] = -0.02 + 0.001 * rng.standard_normal(len(measured))
+    measured["saturated"] = False
+    clean = fit_night(measured, CATALOGUE, NIGHT_SETTINGS)[1]["Ks"]
+    clipped = measured.copy()
+    clipped["m_ap"][:5] += 0.5  # a clipped core: the star looks fainter
+    clipped["halo_term_mag"][:5] = -0.3  # and its curve of growth holds "light" beyond the Moffat core
+    clipped["saturated"][:5] = True
+    kept = fit_night(clipped, CATALOGUE, NIGHT_SETTINGS)[1]["Ks"]
+    assert kept["zero_point_mag"] == pytest.approx(22.3, abs=3 * kept["zero_point_err_mag"])
+    assert kept["halo_term_mag"] == pytest.approx(-0.02, abs=0.002) and kept["halo_term_frames"] == len(measured) - 5
+    assert kept["n_points"] == clean["n_points"] - 1  # the star's five frames at one airmass are one point
+    clipped["saturated"] = True
+    with pytest.raises(ValueError, match=r"all 60 standard frames .*\(imaging\.reduction\.saturation_adu"):
+        fit_night(clipped, CATALOGUE, NIGHT_SETTINGS)

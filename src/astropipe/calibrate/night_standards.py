@@ -23,6 +23,7 @@ from astropipe.calibrate.standards import (
     halo_term_of_band,
     measure_standard_frame,
     normalise_measurements,
+    raw_peak,
 )
 from astropipe.io.raw_frames import open_raw_frame
 from astropipe.io.rule_log import Progress
@@ -75,7 +76,9 @@ def measure_standards(
     -------
     astropy.table.Table
         One row per frame: ``path``, ``standard``, ``identified_by``, ``target``, ``filter``, ``airmass``,
-        ``dit`` and the measurement of :func:`astropipe.calibrate.standards.measure_standard_frame`.
+        ``dit``, the measurement of :func:`astropipe.calibrate.standards.measure_standard_frame`, the highest raw
+        value in the aperture ``raw_peak_adu`` and ``saturated`` (at or above ``detector.saturation``; such a
+        frame is kept in the table, named in the log and left out by :func:`fit_night`).
     """
     log = log or logging.getLogger(__name__)
     frames = frames[frames["type"] == "STD"]
@@ -96,6 +99,17 @@ def measure_standards(
                 data, header, position, apertures, gain, str(frame["path"]), cosmic_rays=detector
             )
             log.info("%s: %d pixels hit by cosmic rays replaced", frame["path"], measured["cosmic_ray_pixels"])
+            peak = raw_peak(np.asarray(hdul[0].data, float), measured["x"], measured["y"], measured["aperture_px"])
+        saturated = peak >= detector.saturation
+        if saturated:
+            log.warning(
+                "%s: standard %s peaks at %.0f ADU, at or above the saturation level %.0f "
+                "(imaging.reduction.saturation_adu): left out of the fit and the halo term",
+                frame["path"],
+                star.number,
+                peak,
+                detector.saturation,
+            )
         rows.append(
             {
                 "path": str(frame["path"]),
@@ -106,6 +120,8 @@ def measure_standards(
                 "airmass": float(frame["airmass"]),
                 "dit": float(frame["dit"]),
                 **measured,
+                "raw_peak_adu": peak,
+                "saturated": saturated,
             }
         )
         progress.update(done)
@@ -120,9 +136,19 @@ def fit_night(
     ``settings`` is ``imaging.calibration``. Ks is calibrated onto the catalogue's K: its entry carries the
     Ks -> K error (``ks_to_k_err``), and ``total_err_mag`` is the fit's rms with that term in quadrature.
     Every band's entry also holds the halo term of the fields' aperture corrections
-    (:func:`astropipe.calibrate.standards.halo_term_of_band`).
+    (:func:`astropipe.calibrate.standards.halo_term_of_band`). Saturated frames (``saturated``) are left out;
+    all of them saturated is an error.
     """
     log = log or logging.getLogger(__name__)
+    saturated = np.asarray(measurements["saturated"], bool)
+    if saturated.all():
+        raise ValueError(
+            f"all {saturated.size} standard frames peak at or above the saturation level "
+            "(imaging.reduction.saturation_adu; standards.ecsv column raw_peak_adu): no standard to calibrate with"
+        )
+    if saturated.any():
+        log.warning("%d of %d standard frames saturated: left out of the fits", saturated.sum(), saturated.size)
+    measurements = measurements[~saturated]
     normalised = normalise_measurements(measurements, settings["extinction"])
     fits_by_band = {}
     for band in sorted(set(normalised["filter"])):

@@ -44,6 +44,7 @@ __all__ = [
     "halo_term_of_band",
     "measure_standard_frame",
     "normalise_measurements",
+    "raw_peak",
 ]
 
 
@@ -112,7 +113,8 @@ def measure_standard_frame(
     dict
         ``x``, ``y`` (0-based px), ``counts`` (ADU per DIT in the aperture),
         ``counts_err``, ``sky`` (ADU/px), ``m_ap`` = -2.5 log10(counts) with ``m_ap_err``,
-        ``cosmic_ray_pixels`` (pixels replaced; 0 without ``cosmic_rays``), and the star's ``fwhm_px`` and
+        ``cosmic_ray_pixels`` (pixels replaced; 0 without ``cosmic_rays``), ``aperture_px`` (the aperture's
+        radius, pixels), and the star's ``fwhm_px`` and
         ``halo_term_mag`` (:func:`astropipe.photometry.aperture_correction.halo_term`; NaN where its curve of
         growth cannot be fitted).
     """
@@ -170,12 +172,24 @@ def measure_standard_frame(
         "m_ap": -2.5 * np.log10(counts),
         "m_ap_err": 2.5 / np.log(10) * counts_err / counts,
         "cosmic_ray_pixels": hits,
+        "aperture_px": float(aperture.r),
         "fwhm_px": fwhm,
         "halo_term_mag": halo,
     }
 
 
 MIN_HALO_FRAMES = 3  # standard frames with a fitted curve of growth needed for a band's halo term
+
+
+def raw_peak(raw: np.ndarray, x: float, y: float, radius: float) -> float:
+    """Highest raw value (ADU per integration) within ``radius`` pixels of (x, y): at or above the detector's
+    saturation level the star's core is clipped and neither its aperture flux nor its curve of growth is valid."""
+    ny, nx = raw.shape
+    x_lo, x_hi = max(0, int(np.floor(x - radius))), min(nx, int(np.ceil(x + radius)) + 1)
+    y_lo, y_hi = max(0, int(np.floor(y - radius))), min(ny, int(np.ceil(y + radius)) + 1)
+    yy, xx = np.mgrid[y_lo:y_hi, x_lo:x_hi]
+    inside = (xx - x) ** 2 + (yy - y) ** 2 <= radius**2
+    return float(np.nanmax(np.where(inside, raw[y_lo:y_hi, x_lo:x_hi], -np.inf)))
 
 
 def halo_term_of_band(measurements: Table, band: str) -> dict[str, float | int]:
