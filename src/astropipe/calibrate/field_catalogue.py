@@ -42,9 +42,8 @@ def aperture_correction(
     The field's correction (``meta`` ``aperture_correction_mag``) extrapolates a Moffat curve of growth from
     3 FWHM; the light beyond it in the standards' aperture, measured on the night's standard stars
     (``standards``: the band's entry of ``calibration.json``, its ``halo_term_mag``), is added, the errors in
-    quadrature. A
-    correction that is missing or less certain than ``max_aperture_correction_err_mag`` is an error naming
-    the file and the key that can fix it.
+    quadrature. A correction that is missing or less certain than ``max_aperture_correction_err_mag`` is an
+    error naming the file and the key that can fix it.
     """
     if band in settings["aperture_corrections"]:
         correction = float(settings["aperture_corrections"][band])
