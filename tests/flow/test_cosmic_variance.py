@@ -6,7 +6,7 @@ import pytest
 from astropipe.flow.cosmic_variance import (
     WAVENUMBERS,
     CosmicVarianceModel,
-    angular_kernel,
+    PairKernel,
     compare_with_lcdm,
     flow_window,
     maximum_likelihood_weights,
@@ -27,7 +27,30 @@ def test_the_closed_form_angular_kernel_matches_a_direct_average_over_directions
         / np.linalg.norm(position_m)
         * np.cos(k * k_hat @ (position_n - position_m))
     )
-    assert angular_kernel(position_n[None], position_m[None])(k)[0, 0] == pytest.approx(direct, abs=2e-3)
+    assert PairKernel.of([position_n, position_m])(k)[0] == pytest.approx(direct, abs=2e-3)
+
+
+def test_the_pair_kernel_matches_the_closed_form_in_extended_precision_on_both_sides_of_its_series():
+    """Pairs from nearly coincident to 200 Mpc/h apart, at k where some kA are below the series' 1e-2 and some above:
+    the closed forms evaluated in long double (no cancellation at these kA) give the same f_nm."""
+    rng = np.random.default_rng(2)
+    positions = rng.normal(size=(30, 3)) * 60.0
+    positions[1] = positions[0] + 1e-4  # a pair 1.7e-4 Mpc/h apart
+    kernel = PairKernel.of(positions)
+    a, b = positions[kernel.first].astype(np.longdouble), positions[kernel.second].astype(np.longdouble)
+    r_a, r_b = np.sqrt((a**2).sum(axis=1)), np.sqrt((b**2).sum(axis=1))
+    cos_alpha = (a * b).sum(axis=1) / (r_a * r_b)
+    separation = np.sqrt(((a - b) ** 2).sum(axis=1))
+    for k in (1e-4, 0.01, 1.0):
+        x = k * separation
+        j0 = np.sin(x) / x
+        j2 = (3 / x**2 - 1) * np.sin(x) / x - 3 * np.cos(x) / x**2
+        expected = cos_alpha * (j0 - 2 * j2) / 3 + r_a * r_b * (1 - cos_alpha**2) / separation**2 * j2
+        assert np.any(x < PairKernel.SERIES_BELOW) and np.any(x > PairKernel.SERIES_BELOW)
+        np.testing.assert_allclose(kernel(k), expected.astype(float), rtol=1e-7, atol=1e-12)
+    matrix = kernel.matrix(kernel(0.01), PairKernel.SELF)
+    np.testing.assert_array_equal(matrix, matrix.T)
+    assert matrix[0, 0] == 1 / 3 and matrix[kernel.first[5], kernel.second[5]] == kernel(0.01)[5]
 
 
 def _survey(n=40, seed=1):

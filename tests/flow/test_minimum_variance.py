@@ -42,7 +42,7 @@ def test_a_pure_bulk_flow_is_recovered_exactly_and_the_weights_beat_the_eq1_ones
     r_hat, distance, error = _survey()
     ideal, ideal_weights = _ideal()
     both = np.concatenate([r_hat * distance[:, None], ideal]) / 100.0
-    correlation, n = velocity_correlation(both, both, *spectrum), len(r_hat)
+    correlation, n = velocity_correlation(both, *spectrum), len(r_hat)
     weights = minimum_variance_weights(correlation[:n, :n], correlation[:n, n:], ideal_weights, r_hat, error)
     np.testing.assert_allclose(weights @ r_hat, np.eye(3), atol=1e-9)
     ml = maximum_likelihood_weights(r_hat, error)
@@ -52,7 +52,7 @@ def test_a_pure_bulk_flow_is_recovered_exactly_and_the_weights_beat_the_eq1_ones
 
 def test_the_ideal_survey_measured_with_tiny_errors_reproduces_the_ideal_flow(spectrum):
     ideal, ideal_weights = _ideal()
-    correlation = velocity_correlation(ideal / 100.0, ideal / 100.0, *spectrum)
+    correlation = velocity_correlation(ideal / 100.0, *spectrum)
     error = np.full(len(ideal), 1.0)
     r_hat = ideal / np.linalg.norm(ideal, axis=1)[:, None]
     weights = minimum_variance_weights(correlation, correlation, ideal_weights, r_hat, error)

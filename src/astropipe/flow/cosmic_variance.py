@@ -26,7 +26,6 @@ Distances are in km/s (H0 = 100 h km/s/Mpc, so r [Mpc/h] = r [km/s] / 100).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +38,7 @@ from astropipe.flow.geometry import unit_vectors
 
 __all__ = [
     "CosmicVarianceModel",
-    "angular_kernel",
+    "PairKernel",
     "compare_with_lcdm",
     "flow_in_lcdm",
     "flow_window",
@@ -48,6 +47,8 @@ __all__ = [
 
 #: wavenumbers of the integral, h/Mpc: far below the survey scale to far above the smallest separations' damping
 WAVENUMBERS = np.geomspace(1e-4, 10.0, 200)  # the integrals change by 2e-4 from 400 points
+#: wavenumbers whose pair kernels are held in memory together (25 x the pairs' count floats)
+WAVENUMBERS_AT_ONCE = 25
 
 
 @dataclass(frozen=True)
@@ -72,41 +73,92 @@ def maximum_likelihood_weights(r_hat: ArrayLike, error: ArrayLike) -> NDArray[np
     return np.linalg.solve(scaled.T @ r_hat, scaled.T)
 
 
-def angular_kernel(positions_a: ArrayLike, positions_b: ArrayLike) -> Callable[[float], NDArray[np.float64]]:
-    """k -> f_nm(k) for every pair of ``positions_a`` (n, 3) and ``positions_b`` (m, 3), in Mpc/h: an (n, m) array."""
-    a, b = np.asarray(positions_a, float), np.asarray(positions_b, float)
-    r_a, r_b = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
-    cos_alpha = np.clip((a @ b.T) / np.outer(r_a, r_b), -1.0, 1.0)
-    separation = np.sqrt(np.maximum(r_a[:, None] ** 2 + r_b[None, :] ** 2 - 2.0 * (a @ b.T), 0.0))
-    sin2_term = np.divide(
-        np.outer(r_a, r_b) * (1.0 - cos_alpha**2),
-        separation**2,
-        out=np.zeros_like(separation),
-        where=separation > 1e-9 * np.maximum.outer(r_a, r_b),
-    )
+@dataclass(frozen=True)
+class PairKernel:
+    """f_nm(k) of every pair n < m of one set of positions: the closed form of Ma, Gordon & Feldman (2011, eq. A5).
 
-    def kernel(k: float) -> NDArray[np.float64]:
-        j0, j2 = _bessel_j0_j2(k * separation)
-        return cos_alpha * (j0 - 2.0 * j2) / 3.0 + sin2_term * j2
+    f_nm = cos(alpha) j0(kA) / 3 + [r_n r_m sin^2(alpha) / A^2 - 2 cos(alpha) / 3] j2(kA); each object with
+    itself has f_nn = 1/3 at every k. The pairs are sorted by separation A, so that the few whose kA is too small
+    for the closed forms (their series is used there) are a prefix. Build it with :meth:`of`.
+    """
 
-    return kernel
+    size: int
+    first: NDArray[np.intp]
+    second: NDArray[np.intp]
+    separation: NDArray[np.float64]
+    j0_coefficient: NDArray[np.float64]
+    j2_coefficient: NDArray[np.float64]
+
+    #: the value of f_nn, an object with itself
+    SELF = 1.0 / 3.0
+    #: below this kA the closed forms lose digits to cancellation and the series is used
+    SERIES_BELOW = 1e-2
+
+    @classmethod
+    def of(cls, positions: ArrayLike) -> PairKernel:
+        """The pairs of ``positions`` (n, 3), Mpc/h."""
+        positions = np.asarray(positions, float)
+        first, second = np.triu_indices(len(positions), k=1)
+        a, b = positions[first], positions[second]
+        r_a, r_b = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+        dot = np.einsum("ij,ij->i", a, b)
+        cos_alpha = np.clip(dot / (r_a * r_b), -1.0, 1.0)
+        separation = np.sqrt(np.maximum(r_a**2 + r_b**2 - 2.0 * dot, 0.0))
+        sin2_term = np.divide(
+            r_a * r_b * (1.0 - cos_alpha**2),
+            separation**2,
+            out=np.zeros_like(separation),
+            where=separation > 1e-9 * np.maximum(r_a, r_b),
+        )
+        order = np.argsort(separation, kind="stable")
+        return cls(
+            len(positions),
+            first[order],
+            second[order],
+            separation[order],
+            (cos_alpha / 3.0)[order],
+            (sin2_term - 2.0 * cos_alpha / 3.0)[order],
+        )
+
+    def __call__(self, k: float) -> NDArray[np.float64]:
+        """f_nm(k) of every pair (in the order of ``first`` and ``second``); ``k`` in h/Mpc."""
+        x = k * self.separation
+        series = int(np.searchsorted(self.separation, self.SERIES_BELOW / k)) if k > 0 else len(x)
+        values = np.empty_like(x)
+        small, a_small, b_small = x[:series], self.j0_coefficient[:series], self.j2_coefficient[:series]
+        values[:series] = a_small * (1.0 - small**2 / 6.0) + b_small * (small**2 / 15.0 - small**4 / 210.0)
+        large, a, b = x[series:], self.j0_coefficient[series:], self.j2_coefficient[series:]
+        inverse = 1.0 / large
+        inverse2 = inverse * inverse
+        j0 = np.sin(large) * inverse
+        # a j0 + b j2 with j2 = (3 / x^2 - 1) j0 - 3 cos(x) / x^2
+        values[series:] = j0 * (a + b * (3.0 * inverse2 - 1.0)) - 3.0 * b * np.cos(large) * inverse2
+        return values
+
+    def matrix(self, pair_values: NDArray, self_value: float) -> NDArray[np.float64]:
+        """The symmetric (n, n) matrix with ``pair_values`` off the diagonal and ``self_value`` on it."""
+        out = np.full((self.size, self.size), float(self_value))
+        out[self.first, self.second] = pair_values
+        out[self.second, self.first] = pair_values
+        return out
 
 
 def flow_window(weights: ArrayLike, positions: ArrayLike, k: ArrayLike = WAVENUMBERS) -> NDArray[np.float64]:
-    """W^2_ij(k), shape (len(k), 3, 3), of weights (3, n) on positions (n, 3) in Mpc/h."""
+    """W^2_ij(k), shape (len(k), 3, 3), of weights (3, n) on positions (n, 3) in Mpc/h.
+
+    W^2_ij = sum_n w_in w_jn / 3 + sum_{n<m} (w_in w_jm + w_im w_jn) f_nm(k).
+    """
     weights, k = np.asarray(weights, float), np.asarray(k, float)
-    kernel = angular_kernel(positions, positions)
-    return np.array([weights @ kernel(wavenumber) @ weights.T for wavenumber in k])
-
-
-def _bessel_j0_j2(x: NDArray) -> tuple[NDArray, NDArray]:
-    """Spherical Bessel functions j0 and j2 (closed forms; their series below x = 1e-2)."""
-    small = x < 1e-2
-    safe = np.where(small, 1.0, x)
-    sin, cos = np.sin(safe), np.cos(safe)
-    j0 = np.where(small, 1.0 - x**2 / 6.0, sin / safe)
-    j2 = np.where(small, x**2 / 15.0 - x**4 / 210.0, (3.0 / safe**2 - 1.0) * sin / safe - 3.0 * cos / safe**2)
-    return j0, j2
+    kernel = PairKernel.of(positions)
+    own = weights @ weights.T * PairKernel.SELF
+    w_first, w_second = weights[:, kernel.first], weights[:, kernel.second]
+    pair_weights = np.einsum("ip,jp->pij", w_first, w_second)
+    pair_weights = (pair_weights + pair_weights.transpose(0, 2, 1)).reshape(len(kernel.first), 9)
+    window = np.empty((len(k), 9))
+    for start in range(0, len(k), WAVENUMBERS_AT_ONCE):  # one matrix product per block of wavenumbers
+        block = k[start : start + WAVENUMBERS_AT_ONCE]
+        window[start : start + len(block)] = np.stack([kernel(wavenumber) for wavenumber in block]) @ pair_weights
+    return own + window.reshape(len(k), 3, 3)
 
 
 def flow_in_lcdm(objects: Table, vector: ArrayLike, covariance: ArrayLike, cosmology: str) -> dict:

@@ -28,7 +28,7 @@ from scipy.stats import chi2
 from astropipe.flow.cosmic_variance import (
     WAVENUMBERS,
     CosmicVarianceModel,
-    angular_kernel,
+    PairKernel,
     flow_window,
     maximum_likelihood_weights,
 )
@@ -53,19 +53,20 @@ def ideal_survey(radius_kms: float, n_points: int = IDEAL_SURVEY_POINTS) -> NDAr
 
 
 def velocity_correlation(
-    positions_a: NDArray, positions_b: NDArray, power: NDArray, growth: float, k: NDArray = WAVENUMBERS
+    positions: NDArray, power: NDArray, growth: float, k: NDArray = WAVENUMBERS
 ) -> NDArray[np.float64]:
-    """<v_a v_b> (km^2/s^2) of the radial velocities at two sets of positions (Mpc/h), linear theory.
+    """<v_n v_m> (km^2/s^2), shape (n, n), of the radial velocities at ``positions`` (n, 3; Mpc/h), linear theory.
 
-    The k integral is the trapezoid rule on ``k``, accumulated so that memory stays one (n, m) array.
+    The k integral is the trapezoid rule on ``k``, accumulated over the pairs n < m (one vector of them in memory).
     """
-    kernel = angular_kernel(positions_a, positions_b)
+    kernel = PairKernel.of(positions)
     step = np.diff(k)
     rule = np.concatenate([[step[0]], step[:-1] + step[1:], [step[-1]]]) / 2.0
-    total = np.zeros((len(positions_a), len(positions_b)))
+    total = np.zeros(len(kernel.first))
     for wavenumber, weight in zip(k, rule * power, strict=True):
         total += weight * kernel(wavenumber)
-    return (100.0 * growth) ** 2 / (2.0 * np.pi**2) * total
+    scale = (100.0 * growth) ** 2 / (2.0 * np.pi**2)
+    return scale * kernel.matrix(total, PairKernel.SELF * float(np.sum(rule * power)))
 
 
 def minimum_variance_weights(
@@ -114,9 +115,7 @@ def minimum_variance_flow(objects: Table, radius_kms: float, model: CosmicVarian
     ideal_weights = maximum_likelihood_weights(ideal / np.linalg.norm(ideal, axis=1)[:, None], np.ones(len(ideal)))
     power, growth = (model or CosmicVarianceModel()).power_and_growth(WAVENUMBERS)
     n = len(positions)
-    correlation = velocity_correlation(
-        np.concatenate([positions, ideal]) / 100.0, np.concatenate([positions, ideal]) / 100.0, power, growth
-    )
+    correlation = velocity_correlation(np.concatenate([positions, ideal]) / 100.0, power, growth)
     weights = minimum_variance_weights(correlation[:n, :n], correlation[:n, n:], ideal_weights, r_hat, error)
     vector = weights @ np.asarray(objects["peculiar_kms"], float)
     noise = (weights * error**2) @ weights.T
