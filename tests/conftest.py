@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,21 @@ def run_snakemake(
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return result
+
+
+def copy_products(run: Path, workdir: Path, *paths: str) -> None:
+    """Copy the products ``paths`` (files or directories, relative to ``run``) of a finished run into ``workdir``.
+
+    Modification times are kept, so Snakemake in ``workdir`` finds them up to date and schedules only
+    what lies downstream (there is no provenance record of them there to compare settings against).
+    """
+    for path in paths:
+        source, target = run / path, workdir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, copy_function=shutil.copy2)
+        else:
+            shutil.copy2(source, target)
 
 
 #: fixtures whose workflow run many modules share: their modules stay on one pytest-xdist worker

@@ -3,7 +3,9 @@
 A single-node Slurm is started here (``slurm_node.py``); the same targets of
 the CI configuration run locally (the shared ``ci_run``) and through
 the README's site profile template (``profiles/slurm-site``) with the workflow
-profile's groups and the rules' resources, and the results must be identical. Outside CI the test skips with
+profile's groups and the rules' resources, and the results must be identical. The imaging part starts
+from the local run's raw frames, as a user's run starts from the telescope's: ingest, masters, reduction
+and photometry go to Slurm. Outside CI the test skips with
 the reason when Slurm cannot be started; in CI (``ASTROPIPE_REQUIRE_SLURM=1``,
 set by ``.ci/run``) it fails instead.
 """
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from astropy.table import Table
-from conftest import CI_CONFIG, REPO, run_snakemake
+from conftest import CI_CONFIG, REPO, copy_products, run_snakemake
 
 from cluster.slurm_node import SlurmNode, SlurmUnavailable, node_memory_mb
 
@@ -56,8 +58,9 @@ def site_profile(directory: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def slurm_run(slurm, tmp_path_factory):
+def slurm_run(ci_run, slurm, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("slurm_run")
+    copy_products(ci_run, workdir, f"results/raw/{NIGHT}", f"results/truth/{NIGHT}")
     profile = site_profile(tmp_path_factory.mktemp("profiles"))
     # the README's command: the site profile, the workflow profile (found beside the Snakefile) and
     # --cores/--resources with the size of one node, so that group jobs are stacked to fit it
@@ -86,8 +89,9 @@ def slurm_run(slurm, tmp_path_factory):
 def test_jobs_ran_as_slurm_jobs_in_groups(slurm_run):
     _, output = slurm_run
     assert "submitted with SLURM jobid" in output
-    # the profile's groups: the resampling chunks and the simulated sequences went out as one job each
-    assert "Group job resampling" in output and "Group job simulation" in output
+    # the profile's groups: the resampling chunks went out as one job
+    assert "Group job resampling" in output
+    assert "imaging_reduce" in output and "simulate_sequence" not in output  # from the copied raw frames
 
 
 def test_results_are_identical_to_the_local_run(slurm_run, ci_run):
