@@ -5,10 +5,11 @@ reference with the frame's border, then ``centroid_sources(...,
 centroid_func=centroid_2dg)`` of the reference's and the frame's stars (what
 :func:`astropipe.reduce.registration.refine_with_stars` did before
 :class:`~astropipe.reduce.registration.ReferenceStars`). Ours: the reference's
-peaks and centroids computed once per sequence. The data: ``frames`` synthetic
-1024 x 1024 frames of 600 Gaussian stars (FWHM 3.5 px) with Gaussian noise,
-dithered by known sub-pixel offsets within +-30 px. Both must give the same
-offsets bit for bit; the offsets' error against the injected dithers is printed.
+peaks and centroids computed once per sequence, every frame's stars fitted together
+(:func:`astropipe.reduce.gaussian_fits.gaussian_centroids`, the same estimator). The data:
+``frames`` synthetic 1024 x 1024 frames of 600 Gaussian stars (FWHM 3.5 px) with Gaussian noise,
+dithered by known sub-pixel offsets within +-30 px. Both must give the same offsets to 1e-4 px; the
+offsets' error against the injected dithers is printed.
 
 Run: python benchmarks/registration.py [frames]
 """
@@ -83,10 +84,13 @@ def main() -> None:
     stars = ReferenceStars(frames[0], NOISE)
     ours = np.array([refine_with_stars(stars, f, g) for f, g in zip(frames[1:], guesses, strict=True)])
     ours_time = time.perf_counter() - start
-    if not np.array_equal(ours, peer):
-        raise SystemExit("ReferenceStars gives different offsets from the per-frame computation")
+    difference = np.abs(ours - peer).max()
+    if difference > 1e-4:
+        raise SystemExit(f"the offsets differ from the per-frame photutils computation by {difference:.2g} px")
     error = np.abs(ours - dithers[1:]).max()
-    print(f"{n_frames} frames of 1024 x 1024, 600 stars; identical offsets, max |error| {error:.4f} px")
+    print(
+        f"{n_frames} frames of 1024 x 1024, 600 stars; offsets agree to {difference:.1g} px, max |error| {error:.4f} px"
+    )
     print(f"ours (ReferenceStars): {ours_time:.2f} s; peer (photutils per frame): {peer_time:.2f} s")
     print(
         f"registration: frames/s {(n_frames - 1) / ours_time:.1f} vs photutils-per-frame "

@@ -5,7 +5,8 @@ changes from one exposure to the next. Before the frames are combined, each
 is divided by its flux scale and weighted for point sources (as IRAF's
 ``imcombine`` with ``scale`` and ``weight``, or ESO's jitter recipe, do):
 
-* **Seeing**: FWHM of a circular Gaussian fitted (``photutils.psf.fit_fwhm``) to
+* **Seeing**: FWHM of a pixel-integrated circular Gaussian fitted (the estimator of
+  ``photutils.psf.fit_fwhm``, :func:`astropipe.reduce.gaussian_fits.gaussian_fwhms`) to
   each of the sequence's bright unsaturated stars in the frame; the frame's
   value is the median.
 * **Flux scale**: each frame is first convolved with the Gaussian that brings its
@@ -36,8 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 from astropy.stats import mad_std
 from numpy.typing import NDArray
-from photutils.psf import fit_fwhm
 from scipy.ndimage import gaussian_filter
+
+from astropipe.reduce.gaussian_fits import gaussian_fwhms
 
 __all__ = ["FrameQuality", "combine_weights", "match_seeing", "measure_frame_quality"]
 
@@ -74,9 +76,7 @@ def _frame_fwhm(frame: NDArray[np.float64], x: NDArray, y: NDArray, guess_px: fl
         raise ValueError(
             f"none of the sequence's bright stars falls on the frame for its FWHM (guess {guess_px:.1f} px)"
         )
-    with warnings.catch_warnings():  # a star that does not converge comes back as NaN: the median ignores it
-        warnings.simplefilter("ignore")
-        fwhm = np.asarray(fit_fwhm(frame, xypos=np.column_stack([x, y]), fwhm=guess_px, fit_shape=size), dtype=float)
+    fwhm = gaussian_fwhms(frame, x, y, size, guess_px)  # NaN where a fit fails: the median ignores it
     plausible = fwhm[np.isfinite(fwhm) & (fwhm > 0.3 * guess_px) & (fwhm < 3.0 * guess_px)]
     if plausible.size == 0:
         raise ValueError(f"no star of the frame gave a plausible FWHM (guess {guess_px:.1f} px)")

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from photutils.centroids import centroid_2dg, centroid_sources
 from photutils.detection import find_peaks
+
+from astropipe.reduce.gaussian_fits import gaussian_centroids
 
 __all__ = ["ReferenceStars", "RegistrationError", "prepare_for_correlation", "refine_offset", "refine_with_stars"]
 
@@ -123,9 +124,7 @@ class ReferenceStars:
         """Gaussian centroids (pixels) of the peaks ``index``; NaN where the fit fails."""
         missing = [i for i in index.tolist() if i not in self._centroids]
         if missing:
-            xc, yc = centroid_sources(
-                self.image, self.x[missing], self.y[missing], box_size=self.box, centroid_func=centroid_2dg
-            )
+            xc, yc = gaussian_centroids(self.image, self.x[missing], self.y[missing], self.box)
             self._centroids.update(zip(missing, zip(xc.tolist(), yc.tolist(), strict=True), strict=True))
         xy = np.array([self._centroids[i] for i in index.tolist()], dtype=float).reshape(-1, 2)
         return xy[:, 0], xy[:, 1]
@@ -172,7 +171,7 @@ def refine_with_stars(
     on_image = np.isfinite(xp) & np.isfinite(yp) & (xp > box) & (xp < nx - box - 1) & (yp > box) & (yp < ny - box - 1)
     xr, yr, xp, yp = xr[on_image], yr[on_image], xp[on_image], yp[on_image]
     if xr.size:
-        xi, yi = centroid_sources(img, xp, yp, box_size=box, centroid_func=centroid_2dg)
+        xi, yi = gaussian_centroids(img, xp, yp, box)
     else:
         xi = yi = np.array([])
     dx, dy = xi - xr, yi - yr
