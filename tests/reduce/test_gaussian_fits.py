@@ -59,3 +59,8 @@ def test_boxes_without_a_star_give_nan_and_partial_boxes_are_fitted():
     assert x[0] == pytest.approx(1.2, abs=0.02) and y[0] == pytest.approx(20.3, abs=0.02)  # cut by the edge
     assert np.isnan(x[1]) and np.isnan(y[1])  # all pixels bad
     assert np.isnan(gaussian_fwhms(np.zeros((20, 20)), [10.0], [10.0], 7, 3.0)[0])  # a constant box
+
+
+def test_a_position_off_the_image_is_refused():
+    with pytest.raises(ValueError, match=r"star position \(45.0, 3.0\) is not on the 40 x 20 image"):
+        gaussian_centroids(np.ones((20, 40)), [3.0, 45.0], [3.0, 3.0], 7)
