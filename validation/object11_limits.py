@@ -36,12 +36,13 @@ within 0.1 mag of it.
 Reads the nights that ``make validate`` ran (results/validation/seed*/);
 writes results/validation/object11_limits.ecsv (per night) and prints (b).
 
-Run: python validation/object11_limits.py [--seeds 20020704 101 202 303] [--realisations 400] [--clusters 200]
+Run: python validation/object11_limits.py [--seeds 404 505 606 707] [--realisations 400] [--clusters 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
 from dataclasses import dataclass
@@ -87,11 +88,18 @@ class Night:
     red_sequence_boundary_hk: float
 
 
+@functools.cache
+def validation_nights():
+    """``validation/object11_nights.py`` as a module: its matching to the truth and the seeds it runs."""
+    spec = importlib.util.spec_from_file_location("object11_nights", REPO / "validation" / "object11_nights.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def load_night(results: Path, night: str) -> Night:
     """The measured catalogue of Object 11 matched to the truth (as ``object11_nights.compare`` matches it)."""
-    spec = importlib.util.spec_from_file_location("object11_nights", REPO / "validation" / "object11_nights.py")
-    nights = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(nights)
+    nights = validation_nights()
     field = results / "imaging" / night / "object11"
     cmd = json.loads((field / "cmd.json").read_text())
     boundary = json.loads((field / "decontamination.json").read_text())["red_sequence_boundary_hk"]
@@ -314,7 +322,8 @@ def distance_limits(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[20020704, 101, 202, 303])
+    # by default the nights `object11_nights.py` runs by default (the held-out ones)
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(validation_nights().HELD_OUT_SEEDS))
     parser.add_argument("--realisations", type=int, default=400)
     parser.add_argument("--clusters", type=int, default=200)
     args = parser.parse_args()
@@ -326,6 +335,12 @@ def main() -> None:
     )
     simulation = NightSimulation(imaging, reference_dir)
     spec, radius = simulation.object_field(), imaging["cmd"]["object_radius_arcsec"]
+    missing = [seed for seed in args.seeds if not (OUT / f"seed{seed}" / "results").is_dir()]
+    if missing:
+        raise SystemExit(
+            f"no run of the night(s) {missing} under {OUT}: run python validation/object11_nights.py --seeds "
+            + " ".join(map(str, missing))
+        )
     nights = {seed: load_night(OUT / f"seed{seed}" / "results", imaging["night"]) for seed in args.seeds}
     errors = MeasurementErrors(list(nights.values()))
     classifier = IdealClassifier(spec, args.realisations, reference_dir, simulation.ak_per_ehk, errors, radius)

@@ -1,6 +1,7 @@
-"""validation/object11_limits.py: its operating-point arithmetic against closed forms."""
+"""validation/object11_limits.py: its operating-point arithmetic against closed forms, and the nights it reads."""
 
 import importlib.util
+import re
 import sys
 
 import numpy as np
@@ -55,3 +56,12 @@ def test_posterior_k10_is_the_expected_tenth_member():
     assert limits.posterior_k10(k, np.ones(30)) == 9.0  # certain members: the tenth brightest
     assert limits.posterior_k10(k, np.full(30, 0.5)) == 19.0  # half members: ten expected by the twentieth
     assert np.isnan(limits.posterior_k10(k, np.full(30, 0.3)))  # nine expected in all: no tenth member
+
+
+def test_by_default_it_reads_the_nights_make_validate_runs_and_names_missing_ones(tmp_path, monkeypatch):
+    """`make validate` runs object11_nights.py then this script, both with their default seeds."""
+    monkeypatch.setattr(limits, "OUT", tmp_path)
+    monkeypatch.setattr(sys, "argv", ["object11_limits.py"])
+    held_out = limits.validation_nights().HELD_OUT_SEEDS
+    with pytest.raises(SystemExit, match=re.escape(f"--seeds {' '.join(map(str, held_out))}")):
+        limits.main()
