@@ -45,6 +45,7 @@ import argparse
 import functools
 import importlib.util
 import json
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,7 +90,7 @@ class Night:
 
 
 @functools.cache
-def validation_nights():
+def validation_nights() -> types.ModuleType:
     """``validation/object11_nights.py`` as a module: its matching to the truth and the seeds it runs."""
     spec = importlib.util.spec_from_file_location("object11_nights", REPO / "validation" / "object11_nights.py")
     module = importlib.util.module_from_spec(spec)

@@ -1,5 +1,5 @@
-"""A sheet of two nights: each night simulated from its own seed, calibrated with its own standards, and
-analysed; the survey planned only where the sheet lists survey fields.
+"""A sheet of two nights: each night simulated from its own seed and calibrated with its own standards, its
+analysis planned; the survey planned only where the sheet lists survey fields.
 
 The first night of the sheet is the CI configuration's own night (same seed), whose whole chain the
 shared CI run already checks; here it runs from that run's raw frames and master calibrations to its
