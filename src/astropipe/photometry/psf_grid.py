@@ -19,7 +19,7 @@ import numpy as np
 from astropy.nddata import NDData
 from numpy.typing import NDArray
 
-from astropipe.photometry.psf_model import PhaseLookup, PSFModel, StampModel, Stamps
+from astropipe.photometry.psf_model import PhaseLookup, PhaseTables, PSFModel, StampModel, Stamps
 
 __all__ = ["VaryingPSFModel", "bilinear_weights", "node_positions", "photutils_psf"]
 
@@ -71,16 +71,12 @@ class VaryingPSFModel(StampModel):
         # photutils (which takes the images as they are) models the same PSF
         self.data = np.array([node.data * node.normalisation for node in self.nodes])
         self.half, self.radius, self.phases = self.nodes[0].half, self.nodes[0].radius, self.nodes[0].phases
-        # the nodes' phase tables in one array each (the nodes keep views of them), for one gather per corner
-        self._tables, self._tables_gx, self._tables_gy = (
-            np.stack([getattr(node, name) for node in self.nodes]) for name in ("_table", "_table_gx", "_table_gy")
-        )
+        # the nodes' phase tables in one array each (the nodes keep views of them): a star's stamp is one
+        # weighted gather of its four nodes' four phases
+        stacked = [np.concatenate([node.tables[k].tables for node in self.nodes]) for k in range(3)]
+        self.tables = tuple(PhaseTables(table) for table in stacked)
         for number, node in enumerate(self.nodes):
-            node._table, node._table_gx, node._table_gy = (
-                self._tables[number],
-                self._tables_gx[number],
-                self._tables_gy[number],
-            )
+            node.tables = tuple(PhaseTables(table[number : number + 1]) for table in stacked)
 
     def weights(self, x: NDArray, y: NDArray) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Node indices (n, 4) and bilinear weights (n, 4) of positions (x, y); clamped beyond the outer nodes."""
@@ -99,14 +95,7 @@ class VaryingPSFModel(StampModel):
         x, y = np.asarray(x, float), np.asarray(y, float)
         phases = PhaseLookup(x, y, self.half if half is None else min(int(half), self.half), self.half, self.phases)
         index, weight = self.weights(x, y)
-        planes = []
-        for tables in (self._tables, self._tables_gx, self._tables_gy)[: 3 if gradients else 1]:
-            plane = np.zeros((x.size, phases.px.shape[1], phases.px.shape[1]), dtype=np.float32)
-            for corner in range(4):
-                plane += weight[:, corner].astype(np.float32)[:, None, None] * phases.interpolate(
-                    tables, index[:, corner]
-                )
-            planes.append(plane)
+        planes = (phases.interpolate(tables, index, weight) for tables in self.tables[: 3 if gradients else 1])
         return Stamps(phases.px, phases.py, *planes)
 
 

@@ -5,7 +5,10 @@ through it is tabulated once on square stamps for a grid of sub-pixel phases
 (``phases`` per pixel in x and y); a star's stamp is then the bilinear
 interpolation between the four nearest phases - a few array gathers instead of
 a spline evaluation per pixel (interpolation error ~1e-4 of the peak for 16
-phases). The normalisation follows photutils: the PSF sampled on the
+phases). The gathers take whole stamps as contiguous rows of a
+:class:`PhaseTables` and weight them in one batched matrix product (four
+phases, or four phases at each of four nodes for a PSF varying across the
+field), a few stars at a time so that the rows stay in the cache. The normalisation follows photutils: the PSF sampled on the
 detector's pixel grid sums to 1, so a fitted amplitude is the star's flux
 within the PSF footprint.
 """
@@ -18,7 +21,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.interpolate import RectBivariateSpline
 
-__all__ = ["PSFModel", "PhaseLookup", "StampModel", "Stamps"]
+__all__ = ["PSFModel", "PhaseLookup", "PhaseTables", "StampModel", "Stamps"]
+
+#: bytes of table rows gathered per batch of stars (a few stars' stamps: they stay in the cache)
+_BATCH_BYTES = 1 << 20
+#: sub-boxes of a table kept as contiguous copies (the fitter uses two or three box sizes)
+_CACHED_BOXES = 3
 
 
 class Stamps:
@@ -102,14 +110,13 @@ class PSFModel(StampModel):
         inside = np.abs(axis) <= self.radius
         inside = inside[rows] & inside[columns]
 
-        def tabulate(**derivative) -> NDArray[np.float32]:
+        def tabulate(**derivative) -> PhaseTables:
             grid = self._spline(axis, axis, grid=True, **derivative) * self.normalisation
             # float32 tables: half the memory traffic of the gathers, ~1e-7 relative precision
-            return np.where(inside, grid[rows, columns], 0.0).astype(np.float32)
+            return PhaseTables(np.where(inside, grid[rows, columns], 0.0).astype(np.float32)[None])
 
-        self._table = tabulate()
         # the spline's first axis is v (y): dx = 1 differentiates along v, dy = 1 along u (x)
-        self._table_gx, self._table_gy = tabulate(dy=1), tabulate(dx=1)
+        self.tables = (tabulate(), tabulate(dy=1), tabulate(dx=1))
 
     def __call__(self, dx: NDArray, dy: NDArray) -> NDArray[np.float64]:
         """PSF value at offsets (dx, dy) from the star centre (detector pixels); 0 outside the footprint."""
@@ -132,12 +139,38 @@ class PSFModel(StampModel):
         tabulated box, for faint stars whose far wings do not matter.
         """
         phases = PhaseLookup(x, y, self.half if half is None else min(int(half), self.half), self.half, self.phases)
-        node = np.zeros(phases.px.shape[0], dtype=np.int64)
-        values = phases.interpolate(self._table[None], node)
-        if not gradients:
-            return Stamps(phases.px, phases.py, values)
-        gx, gy = (phases.interpolate(table[None], node) for table in (self._table_gx, self._table_gy))
-        return Stamps(phases.px, phases.py, values, gx, gy)
+        node, weight = np.zeros((phases.px.shape[0], 1), dtype=np.int64), np.ones((phases.px.shape[0], 1))
+        planes = (phases.interpolate(tables, node, weight) for tables in self.tables[: 3 if gradients else 1])
+        return Stamps(phases.px, phases.py, *planes)
+
+
+class PhaseTables:
+    """Stamps tabulated at sub-pixel phases, for one PSF or for each node of a varying one.
+
+    Parameters
+    ----------
+    tables : numpy.ndarray (nodes, phases + 1, phases + 1, w, w), float32
+        Stamp of every node at every phase; the central part of each stamp is a smaller box.
+    """
+
+    def __init__(self, tables: NDArray[np.float32]) -> None:
+        self.tables = tables
+        self._boxes: dict[tuple[int, int], NDArray[np.float32]] = {}
+
+    def rows(self, lo: int, hi: int) -> NDArray[np.float32]:
+        """The box ``lo:hi`` (both axes) of every stamp as one contiguous row per (node, phase y, phase x).
+
+        The whole box is a view; a central part is copied once and kept (the last few sizes asked for).
+        """
+        cells = self.tables.shape[0] * self.tables.shape[1] * self.tables.shape[2]
+        if (lo, hi) == (0, self.tables.shape[-1]):
+            return self.tables.reshape(cells, -1)
+        if (lo, hi) not in self._boxes:
+            if len(self._boxes) >= _CACHED_BOXES:
+                del self._boxes[next(iter(self._boxes))]
+            box = np.ascontiguousarray(self.tables[:, :, :, lo:hi, lo:hi])
+            self._boxes[lo, hi] = box.reshape(cells, -1)
+        return self._boxes[lo, hi]
 
 
 class PhaseLookup:
@@ -159,19 +192,28 @@ class PhaseLookup:
         x, y = np.asarray(x, float), np.asarray(y, float)
         x0, y0 = np.floor(x), np.floor(y)
         sx, sy = (x - x0) * phases, (y - y0) * phases
-        self.ix, self.iy = np.minimum(sx.astype(int), phases - 1), np.minimum(sy.astype(int), phases - 1)
-        self.tx = (sx - self.ix).astype(np.float32)[:, None, None]
-        self.ty = (sy - self.iy).astype(np.float32)[:, None, None]
+        ix, iy = np.minimum(sx.astype(int), phases - 1), np.minimum(sy.astype(int), phases - 1)
+        tx, ty = (sx - ix).astype(np.float32), (sy - iy).astype(np.float32)
+        self.phases = phases
+        # the four phase cells around each star (y-major within a node's table) and their bilinear weights
+        self.cells = np.stack([iy * (phases + 1) + ix + step for step in (0, 1, phases + 1, phases + 2)], axis=1)
+        self.cell_weights = np.stack([(1 - ty) * (1 - tx), (1 - ty) * tx, ty * (1 - tx), ty * tx], axis=1)
         self.lo, self.hi = table_half - half, table_half + half + 2
         k = np.arange(-half, half + 2)
         self.px = x0.astype(np.int64)[:, None] + k[None, :]
         self.py = y0.astype(np.int64)[:, None] + k[None, :]
 
-    def interpolate(self, tables: NDArray[np.float32], node: NDArray[np.int64]) -> NDArray[np.float32]:
-        """Stamps (n, w, w) bilinear between the four phases around each star, from ``tables`` (nodes, phase y,
-        phase x, box y, box x) of each star's ``node``."""
-        t = tables[:, :, :, self.lo : self.hi, self.lo : self.hi]
-        ix, iy, tx, ty = self.ix, self.iy, self.tx, self.ty
-        return (1 - ty) * ((1 - tx) * t[node, iy, ix] + tx * t[node, iy, ix + 1]) + ty * (
-            (1 - tx) * t[node, iy + 1, ix] + tx * t[node, iy + 1, ix + 1]
-        )
+    def interpolate(self, tables: PhaseTables, node: NDArray[np.int64], node_weight: NDArray) -> NDArray[np.float32]:
+        """Stamps (n, w, w): for each star the sum over its nodes ``node`` (n, m) with weights ``node_weight``
+        (n, m) of the bilinear interpolation between the four phases around it."""
+        n, width = self.px.shape
+        cells_per_node = (self.phases + 1) ** 2
+        cells = (node[:, :, None] * cells_per_node + self.cells[:, None, :]).reshape(n, -1)
+        weights = (node_weight.astype(np.float32)[:, :, None] * self.cell_weights[:, None, :]).reshape(n, 1, -1)
+        rows = tables.rows(self.lo, self.hi)
+        out = np.empty((n, 1, width * width), dtype=np.float32)
+        batch = max(1, _BATCH_BYTES // (cells.shape[1] * rows.shape[1] * rows.itemsize))
+        for start in range(0, n, batch):
+            stop = min(start + batch, n)
+            np.matmul(weights[start:stop], rows.take(cells[start:stop], axis=0), out=out[start:stop])
+        return out.reshape(n, width, width)
