@@ -166,16 +166,13 @@ def reduce_sequence(
     log.info("calibrated %d frames of %s %s", len(calibrated), frames["object"][0], frames["filter"][0])
     times = np.asarray(frames["mjd"], dtype=float)
     masks = [bright_pixel_mask(f) | ~np.isfinite(f) for f in calibrated]
-    skies = running_sky(calibrated, masks, times, sky_window)
+    levels = np.array([frame_level(f, m)[0] for f, m in zip(calibrated, masks, strict=True)])
+    skies = running_sky(calibrated, masks, times, sky_window, levels)
     first = [f - s for f, s in zip(calibrated, skies, strict=True)]
     noise = np.array([frame_level(f, m)[1] for f, m in zip(first, masks, strict=True)])
     guesses = np.column_stack([frames["offset_x"], frames["offset_y"]]).astype(float)
     guesses -= guesses[0]
-    linear_limit = 0.5 * (
-        saturation_adu
-        - float(np.median(dark))
-        - max(frame_level(f, m)[0] for f, m in zip(calibrated, masks, strict=True))
-    )
+    linear_limit = 0.5 * (saturation_adu - float(np.median(dark)) - float(np.max(levels)))
     reference_stars = ReferenceStars(first[0], noise[0], peak_max=linear_limit)
     offsets = _register(frames["path"], first, noise, guesses, reference_stars, search)
     log.info("offsets refined: max |refined - header| = %.3f px", float(np.max(np.abs(offsets - guesses))))
@@ -184,7 +181,8 @@ def reduce_sequence(
     log.info("object mask from the first stack covers %.1f%% of the canvas", 100 * objects.mean())
     shape = calibrated[0].shape
     masks2 = [m | _project_mask(objects, o, margin, shape) for m, o in zip(masks, offsets, strict=True)]
-    skies2 = running_sky(calibrated, masks2, times, sky_window)
+    levels2 = np.array([frame_level(f, m)[0] for f, m in zip(calibrated, masks2, strict=True)])
+    skies2 = running_sky(calibrated, masks2, times, sky_window, levels2)
     second = [f - s for f, s in zip(calibrated, skies2, strict=True)]
     noise2 = np.array([frame_level(f, m)[1] for f, m in zip(second, masks2, strict=True)])
     # photon-noise weights: in crowded fields the measured scatter is mostly unresolved stars
@@ -195,7 +193,7 @@ def reduce_sequence(
     quality = None
     if frame_scaling:
         quality = _measured_quality(
-            frames, calibrated, masks2, offsets, reference_stars, fwhm_guess_arcsec, usable_adu, log
+            frames, calibrated, levels2, offsets, reference_stars, fwhm_guess_arcsec, usable_adu, log
         )
     weights, scales = _weights_and_scales(quality, sky_levels, float(frames["pixel_scale"][0]), log)
     (stack, used), _ = _stack(
@@ -235,14 +233,13 @@ def _object_mask(first, offsets, margin, weights, combine_sigma, mask_nsigma, ma
 
 
 def _measured_quality(
-    frames, calibrated, masks, offsets, reference_stars, fwhm_guess_arcsec, usable_adu, log
+    frames, calibrated, levels, offsets, reference_stars, fwhm_guess_arcsec, usable_adu, log
 ) -> FrameQuality | None:
     """Step 5: the frames' flux scales and seeing, or None (with a warning) where a sparse field has too
-    few stars to measure them."""
+    few stars to measure them. ``levels``: each frame's sky level outside the objects."""
     scale_px = float(frames["pixel_scale"][0])
     # measured on the frames less a constant sky: the running sky of a crowded field carries other frames'
     # faint stars, which moved the scale stars' fluxes by several per cent from frame to frame
-    levels = [frame_level(f, m)[0] for f, m in zip(calibrated, masks, strict=True)]
     try:
         return _frame_quality(
             reference_stars,
