@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from snakemake_process import snakemake_command
 
 REPO = Path(__file__).resolve().parents[1]
 CI_CONFIG = REPO / "tests" / "config-ci.yaml"
@@ -18,15 +19,9 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 def run_snakemake(
     *args: str, cwd: Path = REPO, check: bool = True, timeout: float = 900, snakefile: Path = REPO / "Snakefile"
 ) -> subprocess.CompletedProcess:
-    """Run ``snakemake`` with this interpreter; return the completed process (text output)."""
-    result = subprocess.run(
-        [*SNAKEMAKE, "--snakefile", str(snakefile), *args],
-        cwd=cwd,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    """Run ``snakemake`` with this interpreter (forked from a process that has imported it: see
+    ``snakemake_process``); return the completed process (text output)."""
+    result = snakemake_command(["--snakefile", str(snakefile), *args], cwd, timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return result
