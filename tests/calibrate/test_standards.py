@@ -2,16 +2,21 @@
 
 import numpy as np
 import pytest
+from astropy.coordinates import SkyCoord
+from astropy.io import fits
 from astropy.table import Table
+from astropy.wcs import WCS
 
 from astropipe.calibrate.night_standards import fit_night
 from astropipe.calibrate.standards import (
     StandardApertures,
     fit_transformation,
     halo_term_of_band,
+    measure_standard_frame,
     normalise_measurements,
     raw_peak,
 )
+from astropipe.reduce.cosmic_rays import DetectorNoise
 
 CATALOGUE = Table(
     {
@@ -170,3 +175,41 @@ def test_saturated_standard_frames_are_left_out_of_the_fit_and_the_halo_term():
     clipped["saturated"] = True
     with pytest.raises(ValueError, match=r"all 60 standard frames .*\(imaging\.reduction\.saturation_adu"):
         fit_night(clipped, CATALOGUE, NIGHT_SETTINGS)
+
+
+def _standard_frame(rng) -> tuple[np.ndarray, fits.Header, SkyCoord, tuple[float, float], float]:
+    """A 200 x 200 SOFI-like standard frame (0.288"/px, gain 5.4 e-/ADU, read noise 12 e-, sky 1000 ADU) with
+    one star of 100,000 ADU (a Persson standard in 2 s), pointed 3 px off its catalogue position."""
+    sigma, flux, (x, y) = 1.3, 1e5, (100.3, 95.7)
+    yy, xx = np.mgrid[:200, :200]
+    star = flux / (2 * np.pi * sigma**2) * np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * sigma**2))
+    header = fits.Header(
+        {
+            "CTYPE1": "RA---TAN",
+            "CTYPE2": "DEC--TAN",
+            "CRPIX1": 101.0,
+            "CRPIX2": 101.0,
+            "CRVAL1": 270.0,
+            "CRVAL2": -20.0,
+            "CDELT1": -0.288 / 3600,
+            "CDELT2": 0.288 / 3600,
+            "PIXSCALE": 0.288,
+            "NDIT": 1,
+        }
+    )
+    position = WCS(header).pixel_to_world(x + 3.0, y - 2.0)
+    sky, gain, read_noise = 1000.0, 5.4, 12.0  # ADU, e-/ADU, e-
+    noise = np.sqrt((sky + star) / gain + (read_noise / gain) ** 2)
+    return sky + star + noise * rng.standard_normal(star.shape), header, position, (x, y), flux
+
+
+def test_a_cosmic_ray_brighter_than_the_standard_is_not_taken_for_it_and_one_on_it_is_removed():
+    data, header, position, (x, y), flux = _standard_frame(np.random.default_rng(8))
+    data[60, 128:131] += 40000.0  # a track of four times the star's peak, 45 px away: inside the search box
+    data[98, 104] += 3000.0  # a hit in the star's aperture: 3 % of its flux, 15 times its error
+    measured = measure_standard_frame(
+        data, header, position, StandardApertures(), 5.4, cosmic_rays=DetectorNoise(5.4, 12.0, 60000.0)
+    )
+    assert abs(measured["x"] - x) < 0.1 and abs(measured["y"] - y) < 0.1
+    assert abs(measured["counts"] - flux) < 3 * measured["counts_err"]
+    assert measured["cosmic_ray_pixels"] >= 1

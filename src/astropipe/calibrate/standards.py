@@ -32,10 +32,12 @@ from astropy.table import Table
 from astropy.wcs import WCS
 from photutils.aperture import CircularAnnulus, CircularAperture, aperture_photometry
 from photutils.centroids import centroid_com
+from scipy.ndimage import median_filter
 
 from astropipe.calibrate.least_squares import weighted_least_squares
 from astropipe.photometry.aperture_correction import halo_term
 from astropipe.reduce.cosmic_rays import DetectorNoise, remove_cosmic_rays_near
+from astropipe.reduce.illumination import brightest_star_position
 
 __all__ = [
     "StandardApertures",
@@ -104,9 +106,11 @@ def measure_standard_frame(
     source : str
         Name of the frame for error messages.
     cosmic_rays : DetectorNoise, optional
-        Given, cosmic-ray hits in the search box and the sky annulus around it are replaced first
-        (L.A.Cosmic, :func:`astropipe.reduce.cosmic_rays.remove_cosmic_rays_near`): a hit in the box
-        could be taken for the star, one in the aperture or annulus biases its flux.
+        Given, cosmic-ray hits in the star's aperture and sky annulus, where they would bias its flux, are
+        replaced before it is measured (L.A.Cosmic,
+        :func:`astropipe.reduce.cosmic_rays.remove_cosmic_rays_near`). The star is found first as the
+        maximum of the search box after a 3 x 3 median and a Gaussian of
+        sigma 2 px, so a hit cannot be taken for it.
 
     Returns
     -------
@@ -130,15 +134,22 @@ def measure_standard_frame(
             f"{source}: the standard at pixel ({x0:.0f}, {y0:.0f}) is too close to the edge for the sky annulus"
         )
     ndit = int(header.get("HIERARCH ESO DET NDIT", header.get("NDIT", 1)))
-    hits = 0
-    if cosmic_rays is not None:
-        data, replaced = remove_cosmic_rays_near(data, cosmic_rays, ndit, (x0, y0), half + int(np.ceil(rout)) + 4)
-        hits = int(replaced.sum())
     xa, ya = max(int(round(x0)) - half, 0), max(int(round(y0)) - half, 0)
-    box = np.nan_to_num(data[ya : ya + 2 * half + 1, xa : xa + 2 * half + 1])
-    box = box - np.median(box)
-    peak_y, peak_x = np.unravel_index(np.argmax(box), box.shape)
+    search = (slice(ya, ya + 2 * half + 1), slice(xa, xa + 2 * half + 1))
+    xs, ys = _star_in_search_box(data[search])
     small = 3
+    hits = 0
+    if cosmic_rays is not None:  # the pixels the measurement reads: the star's aperture and sky annulus
+        clean_half = int(np.ceil(rout)) + 2 * small + 4
+        data, replaced = remove_cosmic_rays_near(data, cosmic_rays, ndit, (xa + xs, ya + ys), clean_half)
+        hits = int(replaced.sum())
+    box = np.nan_to_num(data[search])
+    box = box - np.median(box)
+    # its brightest pixel, within a few pixels of the smoothed maximum
+    y_lo, x_lo = max(ys - small, 0), max(xs - small, 0)
+    near = box[y_lo : ys + small + 1, x_lo : xs + small + 1]
+    peak_y, peak_x = (int(v) for v in np.unravel_index(np.argmax(near), near.shape))
+    peak_y, peak_x = peak_y + y_lo, peak_x + x_lo
     cut = np.clip(box[peak_y - small : peak_y + small + 1, peak_x - small : peak_x + small + 1], 0.0, None)
     cx, cy = centroid_com(cut)
     x, y = xa + peak_x - small + float(cx), ya + peak_y - small + float(cy)
@@ -176,6 +187,14 @@ def measure_standard_frame(
         "fwhm_px": fwhm,
         "halo_term_mag": halo,
     }
+
+
+def _star_in_search_box(box: np.ndarray) -> tuple[int, int]:
+    """(x, y) pixel of the standard in its search box: the maximum of the box after a 3 x 3 median, which
+    removes a cosmic-ray hit or its thin track whatever its charge, and a Gaussian of sigma 2 px
+    (:func:`astropipe.reduce.illumination.brightest_star_position`); NaN read as the box's median."""
+    filled = np.nan_to_num(box, nan=float(np.nanmedian(box)))
+    return brightest_star_position(median_filter(filled, size=3))
 
 
 MIN_HALO_FRAMES = 3  # standard frames with a fitted curve of growth needed for a band's halo term

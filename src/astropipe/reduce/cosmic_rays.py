@@ -10,7 +10,7 @@ core is left alone (L.A.Cosmic's ``objlim`` protects what looks like part of a s
 array (0.05 events cm^-2 s^-1) a hit lands within 8 px of a standard in about one 2 s frame in 10^4.
 
 Only the pixels a measurement uses need cleaning: :func:`remove_cosmic_rays_near` cleans the box
-around one star (the standard's search box and sky annulus), ~20 times faster than the whole
+around one star (a standard's aperture and sky annulus), ~100 times faster than the whole
 1024 x 1024 frame.
 """
 
