@@ -1,6 +1,6 @@
 """Snakemake's command line in a fresh process forked from a server that has imported Snakemake once.
 
-The import is most of the ~1.2 CPU-s a ``snakemake`` command costs before it does anything. Each run is a
+Importing it costs ~1 CPU-s, most of what a ``snakemake`` command spends before it does anything. Each run is a
 new process with its own environment, working directory, arguments and output, as ``python -m snakemake``
 started from a shell would be.
 """

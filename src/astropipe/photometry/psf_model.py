@@ -8,9 +8,11 @@ a spline evaluation per pixel (interpolation error ~1e-4 of the peak for 16
 phases). The gathers take whole stamps as contiguous rows of a
 :class:`PhaseTables` and weight them in one batched matrix product (four
 phases, or four phases at each of four nodes for a PSF varying across the
-field), a few stars at a time so that the rows stay in the cache. The normalisation follows photutils: the PSF sampled on the
-detector's pixel grid sums to 1, so a fitted amplitude is the star's flux
-within the PSF footprint.
+field), a few stars at a time so that the rows stay in the cache.
+
+The normalisation follows photutils: the PSF sampled on the detector's pixel
+grid sums to 1, so a fitted amplitude is the star's flux within the PSF
+footprint.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ class PhaseTables:
     def rows(self, lo: int, hi: int) -> NDArray[np.float32]:
         """The box ``lo:hi`` (both axes) of every stamp as one contiguous row per (node, phase y, phase x).
 
-        The whole box is a view; a central part is copied once and kept (the last few sizes asked for).
+        The whole box is a view; a central part is copied once and kept (at most three sizes, the oldest dropped first).
         """
         cells = self.tables.shape[0] * self.tables.shape[1] * self.tables.shape[2]
         if (lo, hi) == (0, self.tables.shape[-1]):
