@@ -158,7 +158,10 @@ def test_rules_run_in_an_environment_holding_only_the_env_file(name, tmp_path):
     env = REPO / "envs" / f"{name}.yaml"
     venv = _fresh_environment(env, tmp_path)
     python = venv / "bin" / "python"
-    clean = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    # as a user's shell would have it; bytecode is written, so that Snakemake and each job do not compile
+    # astropy, scipy and Snakemake again (the fresh environment has no bytecode of its own)
+    outside = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
+    clean = {key: value for key, value in os.environ.items() if key not in outside}
     installed = subprocess.run(
         [str(python), "-c", "import importlib.util; print(importlib.util.find_spec('astropipe'))"],
         check=True,
