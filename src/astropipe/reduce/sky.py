@@ -63,7 +63,7 @@ def running_sky(
     masks: list[NDArray[np.bool_]],
     times: NDArray[np.float64],
     window: int,
-    levels: NDArray[np.float64] | None = None,
+    levels: NDArray[np.float64],
 ) -> list[NDArray[np.float64]]:
     """Sky image of every frame from its ``window`` nearest other frames in time.
 
@@ -77,9 +77,9 @@ def running_sky(
         Exposure times (e.g. MJD) ordering the frames.
     window : int
         Number of neighbouring frames combined (at least 2).
-    levels : numpy.ndarray, optional
-        Each frame's sky level on its unmasked pixels (:func:`frame_level` of frame and mask), where the
-        caller has measured them already; measured here otherwise.
+    levels : numpy.ndarray
+        Each frame's sky level on its unmasked pixels (:func:`frame_level` of frame and mask; the
+        reduction uses them again).
 
     Returns
     -------
@@ -90,8 +90,6 @@ def running_sky(
     if n < 3:
         raise ValueError(f"sky subtraction needs >= 3 frames, got {n}")
     window = max(2, min(window, n - 1))
-    if levels is None:
-        levels = np.array([frame_level(f, m)[0] for f, m in zip(frames, masks, strict=True)])
     normalised = []
     for frame, mask, level in zip(frames, masks, levels, strict=True):
         image = frame / level
