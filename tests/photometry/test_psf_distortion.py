@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from astropipe.photometry.psf_distortion import distorted_table, fit_star_maps, smooth_over_nodes
+from astropipe.photometry.psf_distortion import distorted_table, fit_star_maps, map_degree, smooth_over_nodes
 from astropipe.photometry.psf_grid import node_positions
 from astropipe.photometry.psf_model import PSFModel
 
@@ -73,7 +73,7 @@ def test_each_stars_map_and_flux_are_recovered():
     np.testing.assert_allclose(fitted_flux / flux, 1.0, atol=0.05)
 
 
-def test_node_smoothing_is_flat_over_the_centre_steep_at_the_edges_and_drops_outliers():
+def test_the_maps_polynomial_is_flat_over_the_centre_steep_at_the_edges_and_drops_outliers():
     rng = np.random.default_rng(4)
     x, y = rng.uniform(0, 511, (2, 400))
     distance = np.abs(y - 255.5) / 255.5
@@ -82,11 +82,13 @@ def test_node_smoothing_is_flat_over_the_centre_steep_at_the_edges_and_drops_out
     values[:12] += 0.5  # blends: far off the map
     nodes = node_positions((512, 512), 9)
     xs, ys = np.unique(nodes[:, 0]), np.unique(nodes[:, 1])
-    node_values, kept = smooth_over_nodes(x, y, values, np.full((400, 3), 1e-4), xs, ys)
+    node_values, kept, degree = smooth_over_nodes(x, y, values, np.full((400, 3), 1e-4), xs, ys)
+    assert degree == 4
     assert not kept[:12].any() and kept[12:].mean() > 0.97
     rows = node_values[:, 0].reshape(9, 9)
-    # the centre (|v| <= 0.5, node rows 2..6) stays flat to the nodes' noise (~5 stars of 0.01 each per node);
-    # the outer rows take the edge's value
+    # the simulator's distortion, zero to 0.6 of the half-height and quadratic beyond: the quartic stays flat
+    # over the centre (|v| <= 0.5, node rows 2..6; the best quartic is 0.015 off there) and the outer rows take
+    # the edge's value
     assert np.abs(rows[2:7].mean(axis=1)).max() < 0.015 and np.abs(rows[2:7]).max() < 0.04
     node_distance = np.abs(ys - 255.5) / 255.5
     expected_rows = 0.4 * np.clip((node_distance - 0.6) / 0.4, 0.0, 1.0) ** 2
@@ -96,6 +98,31 @@ def test_node_smoothing_is_flat_over_the_centre_steep_at_the_edges_and_drops_out
         node_values[:, 2].reshape(9, 9)[[0, 8]].mean(axis=1), 2 * expected_rows[[0, 8]], atol=0.1
     )
     assert np.abs(node_values[:, 1]).max() < 0.04
+
+
+def test_the_map_keeps_the_weight_of_the_bright_stars_when_all_scatter_beyond_their_errors():
+    """On a stack every star scatters about the smooth map by more than its fit's error, in proportion to it
+    (neighbours' light, the mix of frames): scaling the variances keeps the bright stars' weight, where adding
+    one excess to every variance would weigh 60 bright stars like 240 faint ones ten times noisier."""
+    rng = np.random.default_rng(6)
+    x, y = rng.uniform(0, 511, (2, 300))
+    v = (y - 255.5) / 255.5
+    truth = 0.05 * v**2 + 0.02 * (x - 255.5) / 255.5
+    error = np.where(np.arange(300) < 60, 0.004, 0.04)
+    values = (truth + 5.0 * error * rng.standard_normal(300))[:, None] * np.ones(3)
+    nodes = node_positions((512, 512), 9)
+    xs, ys = np.unique(nodes[:, 0]), np.unique(nodes[:, 1])
+    node_values, kept, _ = smooth_over_nodes(x, y, values, np.repeat(error[:, None] ** 2, 3, axis=1), xs, ys)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    node_truth = 0.05 * ((grid_y.ravel() - 255.5) / 255.5) ** 2 + 0.02 * (grid_x.ravel() - 255.5) / 255.5
+    # the 60 bright stars' 0.02 scatter over 15 terms: ~0.01; the faint stars' 0.2 with equal weights: ~0.05
+    assert np.sqrt(np.mean((node_values[:, 0] - node_truth) ** 2)) < 0.02
+    assert kept.mean() > 0.95
+
+
+@pytest.mark.parametrize(("n_stars", "degree"), [(300, 4), (45, 4), (44, 3), (30, 3), (18, 2), (9, 1), (5, 0)])
+def test_fewer_stars_lower_the_maps_degree(n_stars, degree):
+    assert map_degree(n_stars) == degree
 
 
 def test_too_few_stars_to_map_are_refused_by_name():

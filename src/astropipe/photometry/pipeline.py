@@ -549,8 +549,9 @@ def _rebuild_epsf(signal, stars_model, psf, psf_selection, stars: _Stars, half, 
             return refined, new_psf, {"psf_model": "constant", **summary}
         model, summary = "distortion", {**summary, **maps}
     log.info(
-        "ePSF varying across the image (%s), from %d stars, on %d x %d nodes",
+        "ePSF varying across the image (%s%s), from %d stars, on %d x %d nodes",
         model,
+        f", maps of degree {summary['psf_map_degree']}" if "psf_map_degree" in summary else "",
         chosen.size,
         settings.psf_grid_nodes,
         settings.psf_grid_nodes,

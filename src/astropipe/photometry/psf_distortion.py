@@ -12,16 +12,16 @@ with d the offset from the star and A = [[1 + a, b], [b, 1 + c]] symmetric:
 three numbers per position, the size and the two shear components that
 PSF models in weak lensing follow across a field (their second moments).
 Each PSF star's (a, b, c) and flux are fitted to its pixels within two fit
-radii (Gauss-Newton); the three components are then smoothed across the
-image onto a grid of nodes (bilinear, with a first-difference penalty that
-carries them over nodes without stars; stars beyond 4 MAD clipped, which
-removes blends and stars with a residual neighbour), and every node's ePSF
-is the constant ePSF's table mapped by equation (1) within two fit radii
+radii (Gauss-Newton); each of the three components is then fitted across the
+image by a polynomial of the position (quartic: flat over the centre and
+steep towards the edges; stars beyond 4 MAD clipped, which removes blends and
+stars with a residual neighbour) and evaluated on a grid of nodes, and every
+node's ePSF is the constant ePSF's table mapped by equation (1) within two fit radii
 (cubic-spline resampling; the wings, a halo of scattered light, left as they
-are), normalised as the constant one. Unlike a polynomial in the
-position (:mod:`~astropipe.photometry.psf_polynomial`), a grid of maps can
-stay flat over the centre and change steeply at the edges, and three numbers
-per star are measured with little noise where a table of pixels is not.
+are), normalised as the constant one. Unlike a polynomial
+of every pixel of the table (:mod:`~astropipe.photometry.psf_polynomial`),
+three numbers per star are measured with little noise, and their polynomials
+take up neither the PSF stars' neighbours nor their blends.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import map_coordinates
 
-from astropipe.photometry.psf_grid import VaryingPSFModel, bilinear_weights, node_positions
+from astropipe.photometry.psf_grid import VaryingPSFModel, node_positions
 from astropipe.photometry.psf_model import PSFModel
 
-__all__ = ["distorted_table", "fit_distorted_epsf", "fit_star_maps", "smooth_over_nodes"]
+__all__ = ["distorted_table", "fit_distorted_epsf", "fit_star_maps", "map_degree", "smooth_over_nodes"]
 
 #: stars' maps are fitted on their pixels within this many fit radii
 FIT_WINDOW = 2.0
@@ -41,9 +41,10 @@ FIT_WINDOW = 2.0
 ITERATIONS, MAX_STEP = 12, 0.1
 #: bounds of a star's a, b, c
 MAP_BOUNDS = np.array([[-0.4, 1.0], [-0.4, 0.4], [-0.4, 1.0]])
-#: weights of the nodes' first-difference penalty tried, relative to the mean weight of the stars per node
-SMOOTHNESS = 10.0 ** np.arange(-3.0, 2.5, 0.5)
-#: fewest stars with a fitted map that are smoothed over the nodes
+#: total degree of the polynomials in the position that the three components of the map follow, and the fewest
+#: stars per term of them (fewer stars lower the degree)
+MAP_DEGREE, STARS_PER_TERM = 4, 3
+#: fewest stars with a fitted map that are followed across the image
 MIN_STARS = 5
 #: stars whose map lies further than this many MAD from the smoothed one are left out of it
 CLIP_MAD = 4.0
@@ -152,50 +153,19 @@ def fit_star_maps(
     return maps, variance, flux
 
 
-def _bilinear_basis(x: NDArray, y: NDArray, xs: NDArray, ys: NDArray) -> NDArray[np.float64]:
-    """(n, len(xs) * len(ys)) weights of positions on the nodes (y-major), as the varying ePSF interpolates."""
-    index, weight = bilinear_weights(x, y, xs, ys)
-    basis = np.zeros((x.size, xs.size * ys.size))
-    np.add.at(basis, (np.repeat(np.arange(x.size), 4), index.ravel()), weight.ravel())
-    return basis
+def _monomials(x: NDArray, y: NDArray, degree: int, xs: NDArray, ys: NDArray) -> NDArray[np.float64]:
+    """(n, terms) products u^i v^j, i + j <= ``degree``, of the positions scaled to [-1, 1] over the nodes' span."""
+    u = (x - 0.5 * (xs[0] + xs[-1])) / max(0.5 * (xs[-1] - xs[0]), 1e-12)
+    v = (y - 0.5 * (ys[0] + ys[-1])) / max(0.5 * (ys[-1] - ys[0]), 1e-12)
+    return np.stack([u**i * v**j for i in range(degree + 1) for j in range(degree + 1 - i)], axis=1)
 
 
-def _difference_penalty(nx: int, ny: int) -> NDArray[np.float64]:
-    """D^T D of the first differences between neighbouring nodes along x and along y (y-major nodes)."""
-    rows = []
-    for j in range(ny):
-        for i in range(nx):
-            here = j * nx + i
-            for there in ((here + 1) if i + 1 < nx else None, (here + nx) if j + 1 < ny else None):
-                if there is not None:
-                    row = np.zeros(nx * ny)
-                    row[here], row[there] = -1.0, 1.0
-                    rows.append(row)
-    difference = np.array(rows)
-    return difference.T @ difference
-
-
-def _penalised_fit(basis: NDArray, weights: NDArray, values: NDArray, penalty: NDArray) -> NDArray[np.float64]:
-    """Node values minimising sum w (v - B n)^2 + lambda n^T P n, lambda chosen by generalised
-    cross-validation (Craven & Wahba 1979) among ``SMOOTHNESS`` x the mean weight per node: as little
-    smoothing as the stars' scatter allows."""
-    normal = (basis * weights[:, None]).T @ basis
-    rhs = (basis * weights[:, None]).T @ values
-    scale = np.trace(normal) / basis.shape[1]
-    n_stars = np.count_nonzero(weights)
-    best = (np.inf, None)
-    for smoothness in SMOOTHNESS:
-        system = normal + smoothness * scale * penalty + 1e-9 * scale * np.eye(basis.shape[1])
-        solution = np.linalg.solve(system, rhs)
-        effective = np.trace(np.linalg.solve(system, normal))  # degrees of freedom: the hat matrix's trace
-        if effective >= n_stars - 1:
-            continue
-        score = n_stars * np.sum(weights * (values - basis @ solution) ** 2) / (n_stars - effective) ** 2
-        if score < best[0]:
-            best = (score, solution)
-    if best[1] is None:
-        raise ValueError(f"{n_stars} stars cannot fix a map on {basis.shape[1]} nodes")
-    return best[1]
+def map_degree(n_stars: int) -> int:
+    """Degree of the map's polynomial: ``MAP_DEGREE``, lowered until there are ``STARS_PER_TERM`` stars per term."""
+    degree = MAP_DEGREE
+    while degree > 0 and n_stars < STARS_PER_TERM * (degree + 1) * (degree + 2) // 2:
+        degree -= 1
+    return degree
 
 
 def smooth_over_nodes(
@@ -205,40 +175,48 @@ def smooth_over_nodes(
     variance: NDArray[np.float64],
     xs: NDArray[np.float64],
     ys: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """Node values (len(xs) * len(ys), m) of stars' ``values`` (n, m), interpolated bilinearly between nodes.
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], int]:
+    """Stars' ``values`` (n, m) as polynomials of the position, evaluated on the nodes (y-major, ``xs`` x ``ys``).
 
-    Weighted least squares (weights 1 / ``variance``) with a first-difference penalty between neighbouring
-    nodes (its weight chosen by generalised cross-validation), stars beyond ``CLIP_MAD`` MAD of the fit in any
-    component left out and the fit repeated until none is. Returns the node values and the stars kept.
+    Each component is a polynomial of total degree :func:`map_degree` in the position (PSFEx's
+    polynomial variation of PSF parameters, Bertin 2011), fitted by weighted least squares (weights
+    1 / ``variance``). The stars scatter about a smooth map by more than their fits' errors (neighbours'
+    light, the stack's mix of frames of different seeing), in proportion to them: each component's
+    variances are scaled by the square of the kept stars' robust rms pull (never below 1), which keeps the
+    bright stars' weight. Stars beyond ``CLIP_MAD`` MAD of the fit in any component are left out and the
+    fit repeated until none is. A quartic can stay flat over the centre and steepen towards both edges (a
+    quadratic cannot), and its 15 terms per component are fixed by a few hundred stars where a grid of
+    nodes, each set by the few stars around it, follows their noise.
+
+    Returns the node values, the stars kept and the degree used.
     """
-    basis = _bilinear_basis(x, y, xs, ys)
-    penalty = _difference_penalty(xs.size, ys.size)
     usable = np.all(np.isfinite(values) & np.isfinite(variance) & (variance > 0), axis=1)
     if usable.sum() < MIN_STARS:
         raise ValueError(f"only {usable.sum()} PSF stars with a fitted map: need >= {MIN_STARS} to map the PSF")
+    degree = map_degree(int(usable.sum()))
+    design = _monomials(np.asarray(x, float), np.asarray(y, float), degree, xs, ys)
     values, variance = np.where(usable[:, None], values, 0.0), np.where(usable[:, None], variance, 1.0)
     kept = usable.copy()
-    nodes = np.zeros((basis.shape[1], values.shape[1]))
-    excess = np.zeros(values.shape[1])
+    coefficients = np.zeros((design.shape[1], values.shape[1]))
+    scale = np.ones(values.shape[1])
     for _ in range(10):
-        weights = 1.0 / np.maximum(variance + excess, 1e-30)
+        weights = np.where(kept[:, None], 1.0 / (variance * scale), 0.0)
         for component in range(values.shape[1]):
-            w = np.where(kept, weights[:, component], 0.0)
-            nodes[:, component] = _penalised_fit(basis, w, values[:, component], penalty)
-        residual = values - basis @ nodes
-        # the stars scatter about the smooth map by more than their fits' errors (neighbours' light, noise
-        # peaks): that excess, from the kept stars' robust scatter, is added to every star's variance
-        spread = (1.4826 * np.median(np.abs(residual[kept] - np.median(residual[kept], axis=0)), axis=0)) ** 2
-        excess = np.maximum(spread - np.median(variance[kept], axis=0), 0.0)
-        pulls = residual / np.sqrt(variance + excess)
+            root = np.sqrt(weights[:, component])
+            coefficients[:, component] = np.linalg.lstsq(
+                design * root[:, None], values[:, component] * root, rcond=None
+            )[0]
+        residual = values - design @ coefficients
+        scale = np.maximum((1.4826 * np.median(np.abs(residual[kept]) / np.sqrt(variance[kept]), axis=0)) ** 2, 1.0)
+        pulls = residual / np.sqrt(variance * scale)
         median = np.median(pulls[kept], axis=0)
         mad = 1.4826 * np.median(np.abs(pulls[kept] - median), axis=0)
         inliers = usable & np.all(np.abs(pulls - median) <= CLIP_MAD * np.maximum(mad, 1e-30), axis=1)
         if np.array_equal(inliers, kept):
             break
         kept = inliers
-    return nodes, kept
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    return _monomials(grid_x.ravel(), grid_y.ravel(), degree, xs, ys) @ coefficients, kept, degree
 
 
 def fit_distorted_epsf(
@@ -250,7 +228,7 @@ def fit_distorted_epsf(
     fit_radius: float,
     nodes_per_axis: int = 9,
 ) -> tuple[VaryingPSFModel, dict]:
-    """The varying ePSF of equation (1): each PSF star's map fitted, smoothed onto nodes, the ePSF mapped.
+    """The varying ePSF of equation (1): each PSF star's map fitted, followed across the image, the ePSF mapped.
 
     Parameters
     ----------
@@ -270,15 +248,19 @@ def fit_distorted_epsf(
     VaryingPSFModel
         The mapped ePSF on every node.
     dict
-        ``psf_map_stars`` (stars whose maps were kept), ``psf_map_range`` (the nodes' smallest and largest
-        size change (a + c) / 2).
+        ``psf_map_stars`` (stars whose maps were kept), ``psf_map_degree`` (of the map's polynomials),
+        ``psf_map_range`` (the nodes' smallest and largest size change (a + c) / 2).
     """
     maps, variance, _ = fit_star_maps(signal, x, y, flux, constant, fit_radius)
     nodes = node_positions(signal.shape, nodes_per_axis)
     xs, ys = np.unique(nodes[:, 0]), np.unique(nodes[:, 1])
-    node_maps, kept = smooth_over_nodes(np.asarray(x, float), np.asarray(y, float), maps, variance, xs, ys)
+    node_maps, kept, degree = smooth_over_nodes(np.asarray(x, float), np.asarray(y, float), maps, variance, xs, ys)
     core = FIT_WINDOW * fit_radius * constant.oversampling
     tables = np.array([distorted_table(constant.data, *node_map, core_radius=core) for node_map in node_maps])
     size = 0.5 * (node_maps[:, 0] + node_maps[:, 2])
-    summary = {"psf_map_stars": int(kept.sum()), "psf_map_range": [float(size.min()), float(size.max())]}
+    summary = {
+        "psf_map_stars": int(kept.sum()),
+        "psf_map_degree": degree,
+        "psf_map_range": [float(size.min()), float(size.max())],
+    }
     return VaryingPSFModel(tables, nodes, constant.oversampling), summary
