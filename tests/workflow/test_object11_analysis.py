@@ -185,8 +185,8 @@ def test_decontamination_keeps_members_and_removes_the_field(run):
             f"{(~loose[~member & complete]).mean():.0%} removed"
         )
     # the target is 80 % / 80 %; at probability >= 0.5 even a classifier that knew the populations' densities
-    # keeps only 32-47 % of the members (validation/object11_limits.py; docs/imaging.md, Limits (1)), so the
-    # bounds are what such a classifier allows, not the target
+    # keeps only 26-44 % of the members (validation/object11_limits.py; docs/imaging.md, "The decontamination:
+    # where the members are"), so the bounds are what such a classifier allows, not the target
     assert removed_field >= 0.85
     assert kept_members >= 0.55
 
