@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from astropipe.photometry.psf_distortion import distorted_table, fit_star_maps, map_degree, smooth_over_nodes
+from astropipe.photometry.psf_distortion import (
+    PSFMapError,
+    distorted_table,
+    fit_star_maps,
+    map_degree,
+    smooth_over_nodes,
+)
 from astropipe.photometry.psf_grid import node_positions
 from astropipe.photometry.psf_model import PSFModel
 
@@ -130,7 +136,7 @@ def test_too_few_stars_to_map_are_refused_by_name():
     xs, ys = np.unique(nodes[:, 0]), np.unique(nodes[:, 1])
     values = np.zeros((6, 3))
     values[2:] = np.nan  # four stars whose fits failed
-    with pytest.raises(ValueError, match="only 2 PSF stars with a fitted map"):
+    with pytest.raises(PSFMapError, match="only 2 PSF stars with a fitted map"):
         smooth_over_nodes(np.arange(6.0), np.arange(6.0), values, np.ones((6, 3)), xs, ys)
 
 

@@ -40,7 +40,7 @@ from astropipe.photometry.background import background_map, noise_map
 from astropipe.photometry.detection import MIN_SEPARATION_FWHM, ROUNDNESS_LIMIT, detect_stars
 from astropipe.photometry.epsf import build_epsf, select_psf_stars
 from astropipe.photometry.fitting import fit_stars, merge_unresolved
-from astropipe.photometry.psf_distortion import fit_distorted_epsf
+from astropipe.photometry.psf_distortion import PSFMapError, fit_distorted_epsf
 from astropipe.photometry.psf_grid import VaryingPSFModel, photutils_psf
 from astropipe.photometry.psf_model import PSFModel, StampModel
 from astropipe.photometry.psf_polynomial import fit_quadratic_epsf
@@ -544,7 +544,7 @@ def _rebuild_epsf(signal, stars_model, psf, psf_selection, stars: _Stars, half, 
     else:
         try:
             grid, maps = fit_distorted_epsf(*arguments, settings.psf_grid_nodes)
-        except ValueError as problem:
+        except PSFMapError as problem:
             log.warning("the PSF's variation could not be mapped (%s); keeping one ePSF", problem)
             return refined, new_psf, {"psf_model": "constant", **summary}
         model, summary = "distortion", {**summary, **maps}

@@ -33,7 +33,8 @@ from scipy.ndimage import map_coordinates
 from astropipe.photometry.psf_grid import VaryingPSFModel, node_positions
 from astropipe.photometry.psf_model import PSFModel
 
-__all__ = ["distorted_table", "fit_distorted_epsf", "fit_star_maps", "map_degree", "smooth_over_nodes"]
+__all__ = ["PSFMapError", "distorted_table", "fit_distorted_epsf", "fit_star_maps", "map_degree", "smooth_over_nodes"]
+
 
 #: stars' maps are fitted on their pixels within this many fit radii
 FIT_WINDOW = 2.0
@@ -46,8 +47,12 @@ MAP_BOUNDS = np.array([[-0.4, 1.0], [-0.4, 0.4], [-0.4, 1.0]])
 MAP_DEGREE, STARS_PER_TERM = 4, 3
 #: fewest stars with a fitted map that are followed across the image
 MIN_STARS = 5
-#: stars whose map lies further than this many MAD from the smoothed one are left out of it
+#: stars whose map lies further than this many MAD from the fitted polynomials are left out of them
 CLIP_MAD = 4.0
+
+
+class PSFMapError(ValueError):
+    """Too few PSF stars with a fitted map to follow the PSF across the image."""
 
 
 def distorted_table(
@@ -192,7 +197,7 @@ def smooth_over_nodes(
     """
     usable = np.all(np.isfinite(values) & np.isfinite(variance) & (variance > 0), axis=1)
     if usable.sum() < MIN_STARS:
-        raise ValueError(f"only {usable.sum()} PSF stars with a fitted map: need >= {MIN_STARS} to map the PSF")
+        raise PSFMapError(f"only {usable.sum()} PSF stars with a fitted map: need >= {MIN_STARS} to map the PSF")
     degree = map_degree(int(usable.sum()))
     design = _monomials(np.asarray(x, float), np.asarray(y, float), degree, xs, ys)
     values, variance = np.where(usable[:, None], values, 0.0), np.where(usable[:, None], variance, 1.0)
