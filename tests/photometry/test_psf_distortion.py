@@ -6,9 +6,9 @@ import pytest
 from astropipe.photometry.psf_distortion import (
     PSFMapError,
     distorted_table,
+    fit_map_polynomials,
     fit_star_maps,
     map_degree,
-    smooth_over_nodes,
 )
 from astropipe.photometry.psf_grid import node_positions
 from astropipe.photometry.psf_model import PSFModel
@@ -88,7 +88,7 @@ def test_the_maps_polynomial_is_flat_over_the_centre_steep_at_the_edges_and_drop
     values[:12] += 0.5  # blends: far off the map
     nodes = node_positions((512, 512), 9)
     xs, ys = np.unique(nodes[:, 0]), np.unique(nodes[:, 1])
-    node_values, kept, degree = smooth_over_nodes(x, y, values, np.full((400, 3), 1e-4), xs, ys)
+    node_values, kept, degree = fit_map_polynomials(x, y, values, np.full((400, 3), 1e-4), xs, ys)
     assert degree == 4
     assert not kept[:12].any() and kept[12:].mean() > 0.97
     rows = node_values[:, 0].reshape(9, 9)
@@ -118,7 +118,7 @@ def test_the_map_keeps_the_weight_of_the_bright_stars_when_all_scatter_beyond_th
     values = (truth + 5.0 * error * rng.standard_normal(300))[:, None] * np.ones(3)
     nodes = node_positions((512, 512), 9)
     xs, ys = np.unique(nodes[:, 0]), np.unique(nodes[:, 1])
-    node_values, kept, _ = smooth_over_nodes(x, y, values, np.repeat(error[:, None] ** 2, 3, axis=1), xs, ys)
+    node_values, kept, _ = fit_map_polynomials(x, y, values, np.repeat(error[:, None] ** 2, 3, axis=1), xs, ys)
     grid_x, grid_y = np.meshgrid(xs, ys)
     node_truth = 0.05 * ((grid_y.ravel() - 255.5) / 255.5) ** 2 + 0.02 * (grid_x.ravel() - 255.5) / 255.5
     # the 60 bright stars' 0.02 scatter over 15 terms: ~0.01; the faint stars' 0.2 with equal weights: ~0.05
@@ -137,7 +137,7 @@ def test_too_few_stars_to_map_are_refused_by_name():
     values = np.zeros((6, 3))
     values[2:] = np.nan  # four stars whose fits failed
     with pytest.raises(PSFMapError, match="only 2 PSF stars with a fitted map"):
-        smooth_over_nodes(np.arange(6.0), np.arange(6.0), values, np.ones((6, 3)), xs, ys)
+        fit_map_polynomials(np.arange(6.0), np.arange(6.0), values, np.ones((6, 3)), xs, ys)
 
 
 def test_the_map_acts_on_the_core_and_leaves_the_wings():

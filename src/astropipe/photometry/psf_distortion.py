@@ -33,7 +33,7 @@ from scipy.ndimage import map_coordinates
 from astropipe.photometry.psf_grid import VaryingPSFModel, node_positions
 from astropipe.photometry.psf_model import PSFModel
 
-__all__ = ["PSFMapError", "distorted_table", "fit_distorted_epsf", "fit_star_maps", "map_degree", "smooth_over_nodes"]
+__all__ = ["PSFMapError", "distorted_table", "fit_distorted_epsf", "fit_map_polynomials", "fit_star_maps", "map_degree"]
 
 
 #: stars' maps are fitted on their pixels within this many fit radii
@@ -173,7 +173,7 @@ def map_degree(n_stars: int) -> int:
     return degree
 
 
-def smooth_over_nodes(
+def fit_map_polynomials(
     x: NDArray[np.float64],
     y: NDArray[np.float64],
     values: NDArray[np.float64],
@@ -259,7 +259,7 @@ def fit_distorted_epsf(
     maps, variance, _ = fit_star_maps(signal, x, y, flux, constant, fit_radius)
     nodes = node_positions(signal.shape, nodes_per_axis)
     xs, ys = np.unique(nodes[:, 0]), np.unique(nodes[:, 1])
-    node_maps, kept, degree = smooth_over_nodes(np.asarray(x, float), np.asarray(y, float), maps, variance, xs, ys)
+    node_maps, kept, degree = fit_map_polynomials(np.asarray(x, float), np.asarray(y, float), maps, variance, xs, ys)
     core = FIT_WINDOW * fit_radius * constant.oversampling
     tables = np.array([distorted_table(constant.data, *node_map, core_radius=core) for node_map in node_maps])
     size = 0.5 * (node_maps[:, 0] + node_maps[:, 2])

@@ -166,7 +166,7 @@ def reduce_sequence(
     log.info("calibrated %d frames of %s %s", len(calibrated), frames["object"][0], frames["filter"][0])
     times = np.asarray(frames["mjd"], dtype=float)
     masks = [bright_pixel_mask(f) | ~np.isfinite(f) for f in calibrated]
-    levels = np.array([frame_level(f, m)[0] for f, m in zip(calibrated, masks, strict=True)])
+    levels = _sky_levels(calibrated, masks)
     skies = running_sky(calibrated, masks, times, sky_window, levels)
     first = [f - s for f, s in zip(calibrated, skies, strict=True)]
     noise = np.array([frame_level(f, m)[1] for f, m in zip(first, masks, strict=True)])
@@ -181,7 +181,7 @@ def reduce_sequence(
     log.info("object mask from the first stack covers %.1f%% of the canvas", 100 * objects.mean())
     shape = calibrated[0].shape
     masks2 = [m | _project_mask(objects, o, margin, shape) for m, o in zip(masks, offsets, strict=True)]
-    levels2 = np.array([frame_level(f, m)[0] for f, m in zip(calibrated, masks2, strict=True)])
+    levels2 = _sky_levels(calibrated, masks2)
     skies2 = running_sky(calibrated, masks2, times, sky_window, levels2)
     second = [f - s for f, s in zip(calibrated, skies2, strict=True)]
     noise2 = np.array([frame_level(f, m)[1] for f, m in zip(second, masks2, strict=True)])
@@ -230,6 +230,12 @@ def _object_mask(first, offsets, margin, weights, combine_sigma, mask_nsigma, ma
     (stack1, _), _ = _stack(first, offsets, margin, weights, combine_sigma)
     _, level, spread = sigma_clipped_stats(stack1[np.isfinite(stack1)], sigma=3.0)
     return binary_dilation(np.nan_to_num(stack1, nan=level) > level + mask_nsigma * spread, iterations=mask_grow)
+
+
+def _sky_levels(frames: list[np.ndarray], masks: list[np.ndarray]) -> np.ndarray:
+    """Each frame's sky level on its unmasked pixels (ADU), measured once per set of masks and used by the
+    running sky, the linearity limit and the frame scales."""
+    return np.array([frame_level(f, m)[0] for f, m in zip(frames, masks, strict=True)])
 
 
 def _measured_quality(
