@@ -144,15 +144,15 @@ def write_standards(night: NightSimulation, outdir: str | Path) -> list[Path]:
                     h = np.concatenate([[star["H"]], field_h])
                     k = np.concatenate([[star["K"]], field_h - 0.2])
                     rate = night.photometry.count_rate(band, h, k, airmass)
-                    fwhm = night.seeing_fwhm(frame_rng)
+                    exposure = (std["dit"] * std["ndit"] + OVERHEAD_S) * u.s
+                    taken = next(order) * exposure
+                    fwhm = night.seeing_fwhm(0.2 + 0.1 * j + taken.to_value(u.hour), frame_rng)
                     transparency = night.transparency(frame_rng)
                     rate = rate * transparency
                     psf = night.frame_psf(fwhm, scale, f"standard/{number}/{j}/{band}/{i}")
                     image = render_field(shape, x, y, rate, psf)
                     sky = night.photometry.surface_rate(band, night.sky.level(band, 0.2 + 0.1 * j, frame_rng), scale)
                     raw = expose(night.detector, night.maps, image + sky, std["dit"], std["ndit"], frame_rng)
-                    exposure = (std["dit"] * std["ndit"] + OVERHEAD_S) * u.s
-                    taken = next(order) * exposure
                     header = raw_header(
                         reported_wcs(wcs, pointing_error, rotation_error),
                         target=str(star["name"]),
@@ -189,11 +189,12 @@ def _write_illumination_grid(night: NightSimulation, outdir: str | Path, catalog
             wcs = frame_wcs(pointing_after_offset(centre, np.array([-east, -north])), scale, shape)
             x, y = wcs.world_to_pixel(centre)
             rate = night.photometry.count_rate(band, np.array([star["H"]]), np.array([star["K"]]), std["airmasses"][0])
-            psf = night.frame_psf(night.seeing_fwhm(rng), scale, f"illumination/{band}/{i}")
+            hours = -1.0 + (b * n * n + i) * (std["dit"] * GRID_NDIT + OVERHEAD_S) / 3600.0
+            psf = night.frame_psf(night.seeing_fwhm(hours, rng), scale, f"illumination/{band}/{i}")
             image = render_field(shape, np.array([x]), np.array([y]), rate, psf)
             sky = night.photometry.surface_rate(band, night.sky.level(band, 0.05, rng), scale)
             raw = expose(night.detector, night.maps, image + sky, std["dit"], GRID_NDIT, rng)
-            start = night.start - 1.0 * u.hour + (b * n * n + i) * (std["dit"] * GRID_NDIT + OVERHEAD_S) * u.s
+            start = night.start + hours * u.hour
             header = raw_header(
                 wcs,
                 target=str(star["name"]),

@@ -29,9 +29,13 @@ from astropipe.simulate.detector import DetectorMaps, DetectorModel, detector_ma
 from astropipe.simulate.observation import OVERHEAD_S, PIXEL_SCALES, PhotometricSystem, SkyModel
 from astropipe.simulate.psf import FramePSF
 from astropipe.simulate.scene import SURVEY_CLASSES, ClusterSpec, FieldSpec, Scene, build_scene
+from astropipe.simulate.seeing import SeeingDrift
 from astropipe.stellar.main_sequence import UpperMainSequence
 
-__all__ = ["PIXEL_SCALES", "NightSimulation"]
+__all__ = ["MIN_RENDERED_FWHM_PX", "PIXEL_SCALES", "NightSimulation"]
+
+#: smallest seeing FWHM (pixels) the renderer's pixel-centre sampling holds to 0.2 % in flux (1 % at 1.4 px)
+MIN_RENDERED_FWHM_PX = 1.7
 
 
 @dataclass
@@ -82,6 +86,7 @@ class NightSimulation:
         self.ak_per_ehk = float(imaging["extinction_law_ak_per_ehk"])
         self.start = Time(f"{imaging['night']}T23:30:00", scale="utc")
         self._maps: DetectorMaps | None = None
+        self._seeing_drift: SeeingDrift | None = None
 
     # ------------------------------------------------------------------ plan
     @property
@@ -212,14 +217,45 @@ class NightSimulation:
         )
 
     # ------------------------------------------------------------ exposures
-    def seeing_fwhm(self, rng: np.random.Generator) -> float:
-        """One exposure's seeing FWHM (arcsec): the configured seeing with log-normal jitter."""
-        return self.sim["seeing_arcsec"] * float(np.exp(self.sim["seeing_jitter"] * rng.standard_normal()))
+    @property
+    def seeing_drift(self) -> SeeingDrift:
+        """The night's drift of the log seeing (:mod:`astropipe.simulate.seeing`), drawn to an hour after the
+        last science sequence."""
+        if self._seeing_drift is None:
+            last = max(
+                seq.start_hours + seq.nexp * (seq.dit * seq.ndit + OVERHEAD_S) / 3600.0
+                for seq in self.sequences().values()
+            )
+            self._seeing_drift = SeeingDrift(
+                self.sim["seeing_drift_rms"],
+                self.sim["seeing_drift_minutes"],
+                last + 1.0,
+                random_stream(self.seed, "seeing"),
+            )
+        return self._seeing_drift
+
+    def seeing_fwhm(self, hours: float, rng: np.random.Generator) -> float:
+        """Seeing FWHM (arcsec) of an exposure starting ``hours`` after the night's start: the logged seeing
+        (``seeing_arcsec``, at the science target's first exposure) times the night's drift since then and
+        the frame's log-normal jitter (``seeing_jitter``, drawn from the exposure's stream ``rng``)."""
+        drift = self.seeing_drift
+        logged_at = min(
+            seq.start_hours for (field, _), seq in self.sequences().items() if field == self.config["object"]["name"]
+        )
+        log_ratio = drift(hours) - drift(logged_at) + self.sim["seeing_jitter"] * rng.standard_normal()
+        return self.sim["seeing_arcsec"] * float(np.exp(log_ratio))
 
     def frame_psf(self, fwhm_arcsec: float, pixel_scale: float, exposure: str) -> FramePSF:
         """The PSF of one exposure (``imaging.simulation.psf``): a core of FWHM ``fwhm_arcsec`` with the
         exposure's own elongation, drawn from the stream of ``exposure`` (spin-2 components of rms
         ``ellipticity_rms`` each), the halo, and the small-field objective's edge distortion."""
+        if fwhm_arcsec / pixel_scale < MIN_RENDERED_FWHM_PX:
+            raise ValueError(
+                f"simulated exposure {exposure}: seeing {fwhm_arcsec:.3f} arcsec is {fwhm_arcsec / pixel_scale:.2f} px "
+                f"at {pixel_scale} arcsec/px; the renderer samples the PSF at pixel centres, which holds the flux to "
+                f"0.2 % only from {MIN_RENDERED_FWHM_PX} px FWHM (imaging.simulation.seeing_arcsec, seeing_drift_rms, "
+                "seeing_jitter)"
+            )
         settings = self.sim["psf"]
         e1, e2 = settings["ellipticity_rms"] * random_stream(self.seed, f"psf/{exposure}").standard_normal(2)
         return FramePSF(

@@ -108,6 +108,8 @@ def truth(night: NightSimulation) -> dict[str, Any]:
         "pixel_scales_arcsec": PIXEL_SCALES,
         "seeing_arcsec": night.sim["seeing_arcsec"],
         "seeing_jitter": night.sim["seeing_jitter"],
+        "seeing_drift_rms": night.sim["seeing_drift_rms"],
+        "seeing_drift_minutes": night.sim["seeing_drift_minutes"],
         "psf": dict(night.sim["psf"]),
         "transparency_rms": night.sim["transparency_rms"],
         "sky_mag_arcsec2": night.sim["sky_mag_arcsec2"],

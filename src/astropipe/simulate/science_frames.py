@@ -57,7 +57,7 @@ def write_sequence(night: NightSimulation, field: str, band: str, outdir: str | 
         frame_rng = random_stream(night.seed, f"frame/{field}/{band}/{i}")
         hours = sequence.start_hours + i * (sequence.dit * sequence.ndit + OVERHEAD_S) / 3600.0
         airmass = night.sim["object_airmass"] + 0.05 * hours
-        fwhm = night.seeing_fwhm(frame_rng)
+        fwhm = night.seeing_fwhm(hours, frame_rng)
         transparency = night.transparency(frame_rng)
         wcs = frame_wcs(pointing_after_offset(scene.center, offset), scale, shape)
         x, y = wcs.all_world2pix(np.asarray(stars["ra"]), np.asarray(stars["dec"]), 0)
