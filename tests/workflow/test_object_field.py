@@ -95,7 +95,10 @@ def test_registration_recovers_the_true_offsets(reduced):
 @pytest.mark.parametrize("band", ["H", "Ks"])
 def test_frame_flux_scales_and_seeing_follow_the_injected_ones(reduced, band):
     """Transparency varies by ~1 % between the frames (thin cirrus); the measured flux scales follow it to
-    a third of that, and the measured FWHM (a Gaussian fitted to the Moffat stars) follows the seeing."""
+    half of that, each frame within four of its stated errors (the errors come from the scatter of the stars
+    about the fit, which misses their common error from the seeing matching: the pulls' rms is 1.5 in Ks,
+    whose seeing drifts through the sequence, 1.0 in H), and the measured FWHM (a Gaussian fitted to the
+    stars) follows the seeing."""
     offsets = Table.read(reduced["base"] / f"object11/{band}/offsets.ecsv", format="ascii.ecsv")
     truth = _frame_truth(reduced, band, "HIERARCH ASTROPIPE TRANSPARENCY")
     truth /= np.median(truth)
@@ -103,7 +106,8 @@ def test_frame_flux_scales_and_seeing_follow_the_injected_ones(reduced, band):
     residual /= np.median(residual)
     assert np.std(truth) > 0.005
     assert np.std(residual) < min(0.006, 0.5 * np.std(truth))
-    assert np.max(np.abs(residual - 1.0)) < 0.015
+    pulls = (residual - 1.0) / np.asarray(offsets["flux_scale_err"])
+    assert np.max(np.abs(pulls)) < 4.0 and np.sqrt(np.mean(pulls**2)) < 2.0
     seeing = np.asarray(offsets["fwhm_arcsec"]) / _frame_truth(reduced, band, "HIERARCH ESO TEL AMBI FWHM START")
     assert np.std(seeing / np.median(seeing)) < 0.02
     # point-source weights: scale^2 / (sky x FWHM^2), mean 1
@@ -159,11 +163,13 @@ def test_bright_stars_match_the_truth(reduced):
     measured = np.asarray(catalog["mag_inst"]) + calibrated.meta["aperture_correction_Ks_mag"]
     good = (separation.arcsec < 0.3) & (catalog["flags"] == 0) & (k < 14)
     delta = measured[good] - expected[good]
+    scatter = 1.4826 * np.median(np.abs(delta - np.median(delta)))
+    print(f"Ks, K < 14: median {np.median(delta):+.4f}, robust scatter {scatter:.4f} mag ({good.sum()} stars)")
     assert good.sum() > 300
     # astrometry: the fitted WCS puts the bright stars on their true positions (the headers were 5" off)
     assert np.sqrt(np.mean(separation.arcsec[good] ** 2)) < 0.1
     assert abs(np.median(delta)) <= 0.02
-    assert 1.4826 * np.median(np.abs(delta - np.median(delta))) <= 0.03
+    assert scatter <= 0.03
 
 
 def test_completeness_two_magnitudes_above_the_fifty_percent_limit(reduced):

@@ -22,12 +22,15 @@ from astropipe.reduce.calibration import bad_pixel_mask, calibrate_frame, dome_f
 from astropipe.reduce.cosmic_rays import DetectorNoise, remove_cosmic_rays_near
 from astropipe.reduce.illumination import (
     IlluminationError,
-    brightest_star_flux,
     brightest_star_position,
     fit_illumination,
+    measure_grid_star,
 )
 
-__all__ = ["build_masters", "dark_name", "load_masters"]
+__all__ = ["GRID_APERTURE_FWHM", "build_masters", "dark_name", "load_masters"]
+
+#: the illumination grid's aperture radius in FWHM (the workflow sets it to five FWHM guesses)
+GRID_APERTURE_FWHM = 5.0
 
 
 def dark_name(dit: float) -> str:
@@ -50,7 +53,7 @@ def _grid_illumination(
 ) -> tuple[NDArray, float]:
     """Illumination correction of one filter from its standard-star grid frames (dome flat only)."""
     bad = bad_pixel_mask(dome_flat, next(iter(dark.values())))
-    x, y, flux = [], [], []
+    stars = []
     for row in grid:
         image = calibrate_frame(read_raw_data(row["path"]), dark[float(row["dit"])], dome_flat, bad, linearity)
         radius = radius_arcsec / float(row["pixel_scale"])
@@ -58,11 +61,15 @@ def _grid_illumination(
             image, _ = remove_cosmic_rays_near(
                 image, detector, int(row["ndit"]), brightest_star_position(image), int(np.ceil(2.0 * radius)) + 8
             )
-        star = brightest_star_flux(image, radius)
-        if radius <= star[0] <= image.shape[1] - 1 - radius and radius <= star[1] <= image.shape[0] - 1 - radius:
-            x.append(star[0]), y.append(star[1]), flux.append(star[2])  # the whole aperture on the array
+        try:
+            star = measure_grid_star(image, radius, radius / GRID_APERTURE_FWHM)
+        except IlluminationError as error:
+            raise IlluminationError(f"filter {band}, illumination grid frame {row['path']}: {error}") from error
+        if radius <= star.x <= image.shape[1] - 1 - radius and radius <= star.y <= image.shape[0] - 1 - radius:
+            stars.append(star)  # the whole aperture on the array
     try:
-        return fit_illumination(np.array(x), np.array(y), np.array(flux), dome_flat.shape)
+        x, y, flux, fwhm = (np.array([getattr(star, key) for star in stars]) for key in ("x", "y", "flux", "fwhm"))
+        return fit_illumination(x, y, flux, dome_flat.shape, fwhm=fwhm)
     except IlluminationError as error:
         raise IlluminationError(f"filter {band}, illumination grid ({len(grid)} frames): {error}") from error
 
@@ -84,7 +91,8 @@ def build_masters(
     The illumination correction of a filter is the supplied ``ILLUM`` frame where there is one, else
     it is fitted to a standard star stepped over the array (``STD,ILLUM`` frames,
     :mod:`astropipe.reduce.illumination`), measured in apertures of ``aperture_radius_arcsec`` (about
-    five FWHM: the enclosed fraction changes by < 0.1 % with the seeing, and the sky noise stays small).
+    :data:`GRID_APERTURE_FWHM` FWHM; the star's FWHM fits start from that fraction of it), with the seeing
+    term of :func:`~astropipe.reduce.illumination.fit_illumination` from each frame's FWHM.
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)

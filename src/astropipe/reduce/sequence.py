@@ -45,6 +45,10 @@ __all__ = ["StackResult", "reduce_sequence"]
 
 #: stars for the flux scales are taken this many FWHM from the reference frame's edges
 APERTURE_BORDER_FWHM = 5.0
+#: stars offered to the frames' flux scales and seeing: in the crowded Object 11 field only a third of them
+#: stay clean of saturated neighbours and bad pixels in every frame; 60 left the Ks scales 0.44-0.76 % rms
+#: off the injected transparency on three simulated nights, 120 left 0.25-0.51 % (200: no better)
+FLUX_SCALE_STARS = 120
 
 
 @dataclass
@@ -309,8 +313,10 @@ def _frame_quality(
     fwhm_guess_px: float,
     saturated_adu: float,
 ) -> FrameQuality:
-    """Flux scales and seeing from the reference frame's 60 brightest unsaturated stars."""
-    x, y = reference.centroids(reference.brightest(int(np.ceil(APERTURE_BORDER_FWHM * fwhm_guess_px)), 60))
+    """Flux scales and seeing from the reference frame's :data:`FLUX_SCALE_STARS` brightest unsaturated stars."""
+    x, y = reference.centroids(
+        reference.brightest(int(np.ceil(APERTURE_BORDER_FWHM * fwhm_guess_px)), FLUX_SCALE_STARS)
+    )
     good = np.isfinite(x) & np.isfinite(y)
     return measure_frame_quality(
         frames, offsets, x[good], y[good], fwhm_guess_px=fwhm_guess_px, saturated_adu=saturated_adu
