@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-from astropipe.cmd.mixture import MixtureMembership, fit_mixture_membership
+from astropipe.cmd.mixture import MAX_HALFWIDTH, MixtureMembership, fit_mixture_membership
 
 LIMIT_H, LIMIT_K, RADIUS = 17.0, 16.5, 43.5
 
@@ -165,3 +165,19 @@ def test_too_few_stars_are_refused():
             RADIUS,
             _gaussian_errors(0.03),
         )
+
+
+def test_a_band_broader_than_the_bound_is_fitted_at_it_with_a_finite_count_error():
+    """Members spread over +-0.8 mag in H - K (beyond the paper's spread): w stops at the bound, where the
+    likelihood no longer turns over in w; the member count still gets its error from the other parameters."""
+    rng = np.random.default_rng(11)
+    members = _cluster(rng, 150, mu=1.3, w=0.8)
+    field = _field(rng, 900)
+    h, hk = np.concatenate([members[0], field[0]]), np.concatenate([members[1], field[1]])
+    radius = np.concatenate([members[2], RADIUS * np.sqrt(rng.random(900))])
+    field_h, field_hk = _field(rng, 1400)
+    fit = fit_mixture_membership(h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03))
+    assert fit.colour_halfwidth == pytest.approx(MAX_HALFWIDTH, rel=1e-3)
+    above = (h < LIMIT_H) & (h - hk < LIMIT_K)
+    n_true = int(above[:150].sum())
+    assert np.isfinite(fit.n_members_err) and fit.n_members == pytest.approx(n_true, abs=3 * fit.n_members_err)
