@@ -91,8 +91,8 @@ def build_masters(
     The illumination correction of a filter is the supplied ``ILLUM`` frame where there is one, else
     it is fitted to a standard star stepped over the array (``STD,ILLUM`` frames,
     :mod:`astropipe.reduce.illumination`), measured in apertures of ``aperture_radius_arcsec`` (about
-    :data:`GRID_APERTURE_FWHM` FWHM; the star's FWHM fits start from that fraction of it), with the seeing
-    term of :func:`~astropipe.reduce.illumination.fit_illumination` from each frame's FWHM.
+    :data:`GRID_APERTURE_FWHM` FWHM, so the star's FWHM fit starts from the radius over that), with the
+    seeing term of :func:`~astropipe.reduce.illumination.fit_illumination` from each frame's FWHM.
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)

@@ -87,6 +87,7 @@ class NightSimulation:
         self.start = Time(f"{imaging['night']}T23:30:00", scale="utc")
         self._maps: DetectorMaps | None = None
         self._seeing_drift: SeeingDrift | None = None
+        self._seeing_logged_at = 0.0
 
     # ------------------------------------------------------------------ plan
     @property
@@ -220,11 +221,15 @@ class NightSimulation:
     @property
     def seeing_drift(self) -> SeeingDrift:
         """The night's drift of the log seeing (:mod:`astropipe.simulate.seeing`), drawn to an hour after the
-        last science sequence."""
+        last science sequence (and, with it, the time of the science target's first exposure, where the logged
+        seeing holds)."""
         if self._seeing_drift is None:
+            sequences = self.sequences()
             last = max(
-                seq.start_hours + seq.nexp * (seq.dit * seq.ndit + OVERHEAD_S) / 3600.0
-                for seq in self.sequences().values()
+                seq.start_hours + seq.nexp * (seq.dit * seq.ndit + OVERHEAD_S) / 3600.0 for seq in sequences.values()
+            )
+            self._seeing_logged_at = min(
+                seq.start_hours for (field, _), seq in sequences.items() if field == self.config["object"]["name"]
             )
             self._seeing_drift = SeeingDrift(
                 self.sim["seeing_drift_rms"],
@@ -239,10 +244,7 @@ class NightSimulation:
         (``seeing_arcsec``, at the science target's first exposure) times the night's drift since then and
         the frame's log-normal jitter (``seeing_jitter``, drawn from the exposure's stream ``rng``)."""
         drift = self.seeing_drift
-        logged_at = min(
-            seq.start_hours for (field, _), seq in self.sequences().items() if field == self.config["object"]["name"]
-        )
-        log_ratio = drift(hours) - drift(logged_at) + self.sim["seeing_jitter"] * rng.standard_normal()
+        log_ratio = drift(hours) - drift(self._seeing_logged_at) + self.sim["seeing_jitter"] * rng.standard_normal()
         return self.sim["seeing_arcsec"] * float(np.exp(log_ratio))
 
     def frame_psf(self, fwhm_arcsec: float, pixel_scale: float, exposure: str) -> FramePSF:
