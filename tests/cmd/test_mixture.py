@@ -64,6 +64,7 @@ def test_parameters_are_recovered(fitted):
     assert np.sqrt(n_true) < fit.n_members_err < 3 * np.sqrt(n_true)
     assert fit.colour_centre == pytest.approx(1.15, abs=0.05)
     assert fit.colour_halfwidth == pytest.approx(0.35, abs=0.05)
+    assert not fit.colour_band_at_bound and fit.as_dict()["colour_halfwidth_at_bound"] is False
     assert fit.core_radius == pytest.approx(10.0, rel=0.4)
 
 
@@ -167,9 +168,10 @@ def test_too_few_stars_are_refused():
         )
 
 
-def test_a_band_broader_than_the_bound_is_fitted_at_it_with_a_finite_count_error():
+def test_a_band_broader_than_the_bound_is_fitted_at_it_flagged_with_a_finite_count_error():
     """Members spread over +-0.8 mag in H - K (beyond the paper's spread): w stops at the bound, where the
-    likelihood no longer turns over in w; the member count still gets its error from the other parameters."""
+    likelihood no longer turns over in w, and the fit says so; the member count still gets its error from
+    the other parameters."""
     rng = np.random.default_rng(11)
     members = _cluster(rng, 150, mu=1.3, w=0.8)
     field = _field(rng, 900)
@@ -178,6 +180,7 @@ def test_a_band_broader_than_the_bound_is_fitted_at_it_with_a_finite_count_error
     field_h, field_hk = _field(rng, 1400)
     fit = fit_mixture_membership(h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03))
     assert fit.colour_halfwidth == pytest.approx(MAX_HALFWIDTH, rel=1e-3)
+    assert fit.colour_band_at_bound and fit.as_dict()["colour_halfwidth_at_bound"] is True
     above = (h < LIMIT_H) & (h - hk < LIMIT_K)
     n_true = int(above[:150].sum())
     assert np.isfinite(fit.n_members_err) and fit.n_members == pytest.approx(n_true, abs=3 * fit.n_members_err)

@@ -176,6 +176,13 @@ def _mixture(
         *(mixture.core_radius, int(np.sum(mixture.probability >= threshold)), threshold),
         *(settings["mixture_operating_point"], 100 * expected_completeness, 100 * expected_removal),
     )
+    if mixture.colour_band_at_bound:
+        log.warning(
+            "mixture model: the members' colour band went to its largest half-width (%.3f mag): the data do not "
+            "identify the members' colours, and its probabilities (and the cluster reddening weighted by them) "
+            "are unreliable",
+            mixture.colour_halfwidth,
+        )
     return mixture, {
         "operating_point": settings["mixture_operating_point"],
         "threshold": threshold,
