@@ -33,6 +33,7 @@ test: $(STAMP)
 validate: $(STAMP)
 	$(VENV)/bin/python validation/object11_nights.py
 	$(VENV)/bin/python validation/object11_limits.py
+	$(VENV)/bin/python validation/upper_ms_selection.py
 
 dryrun: $(STAMP)
 	$(VENV)/bin/snakemake -n

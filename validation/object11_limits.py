@@ -28,9 +28,9 @@ K10 estimated with the ideal posteriors (the K at which their running sum from
 the bright end reaches 10) against the true K10; and how often the B0V
 distance from it, with A_K exact, lands within 15 % of 7.6 kpc. And the cluster
 reddening as the pipeline measures it (median H - K of the upper main sequence,
-the red stars down to ``upper_ms_depth_mag`` below K10, minus the intrinsic
-colour): from the true members below the true K10, and posterior-weighted below
-the ideal K10, against the injected E(H - K) = 1.14, and how often each lands
+the red stars down to ``upper_ms_depth_mag`` below K10 in a reddening-free
+magnitude, minus the intrinsic colour): from the true members below the true
+K10, and posterior-weighted below the ideal K10, against the injected E(H - K) = 1.14, and how often each lands
 within 0.1 mag of it.
 
 Reads the nights that ``make validate`` ran (results/validation/seed*/);
@@ -56,7 +56,7 @@ from numpy.typing import NDArray
 from scipy.stats import gaussian_kde
 from snakemake.utils import validate
 
-from astropipe.distance.reddening import weighted_median
+from astropipe.distance.reddening import upper_main_sequence_reddening
 from astropipe.simulate.night import NightSimulation
 from astropipe.simulate.scene import FieldSpec, build_scene
 from astropipe.stellar.main_sequence import UpperMainSequence
@@ -270,7 +270,7 @@ def distance_limits(
 
     ``upper_ms`` holds ``depth_mag``, ``intrinsic_hk`` (``imaging.distance``) and ``boundary_hk`` (the
     red-sequence boundary): the upper main sequence is the stars redder than the boundary down to
-    ``depth_mag`` below K10.
+    ``depth_mag`` below K10 in a reddening-free magnitude, as the pipeline takes it.
     """
     sequence = UpperMainSequence(reference_dir)
     rng = np.random.default_rng(CLUSTER_SEED)
@@ -286,15 +286,9 @@ def distance_limits(
         # the running sum reaches ten members ~2 mag brighter than this on every night: fainter stars cannot count
         searched = k < K10_SEARCH_LIMIT
         ideal_k10[i] = posterior_k10(k[searched], posterior[searched])
-        red = hk > upper_ms["boundary_hk"]
-        upper_true = red & np.asarray(stars["member"]) & (k <= true_k10[i] + upper_ms["depth_mag"])
-        upper_ideal = red & (k <= ideal_k10[i] + upper_ms["depth_mag"])
-        true_e_hk[i] = np.median(hk[upper_true]) - upper_ms["intrinsic_hk"] if upper_true.any() else np.nan
-        ideal_e_hk[i] = (
-            weighted_median(hk[upper_ideal], posterior[upper_ideal]) - upper_ms["intrinsic_hk"]
-            if posterior[upper_ideal].sum() > 0
-            else np.nan
-        )
+        member = np.asarray(stars["member"])
+        true_e_hk[i] = _upper_ms_e_hk(k, hk, np.where(member, 1.0, np.nan), true_k10[i], upper_ms, ak_per_ehk)
+        ideal_e_hk[i] = _upper_ms_e_hk(k, hk, posterior, ideal_k10[i], upper_ms, ak_per_ehk)
     cluster = scene.meta["cluster"]
     nominal = cluster["absolute_k_tenth"] + cluster["distance_modulus"] + cluster["a_k"]
     within = {
@@ -319,6 +313,31 @@ def distance_limits(
             )
         },
     }
+
+
+def _upper_ms_e_hk(
+    k: NDArray[np.float64],
+    hk: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    k10: float,
+    upper_ms: dict[str, float],
+    law: float,
+) -> float:
+    """E(H - K) as the pipeline measures it (the weighted median colour in the upper-main-sequence box, whose faint
+    edge runs along the reddening vector), with ``weights`` the stars' membership; NaN with under 5 members."""
+    try:
+        return upper_main_sequence_reddening(
+            k,
+            hk,
+            np.zeros(hk.size),
+            weights,
+            faint_k=k10 + upper_ms["depth_mag"],
+            boundary=upper_ms["boundary_hk"],
+            law=law,
+            intrinsic_hk=upper_ms["intrinsic_hk"],
+        ).cluster.e_hk
+    except ValueError:
+        return float("nan")
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from snakemake.utils import validate
 
-from astropipe.distance.object_distance import upper_main_sequence_box
+from astropipe.distance.reddening import upper_main_sequence_box
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "results" / "validation"
@@ -124,7 +124,12 @@ def compare(results: Path, night: str, distance_settings: dict) -> dict[str, flo
     kept = np.asarray(members["probability"] >= members.meta["member_probability"])
     boundary = json.loads((field / "decontamination.json").read_text())["red_sequence_boundary_hk"]
     box = upper_main_sequence_box(
-        members["K"], members["HK"], summary["k10"] + distance_settings["upper_ms_depth_mag"], boundary
+        members["K"],
+        members["HK"],
+        summary["k10"] + distance_settings["upper_ms_depth_mag"],
+        boundary,
+        law=summary["extinction_law_ak_per_ehk"],
+        reference_hk=summary["upper_ms_box_reference_hk"],
     )
     b0v = summary["distance_kpc"]["B0V"]
     return {

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 from scipy.stats import norm, uniform
 
-from astropipe.distance.reddening import clump_reddening, cluster_reddening, weighted_median
+from astropipe.distance.reddening import (
+    clump_reddening,
+    cluster_reddening,
+    upper_main_sequence_box,
+    upper_main_sequence_reddening,
+    weighted_median,
+)
 
 LAW, AV_PER_AK = 1.436, 3.315 / 0.367  # Dutra et al. 2003; Schlegel et al. (1998) A_V and A_K per E(B-V)
 
@@ -86,3 +92,72 @@ def test_a_small_field_behind_heavy_reddening_finds_its_clump():
     result = clump_reddening(k, hk, k0, hk0, 0.25, LAW, min_colour=0.6)
     assert result.e_hk == pytest.approx(e_true, abs=3 * result.e_hk_err + 0.02)
     assert result.clump_k == pytest.approx(k0 + LAW * e_true, abs=0.1)
+
+
+def _reddened_sequence(rng: np.random.Generator, n: int, alpha: float, halfwidth: float):
+    """Upper-main-sequence stars of one intrinsic colour (-0.07) with a luminosity function 10^(alpha K0) over
+    K0 = 6-17 and E(H - K) uniform in 1.14 +- ``halfwidth``: observed K, H - K (mag)."""
+    # inverse transform of the exponential luminosity function
+    u = rng.random(n)
+    k0 = np.log10(10 ** (alpha * 6.0) + u * (10 ** (alpha * 17.0) - 10 ** (alpha * 6.0))) / alpha
+    e_hk = rng.uniform(1.14 - halfwidth, 1.14 + halfwidth, n)
+    return k0 + LAW * e_hk, -0.07 + e_hk
+
+
+def test_a_cut_in_k_biases_the_colour_blue_as_predicted_and_the_reddening_free_box_does_not():
+    """A luminosity function 10^(alpha K) cut at a fixed K keeps stars with reddening offset d (uniform over
+    +-w) in proportion to 10^(-alpha law d): their median offset is -ln(cosh(c w)) / c, c = ln(10) alpha law
+    (-0.078 mag for alpha = 0.4, w = 0.35). The box along the reddening vector keeps every offset alike."""
+    alpha, halfwidth = 0.4, 0.35
+    k, hk = _reddened_sequence(np.random.default_rng(5), 400_000, alpha, halfwidth)
+    faint_k = 12.0 + LAW * 1.14 + 2.5
+    c = np.log(10.0) * alpha * LAW
+    predicted_bias = -np.log(np.cosh(c * halfwidth)) / c
+    in_k = upper_main_sequence_box(k, hk, faint_k, 0.5, law=0.0, reference_hk=0.0)
+    assert in_k.sum() > 5000  # the medians below are good to ~0.005 mag
+    assert np.median(hk[in_k]) + 0.07 - 1.14 == pytest.approx(predicted_bias, abs=0.01)
+    assert predicted_bias == pytest.approx(-0.078, abs=0.001)
+    result = upper_main_sequence_reddening(
+        k, hk, np.full(k.size, 0.02), np.ones(k.size), faint_k=faint_k, boundary=0.5, law=LAW, intrinsic_hk=-0.07
+    )
+    assert result.converged
+    assert result.cluster.e_hk == pytest.approx(1.14, abs=0.01)
+    assert result.reference_hk == pytest.approx(result.cluster.mean_hk, abs=1e-3)
+    # the box's edge passes through (reference colour, faint_k) along the reddening vector
+    edge = upper_main_sequence_box(
+        np.array([faint_k - 0.01, faint_k + 0.01, faint_k + LAW * 0.2 - 0.01]),
+        np.full(3, result.reference_hk) + np.array([0.0, 0.0, 0.2]),
+        faint_k,
+        0.5,
+        law=LAW,
+        reference_hk=result.reference_hk,
+    )
+    assert edge.tolist() == [True, False, True]
+
+
+def test_the_upper_sequence_takes_only_candidates_with_a_probability():
+    """Stars without a membership probability (NaN: below the completeness limits) are not in the box."""
+    k, hk = _reddened_sequence(np.random.default_rng(6), 20_000, 0.4, 0.35)
+    weights = np.where(np.arange(k.size) % 2 == 0, 1.0, np.nan)
+    result = upper_main_sequence_reddening(
+        k, hk, np.full(k.size, 0.02), weights, faint_k=16.1, boundary=0.5, law=LAW, intrinsic_hk=-0.07
+    )
+    assert result.selected.any() and not np.any(result.selected & np.isnan(weights))
+    assert result.cluster.n_stars == result.selected.sum()
+
+
+def test_a_box_that_has_not_settled_says_so_and_which_colour_it_was_drawn_through(monkeypatch):
+    """With one step allowed the box is drawn once, through the median colour of the stars with K <= faint_k."""
+    import astropipe.distance.reddening as reddening
+
+    k, hk = _reddened_sequence(np.random.default_rng(7), 20_000, 0.4, 0.35)
+    errors, weights = np.full(k.size, 0.02), np.ones(k.size)
+    monkeypatch.setattr(reddening, "MAX_BOX_ITERATIONS", 1)
+    result = upper_main_sequence_reddening(
+        k, hk, errors, weights, faint_k=16.1, boundary=0.5, law=LAW, intrinsic_hk=-0.07
+    )
+    assert not result.converged
+    assert result.reference_hk == np.median(hk[(k <= 16.1) & (hk > 0.5)])
+    assert np.array_equal(
+        result.selected, upper_main_sequence_box(k, hk, 16.1, 0.5, law=LAW, reference_hk=result.reference_hk)
+    )

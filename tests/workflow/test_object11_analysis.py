@@ -158,6 +158,9 @@ def test_reddening_and_distance(run):
     assert abs(summary["k10"] - scene["cluster_k10"]) < 2.0 * summary["k10_err"]
     assert abs(b0v["value"] - scene["cluster_distance_kpc"]) < 2.0 * b0v["err"]
     assert summary["n_saturated_object_brighter_than_k10"] >= 0
+    # E(H-K) says whether the mixture it is weighted by had its colour band at the bound
+    mixture = _json(run, f"results/imaging/{NIGHT}/object11/decontamination.json")["mixture"]
+    assert summary["e_hk_mixture_band_at_bound"] is mixture["colour_halfwidth_at_bound"]
 
 
 def _membership_against_truth(run: Path) -> tuple[Table, np.ndarray, np.ndarray]:
@@ -218,9 +221,9 @@ def test_mixture_members_at_the_balanced_operating_point(run):
     field_sigma = np.hypot(np.sqrt(expected * (1 - expected) / n_field), mixture["n_members_err"] / n_field)
     assert removed_field >= expected - 2 * field_sigma
     # the target, >= 80 % of the members kept while >= 80 % of the field is removed, within its binomial error on
-    # this one night: with the drifting seeing it gives 78 % of 58 members and 80 % of the field, its colour band at
-    # the half-width bound (with a steady seeing 83 % of 60 and 87 %; the single Moffat of earlier versions: 80.3 % of
-    # 76 and 79.6 %, 2 field stars short of 80 %)
+    # this one night: with the drifting seeing it gives 83 % of 58 members and 80 % of the field (with a steady
+    # seeing 83 % of 60 and 87 %; the single Moffat of earlier versions: 80.3 % of 76 and 79.6 %, 2 field stars
+    # short of 80 %)
     assert kept_members >= 0.8 - 2 * np.sqrt(0.8 * 0.2 / n_true)
     assert removed_field >= 0.8 - 2 * np.sqrt(0.8 * 0.2 / n_field)
 

@@ -7,8 +7,11 @@
 2. takes K10, the tenth-brightest red-sequence member, as the median over the decontamination's
    repeats, its error the spread over the repeats and the tenth member's photometric error;
 3. measures the cluster's E(H-K) from the upper main sequence: the object-area stars redder than the
-   boundary down to ``upper_ms_depth_mag`` below K10, weighted by their mixture-model membership
-   probability (:mod:`astropipe.cmd.mixture`), its error including the colour calibration;
+   boundary down to ``upper_ms_depth_mag`` below K10 in a reddening-free magnitude
+   (:func:`astropipe.distance.reddening.upper_main_sequence_reddening`), weighted by their mixture-model
+   membership probability (:mod:`astropipe.cmd.mixture`), its error including the colour calibration, and says
+   (``e_hk_mixture_band_at_bound``, with a warning) when those probabilities come from a fit whose colour
+   band sits at its bound;
 4. converts K10 into a distance for every absolute-magnitude hypothesis (e.g. the tenth star a B0V).
 
 :func:`main_sequence_overlay` draws the reddened main sequence at the preferred distance for Fig. 10.
@@ -21,13 +24,17 @@ from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
-from numpy.typing import NDArray
 
-from astropipe.distance.reddening import clump_reddening, cluster_reddening, extinction_k
+from astropipe.distance.reddening import (
+    MAX_BOX_ITERATIONS,
+    clump_reddening,
+    extinction_k,
+    upper_main_sequence_reddening,
+)
 from astropipe.distance.tenth_brightest import tenth_star_distance
 from astropipe.stellar.main_sequence import DWARF_MASSES, UpperMainSequence
 
-__all__ = ["OVERLAY_LABELS", "main_sequence_overlay", "measure_distance", "upper_main_sequence_box"]
+__all__ = ["OVERLAY_LABELS", "main_sequence_overlay", "measure_distance"]
 
 OVERLAY_LABELS = ("O5V", "B0V", "B2V", "B5V", "A0V", "F0V")  # spectral types marked on the Fig. 10 sequence
 
@@ -77,14 +84,29 @@ def measure_distance(
     foreground = _foreground(stars[stars["region"] == "field"], settings["clump_reference"], law, boundary, log)
     members = membership[membership["probability"] >= membership.meta["member_probability"]]
     k10, k10_err = _k10(members, decontamination, membership_path)
-    upper = _upper_main_sequence(membership, k10 + settings["upper_ms_depth_mag"], boundary)
-    cluster = cluster_reddening(
-        np.asarray(upper["HK"]),
-        np.asarray(upper["e_HK"]),
-        settings["upper_ms_intrinsic_hk"],
-        weights=np.asarray(upper["mixture_probability"]),
+    upper = upper_main_sequence_reddening(
+        np.asarray(membership["K"]),
+        np.asarray(membership["HK"]),
+        np.asarray(membership["e_HK"]),
+        np.asarray(membership["mixture_probability"], float),
+        faint_k=k10 + settings["upper_ms_depth_mag"],
+        boundary=boundary,
+        law=law,
+        intrinsic_hk=settings["upper_ms_intrinsic_hk"],
     )
-    e_hk_err = float(np.hypot(cluster.e_hk_err, float(np.median(upper["e_HK_cal"]))))
+    if not upper.converged:
+        log.warning(
+            "upper MS: the box along the reddening vector did not settle in %d steps; E(H-K) is from the last one",
+            MAX_BOX_ITERATIONS,
+        )
+    cluster = upper.cluster
+    e_hk_err = float(np.hypot(cluster.e_hk_err, float(np.median(membership["e_HK_cal"][upper.selected]))))
+    band_at_bound = bool(decontamination["mixture"]["colour_halfwidth_at_bound"])
+    if band_at_bound:
+        log.warning(
+            "E(H-K) is weighted by the probabilities of a mixture fit whose colour band sits at its bound "
+            "(decontamination.json): treat it and its error with caution"
+        )
     a_k, a_k_err = extinction_k(cluster.e_hk, law), law * e_hk_err
     log.info(
         "upper MS: %d candidates (%.1f members expected), weighted median H - K = %.3f -> E(H-K) = %.3f +- %.3f, "
@@ -107,8 +129,10 @@ def measure_distance(
         "e_hk_spread": cluster.e_hk_spread,
         "e_hk_halfwidth": cluster.e_hk_halfwidth,
         "upper_ms_mean_hk": cluster.mean_hk,
+        "upper_ms_box_reference_hk": upper.reference_hk,
         "upper_ms_n_stars": cluster.n_stars,
         "upper_ms_n_members": cluster.n_members,
+        "e_hk_mixture_band_at_bound": band_at_bound,
         "a_k": a_k,
         "a_k_err": a_k_err,
         "a_v": a_k * av_per_ak,
@@ -124,25 +148,6 @@ def measure_distance(
         "n_saturated_object_brighter_than_k10": int(np.sum(np.asarray(cmd_summary["saturated_object_k_mag"]) < k10)),
         "units": "magnitudes in mag, distances in kpc",
     }
-
-
-def upper_main_sequence_box(k: NDArray, hk: NDArray, faint_k: float, boundary: float) -> NDArray[np.bool_]:
-    """Stars of the upper main sequence's range: redder than the colour valley ``boundary`` (H - K, mag),
-    no fainter than ``faint_k`` (K10 + ``upper_ms_depth_mag``)."""
-    return (np.asarray(k, float) <= faint_k) & (np.asarray(hk, float) > boundary)
-
-
-def _upper_main_sequence(membership: Table, faint_k: float, boundary: float) -> Table:
-    """Step 3's candidates: object-area stars of :func:`upper_main_sequence_box` with a mixture probability.
-
-    Not the members the paper's decontamination keeps: it removes the bluer members, which share the CMD
-    with the bulge giants, as often as the giants, and keeps the redder ones with the field stars that found
-    no field counterpart, so their median colour is biased red (by up to 0.25 mag on simulated nights). The
-    mixture probabilities are calibrated (they sum to the expected number of members), so the candidates
-    weighted by them have, in expectation, the members' colour distribution.
-    """
-    upper = membership[upper_main_sequence_box(membership["K"], membership["HK"], faint_k, boundary)]
-    return upper[np.isfinite(np.asarray(upper["mixture_probability"], float))]
 
 
 def _foreground(field: Table, clump: dict, law: float, boundary: float, log: logging.Logger):
