@@ -109,10 +109,10 @@ def measure_distance(
         )
     a_k, a_k_err = extinction_k(cluster.e_hk, law), law * e_hk_err
     log.info(
-        "upper MS: %d candidates (%.1f members expected), weighted median H - K = %.3f -> E(H-K) = %.3f +- %.3f, "
-        "spread %.3f (half-width %.3f)",
-        *(cluster.n_stars, cluster.n_members, cluster.mean_hk, cluster.e_hk, e_hk_err),
-        *(cluster.e_hk_spread, cluster.e_hk_halfwidth),
+        "upper MS: %d candidates (%.1f members expected) down to K = %.2f at H - K = %.3f along the reddening "
+        "vector, weighted median H - K = %.3f -> E(H-K) = %.3f +- %.3f, spread %.3f (half-width %.3f)",
+        *(cluster.n_stars, cluster.n_members, k10 + settings["upper_ms_depth_mag"], upper.reference_hk),
+        *(cluster.mean_hk, cluster.e_hk, e_hk_err, cluster.e_hk_spread, cluster.e_hk_halfwidth),
     )
     distances = {}
     for name, hypothesis in settings["hypotheses"].items():
