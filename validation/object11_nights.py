@@ -143,6 +143,7 @@ def compare(results: Path, night: str, distance_settings: dict) -> dict[str, flo
         "d_b0v_kpc": b0v["value"],
         "d_b0v_err_kpc": b0v["err"],
         "d_true_kpc": scene["distance_kpc"],
+        "mixture_band_at_bound": bool(summary["e_hk_mixture_band_at_bound"]),
         "members_kept": float(kept[member & complete].mean()),
         "field_removed": float((~kept[~member & complete]).mean()),
         **upper_ms_decomposition(members, member, kept, box, distance_settings["upper_ms_intrinsic_hk"]),
@@ -169,7 +170,7 @@ def main() -> None:
             f"{row['e_hk_upper_ms_paper_kept']:.3f} ({row['upper_ms_paper_field_share']:.0%} field stars), their "
             f"members {row['e_hk_upper_ms_paper_kept_members']:.3f}, all true members "
             f"{row['e_hk_upper_ms_all_members']:.3f}; field share of the weights "
-            f"{row['upper_ms_mixture_field_share']:.0%}",
+            f"{row['upper_ms_mixture_field_share']:.0%}{' (mixture band at its bound)' if row['mixture_band_at_bound'] else ''}",
             flush=True,
         )
     table = Table(rows)
