@@ -30,8 +30,8 @@ distance from it, with A_K exact, lands within 15 % of 7.6 kpc. And the cluster
 reddening as the pipeline measures it (median H - K of the upper main sequence,
 the red stars down to ``upper_ms_depth_mag`` below K10 in a reddening-free
 magnitude, minus the intrinsic colour): from the true members below the true
-K10, and posterior-weighted below the ideal K10, against the injected E(H - K) = 1.14, and how often each lands
-within 0.1 mag of it.
+K10, and posterior-weighted below the ideal K10, against the injected
+E(H - K) = 1.14, and how often each lands within 0.1 mag of it.
 
 Reads the nights that ``make validate`` ran (results/validation/seed*/);
 writes results/validation/object11_limits.ecsv (per night) and prints (b).

@@ -12,6 +12,7 @@ a given configuration, whatever the order or parallelism of the jobs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +87,6 @@ class NightSimulation:
         self.ak_per_ehk = float(imaging["extinction_law_ak_per_ehk"])
         self.start = Time(f"{imaging['night']}T23:30:00", scale="utc")
         self._maps: DetectorMaps | None = None
-        self._seeing_drift: SeeingDrift | None = None
-        self._seeing_logged_at = 0.0
 
     # ------------------------------------------------------------------ plan
     @property
@@ -218,33 +217,35 @@ class NightSimulation:
         )
 
     # ------------------------------------------------------------ exposures
-    @property
+    @cached_property
     def seeing_drift(self) -> SeeingDrift:
         """The night's drift of the log seeing (:mod:`astropipe.simulate.seeing`), drawn to an hour after the
-        last science sequence (and, with it, the time of the science target's first exposure, where the logged
-        seeing holds)."""
-        if self._seeing_drift is None:
-            sequences = self.sequences()
-            last = max(
-                seq.start_hours + seq.nexp * (seq.dit * seq.ndit + OVERHEAD_S) / 3600.0 for seq in sequences.values()
-            )
-            self._seeing_logged_at = min(
-                seq.start_hours for (field, _), seq in sequences.items() if field == self.config["object"]["name"]
-            )
-            self._seeing_drift = SeeingDrift(
-                self.sim["seeing_drift_rms"],
-                self.sim["seeing_drift_minutes"],
-                last + 1.0,
-                random_stream(self.seed, "seeing"),
-            )
-        return self._seeing_drift
+        last science sequence."""
+        last = max(
+            seq.start_hours + seq.nexp * (seq.dit * seq.ndit + OVERHEAD_S) / 3600.0 for seq in self.sequences().values()
+        )
+        return SeeingDrift(
+            self.sim["seeing_drift_rms"],
+            self.sim["seeing_drift_minutes"],
+            last + 1.0,
+            random_stream(self.seed, "seeing"),
+        )
+
+    @cached_property
+    def _drift_where_logged(self) -> float:
+        """The drift at the science target's first exposure, where the logged seeing (``seeing_arcsec``) holds."""
+        first = min(
+            seq.start_hours for (field, _), seq in self.sequences().items() if field == self.config["object"]["name"]
+        )
+        return self.seeing_drift(first)
 
     def seeing_fwhm(self, hours: float, rng: np.random.Generator) -> float:
         """Seeing FWHM (arcsec) of an exposure starting ``hours`` after the night's start: the logged seeing
         (``seeing_arcsec``, at the science target's first exposure) times the night's drift since then and
         the frame's log-normal jitter (``seeing_jitter``, drawn from the exposure's stream ``rng``)."""
-        drift = self.seeing_drift
-        log_ratio = drift(hours) - drift(self._seeing_logged_at) + self.sim["seeing_jitter"] * rng.standard_normal()
+        log_ratio = (
+            self.seeing_drift(hours) - self._drift_where_logged + self.sim["seeing_jitter"] * rng.standard_normal()
+        )
         return self.sim["seeing_arcsec"] * float(np.exp(log_ratio))
 
     def frame_psf(self, fwhm_arcsec: float, pixel_scale: float, exposure: str) -> FramePSF:
