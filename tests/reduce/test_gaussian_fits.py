@@ -7,7 +7,13 @@ import pytest
 from photutils.centroids import centroid_2dg, centroid_sources
 from photutils.psf import fit_fwhm
 
-from astropipe.reduce.gaussian_fits import FWHM_PER_SIGMA, gaussian_centroids, gaussian_fwhms
+from astropipe.reduce.gaussian_fits import (
+    FWHM_PER_SIGMA,
+    _levenberg_marquardt,
+    _StarBoxes,
+    gaussian_centroids,
+    gaussian_fwhms,
+)
 from astropipe.simulate.psf import render_stars
 
 BOX = 11
@@ -64,3 +70,24 @@ def test_boxes_without_a_star_give_nan_and_partial_boxes_are_fitted():
 def test_a_position_off_the_image_is_refused():
     with pytest.raises(ValueError, match=r"star position \(45.0, 3.0\) is not on the 40 x 20 image"):
         gaussian_centroids(np.ones((20, 40)), [3.0, 45.0], [3.0, 3.0], 7)
+
+
+def test_a_box_whose_model_goes_flat_has_no_fit_and_the_others_are_fitted():
+    """A batch of straight-line fits a + b x, one of them started where its model is flat (every derivative 0, as
+    for a Gaussian whose centre stepped far out of its box): its normal matrix is singular, which fails a stacked
+    solve; that box gets NaN and the others their least-squares lines."""
+    xx = np.arange(9, dtype=float)
+    yy = np.zeros(9)
+    values = np.vstack([2.0 + 0.5 * xx, 1.0 - 0.25 * xx, np.ones(9)])
+    boxes = _StarBoxes(values, np.ones_like(values), xx, yy, np.zeros(3, int), np.zeros(3, int))
+
+    def line(parameters):
+        live = (np.abs(parameters[:, 1]) < 1e6).astype(float)[:, None]
+        current = live * (parameters[:, :1] + parameters[:, 1:] * xx[None, :])
+        jacobian = live[:, :, None] * np.stack([np.ones_like(current), np.broadcast_to(xx, current.shape)], axis=-1)
+        return current, jacobian
+
+    start = np.array([[0.0, 0.0], [0.0, 0.0], [0.0, 1e7]])
+    fitted = _levenberg_marquardt(boxes, start, np.ones(3, bool), line)
+    np.testing.assert_allclose(fitted[:2], [[2.0, 0.5], [1.0, -0.25]], atol=1e-6)
+    assert np.all(np.isnan(fitted[2]))

@@ -86,8 +86,26 @@ class _StarBoxes:
         return (usable.sum(axis=1) >= n_parameters) & (spread > 0)
 
 
+def _solve_each(matrices: NDArray, vectors: NDArray) -> tuple[NDArray, NDArray[np.bool_]]:
+    """Solutions of the linear systems ``matrices`` x = ``vectors`` (NaN where a matrix is singular), and which
+    were singular."""
+    try:
+        return np.linalg.solve(matrices, vectors[..., None])[..., 0], np.zeros(len(matrices), bool)
+    except np.linalg.LinAlgError:  # one singular system fails the whole stack: solve them one by one
+        solutions, singular = np.full(vectors.shape, np.nan), np.zeros(len(matrices), bool)
+        for k, (matrix, vector) in enumerate(zip(matrices, vectors, strict=True)):
+            try:
+                solutions[k] = np.linalg.solve(matrix, vector)
+            except np.linalg.LinAlgError:
+                singular[k] = True
+        return solutions, singular
+
+
 def _levenberg_marquardt(boxes: _StarBoxes, parameters: NDArray, fittable: NDArray, model: Model) -> NDArray:
-    """Least-squares parameters of every fittable box (the others keep their start), all boxes stepped together."""
+    """Least-squares parameters of every fittable box (the others keep their start), all boxes stepped together.
+
+    A box whose damped normal matrix turns singular (its model went flat: e.g. a centre stepped so far out of
+    the box that the Gaussian and all its derivatives vanish there) has no fit: NaN parameters."""
     parameters = parameters.copy()
     values, weights = boxes.values, boxes.weights
     current, jacobian = model(parameters)
@@ -104,7 +122,8 @@ def _levenberg_marquardt(boxes: _StarBoxes, parameters: NDArray, fittable: NDArr
         gradient = np.einsum("npi,np->ni", jacobian[index], residual)
         damped = normal + damping[index, None, None] * np.einsum("ni,ij->nij", np.einsum("nii->ni", normal), identity)
         with np.errstate(all="ignore"):
-            trial = parameters[index] + np.linalg.solve(damped, gradient[..., None])[..., 0]
+            step, singular = _solve_each(damped, gradient)
+            trial = parameters[index] + step
             trial_model, trial_jacobian = model(trial)
             trial_chi2 = np.sum(weights[index] * (values[index] - trial_model) ** 2, axis=1)
         better = np.isfinite(trial_chi2) & (trial_chi2 <= chi2[index])
@@ -116,6 +135,7 @@ def _levenberg_marquardt(boxes: _StarBoxes, parameters: NDArray, fittable: NDArr
         damping[index[~better]] *= 10.0
         active[converged] = False
         active[index[~better & (damping[index] > MAX_DAMPING)]] = False
+        parameters[index[singular]], active[index[singular]] = np.nan, False
     return parameters
 
 
