@@ -34,6 +34,8 @@ validate: $(STAMP)
 	$(VENV)/bin/python validation/object11_nights.py
 	$(VENV)/bin/python validation/object11_limits.py
 	$(VENV)/bin/python validation/upper_ms_selection.py
+	$(VENV)/bin/python validation/reddening_errors.py
+	$(VENV)/bin/python validation/survey_nights.py
 
 dryrun: $(STAMP)
 	$(VENV)/bin/snakemake -n

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -38,39 +37,22 @@ from snakemake.utils import validate
 
 from astropipe.distance.reddening import upper_main_sequence_box
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded as a module (the tests do)
+from workflow_runs import REPO, run_workflow
+
 OUT = REPO / "results" / "validation"
 TUNING_SEEDS = (20020704, 101, 202, 303)
 HELD_OUT_SEEDS = (404, 505, 606, 707)
 
 
 def run_night(seed: int, cores: int) -> Path:
-    """The workflow up to Object 11's summary for one simulation seed; returns its directory."""
-    workdir = OUT / f"seed{seed}"
-    workdir.mkdir(parents=True, exist_ok=True)
+    """The workflow up to Object 11's summary for one simulation seed; returns its results directory."""
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["imaging"]["seed"] = seed
     config["imaging"]["survey"]["n_fields"] = 0
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     night = config["imaging"]["night"]
     targets = [f"results/imaging/{night}/object11/summary.json", f"results/truth/{night}/stars.ecsv"]
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        *targets,
-        "-s",
-        str(REPO / "Snakefile"),
-        "--cores",
-        str(cores),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-    ]
-    with open(workdir / "snakemake.log", "w") as log:
-        subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT)
-    return workdir / "results"
+    return run_workflow(OUT / f"seed{seed}", config, targets, cores)
 
 
 def matched_members(results: Path, night: str) -> tuple[Table, Table, np.ndarray]:
