@@ -36,6 +36,13 @@ def test_decision_rules(metrics, expected):
     assert name == expected and evidence
 
 
+def test_a_field_just_above_the_light_threshold_says_by_how_much():
+    """A central light at p = 0.022 against the 2 % threshold is a field, and its evidence shows the 0.022 (at two
+    decimals it read "p = 0.02", the threshold itself)."""
+    name, evidence = classify(_metrics(0.0, 1.0, 0.5, 0.0, 0.022), THRESHOLDS)
+    assert name == "field" and "central light p = 0.022" in evidence
+
+
 def test_confusion_matrix_counts():
     truth = ["field", "field", "embedded_cluster", "bright_star_blend"]
     predicted = ["field", "dissolving_cluster", "embedded_cluster", "bright_star_blend"]

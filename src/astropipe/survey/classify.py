@@ -50,7 +50,7 @@ def classify(metrics: dict, thresholds: dict) -> tuple[str, str]:
         )
     if concentrated:
         return "dissolving_cluster", f"overdensity {significance:.1f} sigma without gas/dust (nebulosity {nebula:.1f})"
-    return "field", f"overdensity {significance:.1f} sigma, nebulosity {nebula:.1f}, central light p = {light_p:.2f}"
+    return "field", f"overdensity {significance:.1f} sigma, nebulosity {nebula:.1f}, central light p = {light_p:.3f}"
 
 
 def confusion_matrix(truth: list[str], predicted: list[str]) -> Table:
