@@ -8,9 +8,9 @@ from a fit to the same stars, whose likelihood has several maxima in the members
 draws many object areas from the model the mixture assumes (members
 spread uniformly over 1.14 +- 0.35 in H - K, a luminosity function 10^(0.3 H), a King profile of core
 10 arcsec in a 43.5-arcsec disc, 0.03-mag colour errors) among field stars of a bulge-like red ridge
-(H - K 0.9 +- 0.06) and a blue disc (0.3 +- 0.1), fits each, and compares both errors with the scatter
+(H - K 0.9 +- 0.06) and a blue disc (0.3 +- 0.1), fits each, and compares the quoted error with the scatter
 of E(H - K) about the injected 1.14 (the pulls' rms would be 1 for an honest error), and prints the fitted
-colour band of the nights whose E(H - K) is more than twice its error off.
+colour band of the clusters whose E(H - K) is more than twice its error off.
 
 Run: python validation/reddening_errors.py [--clusters 40] [--members 150] [--field 900]
 About 10 s per cluster on one core.
