@@ -11,12 +11,26 @@ from scipy.spatial import cKDTree
 
 from astropipe.photometry.psf_model import PSFModel
 
-__all__ = ["MAX_NEGATIVE_LOBE", "build_epsf", "select_psf_stars"]
+__all__ = [
+    "CLOSE_NEIGHBOUR_FWHM",
+    "FAINT_NEIGHBOUR_RATIO",
+    "MAX_NEGATIVE_LOBE",
+    "MIN_ISOLATED_STARS",
+    "build_epsf",
+    "select_psf_stars",
+]
 
 #: deepest negative value an ePSF may have, as a fraction of its peak: a PSF is light; the noise and
 #: crowding of a few dozen stamps leave dips of up to ~10 % in the wings of a poor but usable ePSF;
 #: a dip of a quarter of the peak or more means photutils' iterations diverged
 MAX_NEGATIVE_LOBE = 0.25
+#: fewest isolated stars the PSF stars are drawn from before fainter neighbours are allowed (DAOPHOT's
+#: manuals ask for some 25 or more PSF stars on a crowded frame)
+MIN_ISOLATED_STARS = 25
+#: a PSF star's neighbours within the isolation radius, when allowed: peaks at most this fraction of its own
+#: (2.5 mag fainter) and none closer than ``CLOSE_NEIGHBOUR_FWHM`` FWHM (its core could not be told apart)
+FAINT_NEIGHBOUR_RATIO = 0.1
+CLOSE_NEIGHBOUR_FWHM = 1.5
 
 
 def select_psf_stars(
@@ -28,28 +42,59 @@ def select_psf_stars(
     max_stars: int = 80,
     isolation_fwhm: float = 3.0,
 ) -> Table:
-    """Bright stars with no detected neighbour within ``isolation_fwhm`` FWHM, peak below 70 % of saturation,
-    whose stamp lies fully on covered pixels."""
+    """The PSF stars: bright, unsaturated, isolated, on covered pixels; brightest first.
+
+    A star qualifies when its peak is below 70 % of ``saturation``, its stamp
+    (``half_size`` pixels each side) lies fully on covered pixels, and no other
+    detection lies within ``isolation_fwhm`` FWHM. When fewer than
+    ``MIN_ISOLATED_STARS`` qualify (a crowded field in poor seeing: at 1.5"
+    on SOFI's small field the isolated stars are a handful of faint ones),
+    the rule becomes DAOPHOT's: no neighbour within ``isolation_fwhm`` FWHM
+    brighter than ``FAINT_NEIGHBOUR_RATIO`` of the star's peak (2.5 mag
+    fainter) and none within ``CLOSE_NEIGHBOUR_FWHM`` FWHM. The ePSF build
+    clips such neighbours pixel by pixel, and the final ePSF is built with
+    them subtracted (:func:`astropipe.photometry.pipeline.psf_photometry`).
+    """
     ny, nx = signal.shape
-    x, y = np.asarray(stars["x"]), np.asarray(stars["y"])
-    pairs = (
-        cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=2)[0][:, 1]
-        if len(x) > 1
-        else np.full(len(x), np.inf)
-    )
+    x, y = np.asarray(stars["x"], float), np.asarray(stars["y"], float)
+    peak = np.asarray(stars["peak"], float)
     inside = (x > half_size + 1) & (x < nx - half_size - 2) & (y > half_size + 1) & (y < ny - half_size - 2)
-    peak = np.asarray(stars["peak"])
-    ok = inside & (pairs > isolation_fwhm * fwhm) & (peak < 0.7 * saturation) & (peak > 0)
-    candidates = np.flatnonzero(ok)
-    covered = []
-    for i in candidates:
-        xi, yi = int(round(x[i])), int(round(y[i]))
-        stamp = signal[yi - half_size : yi + half_size + 1, xi - half_size : xi + half_size + 1]
-        if np.all(np.isfinite(stamp)):
-            covered.append(i)
-    chosen = np.array(covered, dtype=int)
+    usable = inside & (peak < 0.7 * saturation) & (peak > 0)
+    candidates = [i for i in np.flatnonzero(usable) if _stamp_covered(signal, x[i], y[i], half_size)]
+    candidates = np.array(candidates, dtype=int)
+    brightest_neighbour, closest = _neighbours(x, y, peak, candidates, isolation_fwhm * fwhm)
+    chosen = candidates[np.isinf(closest)]
+    if chosen.size < MIN_ISOLATED_STARS:
+        faint_neighbours = (brightest_neighbour <= FAINT_NEIGHBOUR_RATIO * peak[candidates]) & (
+            closest > CLOSE_NEIGHBOUR_FWHM * fwhm
+        )
+        chosen = candidates[faint_neighbours]
     chosen = chosen[np.argsort(-peak[chosen])][:max_stars]
     return stars[chosen]
+
+
+def _stamp_covered(signal: NDArray[np.float64], x: float, y: float, half_size: int) -> bool:
+    """Whether the stamp of ``half_size`` pixels each side of (x, y) holds only finite pixels."""
+    xi, yi = int(round(x)), int(round(y))
+    return bool(np.all(np.isfinite(signal[yi - half_size : yi + half_size + 1, xi - half_size : xi + half_size + 1])))
+
+
+def _neighbours(
+    x: NDArray[np.float64], y: NDArray[np.float64], peak: NDArray[np.float64], which: NDArray[np.int64], radius: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """For the stars ``which``: the brightest peak among the other detections within ``radius`` pixels (0 for
+    none) and the distance of the closest one (inf for none)."""
+    brightest = np.zeros(which.size)
+    closest = np.full(which.size, np.inf)
+    if which.size == 0 or x.size < 2:
+        return brightest, closest
+    xy = np.column_stack([x, y])
+    for k, (i, within) in enumerate(zip(which, cKDTree(xy).query_ball_point(xy[which], radius), strict=True)):
+        others = np.array([j for j in within if j != i], dtype=int)
+        if others.size:
+            brightest[k] = peak[others].max()
+            closest[k] = np.hypot(x[others] - x[i], y[others] - y[i]).min()
+    return brightest, closest
 
 
 def build_epsf(
