@@ -184,3 +184,16 @@ def test_a_band_broader_than_the_bound_is_fitted_at_it_flagged_with_a_finite_cou
     above = (h < LIMIT_H) & (h - hk < LIMIT_K)
     n_true = int(above[:150].sum())
     assert np.isfinite(fit.n_members_err) and fit.n_members == pytest.approx(n_true, abs=3 * fit.n_members_err)
+
+
+def test_a_star_neither_component_can_hold_is_named_not_fitted_around():
+    """One object-area star at H - K = -1.5 (an H detection paired with a faint Ks one), far outside the
+    field's CMD and any member band: its density is zero under every parameter, so the likelihood is zero at
+    every start. The fit used to return a point near a start as its result (a band 0.15 mag wide at
+    H - K = 0.74, log-likelihood -inf, on a simulated night measured with a trial photometry); now the star
+    is named."""
+    rng = np.random.default_rng(5)
+    h, hk, radius, _, (field_h, field_hk) = _object_area(rng, 60, 300)
+    h, hk, radius = np.append(h, 14.56), np.append(hk, -1.5), np.append(radius, 20.0)
+    with pytest.raises(ValueError, match=r"1 object-area star\(s\) .* at \(H, H - K\) = \(14\.56, -1\.50\)"):
+        fit_mixture_membership(h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03))

@@ -192,6 +192,12 @@ def fit_mixture_membership(
     Returns
     -------
     MixtureMembership
+
+    Raises
+    ------
+    ValueError
+        With fewer than 20 object or field stars above the limits, or when an object-area star lies where
+        neither the field nor any member band has density (the likelihood is zero: the star is named).
     """
     above = (h < limit_h) & (h - hk < limit_k)
     field_above = (field_h < limit_h) & (field_h - field_hk < limit_k)
@@ -294,12 +300,22 @@ class _MixtureLikelihood:
 
 def _best_of_several_starts(likelihood: _MixtureLikelihood, object_radius: float):
     """The likelihood has several maxima in (mu, w) (a narrow band on part of the field's red ridge, a broad one
-    under the cluster): Nelder-Mead from a grid of the object stars' colour quantiles x band half-widths."""
+    under the cluster): Nelder-Mead from a grid of the object stars' colour quantiles x band half-widths.
+    Raises ValueError, naming the stars, when the likelihood is zero at every start (Nelder-Mead then ends
+    near a start, which used to be taken for a fit)."""
     starts = [
         [-2.0, float(np.quantile(likelihood.x_hk, q)), logit(w / MAX_HALFWIDTH), 0.3, np.log(object_radius / 4.0)]
         for q in START_COLOUR_QUANTILES
         for w in START_HALFWIDTHS
     ]
+    if not any(np.isfinite(likelihood(start)) for start in starts):
+        impossible = np.flatnonzero(~(likelihood.terms(starts[0])[1] > 0))
+        where = ", ".join(f"({likelihood.x_h[i]:.2f}, {likelihood.x_hk[i]:+.2f})" for i in impossible[:5])
+        raise ValueError(
+            f"mixture membership: {impossible.size} object-area star(s) above the completeness limits lie where "
+            f"neither the field's CMD nor any member band has density, at (H, H - K) = {where}: the likelihood is "
+            "zero at every start (a mismatched H/Ks pair?)"
+        )
     options = {"maxiter": 4000, "xatol": 1e-5, "fatol": 1e-6}
     fits = [minimize(likelihood, s, method="Nelder-Mead", options=options) for s in starts]
     return min(fits, key=lambda fit: fit.fun)
