@@ -20,6 +20,7 @@ chosen on the nights of ``TUNING_SEEDS`` (the default night among them); the def
 script reports on ``HELD_OUT_SEEDS``, nights none of them was looked at on.
 
 Run: python validation/object11_nights.py [--seeds 404 505 606 707] [--cores 2] [--seeing 1.5]
+[--forcerun imaging_photometry]
 (``--seeing``: another logged seeing than the configuration's 0.8 arcsec, e.g. the 1.5 arcsec of the
 paper's own Object 11 night; such nights go to ``seed{seed}_seeing{seeing}``.)
 """
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -47,9 +49,10 @@ TUNING_SEEDS = (20020704, 101, 202, 303)
 HELD_OUT_SEEDS = (404, 505, 606, 707)
 
 
-def run_night(seed: int, cores: int, seeing: float | None = None) -> Path:
+def run_night(seed: int, cores: int, seeing: float | None = None, forcerun: Sequence[str] = ()) -> Path:
     """The workflow up to Object 11's summary for one simulation seed (and, if given, another logged ``seeing``
-    in arcsec than the configuration's); returns its results directory."""
+    in arcsec than the configuration's; ``forcerun`` as :func:`workflow_runs.run_workflow`); returns its results
+    directory."""
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["imaging"]["seed"] = seed
     config["imaging"]["survey"]["n_fields"] = 0
@@ -57,7 +60,7 @@ def run_night(seed: int, cores: int, seeing: float | None = None) -> Path:
         config["imaging"]["simulation"]["seeing_arcsec"] = seeing
     night = config["imaging"]["night"]
     targets = [f"results/imaging/{night}/object11/summary.json", f"results/truth/{night}/stars.ecsv"]
-    return run_workflow(OUT / f"seed{seed}{_seeing_suffix(seeing)}", config, targets, cores)
+    return run_workflow(OUT / f"seed{seed}{_seeing_suffix(seeing)}", config, targets, cores, forcerun)
 
 
 def _seeing_suffix(seeing: float | None) -> str:
@@ -148,13 +151,20 @@ def main() -> None:
     parser.add_argument(
         "--seeing", type=float, default=None, help="logged seeing in arcsec (default: the configuration's, 0.8)"
     )
+    parser.add_argument(
+        "--forcerun",
+        nargs="+",
+        default=[],
+        metavar="RULE",
+        help="rules to run again with everything after them, e.g. imaging_photometry after a change of the library",
+    )
     args = parser.parse_args()
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
     night = config["imaging"]["night"]
     rows = []
     for seed in args.seeds:
-        results = run_night(seed, args.cores, args.seeing)
+        results = run_night(seed, args.cores, args.seeing, args.forcerun)
         row = {"seed": seed} | compare(results, night, config["imaging"]["distance"])
         rows.append(row)
         print(

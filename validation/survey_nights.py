@@ -13,13 +13,14 @@ About 9 minutes per night with ``--cores 2``; a night already run is only brough
 
 The held-out seeds are those of ``object11_nights.py``: no threshold was chosen on them.
 
-Run: python validation/survey_nights.py [--seeds 404 505 606 707] [--cores 2]
+Run: python validation/survey_nights.py [--seeds 404 505 606 707] [--cores 2] [--forcerun imaging_photometry]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +36,13 @@ OUT = REPO / "results" / "validation"
 HELD_OUT_SEEDS = (404, 505, 606, 707)
 
 
-def run_survey(seed: int, cores: int) -> Table:
-    """The survey's classification of one simulated night (``classification.ecsv``, with the true classes)."""
+def run_survey(seed: int, cores: int, forcerun: Sequence[str] = ()) -> Table:
+    """The survey's classification of one simulated night (``classification.ecsv``, with the true classes);
+    ``forcerun`` as :func:`workflow_runs.run_workflow`."""
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["imaging"]["seed"] = seed
     target = f"results/survey/{config['imaging']['night']}/classification.ecsv"
-    results = run_workflow(OUT / "survey" / f"seed{seed}", config, [target], cores)
+    results = run_workflow(OUT / "survey" / f"seed{seed}", config, [target], cores, forcerun)
     table = Table.read(results.parent / target, format="ascii.ecsv")
     table.add_column(np.full(len(table), seed), name="seed", index=0)
     return table
@@ -50,10 +52,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(HELD_OUT_SEEDS))
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument(
+        "--forcerun",
+        nargs="+",
+        default=[],
+        metavar="RULE",
+        help="rules to run again with everything after them, e.g. imaging_photometry after a change of the library",
+    )
     args = parser.parse_args()
     nights = []
     for seed in args.seeds:
-        table = run_survey(seed, args.cores)
+        table = run_survey(seed, args.cores, args.forcerun)
         wrong = table[table["class"] != table["true_class"]]
         print(f"seed {seed}: {len(table) - len(wrong)} of {len(table)} fields agree with the truth", flush=True)
         for row in wrong:

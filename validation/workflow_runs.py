@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -11,9 +12,13 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_workflow(workdir: Path, config: dict, targets: list[str], cores: int) -> Path:
+def run_workflow(workdir: Path, config: dict, targets: list[str], cores: int, forcerun: Sequence[str] = ()) -> Path:
     """Bring ``targets`` up to date in ``workdir`` with ``config`` (written there as config.yaml; the job output
-    goes to snakemake.log there); returns ``workdir / "results"``."""
+    goes to snakemake.log there); returns ``workdir / "results"``.
+
+    ``forcerun``: rules to run again with everything after them (Snakemake's ``--forcerun``). A change of the
+    library is no rerun trigger, and deleting an intermediate file is not either while the targets exist:
+    after such a change, pass the first rule it affects (e.g. ``imaging_photometry``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     command = [
@@ -29,6 +34,7 @@ def run_workflow(workdir: Path, config: dict, targets: list[str], cores: int) ->
         str(workdir),
         "--configfile",
         str(workdir / "config.yaml"),
+        *(["--forcerun", *forcerun] if forcerun else []),
     ]
     with open(workdir / "snakemake.log", "w") as log:
         subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT)
