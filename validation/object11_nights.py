@@ -42,7 +42,7 @@ from snakemake.utils import validate
 from astropipe.distance.reddening import upper_main_sequence_box
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded as a module (the tests do)
-from workflow_runs import REPO, run_workflow
+from workflow_runs import REPO, add_forcerun_argument, run_workflow
 
 OUT = REPO / "results" / "validation"
 TUNING_SEEDS = (20020704, 101, 202, 303)
@@ -151,13 +151,7 @@ def main() -> None:
     parser.add_argument(
         "--seeing", type=float, default=None, help="logged seeing in arcsec (default: the configuration's, 0.8)"
     )
-    parser.add_argument(
-        "--forcerun",
-        nargs="+",
-        default=[],
-        metavar="RULE",
-        help="rules to run again with everything after them, e.g. imaging_photometry after a change of the library",
-    )
+    add_forcerun_argument(parser)
     args = parser.parse_args()
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)

@@ -30,7 +30,7 @@ from astropy.table import Table, vstack
 from astropipe.survey.classify import CLASSES, confusion_matrix
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded as a module (the tests do)
-from workflow_runs import REPO, run_workflow
+from workflow_runs import REPO, add_forcerun_argument, run_workflow
 
 OUT = REPO / "results" / "validation"
 HELD_OUT_SEEDS = (404, 505, 606, 707)
@@ -52,13 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(HELD_OUT_SEEDS))
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument(
-        "--forcerun",
-        nargs="+",
-        default=[],
-        metavar="RULE",
-        help="rules to run again with everything after them, e.g. imaging_photometry after a change of the library",
-    )
+    add_forcerun_argument(parser)
     args = parser.parse_args()
     nights = []
     for seed in args.seeds:

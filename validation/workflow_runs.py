@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -39,3 +40,14 @@ def run_workflow(workdir: Path, config: dict, targets: list[str], cores: int, fo
     with open(workdir / "snakemake.log", "w") as log:
         subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT)
     return workdir / "results"
+
+
+def add_forcerun_argument(parser: argparse.ArgumentParser) -> None:
+    """The scripts' ``--forcerun RULE ...`` option, passed on to :func:`run_workflow`."""
+    parser.add_argument(
+        "--forcerun",
+        nargs="+",
+        default=[],
+        metavar="RULE",
+        help="rules to run again with everything after them, e.g. imaging_photometry after a change of the library",
+    )

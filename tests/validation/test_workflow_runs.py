@@ -30,3 +30,13 @@ def test_a_night_is_only_brought_up_to_date_by_default(monkeypatch, tmp_path):
 def test_the_rules_a_library_change_affects_can_be_run_again(monkeypatch, tmp_path):
     command = _command(monkeypatch, tmp_path, forcerun=["imaging_photometry"])
     assert command[-2:] == ["--forcerun", "imaging_photometry"]
+
+
+def test_the_scripts_option_lists_the_rules():
+    parser = workflow_runs.argparse.ArgumentParser()
+    workflow_runs.add_forcerun_argument(parser)
+    assert parser.parse_args(["--forcerun", "imaging_photometry", "imaging_cmd"]).forcerun == [
+        "imaging_photometry",
+        "imaging_cmd",
+    ]
+    assert parser.parse_args([]).forcerun == []
