@@ -60,41 +60,51 @@ def select_psf_stars(
     peak = np.asarray(stars["peak"], float)
     inside = (x > half_size + 1) & (x < nx - half_size - 2) & (y > half_size + 1) & (y < ny - half_size - 2)
     usable = inside & (peak < 0.7 * saturation) & (peak > 0)
-    candidates = [i for i in np.flatnonzero(usable) if _stamp_covered(signal, x[i], y[i], half_size)]
-    candidates = np.array(candidates, dtype=int)
-    brightest_neighbour, closest = _neighbours(x, y, peak, candidates, isolation_fwhm * fwhm)
-    chosen = candidates[np.isinf(closest)]
+    closest = _nearest_other(x, y)
+    chosen = _covered(signal, x, y, half_size, np.flatnonzero(usable & (closest > isolation_fwhm * fwhm)))
     if chosen.size < MIN_ISOLATED_STARS:
-        faint_neighbours = (brightest_neighbour <= FAINT_NEIGHBOUR_RATIO * peak[candidates]) & (
-            closest > CLOSE_NEIGHBOUR_FWHM * fwhm
-        )
-        chosen = candidates[faint_neighbours]
+        candidates = np.flatnonzero(usable & (closest > CLOSE_NEIGHBOUR_FWHM * fwhm))
+        brightest_neighbour = _brightest_within(x, y, peak, candidates, isolation_fwhm * fwhm)
+        faint_neighbours = candidates[brightest_neighbour <= FAINT_NEIGHBOUR_RATIO * peak[candidates]]
+        chosen = _covered(signal, x, y, half_size, faint_neighbours)
     chosen = chosen[np.argsort(-peak[chosen])][:max_stars]
     return stars[chosen]
 
 
-def _stamp_covered(signal: NDArray[np.float64], x: float, y: float, half_size: int) -> bool:
-    """Whether the stamp of ``half_size`` pixels each side of (x, y) holds only finite pixels."""
-    xi, yi = int(round(x)), int(round(y))
-    return bool(np.all(np.isfinite(signal[yi - half_size : yi + half_size + 1, xi - half_size : xi + half_size + 1])))
+def _covered(
+    signal: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64], half_size: int, which: NDArray
+) -> NDArray[np.int64]:
+    """Those of the detections ``which`` whose stamp (``half_size`` pixels each side) holds only finite pixels."""
+    covered = []
+    for i in which:
+        xi, yi = int(round(x[i])), int(round(y[i]))
+        if np.all(np.isfinite(signal[yi - half_size : yi + half_size + 1, xi - half_size : xi + half_size + 1])):
+            covered.append(i)
+    return np.array(covered, dtype=int)
 
 
-def _neighbours(
+def _nearest_other(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Distance from every detection to the nearest other one (pixels; inf for a lone detection)."""
+    if x.size < 2:
+        return np.full(x.size, np.inf)
+    xy = np.column_stack([x, y])
+    return cKDTree(xy).query(xy, k=2)[0][:, 1]
+
+
+def _brightest_within(
     x: NDArray[np.float64], y: NDArray[np.float64], peak: NDArray[np.float64], which: NDArray[np.int64], radius: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """For the stars ``which``: the brightest peak among the other detections within ``radius`` pixels (0 for
-    none) and the distance of the closest one (inf for none)."""
+) -> NDArray[np.float64]:
+    """For the detections ``which``: the brightest peak among the other detections within ``radius`` pixels
+    (0 for none)."""
     brightest = np.zeros(which.size)
-    closest = np.full(which.size, np.inf)
-    if which.size == 0 or x.size < 2:
-        return brightest, closest
+    if which.size == 0:
+        return brightest
     xy = np.column_stack([x, y])
     for k, (i, within) in enumerate(zip(which, cKDTree(xy).query_ball_point(xy[which], radius), strict=True)):
-        others = np.array([j for j in within if j != i], dtype=int)
-        if others.size:
+        others = [j for j in within if j != i]
+        if others:
             brightest[k] = peak[others].max()
-            closest[k] = np.hypot(x[others] - x[i], y[others] - y[i]).min()
-    return brightest, closest
+    return brightest
 
 
 def build_epsf(
