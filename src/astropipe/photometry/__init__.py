@@ -4,7 +4,8 @@ Modules: :mod:`background` (background and noise maps), :mod:`detection`
 (star finding against the local noise), :mod:`epsf` (empirical PSF from bright
 isolated stars), :mod:`psf_model` (fast evaluation of the ePSF and its
 derivatives), :mod:`fitting` (simultaneous vectorised fit of all stars),
-:mod:`aperture_correction` (curve of growth), :mod:`pipeline` (detection,
-fitting, subtraction and re-detection passes) and :mod:`artificial_stars`
-(completeness and photometric bias).
+:mod:`aperture_correction` (curve of growth), :mod:`saturated_stars` (one
+star per saturated core), :mod:`subtraction_error` (the residual passes'
+threshold), :mod:`pipeline` (detection, fitting, subtraction and re-detection
+passes) and :mod:`artificial_stars` (completeness and photometric bias).
 """

@@ -26,6 +26,7 @@ def detect_stars(
     nsigma: float = 4.0,
     min_separation_fwhm: float = MIN_SEPARATION_FWHM,
     roundness_range: tuple[float, float] = (-ROUNDNESS_LIMIT, ROUNDNESS_LIMIT),
+    model_error: NDArray[np.float64] | None = None,
 ) -> Table:
     """Detect point sources.
 
@@ -44,15 +45,22 @@ def detect_stars(
     roundness_range : (float, float)
         Accepted DAOFIND roundness (``roundness1``); the default rejects
         detections elongated along a row or column (bad columns, trails).
+    model_error : numpy.ndarray, optional
+        Uncertainty of models already subtracted from ``signal`` (same units): where it is not
+        negligible the threshold rises to ``nsigma`` sqrt(noise^2 + model_error^2).
 
     Returns
     -------
     astropy.table.Table
         ``x``, ``y`` (0-based pixels), ``peak`` (signal units), ``sharpness``, ``roundness``.
     """
-    snr = np.where(np.isfinite(signal) & np.isfinite(noise) & (noise > 0), signal / noise, 0.0)
+    valid = np.isfinite(signal) & np.isfinite(noise) & (noise > 0)
+    snr = np.where(valid, signal / noise, 0.0)
+    threshold: float | NDArray[np.float64] = nsigma
+    if model_error is not None:
+        threshold = nsigma * np.where(valid, np.hypot(1.0, model_error / np.where(valid, noise, 1.0)), 1.0)
     finder = DAOStarFinder(
-        threshold=nsigma,
+        threshold=threshold,
         fwhm=fwhm,
         exclude_border=True,
         min_separation=min_separation_fwhm * fwhm,

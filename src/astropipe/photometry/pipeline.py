@@ -10,7 +10,11 @@ whose fit is poor (``chi`` >= ``max_chi``): there it may be the companion of
 an unresolved pair and is added down to ``companion_separation_fwhm``, so the
 next pass fits the pair as two stars (the DAOPHOT practice of looking for the
 companions of high-chi stars in the subtracted image); stars that converge
-closer than ``merge_separation_fwhm`` are merged (ALLSTAR). The fitting engine is
+closer than ``merge_separation_fwhm`` are merged (ALLSTAR). A saturated star is
+one star, fitted on its wings (:mod:`astropipe.photometry.saturated_stars`), and a
+new star in the subtracted image must stand out against the uncertainty of the
+models subtracted there as well as the noise
+(:mod:`astropipe.photometry.subtraction_error`). The fitting engine is
 this package's vectorised fitter (``fast``) or photutils' ``PSFPhotometry``
 (``photutils``, the reference), on the same stars with the same ePSF.
 """
@@ -45,6 +49,8 @@ from astropipe.photometry.psf_grid import VaryingPSFModel, photutils_psf
 from astropipe.photometry.psf_model import PSFModel, StampModel
 from astropipe.photometry.psf_polynomial import fit_quadratic_epsf
 from astropipe.photometry.psf_variation import residual_structure
+from astropipe.photometry.saturated_stars import SaturatedCores
+from astropipe.photometry.subtraction_error import subtraction_error
 
 __all__ = ["PSFPasses", "PhotometryResult", "PhotometrySettings", "estimate_fwhm", "fit_with_engine", "psf_photometry"]
 
@@ -84,6 +90,7 @@ class PhotometrySettings:
     psf_variation: str = "constant"
     psf_grid_nodes: int = 9
     psf_variation_p: float = 1e-3
+    profile_error: float = 0.05
 
     def __post_init__(self) -> None:
         positive = (
@@ -108,6 +115,8 @@ class PhotometrySettings:
             value = getattr(self, name)
             if not (isinstance(value, int | np.integer) and value >= least):
                 raise ValueError(f"photometry setting {name} = {value!r}: expected an integer >= {least}")
+        if not 0 <= self.profile_error < 1:
+            raise ValueError(f"photometry setting profile_error = {self.profile_error!r}: expected 0 <= value < 1")
         if not self.merge_separation_fwhm >= 0:
             raise ValueError(
                 f"photometry setting merge_separation_fwhm = {self.merge_separation_fwhm!r}: expected >= 0"
@@ -291,7 +300,9 @@ def psf_photometry(
     if np.isfinite(image).sum() < 1000:
         raise ValueError("image has fewer than 1000 finite pixels")
     signal, noise, background, fwhm = _background_and_fwhm(image, fwhm_guess, saturation, exposure, gain, settings)
-    saturated = binary_dilation(np.nan_to_num(image, nan=0.0) > saturation, iterations=1)
+    saturated_cores = np.nan_to_num(image, nan=0.0) > saturation
+    saturated = binary_dilation(saturated_cores, iterations=1)
+    cores = SaturatedCores.from_mask(saturated_cores)
     detections = detect_stars(signal, noise, fwhm, nsigma=settings.detection_nsigma)
     log.info("FWHM %.2f px; pass 1: %d detections", fwhm, len(detections))
     half = int(np.ceil(settings.psf_half_size_fwhm * fwhm))
@@ -315,7 +326,7 @@ def psf_photometry(
     fit_radius = max(2.0, settings.fit_radius_fwhm * fwhm)
     stars = _Stars.detected(detections, psf, found_in=1)
     for pass_number in range(1, settings.passes + 1):
-        stars.fit(settings, signal, noise, psf, fit_radius, saturated, fwhm)
+        stars.fit(settings, signal, noise, psf, fit_radius, saturated, fwhm, cores)
         stars_model = psf.image(signal.shape, stars.x, stars.y, stars.flux)
         if pass_number == 1:
             # background again on the image with every fitted star removed, then the ePSF
@@ -343,7 +354,8 @@ def psf_photometry(
             ~(stars.chi < settings.max_chi)
             & ~saturated[_pixel(stars.y, signal.shape[0]), _pixel(stars.x, signal.shape[1])]
         )
-        new = _residual_detections(residual, noise, fwhm, stars.x, stars.y, poor_fit, settings)
+        model_error = subtraction_error(psf, stars.x, stars.y, stars.flux, stars_model, settings.profile_error)
+        new = _residual_detections(residual, noise, model_error, fwhm, stars.x, stars.y, poor_fit, settings)
         log.info("pass %d: %d stars fitted, %d new detections in the residual", pass_number, stars.x.size, len(new))
         if len(new) == 0:
             break
@@ -411,23 +423,84 @@ class _Stars:
     def extend(self, other: _Stars) -> None:
         for name in ("x", "y", "flux", "sharp", "round_", "found_in"):
             setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
+        for name in ("flux_err", "chi"):  # known once fitted; NaN for the new stars until then
+            if getattr(self, name) is not None:
+                extra = getattr(other, name)
+                extra = np.full(other.x.size, np.nan) if extra is None else extra
+                setattr(self, name, np.concatenate([getattr(self, name), extra]))
 
-    def fit(self, settings: PhotometrySettings, signal, noise, psf, fit_radius, bad, fwhm) -> None:
-        """Fit every star (the engine of ``settings``) and keep those the fit keeps."""
+    def fit(self, settings: PhotometrySettings, signal, noise, psf, fit_radius, bad, fwhm, cores) -> None:
+        """Fit every star (the engine of ``settings``) and keep those the fit keeps.
+
+        Each saturated core has one star (:meth:`SaturatedCores.claim`: the pieces on it dropped, a star
+        added at the centroid of a core without one); those are fitted first, against the image less the
+        other stars, over the largest core's radius plus ``fit_radius`` (within the ePSF's stamp) with the
+        saturated pixels ``bad`` left out; then the others, against the image less the saturated stars.
+        """
+        on_core = self._settle_on_cores(cores, fwhm)
+        self.flux_err = np.full(self.x.size, np.nan) if self.flux_err is None else self.flux_err
+        self.chi = np.full(self.x.size, np.nan) if self.chi is None else self.chi
+        kept = np.ones(self.x.size, dtype=bool)
+        if on_core.any():
+            others = psf.image(signal.shape, self.x[~on_core], self.y[~on_core], self.flux[~on_core])
+            radius = min(float(cores.radius.max()) + fit_radius, psf.half - 1.0)
+            kept[on_core] = self._fit_some(on_core, settings.engine, signal - others, noise, psf, radius, bad, 0.0)
+        saturated_stars = on_core & kept
+        saturated_model = psf.image(
+            signal.shape, self.x[saturated_stars], self.y[saturated_stars], self.flux[saturated_stars]
+        )
+        merge_separation = settings.merge_separation_fwhm * fwhm
+        kept[~on_core] = self._fit_some(
+            ~on_core, settings.engine, signal - saturated_model, noise, psf, fit_radius, bad, merge_separation
+        )
+        self._keep(kept)
+
+    def _fit_some(self, which, engine, signal, noise, psf, fit_radius, bad, merge_separation) -> NDArray[np.bool_]:
+        """Fit the stars ``which`` on ``signal``, store what the fit found, return which of them it keeps."""
+        if not which.any():
+            return np.zeros(0, dtype=bool)
         x, y, flux, flux_err, chi, kept = fit_with_engine(
-            settings.engine,
+            engine,
             signal,
             noise,
             psf,
-            self.x,
-            self.y,
-            self.flux,
+            self.x[which],
+            self.y[which],
+            self.flux[which],
             fit_radius=fit_radius,
             bad=bad,
-            merge_separation=settings.merge_separation_fwhm * fwhm,
+            merge_separation=merge_separation,
         )
-        self.x, self.y, self.flux, self.flux_err, self.chi = x[kept], y[kept], flux[kept], flux_err[kept], chi[kept]
-        self.sharp, self.round_, self.found_in = self.sharp[kept], self.round_[kept], self.found_in[kept]
+        self.x[which], self.y[which], self.flux[which] = x, y, flux
+        self.flux_err[which], self.chi[which] = flux_err, chi
+        return np.asarray(kept, dtype=bool)
+
+    def _settle_on_cores(self, cores, fwhm) -> NDArray[np.bool_]:
+        """Drop the pieces of stars on saturated cores, give a star to every core without one (at its centroid);
+        return which stars are the cores' stars."""
+        pieces = cores.claim(self.x, self.y, fwhm)[1]
+        self._keep(~np.isin(np.arange(self.x.size), pieces))
+        missing = np.flatnonzero(cores.claim(self.x, self.y, fwhm)[0] < 0)
+        if missing.size:
+            n = missing.size
+            self.extend(
+                _Stars(
+                    x=cores.x[missing],
+                    y=cores.y[missing],
+                    flux=np.ones(n),
+                    sharp=np.full(n, np.nan),
+                    round_=np.full(n, np.nan),
+                    found_in=np.ones(n, dtype=np.int64),
+                    flux_err=np.full(n, np.nan),
+                    chi=np.full(n, np.nan),
+                )
+            )
+        return cores.claim(self.x, self.y, fwhm)[2] >= 0
+
+    def _keep(self, kept: NDArray[np.bool_]) -> None:
+        for name in ("x", "y", "flux", "sharp", "round_", "found_in", "flux_err", "chi"):
+            if getattr(self, name) is not None:
+                setattr(self, name, getattr(self, name)[kept])
 
 
 def _pixel(coordinate: NDArray[np.float64], size: int) -> NDArray[np.int64]:
@@ -435,8 +508,11 @@ def _pixel(coordinate: NDArray[np.float64], size: int) -> NDArray[np.int64]:
     return np.clip(np.round(coordinate).astype(int), 0, size - 1)
 
 
-def _residual_detections(residual, noise, fwhm, x, y, poor_fit, settings: PhotometrySettings) -> Table:
+def _residual_detections(residual, noise, model_error, fwhm, x, y, poor_fit, settings: PhotometrySettings) -> Table:
     """New stars in the subtracted image: those clear of every fitted star, and the companions of poor fits.
+
+    The threshold is ``detection_nsigma`` times the noise and the subtracted models' uncertainty
+    ``model_error`` (:func:`astropipe.photometry.subtraction_error.subtraction_error`) in quadrature.
 
     A detection within ``MIN_SEPARATION_FWHM`` of a fitted star is that star's
     own subtraction residual, unless the star's fit is poor (``poor_fit``:
@@ -454,6 +530,7 @@ def _residual_detections(residual, noise, fwhm, x, y, poor_fit, settings: Photom
         fwhm,
         nsigma=settings.detection_nsigma,
         roundness_range=(-2 * ROUNDNESS_LIMIT, 2 * ROUNDNESS_LIMIT),
+        model_error=model_error,
     )
     if len(found) == 0 or x.size == 0:
         return found
