@@ -1,8 +1,10 @@
 """Saturated stars measured by a shallower reference survey (2MASS) instead of our PSF photometry.
 
 The brightest stars of a deep near-IR image are saturated: their cores are
-clipped, a PSF fit to the wings is biased and often splits one star into
-several detections, so their magnitudes are not even bounds. Leaving them out
+clipped, and the photometry measures each from its wings alone
+(:mod:`astropipe.photometry.saturated_stars`), through the ePSF's least
+certain part (on a simulated SOFI night K < 9 within 0.05 mag, but the two
+stars of H < 8 1.5 mag faint), so their magnitudes are not even bounds. Leaving them out
 is not neutral either: the saturation level depends on the local background
 (the nebula around Object 11 saturates stars ~0.5 mag fainter than in the
 reference field), so the object and field CMDs lose different fractions of
