@@ -1,11 +1,14 @@
-"""The ePSF build (a diverged build, a deep negative lobe, is refused, not used) and the choice of its stars."""
+"""The ePSF build (a diverged build, a deep negative lobe, is refused, not used, and the catalogue says so),
+its saturated pixels, and the choice of its stars."""
 
 import numpy as np
 import pytest
 from astropy.table import Table
+from scipy.ndimage import binary_dilation
 
 import astropipe.photometry.epsf as epsf_module
-from astropipe.photometry.epsf import build_epsf, select_psf_stars
+import astropipe.photometry.pipeline as pipeline
+from astropipe.photometry.epsf import bright_psf_stars, build_epsf, select_psf_stars
 from astropipe.simulate.psf import render_stars
 
 
@@ -80,3 +83,64 @@ def test_psf_stars_are_unsaturated_and_their_stamps_covered():
     signal[45, 250] = np.nan
     chosen = select_psf_stars(stars, signal, fwhm=5.0, saturation=1000.0, half_size=10)
     assert list(chosen["x"]) == [50.0]
+
+
+def test_psf_stars_fainter_than_a_tenth_of_the_brightest_are_left_out_of_the_build():
+    """A stamp normalised to unit flux carries noise and neighbours' light as 1 / peak."""
+    stars = _stars([50.0, 150.0, 250.0, 350.0], [50.0] * 4, [1000.0, 500.0, 100.0, 99.0])
+    assert list(bright_psf_stars(stars)["peak"]) == [1000.0, 500.0, 100.0]
+    assert len(bright_psf_stars(stars[:0])) == 0
+
+
+def _stars_beside_subtracted_saturated_neighbours():
+    """Eight PSF stars, each with a neighbour 7 px away (in a different direction) whose core is saturated
+    (clipped at 2,000),
+    after the neighbours' models are subtracted: a deep hole where the image was clipped, empty elsewhere.
+    Returns that image, the same stars without neighbours, the stars' table and the saturated pixels."""
+    rng = np.random.default_rng(7)
+    x, y = 30.0 + 40.0 * np.arange(8) + rng.uniform(-0.5, 0.5, 8), np.full(8, 40.0) + rng.uniform(-0.5, 0.5, 8)
+    noise = rng.normal(0.0, 1.0, (80, 360))
+    stars = render_stars(noise.shape, x, y, np.full(8, 5000.0), 4.0, 3.0)
+    angle = np.arange(8) * np.pi / 4.0
+    neighbours = render_stars(
+        noise.shape, x + 7.0 * np.cos(angle), y + 7.0 * np.sin(angle), np.full(8, 200000.0), 4.0, 3.0
+    )
+    saturation = 2000.0
+    clipped = np.minimum(stars + neighbours, saturation)
+    saturated = binary_dilation(clipped >= saturation, iterations=1)
+    table = Table({"x": x, "y": y, "peak": np.full(8, 100.0)})
+    return clipped - neighbours + noise, stars + noise, table, saturated
+
+
+def test_saturated_pixels_get_no_weight_in_the_build():
+    """The holes subtracted saturated neighbours leave (-6,000 counts beside a peak of 400) make the build
+    fail; with those pixels left out the ePSF is the one the stars alone give."""
+    image, alone, stars, saturated = _stars_beside_subtracted_saturated_neighbours()
+    assert saturated.sum() > 8 * 20
+    _, clean = build_epsf(alone, stars, half_size=10, oversampling=2)
+    _, masked = build_epsf(image, stars, half_size=10, oversampling=2, bad=saturated)
+    assert np.abs(masked - clean).max() < 0.02 * clean.max()
+    with pytest.raises(ValueError):
+        build_epsf(image, stars, half_size=10, oversampling=2)
+
+
+def test_a_refused_second_build_is_reported_in_the_catalogue(monkeypatch):
+    """When the ePSF rebuilt from neighbour-subtracted PSF stars is refused, the run goes on with the first
+    one and says so in the catalogue's metadata (not only in the log)."""
+    builds = []
+
+    def second_refused(*args, **kwargs):
+        builds.append(args[1])
+        if len(builds) == 2:
+            raise ValueError("the ePSF built from 36 stars dips to -30.0% of its peak")
+        return build_epsf(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "build_epsf", second_refused)
+    x, y = np.meshgrid(np.arange(6) * 30.0 + 25.0, np.arange(6) * 30.0 + 25.0)
+    image = render_stars((200, 200), x.ravel(), y.ravel(), np.full(36, 20000.0), 3.0, 3.0)
+    image += np.random.default_rng(1).normal(0.0, 1.0, image.shape)
+    result = pipeline.psf_photometry(image, fwhm_guess=3.0, pixel_scale=0.145)
+    assert len(builds) == 2
+    assert result.catalog.meta["psf_model"] == "first pass"
+    assert "dips to -30.0%" in result.catalog.meta["psf_rebuild_failure"]
+    assert result.psfs.final is result.psfs.first

@@ -13,9 +13,11 @@ from astropipe.photometry.psf_model import PSFModel
 
 __all__ = [
     "CLOSE_NEIGHBOUR_FWHM",
+    "FAINTEST_PSF_STAR_RATIO",
     "FAINT_NEIGHBOUR_RATIO",
     "MAX_NEGATIVE_LOBE",
     "MIN_ISOLATED_STARS",
+    "bright_psf_stars",
     "build_epsf",
     "select_psf_stars",
 ]
@@ -31,6 +33,8 @@ MIN_ISOLATED_STARS = 25
 #: (2.5 mag fainter) and none closer than ``CLOSE_NEIGHBOUR_FWHM`` FWHM (its core could not be told apart)
 FAINT_NEIGHBOUR_RATIO = 0.1
 CLOSE_NEIGHBOUR_FWHM = 1.5
+#: faintest star of an ePSF build, as a fraction of the brightest one's peak (2.5 mag fainter)
+FAINTEST_PSF_STAR_RATIO = 0.1
 
 
 def select_psf_stars(
@@ -71,6 +75,20 @@ def select_psf_stars(
     return stars[chosen]
 
 
+def bright_psf_stars(psf_stars: Table) -> Table:
+    """Those of ``psf_stars`` whose peak is at least ``FAINTEST_PSF_STAR_RATIO`` of the brightest one's.
+
+    The ePSF build averages stamps normalised to unit flux, whose noise and neighbours' light scale as one
+    over the star's peak: a star 2.5 mag fainter than the brightest adds more of them than it averages out.
+    In a crowded field in poor seeing the faint-neighbour rule of :func:`select_psf_stars` reached stars
+    of a few counts whose stamps held stars 20-80 times brighter.
+    """
+    peak = np.asarray(psf_stars["peak"], float)
+    if peak.size == 0:
+        return psf_stars
+    return psf_stars[peak >= FAINTEST_PSF_STAR_RATIO * peak.max()]
+
+
 def _covered(
     signal: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64], half_size: int, which: NDArray
 ) -> NDArray[np.int64]:
@@ -108,9 +126,16 @@ def _brightest_within(
 
 
 def build_epsf(
-    signal: NDArray[np.float64], psf_stars: Table, half_size: int, oversampling: int = 2
+    signal: NDArray[np.float64],
+    psf_stars: Table,
+    half_size: int,
+    oversampling: int = 2,
+    bad: NDArray[np.bool_] | None = None,
 ) -> tuple[PSFModel, NDArray[np.float64]]:
     """Build the ePSF; return the fast model and the oversampled ePSF image.
+
+    Pixels marked ``bad`` (saturated ones: a neighbour's clipped core, or the hole its model leaves
+    when subtracted) and uncovered ones get no weight in the build.
 
     The normalisation inherits any error of the background under the PSF
     stars; the aperture correction (:mod:`astropipe.photometry.aperture_correction`),
@@ -126,7 +151,8 @@ def build_epsf(
         raise ValueError(f"only {len(psf_stars)} bright isolated unsaturated stars: cannot build an ePSF (need >= 5)")
     positions = Table({"x": psf_stars["x"], "y": psf_stars["y"]})
     size = 2 * half_size + 1
-    cutouts = extract_stars(NDData(np.nan_to_num(signal, nan=0.0)), positions, size=(size, size))
+    ignored = ~np.isfinite(signal) if bad is None else ~np.isfinite(signal) | bad
+    cutouts = extract_stars(NDData(np.nan_to_num(signal, nan=0.0), mask=ignored), positions, size=(size, size))
     builder = EPSFBuilder(oversampling=oversampling, maxiters=8, progress_bar=False)
     epsf, _ = builder(cutouts)
     data = np.asarray(epsf.data, dtype=float)

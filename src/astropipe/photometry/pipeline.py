@@ -42,7 +42,7 @@ from astropipe.photometry.aperture_correction import (
 )
 from astropipe.photometry.background import background_map, noise_map
 from astropipe.photometry.detection import MIN_SEPARATION_FWHM, ROUNDNESS_LIMIT, detect_stars
-from astropipe.photometry.epsf import build_epsf, select_psf_stars
+from astropipe.photometry.epsf import bright_psf_stars, build_epsf, select_psf_stars
 from astropipe.photometry.fitting import fit_stars, merge_unresolved
 from astropipe.photometry.psf_distortion import PSFMapError, fit_distorted_epsf
 from astropipe.photometry.psf_grid import VaryingPSFModel, photutils_psf
@@ -315,11 +315,11 @@ def psf_photometry(
         half,
         settings.psf_stars * VARYING_POOL,
     )
-    psf_stars = psf_pool[: settings.psf_stars]
+    psf_stars = bright_psf_stars(psf_pool[: settings.psf_stars])
     if psfs is not None:
         psf = psfs.first
     else:
-        psf = build_epsf(signal, psf_stars, half, settings.psf_oversampling)[0]
+        psf = build_epsf(signal, psf_stars, half, settings.psf_oversampling, bad=saturated)[0]
         log.info("ePSF from %d stars", len(psf_stars))
     first_psf = psf
     variation: dict = {}
@@ -343,7 +343,17 @@ def psf_photometry(
                 psf = psfs.final
             else:
                 psf_stars, psf, variation = _rebuild_epsf(
-                    signal, stars_model, psf, (psf_stars, psf_pool), stars, half, fwhm, fit_radius, settings, log
+                    signal,
+                    stars_model,
+                    psf,
+                    (psf_stars, psf_pool),
+                    stars,
+                    half,
+                    fwhm,
+                    fit_radius,
+                    settings,
+                    log,
+                    saturated=saturated,
                 )
             stars_model = psf.image(signal.shape, stars.x, stars.y, stars.flux)
         residual = signal - stars_model
@@ -568,8 +578,11 @@ def wing_mask(stars: Table, fwhm: float, rms: float, shape, beta: float = 3.0) -
     return mask
 
 
-def _rebuild_epsf(signal, stars_model, psf, psf_selection, stars: _Stars, half, fwhm, fit_radius, settings, log):
-    """The final ePSF from the PSF stars on the image with every other star subtracted: constant, or
+def _rebuild_epsf(
+    signal, stars_model, psf, psf_selection, stars: _Stars, half, fwhm, fit_radius, settings, log, saturated
+):
+    """The final ePSF from the PSF stars on the image with every other star subtracted (saturated pixels
+    ``saturated`` left out: there the subtracted model of a saturated neighbour leaves a deep hole): constant, or
     varying across the image (``psf_variation``: 'distortion', the constant ePSF under a local linear map, or
     'quadratic'; 'auto' takes the first when the constant one's residuals vary with position). Returns (PSF
     stars, ePSF, what the variation test and the varying fit found)."""
@@ -579,7 +592,9 @@ def _rebuild_epsf(signal, stars_model, psf, psf_selection, stars: _Stars, half, 
     found = distance < 1.0
     in_constant = found[: len(psf_stars)]
     if in_constant.sum() < 5:
-        return psf_stars, psf, {}
+        problem = f"only {int(in_constant.sum())} PSF stars kept by the fit"
+        log.warning("second ePSF pass skipped (%s); keeping the first-pass ePSF", problem)
+        return psf_stars, psf, {"psf_model": "first pass", "psf_rebuild_failure": problem}
     chosen = index[found]
     n_constant = int(in_constant.sum())
 
@@ -591,10 +606,10 @@ def _rebuild_epsf(signal, stars_model, psf, psf_selection, stars: _Stars, half, 
     refined = refined_pool[:n_constant]
     neighbours_removed = without_neighbours(chosen[:n_constant])
     try:
-        new_psf = build_epsf(neighbours_removed, refined, half, settings.psf_oversampling)[0]
+        new_psf = build_epsf(neighbours_removed, refined, half, settings.psf_oversampling, bad=saturated)[0]
     except ValueError as problem:  # too few or too faint PSF stars after subtraction: keep the first ePSF
         log.warning("second ePSF pass failed (%s); keeping the first-pass ePSF", problem)
-        return psf_stars, psf, {}
+        return psf_stars, psf, {"psf_model": "first pass", "psf_rebuild_failure": str(problem)}
     if settings.psf_variation == "constant":
         return refined, new_psf, {"psf_model": "constant"}
     neighbours_removed = without_neighbours(chosen)
