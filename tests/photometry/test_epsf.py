@@ -86,9 +86,12 @@ def test_psf_stars_are_unsaturated_and_their_stamps_covered():
 
 
 def test_psf_stars_fainter_than_a_tenth_of_the_brightest_are_left_out_of_the_build():
-    """A stamp normalised to unit flux carries noise and neighbours' light as 1 / peak."""
-    stars = _stars([50.0, 150.0, 250.0, 350.0], [50.0] * 4, [1000.0, 500.0, 100.0, 99.0])
-    assert list(bright_psf_stars(stars)["peak"]) == [1000.0, 500.0, 100.0]
+    """A stamp normalised to unit flux carries noise and neighbours' light as 1 / peak; but the build keeps
+    three stars per sub-pixel phase (12 at oversampling 2) when only a few stars are bright."""
+    peaks = [1000.0, 500.0, 100.0] + [99.0 - k for k in range(20)]
+    stars = _stars(np.arange(23) * 40.0, [50.0] * 23, peaks)
+    assert list(bright_psf_stars(stars, oversampling=1)["peak"]) == [1000.0, 500.0, 100.0]
+    assert list(bright_psf_stars(stars, oversampling=2)["peak"]) == peaks[:12]
     assert len(bright_psf_stars(stars[:0])) == 0
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "FAINT_NEIGHBOUR_RATIO",
     "MAX_NEGATIVE_LOBE",
     "MIN_ISOLATED_STARS",
+    "PHASE_SAMPLES",
     "bright_psf_stars",
     "build_epsf",
     "select_psf_stars",
@@ -33,8 +34,10 @@ MIN_ISOLATED_STARS = 25
 #: (2.5 mag fainter) and none closer than ``CLOSE_NEIGHBOUR_FWHM`` FWHM (its core could not be told apart)
 FAINT_NEIGHBOUR_RATIO = 0.1
 CLOSE_NEIGHBOUR_FWHM = 1.5
-#: faintest star of an ePSF build, as a fraction of the brightest one's peak (2.5 mag fainter)
+#: faintest star of an ePSF build, as a fraction of the brightest one's peak (2.5 mag fainter), and the fewest
+#: stars per sub-pixel phase of the oversampled grid it keeps regardless
 FAINTEST_PSF_STAR_RATIO = 0.1
+PHASE_SAMPLES = 3
 
 
 def select_psf_stars(
@@ -75,18 +78,25 @@ def select_psf_stars(
     return stars[chosen]
 
 
-def bright_psf_stars(psf_stars: Table) -> Table:
-    """Those of ``psf_stars`` whose peak is at least ``FAINTEST_PSF_STAR_RATIO`` of the brightest one's.
+def bright_psf_stars(psf_stars: Table, oversampling: int = 2) -> Table:
+    """Those of ``psf_stars`` whose peak is at least ``FAINTEST_PSF_STAR_RATIO`` of the brightest one's, and
+    never fewer than the ``PHASE_SAMPLES`` x ``oversampling`` ** 2 brightest (when there are as many).
 
     The ePSF build averages stamps normalised to unit flux, whose noise and neighbours' light scale as one
-    over the star's peak: a star 2.5 mag fainter than the brightest adds more of them than it averages out.
-    In a crowded field in poor seeing the faint-neighbour rule of :func:`select_psf_stars` reached stars
-    of a few counts whose stamps held stars 20-80 times brighter.
+    over the star's peak: a star 2.5 mag fainter than the brightest would carry 1 % of its weight in an
+    optimally weighted mean, and in the build's clipped mean adds more noise than it averages out. In a
+    crowded field in poor seeing the faint-neighbour rule of :func:`select_psf_stars` reached stars of a few
+    counts whose stamps held stars 20-80 times brighter. The floor keeps enough stars to sample every
+    sub-pixel phase of the oversampled grid when a few stars are far brighter than the rest.
     """
     peak = np.asarray(psf_stars["peak"], float)
     if peak.size == 0:
         return psf_stars
-    return psf_stars[peak >= FAINTEST_PSF_STAR_RATIO * peak.max()]
+    order = np.argsort(-peak, kind="stable")
+    keep = np.zeros(peak.size, dtype=bool)
+    keep[order[: PHASE_SAMPLES * oversampling**2]] = True
+    keep |= peak >= FAINTEST_PSF_STAR_RATIO * peak.max()
+    return psf_stars[keep]
 
 
 def _covered(

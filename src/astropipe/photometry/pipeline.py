@@ -315,7 +315,7 @@ def psf_photometry(
         half,
         settings.psf_stars * VARYING_POOL,
     )
-    psf_stars = bright_psf_stars(psf_pool[: settings.psf_stars])
+    psf_stars = bright_psf_stars(psf_pool[: settings.psf_stars], settings.psf_oversampling)
     if psfs is not None:
         psf = psfs.first
     else:
