@@ -40,6 +40,11 @@ def test_foreground_numbers_of_section_3_3():
     assert result.relative_distance_modulus == pytest.approx(0.0, abs=0.06)
     with pytest.raises(ValueError, match="red-sequence stars near the predicted clump"):
         clump_reddening(disc_k, disc_hk, k0, hk0, 0.25, LAW, min_colour=0.6)
+    few = np.flatnonzero(np.abs(clump_k - (k0 + LAW * e_true)) < 0.3)[:15]
+    k, hk = np.concatenate([clump_k[few], disc_k]), np.concatenate([clump_hk[few], disc_hk])
+    with pytest.raises(ValueError, match=r"15 red-sequence stars .* at least 20 needed .*clump_reference\.min_stars"):
+        clump_reddening(k, hk, k0, hk0, 0.25, LAW, min_colour=0.6)
+    assert clump_reddening(k, hk, k0, hk0, 0.25, LAW, min_colour=0.6, min_stars=12).n_stars == 15
 
 
 def test_cluster_reddening_recovers_uniform_differential_reddening():

@@ -161,6 +161,7 @@ def _foreground(field: Table, clump: dict, law: float, boundary: float, log: log
         law,
         min_colour=boundary,
         half_width=clump["search_half_width_mag"],
+        min_stars=clump["min_stars"],
     )
     log.info(
         "bulge clump at K = %.2f, H - K = %.3f +- %.3f: foreground E(H-K) = %.3f, A_K = %.3f",

@@ -81,6 +81,7 @@ def clump_reddening(
     min_colour: float,
     half_width: float = 0.5,
     iterations: int = 10,
+    min_stars: int = 20,
 ) -> ClumpReddening:
     """Colour and magnitude of the bulge red clump in a field CMD, and the foreground reddening.
 
@@ -104,11 +105,13 @@ def clump_reddening(
         Bluest colour of the red (bulge) sequence.
     half_width : float
         K window around the predicted clump, mag.
+    min_stars : int
+        Fewest red-sequence stars in the window (the clump colour's error is 1.2533 MAD / sqrt(n)).
 
     Raises
     ------
     ValueError
-        Fewer than 20 red-sequence stars in the window.
+        Fewer than ``min_stars`` red-sequence stars in the window.
     """
     k, hk = np.asarray(k, float), np.asarray(hk, float)
     red = np.isfinite(k) & np.isfinite(hk) & (hk > min_colour)
@@ -117,10 +120,11 @@ def clump_reddening(
     e_hk = max(float(np.median(hk[red])) - hk0, 0.0) if red.any() else 0.0
     for _ in range(iterations):
         window = red & (np.abs(k - (k0 + law * e_hk)) < half_width)
-        if window.sum() < 20:
+        if window.sum() < min_stars:
             raise ValueError(
                 f"{int(window.sum())} red-sequence stars near the predicted clump K = {k0 + law * e_hk:.2f}; "
-                "at least 20 needed to measure the foreground reddening"
+                f"at least {min_stars} needed to measure the foreground reddening "
+                "(imaging.distance.clump_reference.min_stars)"
             )
         new = float(np.median(hk[window])) - hk0
         if abs(new - e_hk) < 1e-4:
