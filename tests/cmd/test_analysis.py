@@ -41,14 +41,18 @@ def test_luminosity_functions_count_scale_weight_and_subtract_per_colour_interva
 
 def _completeness(values) -> Table:
     lo = 14.0 + 0.5 * np.arange(len(values))
-    return Table({"mag_lo": lo, "mag_hi": lo + 0.5, "completeness": values})
+    injected = np.full(len(values), 100)
+    recovered = np.round(np.asarray(values) * 100).astype(int)
+    table = {"mag_lo": lo, "mag_hi": lo + 0.5, "n_injected": injected, "n_recovered": recovered}
+    return Table({**table, "completeness": recovered / injected})
 
 
 def test_completeness_limits_are_calibrated_and_a_table_that_never_falls_is_named():
     tables = {"H": _completeness([1.0, 0.9, 0.6, 0.4, 0.1]), "Ks": _completeness([1.0, 0.9, 0.6, 0.4, 0.1])}
-    limits = completeness_limits(tables, {"H": 8.0, "Ks": 7.5}, 0.5, {"H": "h.ecsv", "Ks": "k.ecsv"})
+    limits, errors = completeness_limits(tables, {"H": 8.0, "Ks": 7.5}, 0.5, {"H": "h.ecsv", "Ks": "k.ecsv"})
     assert limits["H"] - limits["K"] == pytest.approx(0.5)
     assert 14.0 + 8.0 < limits["H"] < 16.5 + 8.0
+    assert errors["H"] == pytest.approx(errors["K"]) and 0 < errors["H"] < 0.2
     tables["Ks"] = _completeness([1.0, 0.95, 0.9, 0.8, 0.7])
     with pytest.raises(
         ValueError, match=r"k\.ecsv: the completeness never falls below imaging\.cmd\.completeness_level = 0\.5"

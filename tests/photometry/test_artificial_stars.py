@@ -12,7 +12,13 @@ from astropy.io import fits
 from astropy.table import Table
 from scipy.spatial import cKDTree
 
-from astropipe.photometry.artificial_stars import completeness_limit, completeness_table, inject_and_recover
+from astropipe.photometry.artificial_stars import (
+    completeness_limit,
+    completeness_limit_with_error,
+    completeness_table,
+    inject_and_recover,
+)
+from astropipe.photometry.completeness_curve import fleming_completeness
 from astropipe.photometry.pipeline import PSFPasses, psf_photometry
 from astropipe.photometry.psf_file import read_psf_file, write_psf_file
 from astropipe.simulate.psf import render_stars
@@ -118,20 +124,44 @@ def test_artificial_stars_show_the_completeness_and_bias_of_the_real_stars(crowd
 
 
 # the completeness limit read from an artificial-star table
-def _table(completeness: list[float]) -> Table:
-    lo = 14.0 + 0.5 * np.arange(len(completeness))
-    return Table({"mag_lo": lo, "mag_hi": lo + 0.5, "completeness": completeness})
+def _counts(m50: float, alpha: float, plateau: float, n: int, rng) -> Table:
+    """Bins of 0.5 mag from 12 to 20 with ``n`` stars each, recovered as a binomial draw of Fleming et al.'s curve."""
+    lo = 12.0 + 0.5 * np.arange(16)
+    injected = np.full(lo.size, n)
+    recovered = rng.binomial(injected, fleming_completeness(lo + 0.25, m50, alpha, plateau))
+    return Table(
+        {
+            "mag_lo": lo,
+            "mag_hi": lo + 0.5,
+            "n_injected": injected,
+            "n_recovered": recovered,
+            "completeness": recovered / injected,
+        }
+    )
 
 
-@pytest.mark.parametrize(
-    "level, expected", [(0.5, 15.75 + 0.5 * (0.6 - 0.5) / (0.6 - 0.3)), (0.8, 15.25 + 0.5 * (0.9 - 0.8) / (0.9 - 0.6))]
-)
-def test_limit_interpolates_between_the_bins_around_the_first_drop_below_the_level(level, expected):
-    """Bin centres 14.25 ... ; completeness 1, 0.95, 0.9, 0.6, 0.3, 0.55 (noise), 0: the first drop counts."""
-    table = _table([1.0, 0.95, 0.9, 0.6, 0.3, 0.55, 0.0])
-    assert completeness_limit(table, level) == pytest.approx(expected)
+def test_the_fitted_limit_and_its_error_hold_over_repeated_tests():
+    """200 tests of 50 stars per bin around a curve with its 50 % point at 16.92 mag (m50 16.8, plateau 0.95):
+    the limits scatter about the truth as their quoted errors say."""
+    rng = np.random.default_rng(5)
+    truth = 16.8 + (1 - 2 * 0.5 / 0.95) / np.sqrt(1 - (1 - 2 * 0.5 / 0.95) ** 2) / 1.5
+    assert fleming_completeness(np.array([truth]), 16.8, 1.5, 0.95)[0] == pytest.approx(0.5)
+    limits, errors = np.array([completeness_limit_with_error(_counts(16.8, 1.5, 0.95, 50, rng)) for _ in range(200)]).T
+    pulls = (limits - truth) / errors
+    assert abs(np.mean(limits) - truth) < 3 * np.std(limits) / np.sqrt(limits.size)
+    assert np.sqrt(np.mean(pulls**2)) == pytest.approx(1.0, abs=0.2)
+
+
+def test_a_bright_bin_of_a_few_stars_below_the_level_does_not_set_the_limit():
+    """Interpolating at the first bin below 50 % took such a dip for the limit, 3.8 mag too bright."""
+    table = _counts(16.8, 1.5, 0.95, 50, np.random.default_rng(6))
+    table["n_injected"][2], table["n_recovered"][2] = 3, 1
+    table["completeness"][2] = 1 / 3
+    limit, error = completeness_limit_with_error(table, 0.5)
+    assert abs(limit - 16.9) < 3 * error < 0.5
 
 
 def test_limit_is_nan_when_the_tests_never_reach_the_level():
-    assert np.isnan(completeness_limit(_table([1.0, 0.9, 0.7]), 0.5))
-    assert completeness_limit(_table([0.4, 0.2]), 0.5) == pytest.approx(14.25)
+    table = _counts(22.0, 1.5, 0.95, 50, np.random.default_rng(7))
+    assert not np.any(table["completeness"] < 0.5)
+    assert np.isnan(completeness_limit(table, 0.5))

@@ -30,7 +30,7 @@ from astropipe.cmd.artificial_star_response import completeness_at
 from astropipe.cmd.luminosity import completeness_weights, luminosity_functions
 from astropipe.cmd.regions import Regions
 from astropipe.cmd.sequences import ColourSequences, locate_sequences
-from astropipe.photometry.artificial_stars import completeness_limit
+from astropipe.photometry.artificial_stars import completeness_limit_with_error
 from astropipe.photometry.pipeline import FLAG_EDGE, FLAG_POOR_FIT, FLAG_SATURATED
 
 __all__ = ["CMDAnalysis", "ReferenceStars", "analyse_cmd", "completeness_limits"]
@@ -60,22 +60,23 @@ class CMDAnalysis:
 
 def completeness_limits(
     completeness: dict[str, Table], offsets: dict[str, float], level: float, paths: dict[str, str]
-) -> dict[str, float]:
-    """Calibrated H and K where the artificial stars' completeness falls to ``level`` (step 3).
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Calibrated H and K where the artificial stars' fitted completeness curve falls to ``level`` (step 3),
+    and their errors (mag).
 
     ``completeness`` and ``offsets`` (instrumental to calibrated, mag) are keyed by band ``"H"``, ``"Ks"``;
-    the result by ``"H"``, ``"K"``. A table whose completeness never falls to ``level`` is an error naming it.
+    the results by ``"H"``, ``"K"``. A table whose completeness never falls to ``level`` is an error naming it.
     """
-    limits = {
-        ours: completeness_limit(completeness[band], level) + offsets[band] for ours, band in (("H", "H"), ("K", "Ks"))
-    }
+    limits, errors = {}, {}
     for ours, band in (("H", "H"), ("K", "Ks")):
-        if not np.isfinite(limits[ours]):
+        limit, errors[ours] = completeness_limit_with_error(completeness[band], level)
+        if not np.isfinite(limit):
             raise ValueError(
                 f"{paths[band]}: the completeness never falls below imaging.cmd.completeness_level = {level}; "
                 "the artificial stars must reach fainter (imaging.photometry.artificial_stars)"
             )
-    return limits
+        limits[ours] = limit + offsets[band]
+    return limits, errors
 
 
 def _cmd_stars(catalog: Table, regions: Regions, max_error: float) -> tuple[Table, np.ndarray]:
@@ -146,7 +147,7 @@ def analyse_cmd(
         *(int(saturated.sum()), saturated_k_object.size, ", ".join(f"{k:.1f}" for k in saturated_k_object[:10])),
     )
     paths = completeness_paths or {"H": "H completeness", "Ks": "Ks completeness"}
-    limits = _completeness(stars, catalog.meta, completeness, settings["completeness_level"], paths, log)
+    limits, limit_errors = _completeness(stars, catalog.meta, completeness, settings["completeness_level"], paths, log)
     sequences = locate_sequences(np.asarray(stars["HK"][stars["in_sequences"]]), seed=seed)
     log.info(
         "colour sequences (medians) at H - K = %s",
@@ -172,6 +173,8 @@ def analyse_cmd(
         "completeness_level": settings["completeness_level"],
         "completeness_limit_h_mag": limits["H"],
         "completeness_limit_k_mag": limits["K"],
+        "completeness_limit_h_err_mag": limit_errors["H"],
+        "completeness_limit_k_err_mag": limit_errors["K"],
         "colour_sequences": sequences.as_dict(),
         "colour_intervals": intervals,
     }
@@ -197,17 +200,21 @@ def _with_reference_stars(
 
 def _completeness(
     stars: Table, meta: dict, completeness: dict[str, Table], level: float, paths: dict[str, str], log: logging.Logger
-) -> dict[str, float]:
-    """Step 3: each star's completeness in H and K (1 for reference stars), the limits, ``in_sequences``."""
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Step 3: each star's completeness in H and K (1 for reference stars), the limits and their errors,
+    ``in_sequences``."""
     offsets = {band: float(meta[f"instrumental_to_calibrated_{band}_mag"]) for band in ("H", "Ks")}
     stars["completeness_h"] = completeness_at(completeness["H"], stars["H"], offsets["H"])
     stars["completeness_k"] = completeness_at(completeness["Ks"], stars["K"], offsets["Ks"])
     from_reference = stars["source"] == "reference"  # complete: the reference survey does not saturate there
     stars["completeness_h"][from_reference] = stars["completeness_k"][from_reference] = 1.0
-    limits = completeness_limits(completeness, offsets, level, paths)
+    limits, errors = completeness_limits(completeness, offsets, level, paths)
     stars["in_sequences"] = (stars["H"] < limits["H"]) & (stars["K"] < limits["K"]) & (stars["region"] != "other")
-    log.info("completeness %.0f %% limits: H = %.2f, K = %.2f", 100 * level, limits["H"], limits["K"])
-    return limits
+    log.info(
+        "completeness %.0f %% limits (fitted curves): H = %.2f +- %.2f, K = %.2f +- %.2f",
+        *(100 * level, limits["H"], errors["H"], limits["K"], errors["K"]),
+    )
+    return limits, errors
 
 
 def _luminosity(

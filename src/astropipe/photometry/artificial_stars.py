@@ -19,9 +19,10 @@ from astropy.table import Table, vstack
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from astropipe.photometry.completeness_curve import fit_completeness_curve
 from astropipe.photometry.psf_model import PSFModel
 
-__all__ = ["completeness_limit", "completeness_table", "inject_and_recover"]
+__all__ = ["completeness_limit", "completeness_limit_with_error", "completeness_table", "inject_and_recover"]
 
 
 def inject_and_recover(
@@ -138,28 +139,33 @@ def completeness_table(injected: Table, bin_width: float = 0.5) -> Table:
 
 
 def completeness_limit(table: Table, level: float = 0.5) -> float:
-    """Magnitude where the completeness first falls below ``level`` (linear interpolation between bin centres).
+    """Magnitude where the completeness falls to ``level``: :func:`completeness_limit_with_error`'s value."""
+    return completeness_limit_with_error(table, level)[0]
+
+
+def completeness_limit_with_error(table: Table, level: float = 0.5) -> tuple[float, float]:
+    """Magnitude where the fitted completeness curve falls to ``level``, and its error.
+
+    The curve is Fleming et al. (1995)'s function fitted to every bin's counts
+    (:func:`astropipe.photometry.completeness_curve.fit_completeness_curve`): a bright bin of a few stars that
+    dips below the level by chance, or the two bins around the first crossing, do not set the limit alone.
 
     Parameters
     ----------
     table : astropy.table.Table
-        :func:`completeness_table` output (``mag_lo``, ``mag_hi``, ``completeness``).
+        :func:`completeness_table` output (``mag_lo``, ``mag_hi``, ``n_injected``, ``n_recovered``,
+        ``completeness``).
     level : float
         Completeness fraction (0.5: the usual "50 % completeness limit").
 
     Returns
     -------
-    float
-        The limit, in the table's magnitudes; the centre of the first bin when
-        that bin is already below ``level``; NaN when no bin falls below it
-        (the tests did not reach faint enough).
+    (float, float)
+        The limit in the table's magnitudes and its error (mag); NaN for both when no bin falls below
+        ``level`` (the tests did not reach faint enough) or the fitted plateau stays below it.
     """
+    if not np.any(np.asarray(table["completeness"]) < level):
+        return float("nan"), float("nan")
     centre = 0.5 * (np.asarray(table["mag_lo"]) + np.asarray(table["mag_hi"]))
-    c = np.asarray(table["completeness"])
-    below = np.flatnonzero(c < level)
-    if below.size == 0:
-        return float("nan")
-    i = below[0]
-    if i == 0:
-        return float(centre[0])
-    return float(np.interp(level, [c[i], c[i - 1]], [centre[i], centre[i - 1]]))
+    curve = fit_completeness_curve(centre, np.asarray(table["n_injected"]), np.asarray(table["n_recovered"]))
+    return curve.limit(level)
