@@ -211,11 +211,9 @@ def test_decontamination_keeps_members_and_removes_the_field(run):
         )
     # the target is 80 % / 80 %; at probability >= 0.5 even a classifier that knew the populations' densities
     # keeps only 26-44 % of the members (validation/object11_limits.py; docs/imaging.md, "The decontamination:
-    # where the members are"), so the members' bound is what such a classifier allows, not the target; the field
-    # must be removed to the target within its binomial error (this night: 84.5 % of 537, 86 % of 554 before
-    # saturated pixels were left out of the ePSF builds)
-    n_field = int((~member & complete).sum())
-    assert removed_field >= 0.8 - 2 * np.sqrt(0.8 * 0.2 / n_field)
+    # where the members are"), so the bounds are what such a classifier allows, not the target (this night: 67 % of
+    # 52 members, 85.4 % of 500 field stars; with the completeness limits interpolated between bins, 84.5 %)
+    assert removed_field >= 0.85
     assert kept_members >= 0.55
 
 
@@ -245,13 +243,13 @@ def test_mixture_members_at_the_balanced_operating_point(run):
     assert kept_members >= expected - 2 * np.sqrt(expected * (1 - expected) / n_true)
     field_sigma = np.hypot(np.sqrt(expected * (1 - expected) / n_field), mixture["n_members_err"] / n_field)
     assert removed_field >= expected - 2 * field_sigma
-    # the target, >= 80 % of the members kept while >= 80 % of the field is removed, within the same errors on
-    # this one night (for the field also the count's): 81 % of 58 members and 76 % of 537 field stars, the colour
-    # band at its bound (83 % of 60 and 83 % of 554 before saturated pixels were left out of the ePSF builds, a
-    # change of 0.005 mag rms in the stars that moved the 50 % completeness limits by -0.07 (H) and -0.26 (Ks)
-    # mag and with them the mixture's sample; docs/imaging.md)
+    # the target, >= 80 % of the members kept while >= 80 % of the field is removed, within its binomial error on
+    # this one night: 85 % of 52 members and 77 % of 500 field stars (bound 76.4 %), the colour band at its bound
+    # (83 % of 60 and 83 % of 554 before saturated pixels were left out of the ePSF builds; a change of 0.005 mag
+    # rms in the stars that moved the completeness limits, then interpolated between bins, and with them the
+    # mixture's sample to 81 % of 58 and 76 % of 537: docs/imaging.md)
     assert kept_members >= 0.8 - 2 * np.sqrt(0.8 * 0.2 / n_true)
-    assert removed_field >= 0.8 - 2 * np.hypot(np.sqrt(0.8 * 0.2 / n_field), mixture["n_members_err"] / n_field)
+    assert removed_field >= 0.8 - 2 * np.sqrt(0.8 * 0.2 / n_field)
 
 
 def test_probabilities_are_checked_against_the_statistical_excess(run):
