@@ -49,7 +49,8 @@ class CompletenessCurve:
 
     def limit(self, level: float) -> tuple[float, float]:
         """The magnitude where the completeness falls to ``level`` and its error (mag); NaN for both when the
-        plateau does not reach above ``level``."""
+        plateau does not reach above ``level``, NaN for the error when the likelihood's curvature is not
+        that of a maximum."""
         parameters = np.array([self.m50, np.log(self.alpha), logit(self.plateau)])
         value = _magnitude_at(parameters, level)
         if not np.isfinite(value):
@@ -60,7 +61,8 @@ class CompletenessCurve:
                 for step in np.eye(3) * HESSIAN_STEP
             ]
         )
-        return value, float(np.sqrt(max(gradient @ self.covariance @ gradient, 0.0)))
+        variance = float(gradient @ self.covariance @ gradient)
+        return value, float(np.sqrt(variance)) if variance > 0 else float("nan")
 
 
 def _magnitude_at(parameters: NDArray[np.float64], level: float) -> float:
