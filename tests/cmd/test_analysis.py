@@ -58,3 +58,6 @@ def test_completeness_limits_are_calibrated_and_a_table_that_never_falls_is_name
         ValueError, match=r"k\.ecsv: the completeness never falls below imaging\.cmd\.completeness_level = 0\.5"
     ):
         completeness_limits(tables, {"H": 8.0, "Ks": 7.5}, 0.5, {"H": "h.ecsv", "Ks": "k.ecsv"})
+    tables["Ks"] = _completeness([0.9, 0.3])
+    with pytest.raises(ValueError, match=r"k\.ecsv: 2 magnitude bins with artificial stars: at least 3 needed"):
+        completeness_limits(tables, {"H": 8.0, "Ks": 7.5}, 0.5, {"H": "h.ecsv", "Ks": "k.ecsv"})

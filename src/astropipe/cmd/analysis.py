@@ -69,7 +69,10 @@ def completeness_limits(
     """
     limits, errors = {}, {}
     for ours, band in (("H", "H"), ("K", "Ks")):
-        limit, errors[ours] = completeness_limit_with_error(completeness[band], level)
+        try:
+            limit, errors[ours] = completeness_limit_with_error(completeness[band], level)
+        except ValueError as problem:  # too few bins for the completeness curve
+            raise ValueError(f"{paths[band]}: {problem}") from problem
         if not np.isfinite(limit):
             raise ValueError(
                 f"{paths[band]}: the completeness never falls below imaging.cmd.completeness_level = {level}; "
