@@ -197,3 +197,70 @@ def test_a_star_neither_component_can_hold_is_named_not_fitted_around():
     h, hk, radius = np.append(h, 14.56), np.append(hk, -1.5), np.append(radius, 20.0)
     with pytest.raises(ValueError, match=r"1 object-area star\(s\) .* at \(H, H - K\) = \(14\.56, -1\.50\)"):
         fit_mixture_membership(h, hk, radius, field_h, field_hk, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.03))
+
+
+def _poisson_object_area(seed: int, n_members: int = 40, n_field: int = 500, n_region: int = 800):
+    """A sparse cluster in an object area whose field stars are drawn like the field region's (no difference
+    but Poisson noise); returns the fit's inputs, the true members above the limits and the area ratio."""
+    rng = np.random.default_rng(seed)
+    members = _cluster(rng, n_members)
+    field_in_object = _field(rng, n_field)
+    h, hk = np.concatenate([members[0], field_in_object[0]]), np.concatenate([members[1], field_in_object[1]])
+    radius = np.concatenate([members[2], RADIUS * np.sqrt(rng.random(n_field))])
+    field_h, field_hk = _field(rng, n_region)
+    above = (h < LIMIT_H) & (h - hk < LIMIT_K)
+    return (h, hk, radius, field_h, field_hk), int(above[:n_members].sum()), n_field / n_region
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_the_band_held_redward_of_the_valley_and_the_field_count_stop_poisson_noise_becoming_members(seed):
+    """40 members (about 20 above the limits) among 500 field stars drawn like the field region's 800: on two of
+    six such draws the band alone stretched to its bound, centred 0.8 mag (over the blue sequence and the red
+    ridge), and counted twice the members. Held redward of the colour valley (0.6 mag, between the field's blue
+    sequence at 0.3 and its ridge at 0.9) and with the field region's count, it finds the members' band."""
+    stars, n_true, ratio = _poisson_object_area(seed)
+    free = fit_mixture_membership(*stars, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.05))
+    held = fit_mixture_membership(
+        *stars, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.05), blue_edge=0.6, field_area_ratio=ratio
+    )
+    print(
+        f"{n_true} true members; band alone {free.n_members:.1f} +- {free.n_members_err:.1f} at "
+        f"{free.colour_centre:.2f} +- {free.colour_halfwidth:.2f}; held {held.n_members:.1f} +- {held.n_members_err:.1f} "
+        f"at {held.colour_centre:.2f} +- {held.colour_halfwidth:.2f}"
+    )
+    assert free.colour_band_at_bound and free.n_members > n_true + 2 * free.n_members_err
+    assert not held.colour_band_at_bound and held.colour_halfwidth_limit < MAX_HALFWIDTH
+    assert held.n_members == pytest.approx(n_true, abs=2 * held.n_members_err)
+    assert held.colour_centre == pytest.approx(1.15, abs=0.15)
+    assert held.colour_centre - held.colour_halfwidth >= 0.6
+    assert np.nansum(held.probability) == pytest.approx(held.n_members, rel=1e-3)  # still calibrated
+
+
+def test_the_field_region_count_enters_as_an_on_off_measurement():
+    """With the field region's count the fit maximises the extended likelihood, whose field-star count in the object
+    area has the closed form of an on/off measurement (d ln L / d n_f = 0): n_f = r (sum(1 - p) + N_field) / (1 + r),
+    the object area's own field stars and the field region's count weighted by their areas. Without the count, n_f
+    is the object area's alone, sum(1 - p)."""
+    stars, n_true, ratio = _poisson_object_area(3)
+    field_h, field_hk = stars[3:]
+    n_region = int(((field_h < LIMIT_H) & (field_h - field_hk < LIMIT_K)).sum())
+    counted = fit_mixture_membership(
+        *stars, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.05), blue_edge=0.6, field_area_ratio=ratio
+    )
+    alone = fit_mixture_membership(*stars, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.05), blue_edge=0.6)
+    for fit in (counted, alone):
+        assert np.nansum(fit.probability) == pytest.approx(fit.n_members, rel=1e-3)
+    on_off = ratio * (np.nansum(1 - counted.probability) + n_region) / (1 + ratio)
+    print(f"n_f {counted.n_field:.2f} (on/off {on_off:.2f}); without the count {alone.n_field:.2f}; {n_true} members")
+    assert counted.n_field == pytest.approx(on_off, abs=0.01)
+    assert alone.n_field == pytest.approx(np.nansum(1 - alone.probability), abs=0.01)
+    assert abs(on_off - np.nansum(1 - counted.probability)) > 1  # a hundred times the tolerance: the two differ
+    assert counted.n_members == pytest.approx(n_true, abs=2 * counted.n_members_err)
+
+
+def test_a_valley_redder_than_every_star_or_a_bad_area_ratio_is_refused():
+    stars, _, _ = _poisson_object_area(2)
+    with pytest.raises(ValueError, match=r"colour valley \(blue_edge\) H - K = 3\.000 is redder than every"):
+        fit_mixture_membership(*stars, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.05), blue_edge=3.0)
+    with pytest.raises(ValueError, match=r"field_area_ratio = 0\.0; expected A_object / A_field > 0"):
+        fit_mixture_membership(*stars, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.05), field_area_ratio=0.0)

@@ -10,7 +10,8 @@
 3. a truth-free check above the completeness limits: calibrated probabilities sum to the object area's
    statistical excess over the area-scaled field (:func:`probability_check_above_limits`);
 4. the mixture model beside the paper's method (:func:`astropipe.cmd.mixture.fit_mixture_membership`), with
-   the colour errors and completeness the artificial stars measured, and its operating point.
+   the colour errors and completeness the artificial stars measured, its members' band held redward of the
+   colour valley, the field region's star count scaled by the area ratio, and its operating point.
 """
 
 from __future__ import annotations
@@ -163,6 +164,8 @@ def _mixture(
         summary["object_radius_arcsec"],
         colour_errors.at,
         completeness=completeness,
+        blue_edge=summary["colour_sequences"]["valleys_mag"][0],
+        field_area_ratio=summary["area_ratio"],
     )
     if settings["mixture_operating_point"] == "balanced":
         threshold = mixture.threshold_balanced()
@@ -170,9 +173,10 @@ def _mixture(
         threshold = mixture.threshold_for_completeness(settings["mixture_completeness"])
     expected_completeness, expected_removal = mixture.expected_rates(threshold)
     log.info(
-        "mixture model: %.1f +- %.1f members above the limits, H - K = %.3f +- %.3f (uniform), LF slope %.3f, core "
-        "%.1f arcsec; %d stars with p >= %.3f (%s): expected completeness %.0f%%, field removal %.0f%%",
-        *(mixture.n_members, mixture.n_members_err, mixture.colour_centre, mixture.colour_halfwidth, mixture.lf_slope),
+        "mixture model: %.1f +- %.1f members above the limits, H - K = %.3f +- %.3f (uniform; at most %.3f), LF slope "
+        "%.3f, core %.1f arcsec; %d stars with p >= %.3f (%s): expected completeness %.0f%%, field removal %.0f%%",
+        *(mixture.n_members, mixture.n_members_err, mixture.colour_centre, mixture.colour_halfwidth),
+        *(mixture.colour_halfwidth_limit, mixture.lf_slope),
         *(mixture.core_radius, int(np.sum(mixture.probability >= threshold)), threshold),
         *(settings["mixture_operating_point"], 100 * expected_completeness, 100 * expected_removal),
     )
@@ -182,6 +186,12 @@ def _mixture(
             "identify the members' colours, and its probabilities (and the cluster reddening weighted by them) "
             "are unreliable",
             mixture.colour_halfwidth,
+        )
+    if mixture.colour_band_at_valley:
+        log.info(
+            "mixture model: the members' colour band's blue edge stopped at the colour valley (H - K = %.3f), where "
+            "it is held: the likelihood wanted it bluer, over the field's blue sequence",
+            summary["colour_sequences"]["valleys_mag"][0],
         )
     return mixture, {
         "operating_point": settings["mixture_operating_point"],

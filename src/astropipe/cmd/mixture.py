@@ -25,9 +25,25 @@ either a cluster member or a field star, with likelihood
 
 Both CMD densities are normalised over the region above the limits. The five
 parameters (eta, mu, w, alpha, r_c) are fitted by maximum likelihood (w as W expit(v), W =
-:data:`MAX_HALFWIDTH`); a star's
-membership probability is the member term's share of L. Unlike the survival
-fraction of the randomised decontamination, these probabilities are calibrated
+:data:`MAX_HALFWIDTH`, or less with a ``blue_edge``, below); a star's
+membership probability is the member term's share of L. Two pieces of what the paper's method rests on
+can be given to the fit (the pipeline gives both):
+
+* ``blue_edge``, the colour valley between the field's blue (disc) and red (bulge) sequences: the band is
+  held redward of it, W = min(:data:`MAX_HALFWIDTH`, mu - blue_edge), as the paper takes the cluster's
+  upper main sequence (and its tenth-brightest star) from the red sequence. Without it the band could
+  stretch over the blue foreground sequence, where the object area's Poisson excess over the field
+  region's CMD became "members";
+* ``field_area_ratio``, A_object / A_field: the object area's expected field stars n_f are then also the
+  field region's count times that ratio, as in the paper's statistical subtraction. The likelihood is the
+  extended one (Barlow 1990, Nucl. Instrum. Methods A 297, 496) of an on/off measurement: with
+  n_m = eta nu members and n_f = (1 - eta) nu field stars expected in the object area,
+
+      ln L = sum ln(n_m m g + n_f f u) - nu + N_field ln(n_f / ratio) - n_f / ratio,
+
+  and nu is fitted too; at the maximum the probabilities still sum to n_m.
+
+Unlike the survival fraction of the randomised decontamination, these probabilities are calibrated
 under the model (they sum to the fitted number of members), so a threshold
 has an expected completeness, sum(p, kept) / sum(p), and an expected field
 removal, sum(1 - p, removed) / sum(1 - p). The threshold is chosen for a
@@ -86,9 +102,15 @@ class MixtureMembership:
     log_likelihood : float
         At the maximum.
     n_members_err : float
-        Standard error of ``n_members`` from the inverse Hessian of the log-likelihood (all five parameters
+        Standard error of ``n_members`` from the inverse Hessian of the log-likelihood (all parameters
         free; the field's Poisson noise in the object area is in it); NaN where the Hessian is not
         positive definite.
+    colour_halfwidth_limit : float
+        The largest half-width the band could take at its fitted centre (mag): :data:`MAX_HALFWIDTH`, or less
+        where the band's blue edge reaches the colour valley.
+    n_field : float
+        Fitted number of field stars in the object area above the limits, (1 - eta) nu; with the field region's
+        count it is the on/off estimate ratio (sum(1 - p) + N_field) / (1 + ratio).
     """
 
     probability: NDArray[np.float64]
@@ -99,17 +121,32 @@ class MixtureMembership:
     core_radius: float
     log_likelihood: float
     n_members_err: float = float("nan")
+    colour_halfwidth_limit: float = MAX_HALFWIDTH
+    n_field: float = float("nan")
 
     @property
     def colour_band_at_bound(self) -> bool:
         """Whether the members' colour band went to :data:`MAX_HALFWIDTH`: the likelihood wanted a broader band.
 
         The member term then spans the field's own colour ridge and explains its Poisson fluctuations as
-        members: on the simulated Object 11 nights where it happened (3 of 8), the band's centre lay about 0.4 mag
-        blue of the members' colours, up to three times the true members were counted, and the cluster
-        reddening weighted by these probabilities came out 0.02-0.21 mag low.
+        members: on the simulated Object 11 nights where it happened (4 of 8, before the band was held redward
+        of the colour valley and the field region's count entered), the band's centre lay about 0.4 mag blue of
+        the members' colours, up to 4.5 times the true members were counted, and the cluster reddening weighted
+        by these probabilities came out 0.02-0.21 mag low.
         """
         return self.colour_halfwidth >= AT_BOUND * MAX_HALFWIDTH
+
+    @property
+    def colour_band_at_valley(self) -> bool:
+        """Whether the band's blue edge stopped at the colour valley (``blue_edge``): the likelihood wanted it bluer.
+
+        Members scattered blueward by the colour errors are still in the band's blurred edge; what is held back
+        is a band reaching over the field's blue sequence.
+        """
+        return (
+            self.colour_halfwidth_limit < MAX_HALFWIDTH
+            and self.colour_halfwidth >= AT_BOUND * self.colour_halfwidth_limit
+        )
 
     def threshold_for_completeness(self, completeness: float) -> float:
         """Lowest probability to keep so that the kept stars hold ``completeness`` of the summed probability."""
@@ -143,9 +180,12 @@ class MixtureMembership:
         return {
             "n_members": self.n_members,
             "n_members_err": self.n_members_err,
+            "n_field": self.n_field,
             "colour_centre_mag": self.colour_centre,
             "colour_halfwidth_mag": self.colour_halfwidth,
+            "colour_halfwidth_limit_mag": self.colour_halfwidth_limit,
             "colour_halfwidth_at_bound": self.colour_band_at_bound,
+            "colour_band_blue_edge_at_valley": self.colour_band_at_valley,
             "lf_slope_per_mag": self.lf_slope,
             "core_radius_arcsec": self.core_radius,
             "log_likelihood": self.log_likelihood,
@@ -167,6 +207,8 @@ def fit_mixture_membership(
     *,
     completeness: Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]] | None = None,
     field_bandwidth: float = 0.15,
+    blue_edge: float | None = None,
+    field_area_ratio: float | None = None,
 ) -> MixtureMembership:
     """Fit the member/field mixture to the object area and give each star its membership probability.
 
@@ -188,6 +230,12 @@ def fit_mixture_membership(
         None: complete down to the limits.
     field_bandwidth : float
         Kernel size of the field CMD density (scipy ``bw_method`` factor).
+    blue_edge : float, optional
+        H - K (mag) redward of which the members' band is held (the colour valley between the field's blue
+        and red sequences). None: only the half-width bound.
+    field_area_ratio : float, optional
+        A_object / A_field of the usable areas: the field region's star count then fixes the object area's
+        expected field stars too (the extended likelihood of the module). None: only the field's CMD shape.
 
     Returns
     -------
@@ -196,8 +244,10 @@ def fit_mixture_membership(
     Raises
     ------
     ValueError
-        With fewer than 20 object or field stars above the limits, or when an object-area star lies where
-        neither the field nor any member band has density (the likelihood is zero: the star is named).
+        With fewer than 20 object or field stars above the limits, when an object-area star lies where
+        neither the field nor any member band has density (the likelihood is zero: the star is named), or
+        when ``blue_edge`` leaves no room for a band redward of it below the reddest object star, or
+        ``field_area_ratio`` is not positive.
     """
     above = (h < limit_h) & (h - hk < limit_k)
     field_above = (field_h < limit_h) & (field_h - field_hk < limit_k)
@@ -206,6 +256,13 @@ def fit_mixture_membership(
             f"mixture membership needs >= 20 object and field stars above the completeness limits; got "
             f"{int(above.sum())} and {int(field_above.sum())}"
         )
+    if field_area_ratio is not None and not field_area_ratio > 0:
+        raise ValueError(f"mixture membership: field_area_ratio = {field_area_ratio}; expected A_object / A_field > 0")
+    if blue_edge is not None and not blue_edge < hk[above].max():
+        raise ValueError(
+            f"mixture membership: the colour valley (blue_edge) H - K = {blue_edge:.3f} is redder than every object-area "
+            f"star above the limits (reddest {hk[above].max():.3f}): no member band fits redward of it"
+        )
     likelihood = _MixtureLikelihood(
         np.vstack([h, hk, radius])[:, above],
         np.vstack([field_h, field_hk])[:, field_above],
@@ -213,30 +270,32 @@ def fit_mixture_membership(
         object_radius,
         (colour_errors, completeness),
         field_bandwidth,
+        blue_edge=blue_edge,
+        field_area_ratio=field_area_ratio,
     )
     best = _best_of_several_starts(likelihood, object_radius)
     member, total = likelihood.terms(best.x)
     probability = np.full(h.size, np.nan)
     probability[above] = member / total
-    eta = float(expit(best.x[0]))
-    covariance = _inverse_if_positive_definite(_member_count_hessian(likelihood, best.x))
-    # d eta / d logit(eta) = eta (1 - eta)
-    n_members_err = above.sum() * eta * (1 - eta) * np.sqrt(covariance[0, 0]) if covariance is not None else np.nan
+    halfwidth, halfwidth_limit = likelihood.halfwidth(best.x[1], best.x[2])
     return MixtureMembership(
         probability=probability,
-        n_members=float(eta * above.sum()),
+        n_members=likelihood.expected_members(best.x),
         colour_centre=float(best.x[1]),
-        colour_halfwidth=MAX_HALFWIDTH * float(expit(best.x[2])),
+        colour_halfwidth=halfwidth,
         lf_slope=float(best.x[3]),
         core_radius=float(np.exp(best.x[4])),
         log_likelihood=float(-best.fun),
-        n_members_err=float(n_members_err),
+        n_members_err=_member_count_error(likelihood, best.x),
+        colour_halfwidth_limit=halfwidth_limit,
+        n_field=likelihood.expected_field_stars(best.x),
     )
 
 
 class _MixtureLikelihood:
-    """The negative log-likelihood of the mixture (parameters logit pi, mu, logit(w / W), alpha, log r_c) over the
-    object-area stars above the limits, both densities normalised on a grid of the CMD domain above them."""
+    """The negative log-likelihood of the mixture (parameters logit eta, mu, logit(w / W), alpha, log r_c, and log nu
+    with a ``field_area_ratio``) over the object-area stars above the limits, both densities normalised on a grid of
+    the CMD domain above them."""
 
     def __init__(
         self,
@@ -246,12 +305,16 @@ class _MixtureLikelihood:
         object_radius: float,
         response: tuple[Callable, Callable | None],
         field_bandwidth: float,
+        *,
+        blue_edge: float | None = None,
+        field_area_ratio: float | None = None,
     ) -> None:
         """``stars``: rows H, H - K, radius of the object-area stars; ``field``: rows H, H - K of the field stars
         (both above the ``limits`` in H and K); ``response``: the colour errors and completeness."""
         (x_h, x_hk, r), (field_h, field_hk), (limit_h, limit_k) = stars, field, limits
         colour_errors, completeness = response
         self.x_h, self.x_hk, self.r, self.limit_h, self.object_radius = x_h, x_hk, r, limit_h, object_radius
+        self.blue_edge, self.field_area_ratio, self.n_field_region = blue_edge, field_area_ratio, field_h.size
         # cell centres (the midpoint rule); the H cells end at the limit
         brightest = min(x_h.min(), field_h.min()) - 0.5
         bluest = min(x_hk.min(), field_hk.min()) - 0.5
@@ -280,10 +343,31 @@ class _MixtureLikelihood:
         band = (errors(at_hk - mu + w) - errors(at_hk - mu - w)) / (2.0 * w)
         return 10.0 ** (alpha * (at_h - self.limit_h)) * band * at_detected
 
+    @property
+    def counts_field(self) -> bool:
+        """Whether the field region's star count enters (the extended likelihood, with nu its sixth parameter)."""
+        return self.field_area_ratio is not None
+
+    def halfwidth(self, mu: float, logit_w: float) -> tuple[float, float]:
+        """The band's half-width w and its largest value W at centre ``mu`` (mag); W <= 0: no band fits there."""
+        limit = MAX_HALFWIDTH if self.blue_edge is None else min(MAX_HALFWIDTH, mu - self.blue_edge)
+        return float(limit * expit(logit_w)), float(limit)
+
+    def expected_members(self, theta) -> float:
+        """n_m: eta nu with the field region's count, else eta times the object stars above the limits."""
+        return float(expit(theta[0]) * self._expected_stars(theta))
+
+    def expected_field_stars(self, theta) -> float:
+        """n_f: (1 - eta) nu with the field region's count, else (1 - eta) times the object stars above the limits."""
+        return float((1.0 - expit(theta[0])) * self._expected_stars(theta))
+
+    def _expected_stars(self, theta) -> float:
+        return float(np.exp(theta[5])) if self.counts_field else float(self.x_h.size)
+
     def terms(self, theta) -> tuple[NDArray, NDArray]:
         """Member term and total density of every star."""
-        logit_pi, mu, logit_w, alpha, log_rc = theta
-        pi, w, rc = expit(logit_pi), MAX_HALFWIDTH * expit(logit_w), np.exp(log_rc)
+        logit_pi, mu, logit_w, alpha, log_rc = theta[:5]
+        pi, w, rc = expit(logit_pi), self.halfwidth(mu, logit_w)[0], np.exp(log_rc)
         norm = (
             self._member_density(self.grid_h, self.grid_hk, self.grid_detected, self.grid_errors, mu, w, alpha).sum()
             * self.cell
@@ -294,8 +378,17 @@ class _MixtureLikelihood:
         return member, member + (1.0 - pi) * self.field / (np.pi * self.object_radius**2)
 
     def __call__(self, theta) -> float:
+        if self.halfwidth(theta[1], 0.0)[1] <= 0:  # the band's centre at or blueward of the colour valley
+            return np.inf
         _, total = self.terms(theta)
-        return -np.sum(np.log(total)) if np.all(total > 0) else np.inf
+        if not np.all(total > 0):
+            return np.inf
+        log_likelihood = np.sum(np.log(total))
+        if self.counts_field:
+            nu, expected_in_region = np.exp(theta[5]), self.expected_field_stars(theta) / self.field_area_ratio
+            log_likelihood += self.x_h.size * np.log(nu) - nu
+            log_likelihood += self.n_field_region * np.log(expected_in_region) - expected_in_region
+        return -log_likelihood
 
 
 def _best_of_several_starts(likelihood: _MixtureLikelihood, object_radius: float):
@@ -303,11 +396,15 @@ def _best_of_several_starts(likelihood: _MixtureLikelihood, object_radius: float
     under the cluster): Nelder-Mead from a grid of the object stars' colour quantiles x band half-widths.
     Raises ValueError, naming the stars, when the likelihood is zero at every start (Nelder-Mead then ends
     near a start, which used to be taken for a fit)."""
-    starts = [
-        [-2.0, float(np.quantile(likelihood.x_hk, q)), logit(w / MAX_HALFWIDTH), 0.3, np.log(object_radius / 4.0)]
-        for q in START_COLOUR_QUANTILES
-        for w in START_HALFWIDTHS
-    ]
+    starts = []
+    for q in START_COLOUR_QUANTILES:
+        mu = float(np.quantile(likelihood.x_hk, q))
+        if likelihood.blue_edge is not None and mu <= likelihood.blue_edge:  # a band needs its centre redward of it
+            mu = 0.5 * (likelihood.blue_edge + likelihood.x_hk.max())
+        limit = likelihood.halfwidth(mu, 0.0)[1]
+        for w in START_HALFWIDTHS:
+            start = [-2.0, mu, logit(min(w, 0.9 * limit) / limit), 0.3, np.log(object_radius / 4.0)]
+            starts.append(start + ([np.log(likelihood.x_h.size)] if likelihood.counts_field else []))
     if not any(np.isfinite(likelihood(start)) for start in starts):
         impossible = np.flatnonzero(~(likelihood.terms(starts[0])[1] > 0))
         where = ", ".join(f"({likelihood.x_h[i]:.2f}, {likelihood.x_hk[i]:+.2f})" for i in impossible[:5])
@@ -321,11 +418,26 @@ def _best_of_several_starts(likelihood: _MixtureLikelihood, object_radius: float
     return min(fits, key=lambda fit: fit.fun)
 
 
+def _member_count_error(likelihood: _MixtureLikelihood, best: NDArray[np.float64]) -> float:
+    """Standard error of n_m from the inverse Hessian (NaN where it is not positive definite)."""
+    covariance = _inverse_if_positive_definite(_member_count_hessian(likelihood, best))
+    if covariance is None:
+        return float("nan")
+    n_members, eta = likelihood.expected_members(best), float(expit(best[0]))
+    # n_m = eta nu: d n_m / d logit(eta) = n_m (1 - eta), d n_m / d log(nu) = n_m (nu is the last free parameter)
+    gradient = np.zeros(covariance.shape[0])
+    gradient[0] = n_members * (1.0 - eta)
+    if likelihood.counts_field:
+        gradient[-1] = n_members
+    return float(np.sqrt(gradient @ covariance @ gradient))
+
+
 def _member_count_hessian(likelihood: _MixtureLikelihood, best: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Hessian of the negative log-likelihood at the fit (first row and column: logit eta). Where the band's
-    half-width went to :data:`MAX_HALFWIDTH` (within 0.1 %), the likelihood no longer turns over in logit(w / W)
-    and w is held at the bound: the Hessian is then that of the four other parameters."""
-    free = np.array([0, 1, 3, 4]) if expit(best[2]) >= AT_BOUND else np.arange(best.size)
+    """Hessian of the negative log-likelihood at the fit (first row and column: logit eta; last: log nu when the
+    field region's count enters). Where the band's half-width went to its largest value (within 0.1 %), the
+    likelihood no longer turns over in logit(w / W) and w is held at the bound: the Hessian is then that of the
+    other parameters."""
+    free = np.flatnonzero(np.arange(best.size) != 2) if expit(best[2]) >= AT_BOUND else np.arange(best.size)
 
     def with_free(values: NDArray[np.float64]) -> float:
         theta = best.copy()
