@@ -36,7 +36,7 @@ E(H - K) = 1.14, and how often each lands within 0.1 mag of it.
 Reads the nights that ``make validate`` ran (results/validation/seed*/);
 writes results/validation/object11_limits.ecsv (per night) and prints (b).
 
-Run: python validation/object11_limits.py [--seeds 404 505 606 707] [--realisations 400] [--clusters 200]
+Run: python validation/object11_limits.py [--seeds 404 505 606 707 808 909 1010 1111] [--realisations 400] [--clusters 200]
 """
 
 from __future__ import annotations
@@ -342,8 +342,9 @@ def _upper_ms_e_hk(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    # by default the nights `object11_nights.py` runs by default (the held-out ones)
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(validation_nights().HELD_OUT_SEEDS))
+    # by default the nights `object11_nights.py` runs by default (the held-out and the fresh ones)
+    runs = validation_nights()
+    parser.add_argument("--seeds", type=int, nargs="+", default=[*runs.HELD_OUT_SEEDS, *runs.FRESH_SEEDS])
     parser.add_argument("--realisations", type=int, default=400)
     parser.add_argument("--clusters", type=int, default=200)
     args = parser.parse_args()

@@ -62,6 +62,7 @@ def test_by_default_it_reads_the_nights_make_validate_runs_and_names_missing_one
     """`make validate` runs object11_nights.py then this script, both with their default seeds."""
     monkeypatch.setattr(limits, "OUT", tmp_path)
     monkeypatch.setattr(sys, "argv", ["object11_limits.py"])
-    held_out = limits.validation_nights().HELD_OUT_SEEDS
+    nights = limits.validation_nights()
+    held_out = [*nights.HELD_OUT_SEEDS, *nights.FRESH_SEEDS]
     with pytest.raises(SystemExit, match=re.escape(f"--seeds {' '.join(map(str, held_out))}")):
         limits.main()
