@@ -11,9 +11,10 @@ evidence it was decided on), the summed confusion matrix, and writes
 
 About 9 minutes per night with ``--cores 2``; a night already run is only brought up to date.
 
-The held-out seeds are those of ``object11_nights.py``: no threshold was chosen on them.
+The held-out and fresh seeds are those of ``object11_nights.py``: no survey threshold was chosen on them.
 
-Run: python validation/survey_nights.py [--seeds 404 505 606 707] [--cores 2] [--forcerun imaging_photometry]
+Run: python validation/survey_nights.py [--seeds 404 505 606 707 808 909 1010 1111] [--cores 2]
+[--forcerun imaging_photometry]
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from workflow_runs import REPO, add_forcerun_argument, run_workflow
 
 OUT = REPO / "results" / "validation"
 HELD_OUT_SEEDS = (404, 505, 606, 707)
+FRESH_SEEDS = (808, 909, 1010, 1111)
 
 
 def run_survey(seed: int, cores: int, forcerun: Sequence[str] = ()) -> Table:
@@ -50,7 +52,7 @@ def run_survey(seed: int, cores: int, forcerun: Sequence[str] = ()) -> Table:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(HELD_OUT_SEEDS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[*HELD_OUT_SEEDS, *FRESH_SEEDS])
     parser.add_argument("--cores", type=int, default=2)
     add_forcerun_argument(parser)
     args = parser.parse_args()
