@@ -21,7 +21,7 @@ script reports on ``HELD_OUT_SEEDS``, nights none of them was looked at on, and 
 held-out nights' failures had motivated changes of the method (the mixture's members held redward of the
 colour valley and the field region's count, 2026-12-05), so these four were first run after them.
 
-Run: python validation/object11_nights.py [--seeds 404 505 606 707] [--cores 2] [--seeing 1.5]
+Run: python validation/object11_nights.py [--seeds 404 505 606 707 808 909 1010 1111] [--cores 2] [--seeing 1.5]
 [--forcerun imaging_photometry]
 (``--seeing``: another logged seeing than the configuration's 0.8 arcsec, e.g. the 1.5 arcsec of the
 paper's own Object 11 night; such nights go to ``seed{seed}_seeing{seeing}``.)
