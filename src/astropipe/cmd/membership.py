@@ -153,6 +153,7 @@ def _mixture(
     log: logging.Logger,
 ) -> tuple[MixtureMembership, dict]:
     """Step 4: the mixture model and its operating point (``balanced``, or a target completeness)."""
+    valley = summary["colour_sequences"]["valleys_mag"][0]  # the members' band is held redward of it
     mixture = fit_mixture_membership(
         np.asarray(obj["H"], float),
         np.asarray(obj["HK"], float),
@@ -164,7 +165,7 @@ def _mixture(
         summary["object_radius_arcsec"],
         colour_errors.at,
         completeness=completeness,
-        blue_edge=summary["colour_sequences"]["valleys_mag"][0],
+        blue_edge=valley,
         field_area_ratio=summary["area_ratio"],
     )
     if settings["mixture_operating_point"] == "balanced":
@@ -191,7 +192,7 @@ def _mixture(
         log.info(
             "mixture model: the members' colour band's blue edge stopped at the colour valley (H - K = %.3f), where "
             "it is held: the likelihood wanted it bluer, over the field's blue sequence",
-            summary["colour_sequences"]["valleys_mag"][0],
+            valley,
         )
     return mixture, {
         "operating_point": settings["mixture_operating_point"],
