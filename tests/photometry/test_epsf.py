@@ -62,19 +62,15 @@ def _pairs(n_isolated: int) -> Table:
     return _stars(x, y, peak)
 
 
-def test_with_enough_isolated_stars_a_star_with_any_neighbour_is_left_out():
-    stars = _pairs(epsf_module.MIN_ISOLATED_STARS)
-    chosen = select_psf_stars(stars, np.zeros((400, 2100)), fwhm=10.0, saturation=1e6, half_size=10)
-    assert len(chosen) == epsf_module.MIN_ISOLATED_STARS and np.all(chosen["peak"] == 100.0)
-
-
-def test_with_too_few_isolated_stars_those_with_only_faint_neighbours_are_added_brightest_first():
-    """DAOPHOT's rule in a crowded field: the star whose neighbour is 3.2 mag fainter comes first; the ones with
-    a neighbour 1.7 mag fainter or half a FWHM away stay out (and so do the faint neighbours themselves)."""
-    stars = _pairs(3)
-    chosen = select_psf_stars(stars, np.zeros((400, 300)), fwhm=10.0, saturation=1e6, half_size=10)
-    assert list(chosen["peak"]) == [1000.0, 100.0, 100.0, 100.0]
-    assert (chosen["x"][0], chosen["y"][0]) == (100.0, 200.0)
+def test_psf_stars_may_have_faint_neighbours_but_no_bright_or_close_ones():
+    """DAOPHOT's rule, however many lone stars there are: the star whose neighbour is 3.2 mag fainter comes
+    first; the ones with a neighbour 1.7 mag fainter or half a FWHM away stay out (and so do the faint
+    neighbours themselves, which have a brighter one)."""
+    for n_isolated in (3, 40):
+        stars = _pairs(n_isolated)
+        chosen = select_psf_stars(stars, np.zeros((400, 2100)), fwhm=10.0, saturation=1e6, half_size=10)
+        assert list(chosen["peak"]) == [1000.0] + [100.0] * n_isolated
+        assert (chosen["x"][0], chosen["y"][0]) == (100.0, 200.0)
 
 
 def test_psf_stars_are_unsaturated_and_their_stamps_covered():

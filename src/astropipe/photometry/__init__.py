@@ -2,7 +2,7 @@
 
 Modules: :mod:`background` (background and noise maps), :mod:`detection`
 (star finding against the local noise), :mod:`epsf` (empirical PSF from bright
-isolated stars), :mod:`psf_model` (fast evaluation of the ePSF and its
+stars clear of brighter neighbours), :mod:`psf_model` (fast evaluation of the ePSF and its
 derivatives), :mod:`fitting` (simultaneous vectorised fit of all stars),
 :mod:`aperture_correction` (curve of growth), :mod:`saturated_stars` (one
 star per saturated core), :mod:`subtraction_error` (the residual passes'

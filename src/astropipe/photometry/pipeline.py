@@ -1,7 +1,7 @@
 """PSF photometry of one image: background, detection, ePSF, simultaneous fit, re-detection passes.
 
 The DAOPHOT/ALLSTAR recipe: detect against the local noise; build an
-empirical PSF from bright isolated unsaturated stars; fit every star
+empirical PSF from bright unsaturated stars clear of brighter neighbours; fit every star
 simultaneously; subtract, detect what the subtraction uncovers, and refit
 everything (``passes`` times); measure the aperture correction on the PSF
 stars. A detection in the subtracted image closer than 0.8 FWHM to a fitted
@@ -168,7 +168,7 @@ class PhotometryResult:
 
 
 def estimate_fwhm(signal: NDArray[np.float64], stars: Table, guess: float, saturation: float) -> float:
-    """Median FWHM (pixels) of Gaussian fits to up to 40 bright isolated unsaturated stars."""
+    """Median FWHM (pixels) of Gaussian fits to up to 40 PSF stars (:func:`select_psf_stars`)."""
     half = int(np.ceil(2 * guess)) | 1
     chosen = select_psf_stars(stars, signal, guess, saturation, half, max_stars=40)
     if len(chosen) < 3:
