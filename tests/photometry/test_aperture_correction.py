@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from photutils.aperture import CircularAperture, aperture_photometry
 
-from astropipe.photometry.aperture_correction import halo_term
+from astropipe.photometry.aperture_correction import clear_of_blank_pixels, halo_term
 from astropipe.photometry.pipeline import psf_photometry
 from astropipe.simulate.psf import FramePSF, moffat_enclosed_fraction, render_field, render_stars
 
@@ -150,3 +150,15 @@ def test_the_halo_term_restores_a_scattered_light_halo_to_a_crowded_fields_corre
     assert field_only < inside - 0.02
     assert inside - with_halo < 0.5 * (inside - field_only)
     assert with_halo == pytest.approx(inside, abs=0.02)
+
+
+def test_only_stars_clear_of_blank_pixels_out_to_the_annulus_are_measured():
+    """A curve of growth needs its aperture and background annulus on exposed pixels: a star 20 px from an
+    unexposed (NaN) strip of a stack cannot give one out to 30 px, one 40 px away can; the array's edge does
+    not count (photutils measures the overlap there)."""
+    image = np.zeros((200, 300))
+    image[:, 250:] = np.nan
+    x = np.array([20.0, 100.0, 210.0, 229.5])
+    y = np.array([100.0, 100.0, 100.0, 100.0])
+    assert clear_of_blank_pixels(image, x, y, 30.0).tolist() == [True, True, True, False]
+    assert clear_of_blank_pixels(np.zeros((50, 50)), np.array([2.0]), np.array([2.0]), 30.0).tolist() == [True]

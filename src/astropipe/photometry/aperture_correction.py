@@ -31,11 +31,15 @@ from astropy.stats import mad_std
 from numpy.typing import NDArray
 from photutils.aperture import ApertureStats, CircularAnnulus, CircularAperture, aperture_photometry
 from photutils.psf import fit_fwhm
+from scipy.ndimage import distance_transform_edt
 from scipy.optimize import curve_fit
 
 __all__ = [
+    "BACKGROUND_ANNULUS",
+    "FITTED_PART_ANNULUS",
     "FIT_LIMIT_FWHM",
     "bootstrap_correction_error",
+    "clear_of_blank_pixels",
     "extrapolated_correction",
     "growth_radii",
     "growth_ratios",
@@ -45,11 +49,33 @@ __all__ = [
 
 FIT_LIMIT_FWHM = 3.0  # the Moffat growth curve is fitted on radii up to this many FWHM
 GROWTH_STEPS = 24  # radii of a curve of growth, from 1 pixel to the aperture
+#: the local background's annulus around the largest aperture, in units of its radius
+BACKGROUND_ANNULUS = (1.1, 1.4)
+#: the local background's annulus of the fitted part of the curve, in units of ``FIT_LIMIT_FWHM`` FWHM: in a
+#: crowded field the neighbours' residual light differs between 3 FWHM and the standards' radius
+FITTED_PART_ANNULUS = (1.2, 1.6)
 
 
 def growth_radii(aperture: float) -> NDArray[np.float64]:
     """The radii (pixels) of a curve of growth out to ``aperture`` pixels."""
     return np.linspace(1.0, aperture, GROWTH_STEPS)
+
+
+def clear_of_blank_pixels(
+    image: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64], radius: float
+) -> NDArray[np.bool_]:
+    """Whether each star's disk of ``radius`` pixels holds no blank (non-finite) pixel, such as a stack's
+    unexposed border: the stars whose curve of growth and background annulus can be measured out to it.
+
+    The array's edge itself does not count: photutils measures an aperture that runs over it on the
+    overlap, as the aperture correction always has.
+    """
+    finite = np.isfinite(image)
+    clearance = distance_transform_edt(finite) if not finite.all() else np.full(image.shape, np.inf)
+    ny, nx = image.shape
+    column = np.clip(np.round(np.asarray(x, float)).astype(int), 0, nx - 1)
+    row = np.clip(np.round(np.asarray(y, float)).astype(int), 0, ny - 1)
+    return clearance[row, column] > radius + 1.0
 
 
 def growth_ratios(
@@ -72,8 +98,8 @@ def growth_ratios(
     radii : numpy.ndarray
         Aperture radii, pixels.
     annulus : (float, float), optional
-        Inner and outer radius (pixels) of the local background annulus; default 1.1 to 1.4 times the
-        largest radius.
+        Inner and outer radius (pixels) of the local background annulus; default ``BACKGROUND_ANNULUS``
+        times the largest radius.
 
     Returns
     -------
@@ -85,7 +111,9 @@ def growth_ratios(
     table = aperture_photometry(isolated, apertures)
     # local background from an annulus just outside the largest aperture (what remains of
     # the background estimate and of the neighbours' subtraction around each star)
-    r_in, r_out = annulus if annulus is not None else (1.1 * radii[-1], 1.4 * radii[-1])
+    r_in, r_out = (
+        annulus if annulus is not None else (BACKGROUND_ANNULUS[0] * radii[-1], BACKGROUND_ANNULUS[1] * radii[-1])
+    )
     local = np.asarray(ApertureStats(isolated, CircularAnnulus(positions, r_in=r_in, r_out=r_out)).median, float)
     sums = np.column_stack(
         [np.asarray(table[f"aperture_sum_{i}"], float) - local * a.area for i, a in enumerate(apertures)]

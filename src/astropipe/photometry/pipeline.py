@@ -33,8 +33,11 @@ from scipy.ndimage import binary_dilation
 from scipy.spatial import cKDTree
 
 from astropipe.photometry.aperture_correction import (
+    BACKGROUND_ANNULUS,
     FIT_LIMIT_FWHM,
+    FITTED_PART_ANNULUS,
     bootstrap_correction_error,
+    clear_of_blank_pixels,
     extrapolated_correction,
     growth_radii,
     growth_ratios,
@@ -697,12 +700,17 @@ def _catalog(stars: _Stars, image, saturation, fit_radius, max_chi, wcs) -> Tabl
 def _aperture_correction(residual, catalog, psf, settings, pixel_scale, fwhm, log) -> dict:
     """The correction from PSF to the standards' aperture, its error from resampling the stars.
 
-    Measured on the brightest unflagged stars clear of saturated ones (none within 1.4 apertures), those
-    within ``APERTURE_CORRECTION_RANGE_MAG`` of the brightest, at most ``APERTURE_CORRECTION_MAX_STARS``,
-    on the image with every other star subtracted: what is left of the background and of the neighbours'
+    Measured on the brightest unflagged stars clear of saturated ones (none within 1.4 apertures) whose
+    fitted part of the curve and its background annulus hold no blank pixel, those within
+    ``APERTURE_CORRECTION_RANGE_MAG`` of the brightest, at most ``APERTURE_CORRECTION_MAX_STARS``, on the
+    image with every other star subtracted: what is left of the background and of the neighbours'
     subtraction in the aperture is a fixed amount of light, the smaller a fraction the brighter the star.
+    The curve measured out to the aperture (``curve_of_growth_ratio``, ``aperture_correction_direct_mag``)
+    comes from those of them whose whole aperture and annulus hold none (NaN when fewer than three).
     """
     radius = settings.aperture_radius_arcsec / pixel_scale
+    fit_limit = FIT_LIMIT_FWHM * fwhm
+    fitted_part_annulus = (FITTED_PART_ANNULUS[0] * fit_limit, FITTED_PART_ANNULUS[1] * fit_limit)
     flags = np.asarray(catalog["flags"])
     flux = np.asarray(catalog["flux"], float)
     usable = (flags == 0) & np.isfinite(flux) & (flux > 0)
@@ -712,9 +720,10 @@ def _aperture_correction(residual, catalog, psf, settings, pixel_scale, fwhm, lo
             np.column_stack([catalog["x"], catalog["y"]])
         )
         usable &= near > 1.4 * radius
+    usable &= clear_of_blank_pixels(residual, catalog["x"], catalog["y"], fitted_part_annulus[1])
     failed = {"aperture_correction_mag": float("nan"), "aperture_correction_err_mag": float("nan")}
     if usable.sum() < 3:
-        log.warning("aperture correction: fewer than 3 unflagged stars clear of saturated ones")
+        log.warning("aperture correction: fewer than 3 unflagged stars clear of saturated ones and blank pixels")
         return failed
     bright = usable & (flux >= flux[usable].max() * 10 ** (-0.4 * APERTURE_CORRECTION_RANGE_MAG))
     chosen = np.flatnonzero(bright)[np.argsort(-flux[bright])][:APERTURE_CORRECTION_MAX_STARS]
@@ -723,29 +732,30 @@ def _aperture_correction(residual, catalog, psf, settings, pixel_scale, fwhm, lo
     x, y, flux = (np.asarray(catalog[c], float)[chosen] for c in ("x", "y", "flux"))
     isolated = residual + psf.image(residual.shape, x, y, flux)
     radii = growth_radii(radius)
-    fit_limit = FIT_LIMIT_FWHM * fwhm
+    inner = radii[radii <= fit_limit]
     try:
-        whole = growth_ratios(isolated, x, y, flux, radii)
-        ratio, n = median_curve(whole)[0], len(whole)
-        # the fitted part of the curve with its background measured just outside it: in a crowded field the
-        # neighbours' residual light differs between 3 FWHM and the standards' radius
-        inner = radii[radii <= fit_limit]
-        inner_ratios = growth_ratios(isolated, x, y, flux, inner, (1.2 * fit_limit, 1.6 * fit_limit))
+        inner_ratios = growth_ratios(isolated, x, y, flux, inner, fitted_part_annulus)
         correction, beta = extrapolated_correction(inner, *median_curve(inner_ratios), fwhm, radius, fit_limit)
         rng = np.random.default_rng(APERTURE_CORRECTION_SEED)
         correction_err = bootstrap_correction_error(inner, inner_ratios, fwhm, radius, fit_limit, rng)
     except (ValueError, RuntimeError) as problem:
         log.warning("aperture correction: %s", problem)
         return failed
+    n = len(inner_ratios)
+    whole = clear_of_blank_pixels(residual, x, y, BACKGROUND_ANNULUS[1] * radius)
+    ratio = np.full(radii.size, np.nan)
+    if whole.sum() >= 3:
+        ratio = median_curve(growth_ratios(isolated, x[whole], y[whole], flux[whole], radii))[0]
     direct = -2.5 * np.log10(ratio[-1]) if ratio[-1] > 0 else float("nan")
     log.info(
-        "aperture correction to R = %.1f px: %.4f +- %.4f mag (%d stars; Moffat beta %.2f; direct %.4f)",
+        "aperture correction to R = %.1f px: %.4f +- %.4f mag (%d stars; Moffat beta %.2f; direct %.4f from %d)",
         radius,
         correction,
         correction_err,
         n,
         beta,
         direct,
+        int(whole.sum()),
     )
     return {
         "aperture_radius_px": float(radius),
