@@ -3,8 +3,8 @@
 The DAOPHOT/ALLSTAR recipe: detect against the local noise; build an
 empirical PSF from bright unsaturated stars clear of brighter neighbours; fit every star
 simultaneously; subtract, detect what the subtraction uncovers, and refit
-everything (``passes`` times); measure the aperture correction on the PSF
-stars. A detection in the subtracted image closer than 0.8 FWHM to a fitted
+everything (``passes`` times); measure the aperture correction on the
+brightest stars. A detection in the subtracted image closer than 0.8 FWHM to a fitted
 star is taken for that star's own residual, except around unsaturated stars
 whose fit is poor (``chi`` >= ``max_chi``): there it may be the companion of
 an unresolved pair and is added down to ``companion_separation_fwhm``, so the
