@@ -2,7 +2,6 @@
 synthetic catalogue with known answers."""
 
 import importlib.util
-import sys
 
 import numpy as np
 import pytest
@@ -10,7 +9,6 @@ from astropy.table import Table
 from astropy.wcs import WCS
 from conftest import REPO
 
-sys.path.insert(0, str(REPO / "validation"))
 spec = importlib.util.spec_from_file_location("photometry_maps", REPO / "validation" / "photometry_maps.py")
 maps = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(maps)
