@@ -9,7 +9,13 @@ from astropy.table import Table
 from astropipe.cmd.membership import decontaminate_rings, probability_check_above_limits, tenth_brightest_per_repeat
 from astropipe.distance.tenth_brightest import tenth_brightest
 
-SETTINGS = {"repeats": 20, "colour_weight": 7.0, "max_distance_mag": 0.5, "resample_field": False}
+SETTINGS = {
+    "repeats": 20,
+    "colour_weight": 7.0,
+    "max_distance_mag": 0.5,
+    "resample_field": False,
+    "magnitude_axis": "magnitude",
+}
 
 
 def _stars(h, hk, radius=None) -> Table:

@@ -15,6 +15,14 @@ sample (a Poisson number of stars, with replacement), so the probabilities
 and any statistic computed per repeat (e.g. the tenth-brightest member) also
 carry the sampling noise of the field CMD itself - at the bright end, where a
 few tens of field stars are subtracted, that noise dominates.
+
+Where the star counts rise steeply towards faint magnitudes, the nearest object
+star of a bright field star is more often a fainter one, so bright object
+stars - field stars among them - survive too often and the tenth-brightest
+survivor comes out bright. :func:`equal_density_magnitudes` maps H to a scale
+on which the object stars are evenly spaced, where the nearest neighbour is as
+often brighter as fainter; the pipeline matches on that scale by default
+(``magnitude_axis``).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from numpy.typing import NDArray
 
 from astropipe.random_streams import random_stream
 
-__all__ = ["Decontamination", "decontaminate"]
+__all__ = ["Decontamination", "decontaminate", "equal_density_magnitudes"]
 
 
 @dataclass
@@ -49,6 +57,31 @@ class Decontamination:
     survivors: NDArray[np.bool_]
     n_subtracted: NDArray[np.int64]
     n_unmatched: NDArray[np.int64]
+
+
+def equal_density_magnitudes(h: NDArray[np.float64], reference_h: NDArray[np.float64]) -> NDArray[np.float64]:
+    """H on a scale on which the reference stars are evenly spaced (mag).
+
+    u(H) = H_min + (H_max - H_min) F(H), with F the reference stars' empirical
+    distribution (star i of n in order of H at (i + 1/2) / n, linear in between,
+    0 and 1 beyond the brightest and the faintest): the reference stars keep
+    their range and mean density along the magnitude axis, but the density is
+    the same everywhere on it. Bright, sparse magnitudes are drawn together and
+    faint, crowded ones spread apart, so a nearest neighbour in
+    d = sqrt([k Delta(H - K)]^2 + Delta u^2) lies brighter as often as fainter.
+
+    Parameters
+    ----------
+    h : numpy.ndarray
+        Magnitudes to map (mag), e.g. the object or the field stars' H.
+    reference_h : numpy.ndarray
+        The stars that set the scale (mag): the object area's.
+    """
+    ordered = np.sort(np.asarray(reference_h, float))
+    if ordered.size < 2 or ordered[-1] == ordered[0]:
+        raise ValueError(f"an equal-density magnitude scale needs stars of >= 2 magnitudes; got {ordered.size} stars")
+    rank = (np.arange(ordered.size) + 0.5) / ordered.size
+    return ordered[0] + (ordered[-1] - ordered[0]) * np.interp(np.asarray(h, float), ordered, rank, left=0.0, right=1.0)
 
 
 def _one_repeat(

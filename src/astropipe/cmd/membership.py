@@ -28,7 +28,7 @@ from astropipe.cmd.artificial_star_response import (
     colour_error_distribution,
     completeness_model,
 )
-from astropipe.cmd.decontaminate import decontaminate
+from astropipe.cmd.decontaminate import decontaminate, equal_density_magnitudes
 from astropipe.cmd.mixture import MixtureMembership, fit_mixture_membership
 from astropipe.distance.tenth_brightest import tenth_brightest
 from astropipe.random_streams import random_stream
@@ -62,9 +62,14 @@ def decontaminate_rings(
 
     ``annuli`` are the CMD step's rings (``inner_arcsec``, ``outer_arcsec``, ``area_ratio``); ring i's
     repeats draw from the stream (seed, i, repeat). ``settings``: ``repeats``, ``colour_weight``,
-    ``max_distance_mag``, ``resample_field``.
+    ``max_distance_mag``, ``resample_field``, ``magnitude_axis`` (``magnitude``: H, as in the paper;
+    ``equal_density``: H on the scale on which the whole disc's stars are evenly spaced,
+    :func:`astropipe.cmd.decontaminate.equal_density_magnitudes`, for the object and the field stars alike).
     """
     repeats = settings["repeats"]
+    object_h, field_h = np.asarray(obj["H"], float), np.asarray(field["H"], float)
+    if settings["magnitude_axis"] == "equal_density":
+        object_h, field_h = equal_density_magnitudes(object_h, object_h), equal_density_magnitudes(field_h, object_h)
     probability = np.zeros(len(obj))
     survivors = np.zeros((repeats, len(obj)), dtype=bool)
     n_subtracted, n_unmatched = np.zeros(repeats), np.zeros(repeats)
@@ -72,9 +77,9 @@ def decontaminate_rings(
         inside = (obj["radius"] >= ring["inner_arcsec"]) & (obj["radius"] < ring["outer_arcsec"])
         result = decontaminate(
             np.asarray(obj["HK"][inside]),
-            np.asarray(obj["H"][inside]),
+            object_h[inside],
             np.asarray(field["HK"]),
-            np.asarray(field["H"]),
+            field_h,
             ring["area_ratio"],
             colour_weight=settings["colour_weight"],
             max_distance=settings["max_distance_mag"],
@@ -332,6 +337,7 @@ def _summary(obj: Table, field: Table, summary: dict, settings: dict, paper: _Pa
         "method": "Zoccali et al. (2003): d = sqrt([k d(H-K)]^2 + dH^2)",
         "colour_weight": settings["colour_weight"],
         "max_distance_mag": settings["max_distance_mag"],
+        "magnitude_axis": settings["magnitude_axis"],
         "repeats": settings["repeats"],
         "area_ratio": summary["area_ratio"],
         "n_object": len(obj),
