@@ -340,6 +340,18 @@ def _upper_ms_e_hk(
         return float("nan")
 
 
+def default_simulation() -> tuple[dict, Path, NightSimulation]:
+    """The default configuration's ``imaging`` section (validated, defaults filled in), its reference directory
+    and its night simulation."""
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
+    imaging = config["imaging"]
+    reference_dir = (
+        REPO / "resources" / "reference" if imaging["reference_dir"] is None else Path(imaging["reference_dir"])
+    )
+    return imaging, reference_dir, NightSimulation(imaging, reference_dir)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # by default the nights `object11_nights.py` runs by default (the held-out and the fresh ones)
@@ -348,13 +360,7 @@ def main() -> None:
     parser.add_argument("--realisations", type=int, default=400)
     parser.add_argument("--clusters", type=int, default=200)
     args = parser.parse_args()
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
-    imaging = config["imaging"]
-    reference_dir = (
-        REPO / "resources" / "reference" if imaging["reference_dir"] is None else Path(imaging["reference_dir"])
-    )
-    simulation = NightSimulation(imaging, reference_dir)
+    imaging, reference_dir, simulation = default_simulation()
     spec, radius = simulation.object_field(), imaging["cmd"]["object_radius_arcsec"]
     missing = [seed for seed in args.seeds if not (OUT / f"seed{seed}" / "results").is_dir()]
     if missing:
