@@ -4,10 +4,11 @@ For every night of ``object11_nights.py`` (run, or brought up to date, in the sa
 band, the catalogue's unflagged stars are matched to the injected ones (nearest within 0.4 arcsec) and
 these are printed and written to ``results/validation/photometry_maps.ecsv``:
 
-- ``map_rms`` and ``map_worst``: the error map's rms and its point furthest from zero. The stars within 1.5 mag of the brightest matched unflagged one
-  (bright, unsaturated: their photon noise is small) give PSF magnitude minus true magnitude, less its
-  median; its median within 200 px of each of 25 points (the centres of a 5 x 5 division of the
-  catalogue's extent, each with at least 5 stars) is the map. A PSF that does not follow the image's
+- ``map_rms`` and ``map_worst``: the error map's rms and its point furthest from zero. The stars from the tenth-brightest
+  matched unflagged one to 1.5 mag fainter (bright, unsaturated: their photon noise is small; from the tenth, so that
+  one bright star that a change of the photometry flags or unflags does not move the range) give PSF magnitude minus
+  true magnitude, less its median; its median within 200 px of each of 25 points (the centres of a 5 x 5 division
+  of the catalogue's extent, each with at least 5 stars) is the map. A PSF that does not follow the image's
   distortion, or a stack whose depth or seeing differ across it, shows here (SOFI's edge distortion
   made the edges of the worst-seeing stacks 0.04-0.16 mag faint).
 - ``scatter``: robust scatter (1.4826 MAD) of PSF minus true magnitude of the stars of true magnitude
@@ -35,7 +36,7 @@ from object11_nights import FRESH_SEEDS, HELD_OUT_SEEDS, OUT, run_night
 from workflow_runs import REPO, add_forcerun_argument
 
 MATCH_ARCSEC = 0.4
-MAP_DEPTH_MAG, MAP_POINTS, MAP_RADIUS_PX, MAP_MIN_STARS = 1.5, 5, 200.0, 5
+MAP_START_RANK, MAP_DEPTH_MAG, MAP_POINTS, MAP_RADIUS_PX, MAP_MIN_STARS = 10, 1.5, 5, 200.0, 5
 SCATTER_RANGE_MAG = (10.0, 13.0)
 
 
@@ -59,7 +60,8 @@ def matched_offsets(catalog: Table, truth: Table, band: str) -> dict[str, np.nda
 
 def error_map(x: np.ndarray, y: np.ndarray, offset: np.ndarray, true_mag: np.ndarray) -> np.ndarray:
     """(``MAP_POINTS``, ``MAP_POINTS``) median error (mag) of the bright stars near each point (NaN with too few)."""
-    bright = true_mag <= true_mag.min() + MAP_DEPTH_MAG
+    start = np.sort(true_mag)[min(MAP_START_RANK, true_mag.size) - 1]
+    bright = (true_mag >= start) & (true_mag <= start + MAP_DEPTH_MAG)
     x, y, error = x[bright], y[bright], offset[bright] - np.median(offset[bright])
     fractions = (np.arange(MAP_POINTS) + 0.5) / MAP_POINTS
     points_x = x.min() + fractions * (x.max() - x.min())

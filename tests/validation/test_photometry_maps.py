@@ -64,3 +64,16 @@ def test_the_scatter_is_the_noise(stars):
     unaffected = offsets["y"] >= 150
     scatter = maps.robust_scatter(offsets["offset"][unaffected], offsets["true_mag"][unaffected])
     assert scatter == pytest.approx(NOISE, rel=0.1)
+
+
+def test_one_more_bright_star_does_not_move_the_maps_range(stars):
+    """A star 3 mag brighter than all others (a saturated one a photometry change unflags) shifts the range's start
+    by one rank: the map barely moves (with the brightest star as the start it would hold that star alone)."""
+    offsets, _ = stars
+    grid = maps.error_map(offsets["x"], offsets["y"], offsets["offset"], offsets["true_mag"])
+    brightest = offsets["true_mag"].min() - 3.0
+    with_star = maps.error_map(
+        *(np.append(offsets["x"], 500.0), np.append(offsets["y"], 500.0)),
+        *(np.append(offsets["offset"], offsets["offset"][0] + 0.5), np.append(offsets["true_mag"], brightest)),
+    )
+    np.testing.assert_allclose(with_star, grid, atol=0.01)
