@@ -19,9 +19,10 @@ pipeline's ring decontamination with the configured settings, once per axis. Rep
 and field stars removed at the configured membership probability above the night's completeness limits.
 
 Brings the four tuning nights up to date first (``object11_nights.run_night``); writes
-results/validation/decontamination_axis.ecsv (one row per scene and axis).
+results/validation/decontamination_axis.ecsv (one row per scene and axis; with ``--annuli N``, another number of
+rings than the configuration's, ``decontamination_axis_annuliN.ecsv``).
 
-Run: python validation/decontamination_axis.py [--clusters 100] [--cores 2]
+Run: python validation/decontamination_axis.py [--clusters 100] [--cores 2] [--annuli N]
 """
 
 from __future__ import annotations
@@ -168,6 +169,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clusters", type=int, default=100)
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument(
+        "--annuli", type=int, default=None, help="rings of the object disc (default: the configuration's, 3)"
+    )
     args = parser.parse_args()
     imaging, reference_dir, simulation = default_simulation()
     results = [run_night(seed, args.cores) for seed in TUNING_SEEDS]
@@ -181,7 +185,7 @@ def main() -> None:
         [tuning_night(r, imaging["night"]) for r in results],
         cmd["object_radius_arcsec"],
         cmd["field_inner_radius_arcsec"],
-        settings["annuli"],
+        settings["annuli"] if args.annuli is None else args.annuli,
         settings,
         settings["member_probability"],
     )
@@ -200,8 +204,11 @@ def main() -> None:
             f" at p >= {settings['member_probability']}: members kept {np.mean(t['members_kept']):.0%}, field removed "
             f"{np.mean(t['field_removed']):.0%} (means over {len(t)} scenes)"
         )
-    table.meta.update({"clusters": args.clusters, "tuning_seeds": list(TUNING_SEEDS), "settings": settings})
-    table.write(OUT / "decontamination_axis.ecsv", format="ascii.ecsv", overwrite=True)
+    table.meta.update(
+        {"clusters": args.clusters, "tuning_seeds": list(TUNING_SEEDS), "settings": settings, "annuli": setup.annuli}
+    )
+    suffix = "" if args.annuli is None else f"_annuli{args.annuli}"
+    table.write(OUT / f"decontamination_axis{suffix}.ecsv", format="ascii.ecsv", overwrite=True)
 
 
 if __name__ == "__main__":

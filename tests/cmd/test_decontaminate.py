@@ -32,9 +32,14 @@ def test_decontamination_separates_a_distinct_cluster_and_is_reproducible():
         decontaminate(np.append(hk, np.nan), np.append(h, 12.0), field_hk, field_h, 1 / 3)
 
 
+def _counts_rising(rng: np.random.Generator, n: int, slope: float, bright: float, faint: float) -> np.ndarray:
+    """n magnitudes (mag) with counts rising as 10^(slope H) between ``bright`` and ``faint``."""
+    low, high = 10 ** (slope * bright), 10 ** (slope * faint)
+    return np.log10(low + rng.random(n) * (high - low)) / slope
+
+
 def test_equal_density_magnitudes_space_the_reference_stars_evenly():
-    rng = np.random.default_rng(8)
-    h = np.log10(10**3.2 + rng.random(500) * (10**6.4 - 10**3.2)) / 0.4  # counts rising as 10^(0.4 H), H 8-16
+    h = _counts_rising(np.random.default_rng(8), 500, 0.4, 8.0, 16.0)
     u = equal_density_magnitudes(h, h)
     steps = np.diff(np.sort(u))
     np.testing.assert_allclose(steps, (h.max() - h.min()) / h.size, rtol=1e-9)  # evenly spaced, mean density kept
@@ -44,12 +49,6 @@ def test_equal_density_magnitudes_space_the_reference_stars_evenly():
     np.testing.assert_allclose(others, [h.min(), np.sort(u)[249], h.max()], atol=1e-6)
     with pytest.raises(ValueError, match="2 magnitudes"):
         equal_density_magnitudes(h, np.array([12.0, 12.0]))
-
-
-def _counts_rising(rng: np.random.Generator, n: int, slope: float, bright: float, faint: float) -> np.ndarray:
-    """n magnitudes (mag) with counts rising as 10^(slope H) between ``bright`` and ``faint``."""
-    low, high = 10 ** (slope * bright), 10 ** (slope * faint)
-    return np.log10(low + rng.random(n) * (high - low)) / slope
 
 
 def test_on_equal_density_magnitudes_the_bright_survivors_number_the_bright_excess():

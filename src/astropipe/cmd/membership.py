@@ -4,7 +4,8 @@
 
 1. the paper's statistical decontamination ring by ring (:func:`decontaminate_rings`): each ring of the
    object disc against the field CMD scaled to the ring's area, so that the cluster's central
-   concentration raises the membership probability where the cluster dominates;
+   concentration raises the membership probability where the cluster dominates; by default the stars are
+   matched on the equal-density magnitude scale (:func:`astropipe.cmd.decontaminate.equal_density_magnitudes`);
 2. the tenth-brightest red-sequence survivor of every repeat (:func:`tenth_brightest_per_repeat`), with
    the object stars bootstrapped too, so that its spread carries the sampling noise of both CMDs;
 3. a truth-free check above the completeness limits: calibrated probabilities sum to the object area's
