@@ -4,7 +4,10 @@ equal-density scale.
 The paper's decontamination (Zoccali et al. 2003, as used by Dutra et al. 2003) removes, for each star of the
 area-scaled field CMD, the nearest object star in d = sqrt([7 Delta(H - K)]^2 + Delta H^2). Where the counts rise
 steeply towards faint magnitudes a bright field star's nearest object star is more often a fainter one, bright
-object stars survive too often, and K10 (the tenth-brightest red survivor) comes out bright. The pipeline can match
+object stars survive too often, and K10 (the tenth-brightest red survivor) comes out bright; more so in the
+pipeline's rings of the object disc (``--annuli`` sets their number), where a bright field star finds no object
+star within the matching limit more often, and less on the paper's single disc, which removes the cluster's core
+members as often as anything and so biases K10 faint. The pipeline can match
 on H (``imaging.cmd.decontamination.magnitude_axis: magnitude``, the paper) or on the scale on which the object
 area's stars are evenly spaced (``equal_density``, :func:`astropipe.cmd.decontaminate.equal_density_magnitudes`).
 
