@@ -52,6 +52,14 @@ HELD_OUT_SEEDS = (404, 505, 606, 707)
 FRESH_SEEDS = (808, 909, 1010, 1111)
 
 
+def add_night_arguments(parser: argparse.ArgumentParser) -> None:
+    """The validation scripts' ``--seeds`` (default: the held-out and the fresh nights), ``--cores`` and
+    ``--forcerun`` options."""
+    parser.add_argument("--seeds", type=int, nargs="+", default=[*HELD_OUT_SEEDS, *FRESH_SEEDS])
+    parser.add_argument("--cores", type=int, default=2)
+    add_forcerun_argument(parser)
+
+
 def run_night(seed: int, cores: int, seeing: float | None = None, forcerun: Sequence[str] = ()) -> Path:
     """The workflow up to Object 11's summary for one simulation seed (and, if given, another logged ``seeing``
     in arcsec than the configuration's; ``forcerun`` as :func:`workflow_runs.run_workflow`); returns its results
@@ -152,12 +160,10 @@ def compare(results: Path, night: str, distance_settings: dict) -> dict[str, flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[*HELD_OUT_SEEDS, *FRESH_SEEDS])
-    parser.add_argument("--cores", type=int, default=2)
+    add_night_arguments(parser)
     parser.add_argument(
         "--seeing", type=float, default=None, help="logged seeing in arcsec (default: the configuration's, 0.8)"
     )
-    add_forcerun_argument(parser)
     args = parser.parse_args()
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)

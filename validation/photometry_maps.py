@@ -32,8 +32,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded as a module (the tests do)
-from object11_nights import FRESH_SEEDS, HELD_OUT_SEEDS, OUT, run_night
-from workflow_runs import REPO, add_forcerun_argument
+from object11_nights import OUT, add_night_arguments, run_night
+from workflow_runs import REPO
 
 MATCH_ARCSEC = 0.4
 MAP_START_RANK, MAP_DEPTH_MAG, MAP_POINTS, MAP_RADIUS_PX, MAP_MIN_STARS = 10, 1.5, 5, 200.0, 5
@@ -98,9 +98,7 @@ def measure(results: Path, night: str, band: str) -> dict[str, float | int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[*HELD_OUT_SEEDS, *FRESH_SEEDS])
-    parser.add_argument("--cores", type=int, default=2)
-    add_forcerun_argument(parser)
+    add_night_arguments(parser)
     args = parser.parse_args()
     night = yaml.safe_load((REPO / "config.yaml").read_text())["imaging"]["night"]
     rows = []

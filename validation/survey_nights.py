@@ -31,8 +31,8 @@ from astropy.table import Table, vstack
 from astropipe.survey.classify import CLASSES, confusion_matrix
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded as a module (the tests do)
-from object11_nights import FRESH_SEEDS, HELD_OUT_SEEDS  # the same nights: no survey threshold was chosen on them
-from workflow_runs import REPO, add_forcerun_argument, run_workflow
+from object11_nights import add_night_arguments  # the same nights: no survey threshold was chosen on them
+from workflow_runs import REPO, run_workflow
 
 OUT = REPO / "results" / "validation"
 
@@ -51,9 +51,7 @@ def run_survey(seed: int, cores: int, forcerun: Sequence[str] = ()) -> Table:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[*HELD_OUT_SEEDS, *FRESH_SEEDS])
-    parser.add_argument("--cores", type=int, default=2)
-    add_forcerun_argument(parser)
+    add_night_arguments(parser)
     args = parser.parse_args()
     nights = []
     for seed in args.seeds:
