@@ -6,7 +6,13 @@ import logging
 import numpy as np
 from astropy.table import Table
 
-from astropipe.cmd.membership import decontaminate_rings, probability_check_above_limits, tenth_brightest_per_repeat
+from astropipe.cmd.membership import (
+    decontaminate_rings,
+    operating_threshold,
+    probability_check_above_limits,
+    tenth_brightest_per_repeat,
+)
+from astropipe.cmd.mixture import MixtureMembership
 from astropipe.distance.tenth_brightest import tenth_brightest
 
 SETTINGS = {
@@ -73,3 +79,14 @@ def test_the_check_above_the_limits_counts_the_statistical_excess():
         "statistical_excess_err": float(np.sqrt(3 + 0.25 * 2)),
         "sum_probability": 1.75,
     }
+
+
+def test_the_mixtures_operating_point_is_the_configured_one():
+    fit = MixtureMembership(
+        np.array([0.9, 0.5, 0.4, 0.1, 0.1]),
+        *(2.0, 1.1, 0.35, 0.3, 10.0, 0.0),
+        field_region_probability=np.array([[0.05, 0.3, 0.6, 0.02, 0.2, 0.1]]),
+    )
+    settings = {"mixture_completeness": 0.8, "mixture_field_removal": 0.6}
+    for point, threshold in (("balanced", 0.5), ("completeness", 0.4), ("field_removal", 0.3)):
+        assert operating_threshold(fit, settings | {"mixture_operating_point": point}) == threshold

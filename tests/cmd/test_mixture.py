@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-from astropipe.cmd.mixture import MAX_HALFWIDTH, MixtureMembership, fit_mixture_membership
+from astropipe.cmd.mixture import FIELD_REGION_RADII, MAX_HALFWIDTH, MixtureMembership, fit_mixture_membership
 
 LIMIT_H, LIMIT_K, RADIUS = 17.0, 16.5, 43.5
 
@@ -264,3 +264,44 @@ def test_a_valley_redder_than_every_star_or_a_bad_area_ratio_is_refused():
         fit_mixture_membership(*stars, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.05), blue_edge=3.0)
     with pytest.raises(ValueError, match=r"field_area_ratio = 0\.0; expected A_object / A_field > 0"):
         fit_mixture_membership(*stars, LIMIT_H, LIMIT_K, RADIUS, _gaussian_errors(0.05), field_area_ratio=0.0)
+
+
+def test_threshold_for_field_removal_removes_that_share_of_the_field_regions_stars():
+    fit = MixtureMembership(
+        np.array([0.9, 0.5, 0.1]),
+        1.5,
+        1.1,
+        0.35,
+        0.3,
+        10.0,
+        0.0,
+        field_region_probability=np.array([[0.05, 0.3, 0.6], [0.1, 0.2, 0.02]]),
+    )
+    # sorted 0.02, 0.05, 0.1, 0.2, 0.3, 0.6: removing 60 % (4 of 6) needs the threshold above 0.2, i.e. at 0.3
+    assert fit.threshold_for_field_removal(0.6) == 0.3
+    assert fit.field_region_removal(0.3) == pytest.approx(4 / 6)
+    assert fit.field_region_removal(0.29) == pytest.approx(4 / 6)
+    assert fit.field_region_removal(0.2) == pytest.approx(3 / 6)
+    # removing every field star keeps only stars above the largest field probability
+    assert 0.6 < fit.threshold_for_field_removal(1.0) < 0.6 + 1e-12
+    with pytest.raises(ValueError, match="expected a share in"):
+        fit.threshold_for_field_removal(0.0)
+    with pytest.raises(ValueError, match="no field-region probabilities"):
+        MixtureMembership(np.array([0.5]), 0.5, 1.1, 0.35, 0.3, 10.0, 0.0).field_region_removal(0.5)
+
+
+def test_the_field_regions_stars_measure_the_removal_of_the_object_areas_field_stars(fitted):
+    """The field removal measured on the field region's stars placed over the object area is the true removal
+    of the object area's field stars (3 binomial sigma), at the model's balanced point and at a chosen removal."""
+    fit, is_member, above = fitted
+    field = ~is_member & above
+    assert fit.field_region_probability.shape[0] == FIELD_REGION_RADII
+    for threshold in (
+        fit.threshold_balanced(),
+        fit.threshold_for_field_removal(0.85),
+        fit.threshold_for_field_removal(0.95),
+    ):
+        measured = fit.field_region_removal(threshold)
+        true = (fit.probability[field] < threshold).mean()
+        assert true == pytest.approx(measured, abs=3 * np.sqrt(measured * (1 - measured) / field.sum()))
+    assert fit.field_region_removal(fit.threshold_for_field_removal(0.85)) == pytest.approx(0.85, abs=1e-3)

@@ -39,6 +39,7 @@ __all__ = [
     "RingDecontamination",
     "decontaminate_rings",
     "measure_membership",
+    "operating_threshold",
     "probability_check_above_limits",
     "tenth_brightest_per_repeat",
 ]
@@ -158,7 +159,8 @@ def _mixture(
     settings: dict,
     log: logging.Logger,
 ) -> tuple[MixtureMembership, dict]:
-    """Step 4: the mixture model and its operating point (``balanced``, or a target completeness)."""
+    """Step 4: the mixture model and its operating point (a field removal measured on the field region,
+    ``balanced``, or a target completeness)."""
     valley = summary["colour_sequences"]["valleys_mag"][0]  # the members' band is held redward of it
     mixture = fit_mixture_membership(
         np.asarray(obj["H"], float),
@@ -174,18 +176,18 @@ def _mixture(
         blue_edge=valley,
         field_area_ratio=summary["area_ratio"],
     )
-    if settings["mixture_operating_point"] == "balanced":
-        threshold = mixture.threshold_balanced()
-    else:
-        threshold = mixture.threshold_for_completeness(settings["mixture_completeness"])
+    threshold = operating_threshold(mixture, settings)
     expected_completeness, expected_removal = mixture.expected_rates(threshold)
+    measured_removal = mixture.field_region_removal(threshold)
     log.info(
         "mixture model: %.1f +- %.1f members above the limits, H - K = %.3f +- %.3f (uniform; at most %.3f), LF slope "
-        "%.3f, core %.1f arcsec; %d stars with p >= %.3f (%s): expected completeness %.0f%%, field removal %.0f%%",
+        "%.3f, core %.1f arcsec; %d stars with p >= %.3f (%s): expected completeness %.0f%%, field removal %.0f%% "
+        "(%.0f%% of the field region's stars placed over the object area)",
         *(mixture.n_members, mixture.n_members_err, mixture.colour_centre, mixture.colour_halfwidth),
         *(mixture.colour_halfwidth_limit, mixture.lf_slope),
         *(mixture.core_radius, int(np.sum(mixture.probability >= threshold)), threshold),
         *(settings["mixture_operating_point"], 100 * expected_completeness, 100 * expected_removal),
+        100 * measured_removal,
     )
     if mixture.colour_band_at_bound:
         log.warning(
@@ -206,7 +208,18 @@ def _mixture(
         "n_kept": int(np.sum(mixture.probability >= threshold)),
         "expected_completeness": expected_completeness,
         "expected_field_removal": expected_removal,
+        "field_region_removal": measured_removal,
     }
+
+
+def operating_threshold(mixture: MixtureMembership, settings: dict) -> float:
+    """The mixture's membership threshold at the configured operating point (``mixture_operating_point``)."""
+    point = settings["mixture_operating_point"]
+    if point == "balanced":
+        return mixture.threshold_balanced()
+    if point == "field_removal":
+        return mixture.threshold_for_field_removal(settings["mixture_field_removal"])
+    return mixture.threshold_for_completeness(settings["mixture_completeness"])
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,13 @@ under the model (they sum to the fitted number of members), so a threshold
 has an expected completeness, sum(p, kept) / sum(p), and an expected field
 removal, sum(1 - p, removed) / sum(1 - p). The threshold is chosen for a
 completeness, or where the two are equal (the "balanced" operating point:
-the highest rate that both reach).
+the highest rate that both reach), or for a field removal measured without the model: the field region's
+own stars, each placed at :data:`FIELD_REGION_RADII` radii spread evenly over the object disc's area and
+given the probability it would have there (its field density leaving its own kernel out), lose to a
+threshold the share of the object area's field stars that it removes where the field is uniform
+(:meth:`MixtureMembership.field_region_removal`). The model's expected removal agrees with it on simulated
+nights; its expected completeness does not (it rests on the members' model; ``validation/
+mixture_operating_point.py``), which is why the pipeline's default sets the removal.
 """
 
 from __future__ import annotations
@@ -81,6 +87,9 @@ AT_BOUND = 0.999
 #: between 0.01-mag steps, so the likelihood has kinks that far apart in mu and w, and differences over 1e-3 can
 #: straddle one (a negative "curvature" at a maximum); over 0.02 the errors agree with 0.01 and 0.03 to 1 %
 HESSIAN_STEP = 0.02
+#: radii (equal-area rings' middles) at which each field-region star is placed over the object disc to measure the
+#: field removal of a threshold (:meth:`MixtureMembership.field_region_removal`)
+FIELD_REGION_RADII = 20
 
 
 @dataclass
@@ -123,6 +132,7 @@ class MixtureMembership:
     n_members_err: float = float("nan")
     colour_halfwidth_limit: float = MAX_HALFWIDTH
     n_field: float = float("nan")
+    field_region_probability: NDArray[np.float64] | None = None
 
     @property
     def colour_band_at_bound(self) -> bool:
@@ -174,6 +184,31 @@ class MixtureMembership:
         completeness = np.cumsum(p) / p.sum()  # keeping the first j + 1 stars
         removal = 1.0 - np.cumsum(1 - p) / (1 - p).sum()
         return float(p[np.argmax(np.minimum(completeness, removal))])
+
+    def field_region_removal(self, threshold: float) -> float:
+        """Share of the field stars removed when the stars with p >= ``threshold`` are kept, measured on the field
+        region's own stars (``field_region_probability``) rather than predicted by the model.
+
+        Raises
+        ------
+        ValueError
+            When the fit was not given the field region's probabilities.
+        """
+        return float(np.mean(self._field_region_probability() < threshold))
+
+    def threshold_for_field_removal(self, removal: float) -> float:
+        """Lowest threshold at which the field region's stars, placed over the object area, lose ``removal`` of
+        their number (:meth:`field_region_removal` >= ``removal``)."""
+        if not 0.0 < removal <= 1.0:
+            raise ValueError(f"mixture field removal = {removal}; expected a share in (0, 1]")
+        ordered = np.sort(self._field_region_probability().ravel())
+        needed = int(np.ceil(removal * ordered.size - 1e-9))  # stars that must fall below the threshold
+        return float(ordered[needed]) if needed < ordered.size else float(np.nextafter(ordered[-1], np.inf))
+
+    def _field_region_probability(self) -> NDArray[np.float64]:
+        if self.field_region_probability is None:
+            raise ValueError("this mixture fit has no field-region probabilities (fit_mixture_membership gives them)")
+        return self.field_region_probability
 
     def as_dict(self) -> dict[str, float | bool]:
         """JSON-ready parameters (mag, per mag, arcsec)."""
@@ -289,6 +324,7 @@ def fit_mixture_membership(
         n_members_err=_member_count_error(likelihood, best.x),
         colour_halfwidth_limit=halfwidth_limit,
         n_field=likelihood.expected_field_stars(best.x),
+        field_region_probability=likelihood.field_region_probability(best.x),
     )
 
 
@@ -337,6 +373,16 @@ class _MixtureLikelihood:
             colour_errors(self.grid_h, self.grid_h - self.grid_hk),
             colour_errors(x_h, x_h - x_hk),
         )
+        # the field region's stars as if in the object area: their field density leaves each star's own kernel out
+        # (a star's kernel peak, 1 / (2 pi sqrt(det C)), would raise its own density: most where stars are sparse)
+        own_kernel = 1.0 / (2.0 * np.pi * np.sqrt(np.linalg.det(field_density.covariance)))
+        n_region = field_h.size
+        self.region_h, self.region_hk = field_h, field_hk
+        self.region_field = np.maximum(n_region * field_density(np.vstack([field_h, field_hk])) - own_kernel, 0.0) / (
+            (n_region - 1) * grid_field
+        )
+        self.region_detected = detected(field_h, field_h - field_hk)
+        self.region_errors = colour_errors(field_h, field_h - field_hk)
 
     def _member_density(self, at_h, at_hk, at_detected, errors, mu, w, alpha):
         # the uniform band [mu - w, mu + w] convolved with the error distribution: P(y - mu - w < error <= y - mu + w) / 2w
@@ -366,16 +412,35 @@ class _MixtureLikelihood:
 
     def terms(self, theta) -> tuple[NDArray, NDArray]:
         """Member term and total density of every star."""
+        at = (self.x_h, self.x_hk, self.star_detected, self.star_errors)
+        return self._terms_at(theta, at, self.r, self.field)
+
+    def field_region_probability(self, theta) -> NDArray:
+        """Membership probability of every field-region star placed at each of :data:`FIELD_REGION_RADII` radii
+        spread evenly over the object disc's area (rows: radii): the field's own stars show which share of the
+        object area's field stars a threshold removes. A star alone in its part of the CMD (no other field star's
+        kernel reaches it) and outside the member band has no density in either term: probability 0."""
+        radii = self.object_radius * np.sqrt((np.arange(FIELD_REGION_RADII) + 0.5) / FIELD_REGION_RADII)
+        at = (self.region_h, self.region_hk, self.region_detected, self.region_errors)
+        probability = np.zeros((radii.size, self.region_h.size))
+        for row, r in zip(probability, radii, strict=True):
+            member, total = self._terms_at(theta, at, np.full(self.region_h.size, r), self.region_field)
+            np.divide(member, total, out=row, where=total > 0)
+        return probability
+
+    def _terms_at(self, theta, at: tuple, radius: NDArray, field: NDArray) -> tuple[NDArray, NDArray]:
+        """Member term and total density of stars at (H, H - K) with their detection probability and colour-error
+        distribution (``at``), distance from the centre ``radius`` and normalised field density ``field``."""
         logit_pi, mu, logit_w, alpha, log_rc = theta[:5]
         pi, w, rc = expit(logit_pi), self.halfwidth(mu, logit_w)[0], np.exp(log_rc)
         norm = (
             self._member_density(self.grid_h, self.grid_hk, self.grid_detected, self.grid_errors, mu, w, alpha).sum()
             * self.cell
         )
-        m = self._member_density(self.x_h, self.x_hk, self.star_detected, self.star_errors, mu, w, alpha) / norm
-        g = 1.0 / (1.0 + (self.r / rc) ** 2) / (np.pi * rc**2 * np.log1p((self.object_radius / rc) ** 2))
+        m = self._member_density(*at, mu, w, alpha) / norm
+        g = 1.0 / (1.0 + (radius / rc) ** 2) / (np.pi * rc**2 * np.log1p((self.object_radius / rc) ** 2))
         member = pi * m * g
-        return member, member + (1.0 - pi) * self.field / (np.pi * self.object_radius**2)
+        return member, member + (1.0 - pi) * field / (np.pi * self.object_radius**2)
 
     def __call__(self, theta) -> float:
         if self.halfwidth(theta[1], 0.0)[1] <= 0:  # the band's centre at or blueward of the colour valley
