@@ -36,6 +36,7 @@ validate: $(STAMP)
 	$(VENV)/bin/python validation/object11_limits.py
 	$(VENV)/bin/python validation/upper_ms_selection.py
 	$(VENV)/bin/python validation/decontamination_axis.py
+	$(VENV)/bin/python validation/mixture_operating_point.py
 	$(VENV)/bin/python validation/reddening_errors.py
 	$(VENV)/bin/python validation/survey_nights.py
 
