@@ -37,6 +37,7 @@ validate: $(STAMP)
 	$(VENV)/bin/python validation/upper_ms_selection.py
 	$(VENV)/bin/python validation/decontamination_axis.py
 	$(VENV)/bin/python validation/mixture_operating_point.py
+	$(VENV)/bin/python validation/mixture_operating_point.py --error-tail-mag 0.15
 	$(VENV)/bin/python validation/reddening_errors.py
 	$(VENV)/bin/python validation/survey_nights.py
 

@@ -136,6 +136,19 @@ class MeasurementErrors:
         self.d_hk = np.concatenate([(n.hk - n.true_hk)[~n.from_reference] for n in nights])
         self.bins = np.floor(self.true_h / BIN_MAG).astype(int)
 
+    def without_tails(self, limit: float) -> MeasurementErrors:
+        """A copy without the pairs whose |Delta H| or |Delta (H - K)| exceeds ``limit`` (mag): the crowding tails
+        (blends matched to a fainter injected star), which here strike any star of that H, isolated or not."""
+        keep = (np.abs(self.d_h) <= limit) & (np.abs(self.d_hk) <= limit)
+        copy = object.__new__(MeasurementErrors)
+        copy.true_h, copy.d_h, copy.d_hk, copy.bins = (
+            self.true_h[keep],
+            self.d_h[keep],
+            self.d_hk[keep],
+            self.bins[keep],
+        )
+        return copy
+
     def add(self, rng: np.random.Generator, h: NDArray, hk: NDArray) -> tuple[NDArray, NDArray]:
         """(H, H - K) with an error drawn from stars of similar true H; stars outside the measured range unchanged."""
         h, hk = h.copy(), hk.copy()

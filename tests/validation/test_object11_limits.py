@@ -49,6 +49,13 @@ def test_measurement_errors_are_drawn_from_stars_of_similar_magnitude():
     faint, _ = errors.add(rng, np.full(2000, 16.3), np.zeros(2000))
     assert np.std(bright - 12.3) == pytest.approx(0.01, rel=0.15)
     assert np.std(faint - 16.3) == pytest.approx(0.3, rel=0.15)
+    # without the tails beyond 0.15 mag the faint stars' errors are the Gaussian's core; the bright ones unchanged
+    core = errors.without_tails(0.15)
+    assert core.d_h.size == np.sum(np.abs(errors.d_h) <= 0.15) < errors.d_h.size
+    faint_core, _ = core.add(rng, np.full(2000, 16.3), np.zeros(2000))
+    assert np.max(np.abs(faint_core - 16.3)) <= 0.15 and np.std(faint_core - 16.3) < 0.1
+    bright_core, _ = core.add(rng, np.full(2000, 12.3), np.zeros(2000))
+    assert np.std(bright_core - 12.3) == pytest.approx(0.01, rel=0.15)
 
 
 def test_posterior_k10_is_the_expected_tenth_member():

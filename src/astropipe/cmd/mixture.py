@@ -120,6 +120,10 @@ class MixtureMembership:
     n_field : float
         Fitted number of field stars in the object area above the limits, (1 - eta) nu; with the field region's
         count it is the on/off estimate ratio (sum(1 - p) + N_field) / (1 + ratio).
+    field_region_probability : numpy.ndarray or None
+        Membership probability of each field-region star above the limits placed at each of
+        :data:`FIELD_REGION_RADII` radii over the object disc (shape radii x stars), for
+        :meth:`field_region_removal`; None when not computed.
     """
 
     probability: NDArray[np.float64]
