@@ -2,8 +2,8 @@
 
 Uses the workflow run on the default configuration (``object11_run``: survey
 fields switched off, they do not enter the object's analysis) and compares
-every result with the injected truth. The recovered numbers are printed (``pytest -s``) and the
-docs/imaging.md quotes them.
+every result with the injected truth. The recovered numbers are printed (``pytest -s``) and
+docs/object11_validation.md quotes them.
 """
 
 import importlib.util
@@ -175,7 +175,7 @@ def test_reddening_and_distance(run):
     assert abs(summary["e_hk"] - scene["cluster_e_hk"]) < 0.1
     # The paper's "within 15 %" is not a one-night test: the tenth-brightest member is set by a handful of stars
     # against a dense field, so K10 jumps between stars (the single-Moffat night of earlier versions gave 8.0 or
-    # 9.4 kpc for frame weights 1e-4 apart; the eight validation nights, docs/imaging.md). What one night can test is that the quoted errors, which
+    # 9.4 kpc for frame weights 1e-4 apart; the eight validation nights, docs/object11_validation.md). What one night can test is that the quoted errors, which
     # bootstrap both CMDs, hold.
     assert abs(summary["k10"] - scene["cluster_k10"]) < 2.0 * summary["k10_err"]
     assert abs(b0v["value"] - scene["cluster_distance_kpc"]) < 2.0 * b0v["err"]
@@ -210,7 +210,7 @@ def test_decontamination_keeps_members_and_removes_the_field(run):
             f"{(~loose[~member & complete]).mean():.0%} removed"
         )
     # the target is 80 % / 80 %; at probability >= 0.5 even a classifier that knew the populations' densities
-    # keeps only 25-64 % of the members (validation/object11_limits.py; docs/imaging.md, "The decontamination:
+    # keeps only 25-64 % of the members (validation/object11_limits.py; docs/object11_validation.md, "The decontamination:
     # where the members are"), so the bounds are what such a classifier allows, not the target (this night: 67 % of
     # 52 members, 88 % of 500 field stars; matching on H instead of the equal-density scale, 90 %)
     assert removed_field >= 0.85
@@ -244,7 +244,7 @@ def test_mixture_members_at_the_field_removal_operating_point(run):
     assert removed_field == pytest.approx(measured, abs=3 * np.sqrt(measured * (1 - measured) / n_field))
     # the target, >= 80 % of the members kept while >= 80 % of the field is removed, within its binomial error on
     # this one night: 84 % of 51 members and 82 % of 535 field stars (at the balanced point, the default before
-    # the field removal was measured on the field region, 84 % and 85 %; docs/imaging.md has both on the twelve
+    # the field removal was measured on the field region, 84 % and 85 %; docs/object11_validation.md has both on the twelve
     # nights)
     assert kept_members >= 0.8 - 2 * np.sqrt(0.8 * 0.2 / n_true)
     assert removed_field >= 0.8 - 2 * np.sqrt(0.8 * 0.2 / n_field)
