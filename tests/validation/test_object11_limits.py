@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from astropy.table import Table
 from conftest import REPO
 from scipy.stats import norm
 
@@ -73,3 +74,49 @@ def test_by_default_it_reads_the_nights_make_validate_runs_and_names_missing_one
     held_out = [*nights.HELD_OUT_SEEDS, *nights.FRESH_SEEDS]
     with pytest.raises(SystemExit, match=re.escape(f"--seeds {' '.join(map(str, held_out))}")):
         limits.main()
+
+
+def _classifier_with_field(field_k: np.ndarray, field_hk: np.ndarray, scenes: int):
+    """An ideal classifier whose field is the given stars over ``scenes`` object areas (no populations drawn);
+    the cluster's King core 10 arcsec, truncated at 40, in an object area of 43.5 arcsec (the defaults')."""
+    classifier = object.__new__(limits.IdealClassifier)
+    classifier.field = Table({"H": field_k + field_hk, "K": field_k, "HK": field_hk})
+    classifier.field_scenes, classifier.core, classifier.truncation, classifier.radius = scenes, 10.0, 40.0, 43.5
+    return classifier
+
+
+def test_counting_k10_subtracts_the_fields_mean_number():
+    """Red stars at K = 1, 2, ..., 30 and a field of two red stars per magnitude over four object areas (half a star
+    brighter than each K per area): the excess reaches ten at the twentieth star. Blue and faint stars do not count."""
+    field_k = np.repeat(np.arange(1.0, 31.0), 2)
+    classifier = _classifier_with_field(
+        np.concatenate([field_k, [0.1, 0.2]]), np.concatenate([np.ones(60), [0.2, 0.2]]), scenes=4
+    )
+    k = np.concatenate([np.arange(30.0, 0.0, -1.0), [0.5]])  # faintest first: the order must not matter
+    hk = np.concatenate([np.ones(30), [0.2]])  # the blue star is not counted
+    k_red, excess = classifier.red_excess(k, hk, np.full(31, 5.0), 0.5, (99.0, 99.0), weighted=False)
+    assert np.array_equal(k_red, np.arange(1.0, 31.0)) and np.allclose(excess, np.arange(1, 31) / 2.0)
+    assert limits.first_reaching_ten(k_red, excess) == 20.0
+    assert np.isnan(limits.first_reaching_ten(k_red[:19], excess[:19]))
+    _, faint_limit = classifier.red_excess(k, hk, np.full(31, 5.0), 0.5, (99.0, 10.5), weighted=False)
+    assert np.allclose(faint_limit[9:], np.arange(10, 31) - 5.0)  # only the field's 20 stars with K < 10.5 count
+
+
+def test_profile_weighted_count_is_the_members_number_whatever_the_field():
+    """Members drawn from the King profile and a uniform field of four times as many: the weighted count minus the
+    field's mean number has the members' number as its mean (the matched filter is unbiased)."""
+    rng = np.random.default_rng(3)
+    n_members, n_field, trials = 50, 200, 400
+    classifier = _classifier_with_field(np.zeros(n_field * 100), np.ones(n_field * 100), scenes=100)
+    totals = []
+    for _ in range(trials):
+        members = 10.0 * np.sqrt(np.expm1(rng.random(n_members) * np.log1p((40.0 / 10.0) ** 2)))
+        field = 43.5 * np.sqrt(rng.random(n_field))
+        radius = np.concatenate([members, field])
+        _, excess = classifier.red_excess(
+            np.zeros(radius.size), np.ones(radius.size), radius, 0.5, (99.0, 99.0), weighted=True
+        )
+        totals.append(excess[-1])
+    assert np.mean(totals) == pytest.approx(n_members, abs=3.0 * np.std(totals) / np.sqrt(trials))
+    # the weights gain over the plain count's Poisson error, sqrt(n_members + n_field)
+    assert np.std(totals) < np.sqrt(n_members + n_field)
