@@ -40,6 +40,7 @@ def setup():
     exact = Night(  # no measurement error at any magnitude
         *(np.linspace(5.0, 20.0, 200), np.zeros(200), np.zeros(200), np.zeros(200), np.zeros(200), 0.5),
         *(np.zeros(200, bool), 20.0, 20.0, np.linspace(5.0, 20.0, 200), np.zeros(200), np.zeros(200, bool), 0.5),
+        *(np.zeros(0), np.zeros(0)),  # no field region: the scenes draw their own
     )
     night = axis.TuningNight(_complete_to(15.0), 0.0, _complete_to(14.0), 0.0, 15.0, 14.0, 0.5, FIELD_AREA_ARCMIN2)
     settings = imaging["cmd"]["decontamination"] | {"repeats": 5}

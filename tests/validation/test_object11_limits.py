@@ -43,6 +43,8 @@ def test_measurement_errors_are_drawn_from_stars_of_similar_magnitude():
         true_hk=np.zeros(true_h.size),
         from_reference=np.zeros(true_h.size, bool),
         red_sequence_boundary_hk=0.5,
+        field_h=np.zeros(0),
+        field_hk=np.zeros(0),
     )
     errors = limits.MeasurementErrors([night])
     rng = np.random.default_rng(2)
@@ -120,3 +122,15 @@ def test_profile_weighted_count_is_the_members_number_whatever_the_field():
     assert np.mean(totals) == pytest.approx(n_members, abs=3.0 * np.std(totals) / np.sqrt(trials))
     # the weights gain over the plain count's Poisson error, sqrt(n_members + n_field)
     assert np.std(totals) < np.sqrt(n_members + n_field)
+
+
+def test_odds_with_exact_field_rank_as_the_posterior_with_the_exact_field():
+    """A mixture's probabilities m / (m + f_region) with a noisy field density: replacing f_region by the exact f
+    ranks the stars as m / (m + f) does, and differently from the noisy probabilities."""
+    rng = np.random.default_rng(5)
+    member, exact = rng.lognormal(0.0, 1.0, 500), rng.lognormal(0.0, 1.0, 500)
+    region = exact * rng.lognormal(0.0, 0.5, 500)  # the field region's noisy estimate
+    noisy = member / (member + region)
+    odds = limits.odds_with_exact_field(noisy, 3.0 * region, exact)  # a constant factor must not matter
+    assert np.array_equal(np.argsort(odds), np.argsort(member / (member + exact)))
+    assert not np.array_equal(np.argsort(noisy), np.argsort(member / (member + exact)))
