@@ -27,7 +27,7 @@ from scipy.spatial import cKDTree
 from astropipe.photometry.background import background_map, noise_map
 from astropipe.photometry.detection import detect_stars
 from astropipe.photometry.epsf import build_epsf, select_psf_stars
-from astropipe.photometry.pipeline import fit_with_engine
+from astropipe.photometry.fit_engines import fit_with_engine
 from astropipe.photometry.psf_distortion import fit_distorted_epsf
 from astropipe.simulate.psf import FramePSF, render_field, render_stars
 

@@ -6,8 +6,9 @@ from astropy.io import fits
 from astropipe.io import atomic_output, write_table
 from astropipe.io.rule_log import rule_logger
 from astropipe.photometry.image_input import read_photometry_image
-from astropipe.photometry.pipeline import PhotometrySettings, psf_photometry
+from astropipe.photometry.pipeline import psf_photometry
 from astropipe.photometry.psf_file import write_psf_file
+from astropipe.photometry.settings import PhotometrySettings
 
 snakemake = snakemake  # noqa: F821  (injected by Snakemake)
 log = rule_logger(snakemake.log[0], snakemake.rule)

@@ -6,7 +6,7 @@ from astropy.table import Table
 from astropy.wcs import WCS
 
 from astropipe.calibrate.saturated import replace_saturated, saturated_detections, substitute_saturated, to_our_system
-from astropipe.photometry.pipeline import FLAG_EDGE, FLAG_SATURATED
+from astropipe.photometry.catalog import FLAG_EDGE, FLAG_SATURATED
 
 # the fitted relation (reference minus ours) of each band: the same shape, offsets of 0.17 (H) and 0.11 (Ks) mag
 _RELATION = {"offset_err_mag": 0.01, "slope": 0.02, "slope_err": 0.005, "pivot_mag": 12.0, "rms_mag": 0.05}

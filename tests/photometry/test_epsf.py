@@ -8,6 +8,7 @@ from scipy.ndimage import binary_dilation
 
 import astropipe.photometry.epsf as epsf_module
 import astropipe.photometry.pipeline as pipeline
+import astropipe.photometry.second_psf_pass as second_psf_pass
 from astropipe.photometry.epsf import bright_psf_stars, build_epsf, select_psf_stars
 from astropipe.simulate.psf import render_stars
 
@@ -134,7 +135,8 @@ def test_a_refused_second_build_is_reported_in_the_catalogue(monkeypatch):
             raise ValueError("the ePSF built from 36 stars dips to -30.0% of its peak")
         return build_epsf(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "build_epsf", second_refused)
+    monkeypatch.setattr(pipeline, "build_epsf", second_refused)  # the first pass's build
+    monkeypatch.setattr(second_psf_pass, "build_epsf", second_refused)  # DAOPHOT's second PSF pass
     x, y = np.meshgrid(np.arange(6) * 30.0 + 25.0, np.arange(6) * 30.0 + 25.0)
     image = render_stars((200, 200), x.ravel(), y.ravel(), np.full(36, 20000.0), 3.0, 3.0)
     image += np.random.default_rng(1).normal(0.0, 1.0, image.shape)

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
+from astropipe.photometry.fit_engines import fit_with_engine
 from astropipe.photometry.fitting import fit_stars, merge_unresolved
-from astropipe.photometry.pipeline import PhotometrySettings, fit_with_engine, psf_photometry
+from astropipe.photometry.pipeline import psf_photometry
 from astropipe.photometry.psf_model import PSFModel
+from astropipe.photometry.settings import PhotometrySettings
 from astropipe.simulate.psf import moffat_enclosed_fraction, render_stars
 
 FWHM, BETA = 5.0, 3.0

@@ -2,7 +2,7 @@
 
 import pytest
 
-from astropipe.photometry.pipeline import PhotometrySettings
+from astropipe.photometry.settings import PhotometrySettings
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from astropipe.photometry.pipeline import PSFPasses, fit_with_engine
+from astropipe.photometry.fit_engines import fit_with_engine
+from astropipe.photometry.pipeline import PSFPasses
 from astropipe.photometry.psf_file import read_psf_file, write_psf_file
 from astropipe.photometry.psf_grid import VaryingPSFModel
 from astropipe.photometry.psf_model import PSFModel

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from astropipe.photometry.pipeline import PhotometrySettings, psf_photometry
+from astropipe.photometry.pipeline import psf_photometry
+from astropipe.photometry.settings import PhotometrySettings
 from astropipe.simulate.psf import FramePSF, render_field
 
 SIZE, FWHM = 512, 4.0

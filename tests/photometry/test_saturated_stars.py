@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from astropipe.photometry.pipeline import PhotometrySettings, psf_photometry
+from astropipe.photometry.pipeline import psf_photometry
 from astropipe.photometry.psf_model import PSFModel
 from astropipe.photometry.saturated_stars import SaturatedCores
+from astropipe.photometry.settings import PhotometrySettings
 from astropipe.photometry.subtraction_error import outskirt_scatter, subtraction_error
 from astropipe.simulate.psf import FramePSF, render_field
 

@@ -37,7 +37,7 @@ from astropy.table import Table, vstack
 from astropy.wcs import WCS
 from numpy.typing import NDArray
 
-from astropipe.photometry.pipeline import FLAG_SATURATED
+from astropipe.photometry.catalog import FLAG_SATURATED
 
 __all__ = [
     "ReferenceSubstitution",

@@ -31,7 +31,7 @@ from astropipe.cmd.luminosity import completeness_weights, luminosity_functions
 from astropipe.cmd.regions import Regions
 from astropipe.cmd.sequences import ColourSequences, locate_sequences
 from astropipe.photometry.artificial_stars import completeness_limit_with_error
-from astropipe.photometry.pipeline import FLAG_EDGE, FLAG_POOR_FIT, FLAG_SATURATED
+from astropipe.photometry.catalog import FLAG_EDGE, FLAG_POOR_FIT, FLAG_SATURATED
 
 __all__ = ["CMDAnalysis", "ReferenceStars", "analyse_cmd", "completeness_limits"]
 

@@ -17,7 +17,8 @@ from numpy.typing import NDArray
 
 from astropipe.io.rule_log import Progress
 from astropipe.photometry.artificial_stars import completeness_limit, completeness_table, inject_and_recover
-from astropipe.photometry.pipeline import PhotometrySettings, PSFPasses, psf_photometry
+from astropipe.photometry.pipeline import PSFPasses, psf_photometry
+from astropipe.photometry.settings import PhotometrySettings
 
 __all__ = ["artificial_star_test"]
 
