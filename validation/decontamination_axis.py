@@ -184,7 +184,7 @@ def main() -> None:
         simulation.object_field(),
         reference_dir,
         simulation.ak_per_ehk,
-        MeasurementErrors([load_night(r, imaging["night"]) for r in results]),
+        MeasurementErrors.from_nights([load_night(r, imaging["night"]) for r in results]),
         [tuning_night(r, imaging["night"]) for r in results],
         cmd["object_radius_arcsec"],
         cmd["field_inner_radius_arcsec"],

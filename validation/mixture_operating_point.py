@@ -131,7 +131,7 @@ def main() -> None:
     results = [run_night(seed, args.cores) for seed in TUNING_SEEDS]
     cmd = imaging["cmd"]
     nights = [tuning_night(r, imaging["night"]) for r in results]
-    errors = MeasurementErrors([load_night(r, imaging["night"]) for r in results])
+    errors = MeasurementErrors.from_nights([load_night(r, imaging["night"]) for r in results])
     scenes = Setup(
         simulation.object_field(),
         reference_dir,

@@ -53,7 +53,7 @@ import importlib.util
 import inspect
 import json
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -146,28 +146,33 @@ def load_night(results: Path, night: str) -> Night:
     )
 
 
+@dataclass
 class MeasurementErrors:
-    """Measured - true (H, H - K) of matched stars, drawn by true H (``BIN_MAG`` bins, +-1 bin)."""
+    """Measured - true (H, H - K) of matched stars (mag), drawn by true H (``BIN_MAG`` bins, +-1 bin)."""
 
-    def __init__(self, nights: list[Night]) -> None:
-        # stars put in from the 2MASS-like reference (saturated in our frames) are not our measurements
-        self.true_h = np.concatenate([n.true_h[~n.from_reference] for n in nights])
-        self.d_h = np.concatenate([(n.h - n.true_h)[~n.from_reference] for n in nights])
-        self.d_hk = np.concatenate([(n.hk - n.true_hk)[~n.from_reference] for n in nights])
+    true_h: NDArray
+    d_h: NDArray
+    d_hk: NDArray
+    bins: NDArray = field(init=False)
+
+    def __post_init__(self) -> None:
         self.bins = np.floor(self.true_h / BIN_MAG).astype(int)
+
+    @classmethod
+    def from_nights(cls, nights: list[Night]) -> MeasurementErrors:
+        """The pairs of every night's measured stars (those put in from the 2MASS-like reference, saturated in
+        our frames, are not our measurements)."""
+        return cls(
+            true_h=np.concatenate([n.true_h[~n.from_reference] for n in nights]),
+            d_h=np.concatenate([(n.h - n.true_h)[~n.from_reference] for n in nights]),
+            d_hk=np.concatenate([(n.hk - n.true_hk)[~n.from_reference] for n in nights]),
+        )
 
     def without_tails(self, limit: float) -> MeasurementErrors:
         """A copy without the pairs whose |Delta H| or |Delta (H - K)| exceeds ``limit`` (mag): the crowding tails
         (blends matched to a fainter injected star), which here strike any star of that H, isolated or not."""
         keep = (np.abs(self.d_h) <= limit) & (np.abs(self.d_hk) <= limit)
-        copy = object.__new__(MeasurementErrors)
-        copy.true_h, copy.d_h, copy.d_hk, copy.bins = (
-            self.true_h[keep],
-            self.d_h[keep],
-            self.d_hk[keep],
-            self.bins[keep],
-        )
-        return copy
+        return MeasurementErrors(true_h=self.true_h[keep], d_h=self.d_h[keep], d_hk=self.d_hk[keep])
 
     def add(self, rng: np.random.Generator, h: NDArray, hk: NDArray) -> tuple[NDArray, NDArray]:
         """(H, H - K) with an error drawn from stars of similar true H; stars outside the measured range unchanged."""
@@ -468,7 +473,7 @@ def main() -> None:
             + " ".join(map(str, missing))
         )
     nights = {seed: load_night(OUT / f"seed{seed}" / "results", imaging["night"]) for seed in args.seeds}
-    errors = MeasurementErrors(list(nights.values()))
+    errors = MeasurementErrors.from_nights(list(nights.values()))
     classifier = IdealClassifier(spec, args.realisations, reference_dir, simulation.ak_per_ehk, errors, radius)
     rows = []
     for seed, night in nights.items():

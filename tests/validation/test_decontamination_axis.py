@@ -45,7 +45,13 @@ def setup():
     night = axis.TuningNight(_complete_to(15.0), 0.0, _complete_to(14.0), 0.0, 15.0, 14.0, 0.5, FIELD_AREA_ARCMIN2)
     settings = imaging["cmd"]["decontamination"] | {"repeats": 5}
     return axis.Setup(
-        *(simulation.object_field(), reference_dir, simulation.ak_per_ehk, MeasurementErrors([exact]), [night]),
+        *(
+            simulation.object_field(),
+            reference_dir,
+            simulation.ak_per_ehk,
+            MeasurementErrors.from_nights([exact]),
+            [night],
+        ),
         *(imaging["cmd"]["object_radius_arcsec"], imaging["cmd"]["field_inner_radius_arcsec"], 3, settings, 0.5),
     )
 

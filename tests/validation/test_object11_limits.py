@@ -46,7 +46,7 @@ def test_measurement_errors_are_drawn_from_stars_of_similar_magnitude():
         field_h=np.zeros(0),
         field_hk=np.zeros(0),
     )
-    errors = limits.MeasurementErrors([night])
+    errors = limits.MeasurementErrors.from_nights([night])
     rng = np.random.default_rng(2)
     bright, _ = errors.add(rng, np.full(2000, 12.3), np.zeros(2000))
     faint, _ = errors.add(rng, np.full(2000, 16.3), np.zeros(2000))
