@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-from astropipe.cmd.mixture import FIELD_REGION_RADII, MAX_HALFWIDTH, MixtureMembership, fit_mixture_membership
+from astropipe.cmd.mixture import MixtureMembership, fit_mixture_membership
+from astropipe.cmd.mixture_likelihood import FIELD_REGION_RADII, MAX_HALFWIDTH
 
 LIMIT_H, LIMIT_K, RADIUS = 17.0, 16.5, 43.5
 

@@ -9,7 +9,7 @@ either a cluster member or a field star, with likelihood
 * m: the cluster's upper main sequence, nearly vertical in H - K (O-A dwarfs
   have (H - K)_0 = -0.05 ... +0.05), spread uniformly over [mu - w, mu + w] by
   differential reddening (Dutra et al. 2003, §3.3: E(H - K) = 1.14 +- 0.35; w is held below
-  :data:`MAX_HALFWIDTH`, the half-width of a uniform band with that rms) and blurred by
+  :data:`~astropipe.cmd.mixture_likelihood.MAX_HALFWIDTH`, the half-width of a uniform band with that rms) and blurred by
   the distribution of the H - K error at (H, K), with a luminosity function
   10^(alpha H) times the probability c_H(H) c_K(K) that a star is measured in
   both bands. Both come from the artificial stars
@@ -25,12 +25,12 @@ either a cluster member or a field star, with likelihood
 
 Both CMD densities are normalised over the region above the limits. The five
 parameters (eta, mu, w, alpha, r_c) are fitted by maximum likelihood (w as W expit(v), W =
-:data:`MAX_HALFWIDTH`, or less with a ``blue_edge``, below); a star's
+:data:`~astropipe.cmd.mixture_likelihood.MAX_HALFWIDTH`, or less with a ``blue_edge``, below); a star's
 membership probability is the member term's share of L. Two pieces of what the paper's method rests on
 can be given to the fit (the pipeline gives both):
 
 * ``blue_edge``, the colour valley between the field's blue (disc) and red (bulge) sequences: the band is
-  held redward of it, W = min(:data:`MAX_HALFWIDTH`, mu - blue_edge), as the paper takes the cluster's
+  held redward of it, W = min(:data:`~astropipe.cmd.mixture_likelihood.MAX_HALFWIDTH`, mu - blue_edge), as the paper takes the cluster's
   upper main sequence (and its tenth-brightest star) from the red sequence. Without it the band could
   stretch over the blue foreground sequence, where the object area's Poisson excess over the field
   region's CMD became "members";
@@ -49,7 +49,7 @@ has an expected completeness, sum(p, kept) / sum(p), and an expected field
 removal, sum(1 - p, removed) / sum(1 - p). The threshold is chosen for a
 completeness, or where the two are equal (the "balanced" operating point:
 the highest rate that both reach), or for a field removal measured without the model: the field region's
-own stars, each placed at :data:`FIELD_REGION_RADII` radii spread evenly over the object disc's area and
+own stars, each placed at :data:`~astropipe.cmd.mixture_likelihood.FIELD_REGION_RADII` radii spread evenly over the object disc's area and
 given the probability it would have there (its field density leaving its own kernel out), lose to a
 threshold the share of the object area's field stars that it removes where the field is uniform
 (:meth:`MixtureMembership.field_region_removal`). The model's expected removal agrees with it on simulated
@@ -66,30 +66,21 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
 from scipy.special import expit, logit
-from scipy.stats import gaussian_kde
 
+from astropipe.cmd.mixture_likelihood import MAX_HALFWIDTH, MixtureLikelihood
 from astropipe.derivatives import hessian
 
 __all__ = ["MixtureMembership", "fit_mixture_membership"]
 
-GRID_STEP_H, GRID_STEP_HK = 0.1, 0.01  # mag, the normalisation grid (midpoints; 0.05 in H: same fit to 1e-3)
 START_COLOUR_QUANTILES = (0.5, 0.75, 0.9)  # of the object stars' H - K, the starting mu
 START_HALFWIDTHS = (0.15, 0.3, 0.5)  # mag, the starting w
-#: largest half-width w of the members' colour band (mag): a uniform band with the rms of the paper's colour spread,
-#: sqrt(3) x 0.35. A broader band reaches into the field's own colour ridge, where members and field explain the
-#: same stars: on the simulated nights where the fit went there (w 0.75-0.88) it counted up to 1.9 times the true
-#: members or under half of them, and kept 61-80 % of the members, against 82-92 % where it stayed narrower
-MAX_HALFWIDTH = float(np.sqrt(3.0) * 0.35)
-#: a fitted half-width above this share of :data:`MAX_HALFWIDTH` is at the bound: the likelihood still rises towards
+#: a fitted half-width above this share of :data:`~astropipe.cmd.mixture_likelihood.MAX_HALFWIDTH` is at the bound: the likelihood still rises towards
 #: broader bands, so the data do not identify the members' colours (see ``MixtureMembership.colour_band_at_bound``)
 AT_BOUND = 0.999
 #: step of the Hessian's central differences in every parameter: the colour-error table is interpolated linearly
 #: between 0.01-mag steps, so the likelihood has kinks that far apart in mu and w, and differences over 1e-3 can
 #: straddle one (a negative "curvature" at a maximum); over 0.02 the errors agree with 0.01 and 0.03 to 1 %
 HESSIAN_STEP = 0.02
-#: radii (equal-area rings' middles) at which each field-region star is placed over the object disc to measure the
-#: field removal of a threshold (:meth:`MixtureMembership.field_region_removal`)
-FIELD_REGION_RADII = 20
 
 
 @dataclass
@@ -115,14 +106,14 @@ class MixtureMembership:
         free; the field's Poisson noise in the object area is in it); NaN where the Hessian is not
         positive definite.
     colour_halfwidth_limit : float
-        The largest half-width the band could take at its fitted centre (mag): :data:`MAX_HALFWIDTH`, or less
+        The largest half-width the band could take at its fitted centre (mag): :data:`~astropipe.cmd.mixture_likelihood.MAX_HALFWIDTH`, or less
         where the band's blue edge reaches the colour valley.
     n_field : float
         Fitted number of field stars in the object area above the limits, (1 - eta) nu; with the field region's
         count it is the on/off estimate ratio (sum(1 - p) + N_field) / (1 + ratio).
     field_region_probability : numpy.ndarray or None
         Membership probability of each field-region star above the limits placed at each of
-        :data:`FIELD_REGION_RADII` radii over the object disc (shape radii x stars), for
+        :data:`~astropipe.cmd.mixture_likelihood.FIELD_REGION_RADII` radii over the object disc (shape radii x stars), for
         :meth:`field_region_removal`; None when not computed.
     """
 
@@ -140,7 +131,7 @@ class MixtureMembership:
 
     @property
     def colour_band_at_bound(self) -> bool:
-        """Whether the members' colour band went to :data:`MAX_HALFWIDTH`: the likelihood wanted a broader band.
+        """Whether the members' colour band went to :data:`~astropipe.cmd.mixture_likelihood.MAX_HALFWIDTH`: the likelihood wanted a broader band.
 
         The member term then spans the field's own colour ridge and explains its Poisson fluctuations as
         members: on the simulated Object 11 nights where it happened (4 of 8, before the band was held redward
@@ -302,7 +293,7 @@ def fit_mixture_membership(
             f"mixture membership: the colour valley (blue_edge) H - K = {blue_edge:.3f} is redder than every object-area "
             f"star above the limits (reddest {hk[above].max():.3f}): no member band fits redward of it"
         )
-    likelihood = _MixtureLikelihood(
+    likelihood = MixtureLikelihood(
         np.vstack([h, hk, radius])[:, above],
         np.vstack([field_h, field_hk])[:, field_above],
         (limit_h, limit_k),
@@ -332,135 +323,7 @@ def fit_mixture_membership(
     )
 
 
-class _MixtureLikelihood:
-    """The negative log-likelihood of the mixture (parameters logit eta, mu, logit(w / W), alpha, log r_c, and log nu
-    with a ``field_area_ratio``) over the object-area stars above the limits, both densities normalised on a grid of
-    the CMD domain above them."""
-
-    def __init__(
-        self,
-        stars: NDArray,
-        field: NDArray,
-        limits: tuple[float, float],
-        object_radius: float,
-        response: tuple[Callable, Callable | None],
-        field_bandwidth: float,
-        *,
-        blue_edge: float | None = None,
-        field_area_ratio: float | None = None,
-    ) -> None:
-        """``stars``: rows H, H - K, radius of the object-area stars; ``field``: rows H, H - K of the field stars
-        (both above the ``limits`` in H and K); ``response``: the colour errors and completeness."""
-        (x_h, x_hk, r), (field_h, field_hk), (limit_h, limit_k) = stars, field, limits
-        colour_errors, completeness = response
-        self.x_h, self.x_hk, self.r, self.limit_h, self.object_radius = x_h, x_hk, r, limit_h, object_radius
-        self.blue_edge, self.field_area_ratio, self.n_field_region = blue_edge, field_area_ratio, field_h.size
-        # cell centres (the midpoint rule); the H cells end at the limit
-        brightest = min(x_h.min(), field_h.min()) - 0.5
-        bluest = min(x_hk.min(), field_hk.min()) - 0.5
-        grid_h, grid_hk = np.meshgrid(
-            limit_h - GRID_STEP_H * (np.arange(int(np.ceil((limit_h - brightest) / GRID_STEP_H))) + 0.5),
-            np.arange(bluest + 0.5 * GRID_STEP_HK, max(x_hk.max(), field_hk.max()) + 0.5, GRID_STEP_HK),
-            indexing="ij",
-        )
-        domain = grid_h - grid_hk < limit_k
-        self.grid_h, self.grid_hk, self.cell = grid_h[domain], grid_hk[domain], GRID_STEP_H * GRID_STEP_HK
-        field_density = gaussian_kde(np.vstack([field_h, field_hk]), bw_method=field_bandwidth)
-        grid_field = field_density(np.vstack([self.grid_h, self.grid_hk])).sum() * self.cell
-        self.field = field_density(np.vstack([x_h, x_hk])) / grid_field
-        detected = (lambda at_h, at_k: np.ones_like(at_h)) if completeness is None else completeness
-        self.grid_detected, self.star_detected = (
-            detected(self.grid_h, self.grid_h - self.grid_hk),
-            detected(x_h, x_h - x_hk),
-        )
-        self.grid_errors, self.star_errors = (
-            colour_errors(self.grid_h, self.grid_h - self.grid_hk),
-            colour_errors(x_h, x_h - x_hk),
-        )
-        # the field region's stars as if in the object area: their field density leaves each star's own kernel out
-        # (a star's kernel peak, 1 / (2 pi sqrt(det C)), would raise its own density: most where stars are sparse)
-        own_kernel = 1.0 / (2.0 * np.pi * np.sqrt(np.linalg.det(field_density.covariance)))
-        n_region = field_h.size
-        self.region_h, self.region_hk = field_h, field_hk
-        self.region_field = np.maximum(n_region * field_density(np.vstack([field_h, field_hk])) - own_kernel, 0.0) / (
-            (n_region - 1) * grid_field
-        )
-        self.region_detected = detected(field_h, field_h - field_hk)
-        self.region_errors = colour_errors(field_h, field_h - field_hk)
-
-    def _member_density(self, at_h, at_hk, at_detected, errors, mu, w, alpha):
-        # the uniform band [mu - w, mu + w] convolved with the error distribution: P(y - mu - w < error <= y - mu + w) / 2w
-        band = (errors(at_hk - mu + w) - errors(at_hk - mu - w)) / (2.0 * w)
-        return 10.0 ** (alpha * (at_h - self.limit_h)) * band * at_detected
-
-    @property
-    def counts_field(self) -> bool:
-        """Whether the field region's star count enters (the extended likelihood, with nu its sixth parameter)."""
-        return self.field_area_ratio is not None
-
-    def halfwidth(self, mu: float, logit_w: float) -> tuple[float, float]:
-        """The band's half-width w and its largest value W at centre ``mu`` (mag); W <= 0: no band fits there."""
-        limit = MAX_HALFWIDTH if self.blue_edge is None else min(MAX_HALFWIDTH, mu - self.blue_edge)
-        return float(limit * expit(logit_w)), float(limit)
-
-    def expected_members(self, theta) -> float:
-        """n_m: eta nu with the field region's count, else eta times the object stars above the limits."""
-        return float(expit(theta[0]) * self._expected_stars(theta))
-
-    def expected_field_stars(self, theta) -> float:
-        """n_f: (1 - eta) nu with the field region's count, else (1 - eta) times the object stars above the limits."""
-        return float((1.0 - expit(theta[0])) * self._expected_stars(theta))
-
-    def _expected_stars(self, theta) -> float:
-        return float(np.exp(theta[5])) if self.counts_field else float(self.x_h.size)
-
-    def terms(self, theta) -> tuple[NDArray, NDArray]:
-        """Member term and total density of every star."""
-        at = (self.x_h, self.x_hk, self.star_detected, self.star_errors)
-        return self._terms_at(theta, at, self.r, self.field)
-
-    def field_region_probability(self, theta) -> NDArray:
-        """Membership probability of every field-region star placed at each of :data:`FIELD_REGION_RADII` radii
-        spread evenly over the object disc's area (rows: radii): the field's own stars show which share of the
-        object area's field stars a threshold removes. A star alone in its part of the CMD (no other field star's
-        kernel reaches it) and outside the member band has no density in either term: probability 0."""
-        radii = self.object_radius * np.sqrt((np.arange(FIELD_REGION_RADII) + 0.5) / FIELD_REGION_RADII)
-        at = (self.region_h, self.region_hk, self.region_detected, self.region_errors)
-        probability = np.zeros((radii.size, self.region_h.size))
-        for row, r in zip(probability, radii, strict=True):
-            member, total = self._terms_at(theta, at, np.full(self.region_h.size, r), self.region_field)
-            np.divide(member, total, out=row, where=total > 0)
-        return probability
-
-    def _terms_at(self, theta, at: tuple, radius: NDArray, field: NDArray) -> tuple[NDArray, NDArray]:
-        """Member term and total density of stars at (H, H - K) with their detection probability and colour-error
-        distribution (``at``), distance from the centre ``radius`` and normalised field density ``field``."""
-        logit_pi, mu, logit_w, alpha, log_rc = theta[:5]
-        pi, w, rc = expit(logit_pi), self.halfwidth(mu, logit_w)[0], np.exp(log_rc)
-        norm = (
-            self._member_density(self.grid_h, self.grid_hk, self.grid_detected, self.grid_errors, mu, w, alpha).sum()
-            * self.cell
-        )
-        m = self._member_density(*at, mu, w, alpha) / norm
-        g = 1.0 / (1.0 + (radius / rc) ** 2) / (np.pi * rc**2 * np.log1p((self.object_radius / rc) ** 2))
-        member = pi * m * g
-        return member, member + (1.0 - pi) * field / (np.pi * self.object_radius**2)
-
-    def __call__(self, theta) -> float:
-        if self.halfwidth(theta[1], 0.0)[1] <= 0:  # the band's centre at or blueward of the colour valley
-            return np.inf
-        _, total = self.terms(theta)
-        if not np.all(total > 0):
-            return np.inf
-        log_likelihood = np.sum(np.log(total))
-        if self.counts_field:
-            nu, expected_in_region = np.exp(theta[5]), self.expected_field_stars(theta) / self.field_area_ratio
-            log_likelihood += self.x_h.size * np.log(nu) - nu
-            log_likelihood += self.n_field_region * np.log(expected_in_region) - expected_in_region
-        return -log_likelihood
-
-
-def _best_of_several_starts(likelihood: _MixtureLikelihood, object_radius: float):
+def _best_of_several_starts(likelihood: MixtureLikelihood, object_radius: float):
     """The likelihood has several maxima in (mu, w) (a narrow band on part of the field's red ridge, a broad one
     under the cluster): Nelder-Mead from a grid of the object stars' colour quantiles x band half-widths.
     Raises ValueError, naming the stars, when the likelihood is zero at every start (Nelder-Mead then ends
@@ -487,7 +350,7 @@ def _best_of_several_starts(likelihood: _MixtureLikelihood, object_radius: float
     return min(fits, key=lambda fit: fit.fun)
 
 
-def _member_count_error(likelihood: _MixtureLikelihood, best: NDArray[np.float64]) -> float:
+def _member_count_error(likelihood: MixtureLikelihood, best: NDArray[np.float64]) -> float:
     """Standard error of n_m from the inverse Hessian (NaN where it is not positive definite)."""
     covariance = _inverse_if_positive_definite(_member_count_hessian(likelihood, best))
     if covariance is None:
@@ -501,7 +364,7 @@ def _member_count_error(likelihood: _MixtureLikelihood, best: NDArray[np.float64
     return float(np.sqrt(gradient @ covariance @ gradient))
 
 
-def _member_count_hessian(likelihood: _MixtureLikelihood, best: NDArray[np.float64]) -> NDArray[np.float64]:
+def _member_count_hessian(likelihood: MixtureLikelihood, best: NDArray[np.float64]) -> NDArray[np.float64]:
     """Hessian of the negative log-likelihood at the fit (first row and column: logit eta; last: log nu when the
     field region's count enters). Where the band's half-width went to its largest value (within 0.1 %), the
     likelihood no longer turns over in logit(w / W) and w is held at the bound: the Hessian is then that of the
