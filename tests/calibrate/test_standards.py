@@ -8,14 +8,8 @@ from astropy.table import Table
 from astropy.wcs import WCS
 
 from astropipe.calibrate.night_standards import fit_night
-from astropipe.calibrate.standards import (
-    StandardApertures,
-    fit_transformation,
-    halo_term_of_band,
-    measure_standard_frame,
-    normalise_measurements,
-    raw_peak,
-)
+from astropipe.calibrate.standards import StandardApertures, halo_term_of_band, measure_standard_frame, raw_peak
+from astropipe.calibrate.transformation import fit_transformation, normalise_measurements
 from astropipe.reduce.cosmic_rays import DetectorNoise
 
 CATALOGUE = Table(

@@ -17,14 +17,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from astropipe.calibrate.persson_catalogue import identify_standard
-from astropipe.calibrate.standards import (
-    StandardApertures,
-    fit_transformation,
-    halo_term_of_band,
-    measure_standard_frame,
-    normalise_measurements,
-    raw_peak,
-)
+from astropipe.calibrate.standards import StandardApertures, halo_term_of_band, measure_standard_frame, raw_peak
+from astropipe.calibrate.transformation import fit_transformation, normalise_measurements
 from astropipe.io.raw_frames import open_raw_frame
 from astropipe.io.rule_log import Progress
 from astropipe.reduce.calibration import calibrate_frame
