@@ -23,11 +23,18 @@ members to them. ``--error-tail-mag 0.15`` leaves those pairs out (16 % of them)
 the other side: the best threshold on the model's ranking then keeps about as many members as on the nights, or
 more.
 
+The simulated clusters' differential reddening is uniform by default, as the mixture's member band assumes;
+``--reddening-shape gaussian`` or ``exponential`` draws it from a Gaussian or a one-sided exponential tail of the
+same rms instead (``astropipe.simulate.populations.differential_reddening``), so that the scenes differ from the
+member model.
+
 Brings the four tuning nights up to date first (``object11_nights.run_night``); writes
 results/validation/mixture_operating_point.ecsv (one row per scene and operating point;
-``mixture_operating_point_tails0.15.ecsv`` with ``--error-tail-mag 0.15``).
+``mixture_operating_point_tails0.15.ecsv`` with ``--error-tail-mag 0.15``, ``..._reddening_gaussian.ecsv`` with
+``--reddening-shape gaussian``).
 
 Run: python validation/mixture_operating_point.py [--clusters 100] [--cores 2] [--error-tail-mag 0.15]
+[--reddening-shape gaussian]
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -44,6 +51,7 @@ from astropy.table import Table
 
 from astropipe.cmd.artificial_star_response import colour_error_distribution
 from astropipe.cmd.mixture import fit_mixture_membership
+from astropipe.simulate.populations import DIFFERENTIAL_REDDENING_SHAPES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded as a module (the tests do)
 from decontamination_axis import Setup, TuningNight, simulated_regions, tuning_night
@@ -126,14 +134,22 @@ def main() -> None:
         default=None,
         help="leave out the tuning nights' error pairs with |dH| or |d(H - K)| above this (their crowding tails)",
     )
+    parser.add_argument(
+        "--reddening-shape",
+        choices=DIFFERENTIAL_REDDENING_SHAPES,
+        default="uniform",
+        help="the simulated members' differential reddening about the cluster's E(H - K) (same rms for every shape)",
+    )
     args = parser.parse_args()
     imaging, reference_dir, simulation = default_simulation()
+    spec = simulation.object_field()
+    spec = replace(spec, cluster=replace(spec.cluster, differential_e_hk_shape=args.reddening_shape))
     results = [run_night(seed, args.cores) for seed in TUNING_SEEDS]
     cmd = imaging["cmd"]
     nights = [tuning_night(r, imaging["night"]) for r in results]
     errors = MeasurementErrors.from_nights([load_night(r, imaging["night"]) for r in results])
     scenes = Setup(
-        simulation.object_field(),
+        spec,
         reference_dir,
         simulation.ak_per_ehk,
         errors if args.error_tail_mag is None else errors.without_tails(args.error_tail_mag),
@@ -171,9 +187,15 @@ def main() -> None:
         f"{np.median(first['n_members_fitted'] / first['n_members']):.2f} ({len(first)} scenes)"
     )
     table.meta.update(
-        {"clusters": args.clusters, "tuning_seeds": list(TUNING_SEEDS), "error_tail_mag": args.error_tail_mag}
+        {
+            "clusters": args.clusters,
+            "tuning_seeds": list(TUNING_SEEDS),
+            "error_tail_mag": args.error_tail_mag,
+            "reddening_shape": args.reddening_shape,
+        }
     )
     suffix = "" if args.error_tail_mag is None else f"_tails{args.error_tail_mag:g}"
+    suffix += "" if args.reddening_shape == "uniform" else f"_reddening_{args.reddening_shape}"
     table.write(OUT / f"mixture_operating_point{suffix}.ecsv", format="ascii.ecsv", overwrite=True)
 
 

@@ -25,9 +25,11 @@ from numpy.typing import NDArray
 from astropipe.stellar.main_sequence import UpperMainSequence
 
 __all__ = [
+    "DIFFERENTIAL_REDDENING_SHAPES",
     "Photometry",
     "bulge_stars",
     "cluster_stars",
+    "differential_reddening",
     "disc_stars",
     "distance_modulus",
 ]
@@ -123,6 +125,33 @@ def disc_stars(
     )
 
 
+#: shapes of the members' differential reddening about the cluster's E(H - K); all of zero mean and the rms of a
+#: uniform band of the given half-width
+DIFFERENTIAL_REDDENING_SHAPES = ("uniform", "gaussian", "exponential")
+
+
+def differential_reddening(
+    rng: np.random.Generator, n: int, halfwidth: float, shape: str = "uniform"
+) -> NDArray[np.float64]:
+    """Offsets of ``n`` members' E(H - K) from the cluster's (mag): mean 0, rms ``halfwidth`` / sqrt(3).
+
+    ``uniform``: in +- ``halfwidth``, the picture of Dutra et al. (2003, §3.3: E(H - K) = 1.14 +- 0.35) that the
+    mixture membership's member band also assumes; ``gaussian``: normal of that rms; ``exponential``: most
+    members behind a common screen and a tail behind more dust, exp(rms) - rms (skewness 2). The last two let a
+    simulated night differ from the member model.
+    """
+    rms = halfwidth / np.sqrt(3.0)
+    if shape == "uniform":
+        return rng.uniform(-halfwidth, halfwidth, n)
+    if shape == "gaussian":
+        return rng.normal(0.0, rms, n)
+    if shape == "exponential":
+        return rng.exponential(rms, n) - rms
+    raise ValueError(
+        f"differential reddening shape {shape!r}: expected one of {', '.join(DIFFERENTIAL_REDDENING_SHAPES)}"
+    )
+
+
 def cluster_stars(
     rng: np.random.Generator,
     sequence: UpperMainSequence,
@@ -133,13 +162,14 @@ def cluster_stars(
     minimum_mass: float = 1.0,
     maximum_mass: float = 60.0,
     imf_slope: float = 2.3,
+    differential_shape: str = "uniform",
 ) -> tuple[Photometry, NDArray[np.float64]]:
     """A young cluster whose tenth most massive star has the mass of ``tenth_type``.
 
     Nine stars are drawn from the IMF above that mass, one is placed at it,
     and the lower-mass members are drawn below it in the number the IMF
     implies (Poisson), so the tenth-brightest-star method has a known answer.
-    Differential reddening is uniform in e_hk +- differential_halfwidth.
+    Differential reddening (:func:`differential_reddening`) scatters each member's E(H - K) about ``e_hk``.
 
     Returns
     -------
@@ -162,6 +192,6 @@ def cluster_stars(
         absolute_k=absolute_k,
         intrinsic_hk=intrinsic,
         distance_modulus=np.full(n, float(distance_modulus(distance_kpc))),
-        e_hk=e_hk + rng.uniform(-differential_halfwidth, differential_halfwidth, n),
+        e_hk=e_hk + differential_reddening(rng, n, differential_halfwidth, differential_shape),
     )
     return photometry, masses

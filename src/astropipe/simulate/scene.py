@@ -44,6 +44,7 @@ class ClusterSpec:
     distance_kpc: float = 7.6
     e_hk: float = 1.14
     differential_e_hk: float = 0.35
+    differential_e_hk_shape: str = "uniform"
     core_radius_arcsec: float = 10.0
     radius_arcsec: float = 40.0
 
@@ -171,7 +172,15 @@ def _cluster(
     rng: np.random.Generator, c: ClusterSpec, sequence: UpperMainSequence, ak_per_ehk: float
 ) -> tuple[dict, dict]:
     """The cluster's members in a King profile, and its injected parameters (the truth)."""
-    photometry, masses = cluster_stars(rng, sequence, c.tenth_type, c.distance_kpc, c.e_hk, c.differential_e_hk)
+    photometry, masses = cluster_stars(
+        rng,
+        sequence,
+        c.tenth_type,
+        c.distance_kpc,
+        c.e_hk,
+        c.differential_e_hk,
+        differential_shape=c.differential_e_hk_shape,
+    )
     radius = _king_radii(rng, masses.size, c.core_radius_arcsec, c.radius_arcsec)
     angle = rng.uniform(0.0, 2.0 * np.pi, masses.size)
     members = _component("cluster", photometry, radius * np.sin(angle), radius * np.cos(angle), ak_per_ehk, True)
@@ -182,6 +191,7 @@ def _cluster(
         "distance_modulus": float(distance_modulus(c.distance_kpc)),
         "e_hk": c.e_hk,
         "e_hk_differential_halfwidth": c.differential_e_hk,
+        "e_hk_differential_shape": c.differential_e_hk_shape,
         "a_k": ak_per_ehk * c.e_hk,
         "radius_arcsec": c.radius_arcsec,
         "core_radius_arcsec": c.core_radius_arcsec,
