@@ -137,8 +137,8 @@ def differential_reddening(
 
     ``uniform``: in +- ``halfwidth``, the picture of Dutra et al. (2003, §3.3: E(H - K) = 1.14 +- 0.35) that the
     mixture membership's member band also assumes; ``gaussian``: normal of that rms; ``exponential``: most
-    members behind a common screen and a tail behind more dust, exp(rms) - rms (skewness 2). The last two let a
-    simulated night differ from the member model.
+    members behind a common screen and a tail behind more dust, an exponential variate of scale rms less rms
+    (skewness 2). The last two let a simulated night differ from the member model.
     """
     rms = halfwidth / np.sqrt(3.0)
     if shape == "uniform":
