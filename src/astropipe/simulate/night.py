@@ -27,6 +27,7 @@ from astropipe.io.raw_frames import raw_frame_name, write_raw_frame
 from astropipe.random_streams import random_stream
 from astropipe.simulate import calibration_frames, night_truth, science_frames
 from astropipe.simulate.detector import DetectorMaps, DetectorModel, detector_maps
+from astropipe.simulate.extinction_screen import ExtinctionScreen
 from astropipe.simulate.observation import OVERHEAD_S, PIXEL_SCALES, PhotometricSystem, SkyModel
 from astropipe.simulate.psf import FramePSF
 from astropipe.simulate.scene import SURVEY_CLASSES, ClusterSpec, FieldSpec, Scene, build_scene
@@ -96,6 +97,11 @@ class NightSimulation:
             self._maps = detector_maps(self.detector, random_stream(self.seed, "detector"))
         return self._maps
 
+    @property
+    def extinction_screen(self) -> ExtinctionScreen:
+        """The patchy foreground screen of every field (:mod:`astropipe.simulate.extinction_screen`)."""
+        return ExtinctionScreen(**self.sim["extinction_screen"])
+
     def survey_fields(self) -> list[FieldSpec]:
         """Candidate fields, classes assigned in the configured proportions (shuffled by the seed)."""
         survey = self.config["survey"]
@@ -140,6 +146,7 @@ class NightSimulation:
             "half_size_arcsec": self._half_size(self.config["survey"]["mode"], self.sim["jitter_box_arcsec"]),
             "bulge_density": density,
             "disc_density": self.sim["disc_density_arcmin2"],
+            "screen": self.extinction_screen,
         }
         if cls == "embedded_cluster":
             cluster = ClusterSpec(
@@ -186,6 +193,7 @@ class NightSimulation:
             cluster=cluster,
             nebula_peak_ks_mag_arcsec2=self.sim["nebula_ks_mag_arcsec2"],
             nebula_sigma_arcsec=cluster.radius_arcsec,
+            screen=self.extinction_screen,
         )
 
     def fields(self) -> dict[str, FieldSpec]:

@@ -14,6 +14,9 @@ class-specific component:
   would not resolve, and no concentration of faint stars;
 * ``field`` - nothing but the Galactic background.
 
+A patchy extinction screen (:mod:`astropipe.simulate.extinction_screen`), off by default, can redden the
+stars behind it (background and cluster) differently across the field.
+
 Star positions are tangent-plane offsets (xi east, eta north, arcsec) from the
 field centre, and ICRS coordinates.
 """
@@ -28,6 +31,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from numpy.typing import NDArray
 
+from astropipe.simulate.extinction_screen import ExtinctionScreen, ScreenRealisation
 from astropipe.simulate.populations import Photometry, bulge_stars, cluster_stars, disc_stars, distance_modulus
 from astropipe.stellar.main_sequence import UpperMainSequence
 
@@ -69,6 +73,7 @@ class FieldSpec:
     dust_radius_arcsec: float = 0.0  # dark cloud behind the cluster (extinguishes the background)
     dust_e_hk: float = 1.5
     blend_stars: int = 0
+    screen: ExtinctionScreen = field(default_factory=ExtinctionScreen)  # patchy extinction before the background
 
 
 @dataclass
@@ -164,8 +169,31 @@ def build_scene(
         parts.append(cluster)
     if spec.blend_stars:
         parts.append(_blend(rng, spec.blend_stars, ak_per_ehk))
+    if spec.screen.e_hk_rms > 0:  # drawn last: the stars themselves are those drawn without the screen
+        realisation = spec.screen.draw(rng, half)
+        _redden_behind_screen(parts, spec.screen, realisation, ak_per_ehk)
+        meta["screen"] = {
+            "e_hk_rms": spec.screen.e_hk_rms,
+            "correlation_arcsec": spec.screen.correlation_arcsec,
+            "distance_kpc": spec.screen.distance_kpc,
+        }
+        if spec.cluster is not None:  # the members' mean E(H - K) is the cluster's e_hk plus this
+            members = next(part for part in parts if part["population"][0] == "cluster")
+            meta["cluster"]["e_hk_screen"] = float(np.mean(realisation.e_hk(members["xi"], members["eta"])))
     stars, center = _star_table(spec, parts)
     return Scene(spec=spec, center=center, stars=stars, meta=meta)
+
+
+def _redden_behind_screen(
+    parts: list[dict], screen: ExtinctionScreen, realisation: ScreenRealisation, ak_per_ehk: float
+) -> None:
+    """Add the screen's E(H - K) to every star beyond it: the bulge, the cluster and the disc stars farther away."""
+    beyond = distance_modulus(screen.distance_kpc)
+    for part in parts:
+        extra = np.where(part["distance_modulus"] > beyond, realisation.e_hk(part["xi"], part["eta"]), 0.0)
+        part["e_hk"] = part["e_hk"] + extra
+        part["K"] = part["K"] + ak_per_ehk * extra
+        part["H"] = part["H"] + (ak_per_ehk + 1.0) * extra
 
 
 def _cluster(
