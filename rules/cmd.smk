@@ -74,5 +74,6 @@ rule imaging_decontaminate:
     params:
         decontamination=IMAGING["cmd"]["decontamination"],
         seed=IMAGING["seed"],
+        ak_per_ehk=IMAGING["extinction_law_ak_per_ehk"],
     script:
         "../scripts/imaging/decontaminate.py"

@@ -21,11 +21,13 @@ membership = measure_membership(
     (Table.read(inputs.completeness_h, format="ascii.ecsv"), Table.read(inputs.completeness_k, format="ascii.ecsv")),
     snakemake.params.decontamination,
     snakemake.params.seed,
+    ak_per_ehk=snakemake.params.ak_per_ehk,
     artificial_paths=(inputs.artificial_h, inputs.artificial_k),
     log=log,
 )
 write_table(membership.stars, snakemake.output.membership, format="ascii.ecsv")
 write_json({"field": snakemake.wildcards.field, **membership.summary}, snakemake.output.summary)
 with atomic_output(snakemake.output.figure) as path:
-    field = stars[stars["region"] == "field"]
-    decontamination_figure(membership.stars, field, membership.stars.meta["member_probability"]).savefig(path, dpi=110)
+    decontamination_figure(membership.stars, membership.field, membership.stars.meta["member_probability"]).savefig(
+        path, dpi=110
+    )

@@ -7,6 +7,7 @@ import pytest
 import yaml
 from astropy.table import Table
 from conftest import CI_CONFIG, run_snakemake
+from scipy.spatial import cKDTree
 
 from astropipe.calibrate.saturated import saturated_detections
 from astropipe.lensing import deflection_angle, time_delay
@@ -91,6 +92,26 @@ def test_object_field_is_reduced_and_measured(ci_run):
         assert completeness["completeness"].max() >= 0.8 and np.isfinite(completeness.meta["mag50_inst"])
     frames = Table.read(ci_run / "results/imaging/2002-07-05/frames.ecsv", format="ascii.ecsv")
     assert (frames["type"] == "OBJECT").sum() == 2 * 5 + 2 * 4
+
+
+def test_the_background_reddening_maps_the_injected_screen(ci_run):
+    """The CI configuration simulates a patchy foreground screen (E(H - K) rms 0.1 mag, 30" correlation) and turns
+    the decontamination's background dereddening on: the offsets it applied follow the screen the truth's bulge
+    stars lie behind (their local median E(H - K) within 6" of each CMD star), and the observed values are kept."""
+    night = ci_run / "results/imaging/2002-07-05"
+    report = json.loads((night / "object11/decontamination.json").read_text())["background_reddening"]
+    assert report["mode"] == "always" and report["applied"] and report["n_reference"] > report["neighbours"] == 30
+    stars = Table.read(night / "object11/membership.ecsv", format="ascii.ecsv")
+    np.testing.assert_allclose(stars["HK_observed"] - stars["HK"], stars["e_hk_background"], atol=1e-9)
+    np.testing.assert_allclose(stars["K_observed"] - stars["K"], 1.436 * stars["e_hk_background"], atol=1e-9)
+    truth = Table.read(ci_run / "results/truth/2002-07-05/stars.ecsv", format="ascii.ecsv")
+    bulge = truth[(truth["field"] == "object11") & (truth["population"] == "bulge")]
+    scale = 3600.0 * np.array([np.cos(np.deg2rad(np.mean(bulge["dec"]))), 1.0])
+    tree = cKDTree(np.column_stack([bulge["ra"], bulge["dec"]]) * scale)
+    near = tree.query_ball_point(np.column_stack([stars["ra"], stars["dec"]]) * scale, 6.0)
+    screen = np.array([np.median(bulge["e_hk"][index]) for index in near])
+    assert np.std(screen) > 0.05  # the screen varies across the object area
+    assert np.corrcoef(stars["e_hk_background"], screen)[0, 1] > 0.7
 
 
 def test_object_field_is_calibrated_and_analysed(ci_run):
