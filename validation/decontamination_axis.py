@@ -23,9 +23,11 @@ and field stars removed at the configured membership probability above the night
 
 Brings the four tuning nights up to date first (``object11_nights.run_night``); writes
 results/validation/decontamination_axis.ecsv (one row per scene and axis; with ``--annuli N``, another number of
-rings than the configuration's, ``decontamination_axis_annuliN.ecsv``).
+rings than the configuration's, ``decontamination_axis_annuliN.ecsv``). The options of ``scene_variants.py`` draw
+scenes that break one of the pipeline's assumptions (e.g. ``--screen-rms 0.1``: a patchy foreground extinction
+screen; the file's name says which).
 
-Run: python validation/decontamination_axis.py [--clusters 100] [--cores 2] [--annuli N]
+Run: python validation/decontamination_axis.py [--clusters 100] [--cores 2] [--annuli N] [--screen-rms 0.1]
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import numpy as np
 from astropy.table import Table
 
 from astropipe.cmd.artificial_star_response import completeness_model
+from astropipe.cmd.background_reddening import deredden_cmd_stars
 from astropipe.cmd.membership import decontaminate_rings, tenth_brightest_per_repeat
 from astropipe.simulate.scene import FieldSpec, build_scene
 from astropipe.stellar.main_sequence import UpperMainSequence
@@ -50,6 +53,7 @@ from astropipe.stellar.main_sequence import UpperMainSequence
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded as a module (the tests do)
 from object11_limits import MeasurementErrors, default_simulation, load_night
 from object11_nights import OUT, TUNING_SEEDS, run_night
+from scene_variants import add_scene_arguments, decontamination_settings, scene_meta, scene_suffix, scene_variant
 
 SCENE_SEED = 10_000_000  # apart from the nights' seeds and from object11_limits.py's and upper_ms_selection.py's
 AXES = ("magnitude", "equal_density")
@@ -125,12 +129,32 @@ def simulated_regions(setup: Setup, index: int) -> tuple[Table, Table, dict, Tun
     rng = np.random.default_rng((SCENE_SEED, index))
     h, hk = setup.errors.add(rng, np.asarray(stars["H"], float), np.asarray(stars["H"] - stars["K"], float))
     radius = np.hypot(stars["xi"], stars["eta"])
-    measured = Table({"H": h, "HK": hk, "K": h - hk, "radius": radius, "member": np.asarray(stars["member"])})
+    measured = Table(
+        {"H": h, "HK": hk, "K": h - hk, "radius": radius, "member": np.asarray(stars["member"])}
+        | {"xi": np.asarray(stars["xi"]), "eta": np.asarray(stars["eta"])}
+    )
     detected = rng.random(len(measured)) < night.detection_probability(h, h - hk)
     field_outer = np.sqrt(night.field_area_arcmin2 * 3600.0 / np.pi + setup.field_inner_radius**2)
-    obj = measured[detected & (radius < setup.object_radius)]
-    field = measured[detected & (radius > setup.field_inner_radius) & (radius < field_outer)]
+    measured = _behind_median_foreground(setup, night, measured[detected & (radius < field_outer)])
+    obj = measured[measured["radius"] < setup.object_radius]
+    field = measured[measured["radius"] > setup.field_inner_radius]
     return obj, field, scene.meta["cluster"], night
+
+
+def _behind_median_foreground(setup: Setup, night: TuningNight, measured: Table) -> Table:
+    """The decontamination's step 0 (``background_reddening``) on the stars of the scene's frame."""
+    background = setup.settings["background_reddening"]
+    if background["mode"] == "never":
+        return measured
+    dereddened, reddening = deredden_cmd_stars(
+        measured,
+        night.boundary_hk,
+        (night.limit_h, night.limit_k),
+        setup.ak_per_ehk,
+        background["neighbours"],
+        positions=("xi", "eta"),
+    )
+    return dereddened if background["mode"] == "always" or reddening.varies_across_field else measured
 
 
 def compare_axes(setup: Setup, index: int) -> list[dict]:
@@ -145,7 +169,9 @@ def compare_axes(setup: Setup, index: int) -> list[dict]:
     red = np.asarray(obj["HK"]) > night.boundary_hk
     above = np.asarray((obj["H"] < night.limit_h) & (obj["K"] < night.limit_k))
     member = np.asarray(obj["member"])
-    nominal = cluster["absolute_k_tenth"] + cluster["distance_modulus"] + cluster["a_k"]
+    # A_K exact: the cluster's, plus a foreground screen's mean over its members where there is one
+    a_k = cluster["a_k"] + setup.ak_per_ehk * cluster.get("e_hk_screen", 0.0)
+    nominal = cluster["absolute_k_tenth"] + cluster["distance_modulus"] + a_k
     rows = []
     for axis in AXES:
         rings = decontaminate_rings(
@@ -175,13 +201,14 @@ def main() -> None:
     parser.add_argument(
         "--annuli", type=int, default=None, help="rings of the object disc (default: the configuration's, 3)"
     )
+    add_scene_arguments(parser)
     args = parser.parse_args()
     imaging, reference_dir, simulation = default_simulation()
     results = [run_night(seed, args.cores) for seed in TUNING_SEEDS]
     cmd = imaging["cmd"]
-    settings = cmd["decontamination"]
+    settings = decontamination_settings(cmd["decontamination"], args)
     setup = Setup(
-        simulation.object_field(),
+        scene_variant(simulation.object_field(), args),
         reference_dir,
         simulation.ak_per_ehk,
         MeasurementErrors.from_nights([load_night(r, imaging["night"]) for r in results]),
@@ -208,9 +235,15 @@ def main() -> None:
             f"{np.mean(t['field_removed']):.0%} (means over {len(t)} scenes)"
         )
     table.meta.update(
-        {"clusters": args.clusters, "tuning_seeds": list(TUNING_SEEDS), "settings": settings, "annuli": setup.annuli}
+        {
+            "clusters": args.clusters,
+            "tuning_seeds": list(TUNING_SEEDS),
+            "settings": settings,
+            "annuli": setup.annuli,
+            **scene_meta(args),
+        }
     )
-    suffix = "" if args.annuli is None else f"_annuli{args.annuli}"
+    suffix = ("" if args.annuli is None else f"_annuli{args.annuli}") + scene_suffix(args)
     table.write(OUT / f"decontamination_axis{suffix}.ecsv", format="ascii.ecsv", overwrite=True)
 
 

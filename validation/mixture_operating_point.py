@@ -23,18 +23,18 @@ members to them. ``--error-tail-mag 0.15`` leaves those pairs out (16 % of them)
 the other side: the best threshold on the model's ranking then keeps about as many members as on the nights, or
 more.
 
-The simulated clusters' differential reddening is uniform by default, as the mixture's member band assumes;
-``--reddening-shape gaussian`` or ``exponential`` draws it from a Gaussian or a one-sided exponential tail of the
-same rms instead (``astropipe.simulate.populations.differential_reddening``), so that the scenes differ from the
-member model.
+The simulated clusters' differential reddening is uniform by default, as the mixture's member band assumes, and
+the background behind the field uniformly reddened, as its field density (taken from the field region) assumes;
+the options of ``scene_variants.py`` break either (``--reddening-shape gaussian`` or ``exponential``,
+``--screen-rms 0.1``).
 
 Brings the four tuning nights up to date first (``object11_nights.run_night``); writes
 results/validation/mixture_operating_point.ecsv (one row per scene and operating point;
 ``mixture_operating_point_tails0.15.ecsv`` with ``--error-tail-mag 0.15``, ``..._reddening_gaussian.ecsv`` with
-``--reddening-shape gaussian``).
+``--reddening-shape gaussian``, ``..._screen0.1_30arcsec.ecsv`` with ``--screen-rms 0.1``).
 
 Run: python validation/mixture_operating_point.py [--clusters 100] [--cores 2] [--error-tail-mag 0.15]
-[--reddening-shape gaussian]
+[--reddening-shape gaussian] [--screen-rms 0.1 [--screen-correlation 30]]
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -51,12 +51,12 @@ from astropy.table import Table
 
 from astropipe.cmd.artificial_star_response import colour_error_distribution
 from astropipe.cmd.mixture import fit_mixture_membership
-from astropipe.simulate.populations import DIFFERENTIAL_REDDENING_SHAPES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded as a module (the tests do)
 from decontamination_axis import Setup, TuningNight, simulated_regions, tuning_night
 from object11_limits import MeasurementErrors, default_simulation, kept_at_removal, load_night
 from object11_nights import OUT, TUNING_SEEDS, run_night
+from scene_variants import add_scene_arguments, decontamination_settings, scene_meta, scene_suffix, scene_variant
 
 FIELD_REMOVALS = (0.80, 0.82, 0.85, 0.88)  # the field_removal operating points compared with the balanced one
 BRIGHTEST_TABULATED_MAG = 5.0  # the colour errors are tabulated from here to the night's completeness limits
@@ -134,16 +134,10 @@ def main() -> None:
         default=None,
         help="leave out the tuning nights' error pairs with |dH| or |d(H - K)| above this (their crowding tails)",
     )
-    parser.add_argument(
-        "--reddening-shape",
-        choices=DIFFERENTIAL_REDDENING_SHAPES,
-        default="uniform",
-        help="the simulated members' differential reddening about the cluster's E(H - K) (same rms for every shape)",
-    )
+    add_scene_arguments(parser)
     args = parser.parse_args()
     imaging, reference_dir, simulation = default_simulation()
-    spec = simulation.object_field()
-    spec = replace(spec, cluster=replace(spec.cluster, differential_e_hk_shape=args.reddening_shape))
+    spec = scene_variant(simulation.object_field(), args)
     results = [run_night(seed, args.cores) for seed in TUNING_SEEDS]
     cmd = imaging["cmd"]
     nights = [tuning_night(r, imaging["night"]) for r in results]
@@ -157,7 +151,7 @@ def main() -> None:
         cmd["object_radius_arcsec"],
         cmd["field_inner_radius_arcsec"],
         cmd["decontamination"]["annuli"],
-        cmd["decontamination"],
+        decontamination_settings(cmd["decontamination"], args),
         cmd["decontamination"]["member_probability"],
     )
     setup = OperatingPointSetup(
@@ -191,11 +185,11 @@ def main() -> None:
             "clusters": args.clusters,
             "tuning_seeds": list(TUNING_SEEDS),
             "error_tail_mag": args.error_tail_mag,
-            "reddening_shape": args.reddening_shape,
+            **scene_meta(args),
         }
     )
     suffix = "" if args.error_tail_mag is None else f"_tails{args.error_tail_mag:g}"
-    suffix += "" if args.reddening_shape == "uniform" else f"_reddening_{args.reddening_shape}"
+    suffix += scene_suffix(args)
     table.write(OUT / f"mixture_operating_point{suffix}.ecsv", format="ascii.ecsv", overwrite=True)
 
 
