@@ -40,6 +40,7 @@ def test_a_screen_across_the_field_is_recovered_to_the_local_medians_noise():
     assert np.std(residual) < 0.02
     assert abs(np.median(residual)) < 0.005
     assert np.corrcoef(mapped.offset, truth)[0, 1] > 0.95
+    assert mapped.varies_across_field and mapped.significance > 5
     # moved back along the vector, the sequence is as narrow as without the screen
     _, dereddened_hk = mapped.deredden(k + hk, hk, LAW)
     behind_median_foreground = intrinsic + 0.7 + np.median(extra)
@@ -52,6 +53,9 @@ def test_a_uniform_foreground_maps_to_the_local_medians_noise_only():
     x, y, k, hk, *_ = _sequence(rng, lambda x, y: np.zeros_like(x))
     mapped = map_background_reddening(x, y, k, hk, np.ones(N_STARS, bool), LAW, 40)
     assert np.std(mapped.offset) < 1.6 * 1.25 * SEQUENCE_SCATTER / np.sqrt(40)
+    # the noise a uniform foreground's map has, from the sequence's own spread: the offsets' rms is about it
+    assert mapped.sequence_spread == pytest.approx(SEQUENCE_SCATTER, rel=0.1)
+    assert mapped.significance == pytest.approx(1.0, abs=0.3) and not mapped.varies_across_field
     assert mapped.reference.mean() > 0.97  # only the Gaussian tails beyond 3 sigma are clipped
 
 

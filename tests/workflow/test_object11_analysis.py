@@ -185,6 +185,17 @@ def test_reddening_and_distance(run):
     assert summary["e_hk_mixture_band_at_bound"] is mixture["colour_halfwidth_at_bound"]
 
 
+def test_a_uniform_foreground_is_left_as_it_is(run):
+    """The default night has no foreground screen: the background-reddening map holds only the noise of its local
+    medians (ratio ~1), ``auto`` does not apply it, and the stars keep their measured magnitudes."""
+    report = _json(run, f"results/imaging/{NIGHT}/object11/decontamination.json")["background_reddening"]
+    assert report["mode"] == "auto" and not report["applied"]
+    assert 0.7 < report["significance"] < 2.0
+    assert report["offset_rms_mag"] == pytest.approx(report["significance"] * report["uniform_foreground_rms_mag"])
+    members = Table.read(run / f"results/imaging/{NIGHT}/object11/membership.ecsv")
+    assert "H_observed" not in members.colnames and "e_hk_background" not in members.colnames
+
+
 def _membership_against_truth(run: Path) -> tuple[Table, np.ndarray, np.ndarray]:
     """membership.ecsv, which of its stars are true members, and which lie above both completeness limits."""
     members = Table.read(run / f"results/imaging/{NIGHT}/object11/membership.ecsv")
