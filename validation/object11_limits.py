@@ -113,15 +113,15 @@ def validation_nights() -> types.ModuleType:
 def load_night(results: Path, night: str) -> Night:
     """The measured catalogue of Object 11 matched to the truth (as ``object11_nights.compare`` matches it)."""
     nights = validation_nights()
-    field = results / "imaging" / night / "object11"
-    cmd = json.loads((field / "cmd.json").read_text())
-    boundary = json.loads((field / "decontamination.json").read_text())["red_sequence_boundary_hk"]
+    directory = results / "imaging" / night / "object11"
+    cmd = json.loads((directory / "cmd.json").read_text())
+    boundary = json.loads((directory / "decontamination.json").read_text())["red_sequence_boundary_hk"]
     stars, truth, member = nights.matched_members(results, night)
     complete = np.asarray(
         (stars["K"] < cmd["completeness_limit_k_mag"]) & (stars["H"] < cmd["completeness_limit_h_mag"])
     )
     s = stars[complete]
-    cmd_stars = Table.read(field / "cmd_stars.ecsv", format="ascii.ecsv")
+    cmd_stars = Table.read(directory / "cmd_stars.ecsv", format="ascii.ecsv")
     region = cmd_stars[
         (cmd_stars["region"] == "field")
         & (cmd_stars["H"] < cmd["completeness_limit_h_mag"])
@@ -253,12 +253,12 @@ class IdealClassifier:
         key = (limit_h, limit_k)
         if key not in self._densities:
             members = self.members[(self.members["H"] < limit_h) & (self.members["K"] < limit_k)]
-            field = self.field[(self.field["H"] < limit_h) & (self.field["K"] < limit_k)]
+            field_stars = self.field[(self.field["H"] < limit_h) & (self.field["K"] < limit_k)]
             self._densities[key] = (
                 len(members) / self.member_scenes,
                 gaussian_kde(np.vstack([members["H"], members["HK"]]), KDE_BANDWIDTH),
-                len(field) / self.field_scenes,
-                gaussian_kde(np.vstack([field["H"], field["HK"]]), KDE_BANDWIDTH),
+                len(field_stars) / self.field_scenes,
+                gaussian_kde(np.vstack([field_stars["H"], field_stars["HK"]]), KDE_BANDWIDTH),
             )
         return self._densities[key]
 
@@ -270,8 +270,8 @@ class IdealClassifier:
     def field_red_brighter(self, k: NDArray, boundary_hk: float, limit_h: float, limit_k: float) -> NDArray:
         """The field's mean number of stars redder than ``boundary_hk`` and brighter than each ``k`` in the object
         area, above the limits (exact: from the populations, not from a field region)."""
-        field = self.field[(self.field["H"] < limit_h) & (self.field["K"] < limit_k) & (self.field["HK"] > boundary_hk)]
-        return np.searchsorted(np.sort(np.asarray(field["K"], float)), k, side="right") / self.field_scenes
+        red = self.field[(self.field["H"] < limit_h) & (self.field["K"] < limit_k) & (self.field["HK"] > boundary_hk)]
+        return np.searchsorted(np.sort(np.asarray(red["K"], float)), k, side="right") / self.field_scenes
 
     def red_excess(
         self, k: NDArray, hk: NDArray, r: NDArray, boundary_hk: float, limits: tuple[float, float], *, weighted: bool
@@ -288,15 +288,15 @@ class IdealClassifier:
         red = hk > boundary_hk
         order = np.argsort(k[red])
         k_red, r_red = k[red][order], r[red][order]
-        field = self.field_red_brighter(k_red, boundary_hk, *limits)
+        field_brighter = self.field_red_brighter(k_red, boundary_hk, *limits)
         if weighted:
             radii = np.linspace(0.0, self.radius, 20_001)
             profile_squared = np.trapezoid(self.king_profile(radii) ** 2 * 2.0 * np.pi * radii, radii)
-            excess = np.cumsum(self.king_profile(r_red)) / profile_squared - field / (
+            excess = np.cumsum(self.king_profile(r_red)) / profile_squared - field_brighter / (
                 np.pi * self.radius**2 * profile_squared
             )
         else:
-            excess = np.arange(1, k_red.size + 1) - field
+            excess = np.arange(1, k_red.size + 1) - field_brighter
         return k_red, excess
 
     def field_density(self, h: NDArray, hk: NDArray, limit_h: float, limit_k: float) -> NDArray:
@@ -339,11 +339,11 @@ def kept_at_removal(score: NDArray, member: NDArray[np.bool_], removal: float = 
     The thresholds are the scores themselves; the best is the lowest score above
     the field's ``removal`` quantile (the ceil(removal x n)-th lowest field score).
     """
-    field = np.sort(score[~member])
-    needed = int(np.ceil(removal * field.size - 1e-9))
+    field_scores = np.sort(score[~member])
+    needed = int(np.ceil(removal * field_scores.size - 1e-9))
     if needed == 0:
         return 1.0
-    above = score[score > field[needed - 1]]
+    above = score[score > field_scores[needed - 1]]
     return float((score[member] >= above.min()).mean()) if above.size else 0.0
 
 
