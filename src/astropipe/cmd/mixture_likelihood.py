@@ -144,8 +144,11 @@ class MixtureLikelihood:
     def __call__(self, theta) -> float:
         if self.halfwidth(theta[1], 0.0)[1] <= 0:  # the band's centre at or blueward of the colour valley
             return np.inf
-        _, total = self.terms(theta)
-        if not np.all(total > 0):
+        # Nelder-Mead tries extreme core radii and slopes, where the King term or the luminosity function overflows:
+        # the total density is then 0, inf or NaN there, the likelihood inf, and the simplex moves away
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            _, total = self.terms(theta)
+        if not np.all((total > 0) & np.isfinite(total)):
             return np.inf
         log_likelihood = np.sum(np.log(total))
         if self.counts_field:
