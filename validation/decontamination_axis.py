@@ -45,7 +45,7 @@ import numpy as np
 from astropy.table import Table
 
 from astropipe.cmd.artificial_star_response import completeness_model
-from astropipe.cmd.background_reddening import deredden_cmd_stars
+from astropipe.cmd.background_reddening import background_reddening_step
 from astropipe.cmd.membership import decontaminate_rings, tenth_brightest_per_repeat
 from astropipe.simulate.scene import FieldSpec, build_scene
 from astropipe.stellar.main_sequence import UpperMainSequence
@@ -143,18 +143,12 @@ def simulated_regions(setup: Setup, index: int) -> tuple[Table, Table, dict, Tun
 
 def _behind_median_foreground(setup: Setup, night: TuningNight, measured: Table) -> Table:
     """The decontamination's step 0 (``background_reddening``) on the stars of the scene's frame."""
-    background = setup.settings["background_reddening"]
-    if background["mode"] == "never":
-        return measured
-    dereddened, reddening = deredden_cmd_stars(
-        measured,
-        night.boundary_hk,
-        (night.limit_h, night.limit_k),
-        setup.ak_per_ehk,
-        background["neighbours"],
-        positions=("xi", "eta"),
+    limits = (night.limit_h, night.limit_k)
+    settings = setup.settings["background_reddening"]
+    stars, _ = background_reddening_step(
+        measured, night.boundary_hk, limits, setup.ak_per_ehk, settings, positions=("xi", "eta")
     )
-    return dereddened if background["mode"] == "always" or reddening.varies_across_field else measured
+    return stars
 
 
 def compare_axes(setup: Setup, index: int) -> list[dict]:

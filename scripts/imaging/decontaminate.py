@@ -22,6 +22,7 @@ membership = measure_membership(
     snakemake.params.decontamination,
     snakemake.params.seed,
     ak_per_ehk=snakemake.params.ak_per_ehk,
+    stars_path=inputs.stars,
     artificial_paths=(inputs.artificial_h, inputs.artificial_k),
     log=log,
 )

@@ -3,8 +3,9 @@ the screen to the noise of its local medians, and a uniform foreground maps to n
 
 import numpy as np
 import pytest
+from astropy.table import Table
 
-from astropipe.cmd.background_reddening import map_background_reddening
+from astropipe.cmd.background_reddening import background_reddening_step, map_background_reddening
 
 LAW = 1.436  # A_K / E(H - K)
 N_STARS = 4000
@@ -75,3 +76,38 @@ def test_too_few_reference_stars_are_refused_with_the_counts():
     x = y = k = hk = np.arange(10.0)
     with pytest.raises(ValueError, match="10 reference stars, expected more than the 30 neighbours"):
         map_background_reddening(x, y, k, hk, np.ones(10, bool), LAW, 30)
+
+
+def _cmd_stars(rng, screen) -> Table:
+    x, y, k, hk, *_ = _sequence(rng, screen)
+    region = np.where(np.hypot(x - SIDE / 2, y - SIDE / 2) < 40.0, "object", "field")
+    return Table({"x_ks": x, "y_ks": y, "H": k + hk, "K": k, "HK": hk, "region": region})
+
+
+def _step(stars: Table, mode: str):
+    settings = {"mode": mode, "neighbours": 40}
+    return background_reddening_step(stars, 0.0, (99.0, 99.0), LAW, settings, source="cmd_stars.ecsv")
+
+
+def test_auto_applies_the_map_only_where_the_foreground_varies():
+    uniform = _cmd_stars(np.random.default_rng(7), lambda x, y: np.zeros_like(x))
+    stars, report = _step(uniform, "auto")
+    assert stars is uniform and not report["applied"] and report["significance"] < 2.0
+    stars, report = _step(uniform, "always")
+    assert report["applied"] and {"H_observed", "K_observed", "HK_observed", "e_hk_background"} <= set(stars.colnames)
+    np.testing.assert_allclose(stars["HK_observed"] - stars["HK"], stars["e_hk_background"])
+    screened = _cmd_stars(np.random.default_rng(7), _gradient)
+    stars, report = _step(screened, "auto")
+    assert report["applied"] and report["significance"] > 5
+    # the object disc at the field's centre sits where the gradient is zero, the field region around it on both sides
+    assert report["field_region_median_offset_mag"] == pytest.approx(report["object_area_median_offset_mag"], abs=0.03)
+    stars, report = _step(screened, "never")
+    assert stars is screened and report == {"mode": "never", "applied": False}
+
+
+def test_a_field_too_sparse_to_map_is_left_as_measured_by_auto_and_refused_by_always():
+    sparse = _cmd_stars(np.random.default_rng(8), _gradient)[:30]
+    stars, report = _step(sparse, "auto")
+    assert stars is sparse and not report["applied"] and "30 reference stars" in report["not_mapped"]
+    with pytest.raises(ValueError, match=r"cmd_stars.ecsv: .*30 reference stars.*mode: always"):
+        _step(sparse, "always")

@@ -7,7 +7,7 @@ along the reddening vector from the one it should subtract. The correction follo
 method of Milone et al. (2012, A&A 540, A16, §3): the bulge giants, a sequence nearly vertical in (H - K, K),
 are the reference stars; each one's offset from the sequence's fiducial locus is measured along the reddening
 vector; every star's local offset is the median over its ``neighbours`` nearest reference stars; and every star
-is moved back along the vector by its local offset, so that all of them are put behind the frame's mean
+is moved back along the vector by its local offset, so that all of them are put behind the frame's median
 foreground. The fiducial is the running median colour of the reference stars in magnitude bins, re-derived from
 the corrected colours and with the outliers of the sequence clipped, a few times.
 
@@ -25,7 +25,7 @@ from astropy.table import Table
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-__all__ = ["BackgroundReddening", "deredden_cmd_stars", "map_background_reddening"]
+__all__ = ["BackgroundReddening", "background_reddening_step", "deredden_cmd_stars", "map_background_reddening"]
 
 LOCUS_BIN_MAG = 0.5  # magnitude bins of the fiducial locus
 MIN_STARS_PER_BIN = 10  # a bin's median colour is used from this many reference stars
@@ -40,7 +40,7 @@ VARYING_FOREGROUND_RATIO = 2.0
 
 @dataclass(frozen=True)
 class BackgroundReddening:
-    """The local E(H - K) offset of each star from the frame's mean foreground, and what it was measured from.
+    """The local E(H - K) offset of each star from the frame's median foreground, and what it was measured from.
 
     Attributes
     ----------
@@ -227,3 +227,70 @@ def deredden_cmd_stars(
     out["e_hk_background"].unit = "mag"
     out["e_hk_background"].description = "local E(H-K) offset from the frame's median foreground (bulge giants)"
     return out, background
+
+
+def background_reddening_step(
+    stars: Table,
+    boundary_hk: float,
+    limits: tuple[float, float],
+    ak_per_ehk: float,
+    settings: dict,
+    *,
+    source: str = "the CMD's stars",
+    positions: tuple[str, str] = ("x_ks", "y_ks"),
+) -> tuple[Table, dict]:
+    """The decontamination's first step: the stars behind the frame's median foreground where it varies.
+
+    Parameters
+    ----------
+    stars : astropy.table.Table
+        The CMD's stars (``H``, ``K``, ``HK``, positions; ``region`` object/field for the report's medians).
+    boundary_hk, limits, ak_per_ehk
+        As for :func:`deredden_cmd_stars`.
+    settings : dict
+        ``imaging.cmd.decontamination.background_reddening``: ``mode`` ``never``, ``always`` or ``auto`` (applied
+        where :attr:`BackgroundReddening.varies_across_field`), ``neighbours``.
+    source : str
+        What the stars are, for the error message.
+
+    Returns
+    -------
+    (astropy.table.Table, dict)
+        The stars (dereddened where applied, else ``stars`` itself) and the report of ``decontamination.json``.
+
+    Raises
+    ------
+    ValueError
+        With ``mode: always``, where the map cannot be drawn (too few reference stars); ``auto`` then leaves the
+        stars as measured and says why in the report.
+    """
+    mode = settings["mode"]
+    if mode == "never":
+        return stars, {"mode": mode, "applied": False}
+    try:
+        dereddened, background = deredden_cmd_stars(
+            stars, boundary_hk, limits, ak_per_ehk, settings["neighbours"], positions
+        )
+    except ValueError as error:
+        if mode == "always":
+            raise ValueError(f"{source}: {error} (background_reddening.mode: always)") from error
+        return stars, {"mode": mode, "applied": False, "not_mapped": str(error)}
+    applied = mode == "always" or background.varies_across_field
+    offset = background.offset
+    region = np.asarray(stars["region"]) if "region" in stars.colnames else np.full(len(stars), "")
+    return (dereddened if applied else stars), {
+        "mode": mode,
+        "applied": bool(applied),
+        "neighbours": background.neighbours,
+        "n_reference": int(background.reference.sum()),
+        "offset_rms_mag": float(np.std(offset)),
+        "uniform_foreground_rms_mag": background.noise,
+        "significance": background.significance,
+        "offset_range_mag": [float(np.min(offset)), float(np.max(offset))],
+        "object_area_median_offset_mag": float(np.median(offset[region == "object"]))
+        if (region == "object").any()
+        else None,
+        "field_region_median_offset_mag": float(np.median(offset[region == "field"]))
+        if (region == "field").any()
+        else None,
+    }

@@ -2,10 +2,9 @@
 
 :func:`measure_membership` runs, on the calibrated stars of one field:
 
-0. where the foreground varies across the frame (``background_reddening.mode``: ``auto`` decides), every star
-   put behind the frame's median foreground by the
-   differential-reddening map of the bulge giants (:mod:`astropipe.cmd.background_reddening`), so that the field
-   region stands for the object area's field stars where the foreground extinction varies across the frame;
+0. where the foreground extinction varies across the frame (``background_reddening.mode``: ``auto`` decides),
+   every star put behind the frame's median foreground by a differential-reddening map of the bulge giants
+   (:mod:`astropipe.cmd.background_reddening`), so that the field region stands for the object area's field stars;
 1. the paper's statistical decontamination ring by ring (:func:`decontaminate_rings`): each ring of the
    object disc against the field CMD scaled to the ring's area, so that the cluster's central
    concentration raises the membership probability where the cluster dominates; by default the stars are
@@ -33,7 +32,7 @@ from astropipe.cmd.artificial_star_response import (
     colour_error_distribution,
     completeness_model,
 )
-from astropipe.cmd.background_reddening import VARYING_FOREGROUND_RATIO, deredden_cmd_stars
+from astropipe.cmd.background_reddening import VARYING_FOREGROUND_RATIO, background_reddening_step
 from astropipe.cmd.decontaminate import decontaminate, equal_density_magnitudes
 from astropipe.cmd.mixture import MixtureMembership, fit_mixture_membership
 from astropipe.distance.tenth_brightest import tenth_brightest
@@ -246,6 +245,7 @@ def measure_membership(
     seed: int,
     *,
     ak_per_ehk: float,
+    stars_path: str = "the CMD's stars",
     artificial_paths: tuple[str, str] = ("H", "Ks"),
     log: logging.Logger | None = None,
 ) -> Membership:
@@ -266,6 +266,8 @@ def measure_membership(
         The configured seed (streams: rings (seed, ring, repeat); K10 (seed, 1010, repeat)).
     ak_per_ehk : float
         Extinction law A_K / E(H - K), the direction along which ``background_reddening`` moves the stars.
+    stars_path : str
+        Name of the stars' table for error messages.
     artificial_paths : (str, str)
         Names of the artificial-star tables for error messages.
     log : logging.Logger, optional
@@ -276,7 +278,9 @@ def measure_membership(
     """
     log = log or logging.getLogger(__name__)
     limits = (summary["completeness_limit_h_mag"], summary["completeness_limit_k_mag"])
-    stars, background = _background_reddening(stars, summary, limits, settings["background_reddening"], ak_per_ehk, log)
+    stars, background = _background_reddening(
+        stars, summary, limits, settings["background_reddening"], ak_per_ehk, stars_path, log
+    )
     obj, field = stars[stars["region"] == "object"], stars[stars["region"] == "field"]
     paper = _paper_method(obj, field, summary, settings, seed, log)
     obj["probability"] = paper.rings.probability
@@ -311,39 +315,31 @@ def measure_membership(
 
 
 def _background_reddening(
-    stars: Table, summary: dict, limits: tuple[float, float], settings: dict, ak_per_ehk: float, log: logging.Logger
+    stars: Table,
+    summary: dict,
+    limits: tuple[float, float],
+    settings: dict,
+    ak_per_ehk: float,
+    stars_path: str,
+    log: logging.Logger,
 ) -> tuple[Table, dict]:
-    """Step 0: the stars behind the frame's median foreground (``settings['mode']`` ``always``, or ``auto`` where
-    the map varies more than a uniform foreground's would), and the map's summary."""
-    if settings["mode"] == "never":
-        return stars, {"mode": "never", "applied": False}
+    """Step 0 (:func:`astropipe.cmd.background_reddening.background_reddening_step`), logged."""
     boundary = summary["colour_sequences"]["valleys_mag"][0]
-    dereddened, background = deredden_cmd_stars(stars, boundary, limits, ak_per_ehk, settings["neighbours"])
-    applied = settings["mode"] == "always" or background.varies_across_field
-    offset = background.offset
-    report = {
-        "mode": settings["mode"],
-        "applied": bool(applied),
-        "neighbours": background.neighbours,
-        "n_reference": int(background.reference.sum()),
-        "offset_rms_mag": float(np.std(offset)),
-        "uniform_foreground_rms_mag": background.noise,
-        "significance": background.significance,
-        "offset_range_mag": [float(np.min(offset)), float(np.max(offset))],
-        "object_area_median_offset_mag": float(np.median(offset[stars["region"] == "object"])),
-        "field_region_median_offset_mag": float(np.median(offset[stars["region"] == "field"])),
-    }
-    log.info(
-        "background reddening: %d reference stars redder than H - K = %.3f and above the limits, %d per local median;"
-        " E(H - K) offsets rms %.3f mag (%.3f to %.3f; %.2f times a uniform foreground's %.3f), medians object area "
-        "%+.3f, field region %+.3f mag: %s",
-        *(report["n_reference"], boundary, report["neighbours"], report["offset_rms_mag"]),
-        *report["offset_range_mag"],
-        *(report["significance"], report["uniform_foreground_rms_mag"]),
-        *(report["object_area_median_offset_mag"], report["field_region_median_offset_mag"]),
-        "applied" if applied else f"not applied (below {VARYING_FOREGROUND_RATIO} times, mode auto)",
-    )
-    return (dereddened if applied else stars), report
+    stars, report = background_reddening_step(stars, boundary, limits, ak_per_ehk, settings, source=stars_path)
+    if "not_mapped" in report:
+        log.warning("background reddening not mapped, the stars are left as measured: %s", report["not_mapped"])
+    elif report["mode"] != "never":
+        log.info(
+            "background reddening: %d reference stars redder than H - K = %.3f and above the limits, %d per local "
+            "median; E(H - K) offsets rms %.3f mag (%.3f to %.3f; %.2f times a uniform foreground's %.3f), medians "
+            "object area %+.3f, field region %+.3f mag: %s",
+            *(report["n_reference"], boundary, report["neighbours"], report["offset_rms_mag"]),
+            *report["offset_range_mag"],
+            *(report["significance"], report["uniform_foreground_rms_mag"]),
+            *(report["object_area_median_offset_mag"], report["field_region_median_offset_mag"]),
+            "applied" if report["applied"] else f"not applied (below {VARYING_FOREGROUND_RATIO} times, mode auto)",
+        )
+    return stars, report
 
 
 @dataclass(frozen=True)
