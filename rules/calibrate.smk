@@ -27,6 +27,7 @@ rule imaging_standards:
         calibration=STANDARDS_SETTINGS,
         gain=IMAGING["reduction"]["gain"],
         linearity=IMAGING["reduction"]["linearity_coefficients"],
+        crosstalk=IMAGING["reduction"]["row_crosstalk"],
         detector={
             "gain": IMAGING["reduction"]["gain"],
             "read_noise": IMAGING["reduction"]["read_noise"],

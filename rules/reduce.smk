@@ -38,6 +38,7 @@ rule imaging_masters:
     params:
         aperture_radius_arcsec=5.0 * IMAGING["photometry"]["fwhm_guess_arcsec"],
         linearity=IMAGING["reduction"]["linearity_coefficients"],
+        crosstalk=IMAGING["reduction"]["row_crosstalk"],
         detector={
             "gain": IMAGING["reduction"]["gain"],
             "read_noise": IMAGING["reduction"]["read_noise"],

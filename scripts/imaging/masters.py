@@ -17,5 +17,6 @@ with atomic_directory(snakemake.output[0]) as directory:
         snakemake.params.aperture_radius_arcsec,
         snakemake.params.linearity,
         DetectorNoise(**snakemake.params.detector),
+        snakemake.params.crosstalk,
     ):
         log.info("wrote %s", path.name)

@@ -38,6 +38,7 @@ result = reduce_sequence(
     saturation_adu=settings["saturation_adu"],
     gain=settings["gain"],
     linearity=settings["linearity_coefficients"],
+    crosstalk=settings["row_crosstalk"],
     frame_scaling=settings["frame_scaling"],
     fwhm_guess_arcsec=snakemake.params.astrometry["fwhm_arcsec"],
     log=log,

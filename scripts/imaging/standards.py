@@ -24,6 +24,7 @@ measurements = measure_standards(
     params.gain,
     params.linearity,
     DetectorNoise(**params.detector),
+    crosstalk=params.crosstalk,
     frames_path=snakemake.input.frames,
     log=log,
 )

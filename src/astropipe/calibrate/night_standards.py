@@ -41,6 +41,7 @@ def measure_standards(
     linearity: list[float],
     detector: DetectorNoise,
     *,
+    crosstalk: float = 0.0,
     frames_path: str = "frames",
     log: logging.Logger | None = None,
 ) -> Table:
@@ -62,6 +63,8 @@ def measure_standards(
         Linearity-correction polynomial coefficients (empty: none).
     detector : DetectorNoise
         Read noise and gain for the cosmic-ray removal.
+    crosstalk : float
+        Row cross-talk coefficient (:mod:`astropipe.reduce.crosstalk`; 0: none).
     frames_path : str
         Named when the night has no standard frame.
     log : logging.Logger, optional
@@ -88,7 +91,7 @@ def measure_standards(
             star = identify_standard(str(frame["object"]), pointing, catalogue, frame=str(frame["path"]))
             match = catalogue[catalogue["number"] == star.number]
             position = SkyCoord(match["ra"][0], match["dec"][0], unit=("hourangle", "deg"))
-            data = calibrate_frame(hdul[0].data.astype(float), dark, flat, bad, linearity)
+            data = calibrate_frame(hdul[0].data.astype(float), dark, flat, bad, linearity, crosstalk)
             measured = measure_standard_frame(
                 data, header, position, apertures, gain, str(frame["path"]), cosmic_rays=detector
             )

@@ -2,7 +2,8 @@
 
 * Master dark per DIT: sigma-clipped median of the darks (ccdproc.combine).
 * Master flat per filter: the dome flat, (lamp on - lamp off) median-combined,
-  each corrected for the non-linearity (:mod:`astropipe.reduce.linearity`), and
+  each corrected for the row cross-talk (:mod:`astropipe.reduce.crosstalk`) and the
+  non-linearity (:mod:`astropipe.reduce.linearity`), and
   normalised to its median, times the illumination correction and renormalised -
   the sky response a science frame is divided by.
 * Bad pixels: the supplied map, plus pixels whose flat response is outside
@@ -20,6 +21,7 @@ from ccdproc import combine
 from numpy.typing import NDArray
 
 from astropipe.io.raw_frames import read_raw_data
+from astropipe.reduce.crosstalk import remove_row_crosstalk
 from astropipe.reduce.linearity import linearize
 
 __all__ = ["bad_pixel_mask", "calibrate_frame", "dome_flat", "master_dark", "master_flat"]
@@ -41,7 +43,11 @@ def master_dark(paths: list[str]) -> NDArray[np.float64]:
 
 
 def dome_flat(
-    lamp_on: list[str], lamp_off: list[str], reset: NDArray[np.float64] | float = 0.0, linearity: Sequence[float] = ()
+    lamp_on: list[str],
+    lamp_off: list[str],
+    reset: NDArray[np.float64] | float = 0.0,
+    linearity: Sequence[float] = (),
+    crosstalk: float = 0.0,
 ) -> NDArray[np.float64]:
     """The dome's response: (on - off) normalised to its median.
 
@@ -54,10 +60,15 @@ def dome_flat(
         Reset level of the raw frames (a master dark, ADU): the non-linearity acts on the counts above it.
     linearity : sequence of float
         Coefficients of the linearity correction (:func:`astropipe.reduce.linearity.linearize`); empty: none.
+    crosstalk : float
+        Row cross-talk coefficient (:func:`astropipe.reduce.crosstalk.remove_row_crosstalk`); 0: none.
     """
     if not lamp_on or not lamp_off:
         raise ValueError("a dome flat needs lamp-on and lamp-off frames")
-    flat = linearize(_combine(lamp_on) - reset, linearity) - linearize(_combine(lamp_off) - reset, linearity)
+    on, off = (
+        linearize(remove_row_crosstalk(_combine(paths) - reset, crosstalk), linearity) for paths in (lamp_on, lamp_off)
+    )
+    flat = on - off
     return flat / np.median(flat[np.isfinite(flat) & (flat > 0)])
 
 
@@ -87,12 +98,14 @@ def calibrate_frame(
     flat: NDArray[np.float64],
     bad: NDArray[np.bool_],
     linearity: Sequence[float] = (),
+    crosstalk: float = 0.0,
 ) -> NDArray[np.float64]:
-    """linearize(raw - dark) / flat, NaN on bad pixels (ADU per DIT).
+    """linearize(decrosstalk(raw - dark)) / flat, NaN on bad pixels (ADU per DIT).
 
-    ``linearity`` holds the coefficients of the linearity correction (:mod:`astropipe.reduce.linearity`);
-    the master dark of the frame's DIT stands for its reset level. Empty: no correction.
+    ``linearity`` holds the coefficients of the linearity correction (:mod:`astropipe.reduce.linearity`;
+    empty: none), ``crosstalk`` the row cross-talk coefficient (:mod:`astropipe.reduce.crosstalk`; 0: none);
+    the master dark of the frame's DIT stands for its reset level.
     """
-    out = linearize(raw - dark, linearity) / np.where(bad, 1.0, flat)
+    out = linearize(remove_row_crosstalk(raw - dark, crosstalk), linearity) / np.where(bad, 1.0, flat)
     out[bad] = np.nan
     return out

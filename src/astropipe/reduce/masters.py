@@ -49,13 +49,16 @@ def _grid_illumination(
     radius_arcsec: float,
     band: str,
     linearity: Sequence[float],
+    crosstalk: float,
     detector: DetectorNoise | None,
 ) -> tuple[NDArray, float]:
     """Illumination correction of one filter from its standard-star grid frames (dome flat only)."""
     bad = bad_pixel_mask(dome_flat, next(iter(dark.values())))
     stars = []
     for row in grid:
-        image = calibrate_frame(read_raw_data(row["path"]), dark[float(row["dit"])], dome_flat, bad, linearity)
+        image = calibrate_frame(
+            read_raw_data(row["path"]), dark[float(row["dit"])], dome_flat, bad, linearity, crosstalk
+        )
         radius = radius_arcsec / float(row["pixel_scale"])
         if detector is not None:  # the star's aperture and sky annulus (to 2 radii) cleaned
             image, _ = remove_cosmic_rays_near(
@@ -80,10 +83,12 @@ def build_masters(
     aperture_radius_arcsec: float = 4.0,
     linearity: Sequence[float] = (),
     detector: DetectorNoise | None = None,
+    crosstalk: float = 0.0,
 ) -> list[Path]:
     """Write master darks, flats, illumination corrections and the bad-pixel mask; return their paths.
 
-    Dome flats and the standard-star grid are corrected for the non-linearity with the coefficients
+    Dome flats and the standard-star grid are corrected for the row cross-talk with the coefficient
+    ``crosstalk`` (:mod:`astropipe.reduce.crosstalk`; 0: none) and for the non-linearity with the coefficients
     ``linearity`` (:mod:`astropipe.reduce.linearity`; empty: no correction), the reset level taken from
     the master dark of the flats' DIT (else the shortest DIT's). With ``detector`` given, cosmic rays are
     removed around each grid frame's star before it is measured (:mod:`astropipe.reduce.cosmic_rays`).
@@ -121,14 +126,14 @@ def build_masters(
             if not lamp and d == flat_dit
         ]
         reset = darks.get(flat_dit, darks[min(darks)]) if darks else 0.0
-        dome = dome_flat(on, off, reset, linearity)
+        dome = dome_flat(on, off, reset, linearity, crosstalk)
         supplied_illumination = frames["path"][(frames["type"] == "ILLUM") & (frames["filter"] == band)]
         if len(supplied_illumination):
             illumination, source = read_raw_data(supplied_illumination[0]), str(supplied_illumination[0])
         else:
             grid = frames[(frames["type"] == "STD,ILLUM") & (frames["filter"] == band)]
             illumination, rms = _grid_illumination(
-                grid, darks, master_flat(dome, 1.0), aperture_radius_arcsec, band, linearity, detector
+                grid, darks, master_flat(dome, 1.0), aperture_radius_arcsec, band, linearity, crosstalk, detector
             )
             source = f"standard star on {len(grid)} grid positions, fit rms {rms:.4f}"
             written.append(

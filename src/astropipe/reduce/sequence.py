@@ -1,6 +1,6 @@
 """Reduce one dithered sequence (night, field, filter) to a stack: the two-pass recipe.
 
-1. calibrate each frame: linearize(raw - dark) / flat, bad pixels NaN;
+1. calibrate each frame: linearize(decrosstalk(raw - dark)) / flat, bad pixels NaN;
 2. first-pass sky from the time-adjacent frames, masking bright pixels;
 3. register: header offsets refined by cross-correlation, then by star matching;
 4. first stack, object mask from it (everything above ``mask_nsigma`` on the
@@ -86,6 +86,7 @@ def reduce_sequence(
     saturation_adu: float = 15000.0,
     gain: float = 5.4,
     linearity: Sequence[float] = (),
+    crosstalk: float = 0.0,
     frame_scaling: bool = True,
     fwhm_guess_arcsec: float = 0.8,
     log: logging.Logger | None = None,
@@ -113,6 +114,9 @@ def reduce_sequence(
         Detector gain, e-/ADU (the stack header's GAIN is the effective gain of the stack).
     linearity : sequence of float
         Coefficients of the linearity correction (:mod:`astropipe.reduce.linearity`); empty: none.
+    crosstalk : float
+        Row cross-talk coefficient (:mod:`astropipe.reduce.crosstalk`), removed before the linearity
+        correction; 0: none.
     frame_scaling : bool
         Divide each frame by its measured flux scale and weight it for point sources (True), or
         combine unscaled frames weighted by their inverse sky level (False). Where the scales cannot be
@@ -166,7 +170,7 @@ def reduce_sequence(
             f"{sorted(set(frames['filter']))}"
         )
     dit, ndit = float(frames["dit"][0]), int(frames["ndit"][0])
-    calibrated = [calibrate_frame(read_raw_data(p), dark, flat, bad, linearity) for p in frames["path"]]
+    calibrated = [calibrate_frame(read_raw_data(p), dark, flat, bad, linearity, crosstalk) for p in frames["path"]]
     log.info("calibrated %d frames of %s %s", len(calibrated), frames["object"][0], frames["filter"][0])
     times = np.asarray(frames["mjd"], dtype=float)
     masks = [bright_pixel_mask(f) | ~np.isfinite(f) for f in calibrated]

@@ -1,4 +1,4 @@
-"""The SOFI Hawaii HgCdTe array: response, defects, noise, non-linearity, saturation, cosmic rays.
+"""The SOFI Hawaii HgCdTe array: response, defects, noise, non-linearity, saturation, cosmic rays, cross-talk.
 
 Facts from Dutra et al. 2003, §2.1 / §3.1 and the SOFI manual (Lidman et al. 2000):
 1024 x 1024 pixels of 18.5 um; gain ~5.4 e-/ADU, read noise ~12 e-, a
@@ -17,6 +17,15 @@ stored frame an event of one integration is diluted by NDIT. Random-telegraph
 ("variable") pixels sit at the normal dark level in some frames and jump to a
 high dark current in others, so a master dark does not flag them.
 
+Inter-quadrant row cross-talk (Finger & Nicolini, ESO, "Interquadrant row crosstalk", measured on the
+SOFI and ISAAC arrays): the four quadrants are read out in parallel, and the rows read at the same time
+as an illuminated row - row r and row r + 512 - show a level proportional to that row's total signal:
+a fully illuminated row of the lower half put 1.5 % of its per-pixel intensity into the dark row 512
+above. Modelled as every pixel of the pair {r, r + N/2} reading ``crosstalk_coefficient`` times the
+pair's summed signal (ADU) more, 1.5 % / 1024 = 1.46e-5 for the 1024-column array; a bright star thus
+draws a faint stripe along its own rows and the rows half an array away, which moves with the dither
+(so a sky frame from the neighbouring exposures does not remove it).
+
 The pixel response is the product of a pixel-to-pixel flat P (~2 % rms) and
 a large-scale illumination pattern L (the sky sees P * L); the dome lamp
 illuminates the array with a different large-scale pattern D, which is why
@@ -33,6 +42,7 @@ from numpy.typing import NDArray
 __all__ = [
     "DetectorMaps",
     "DetectorModel",
+    "add_row_crosstalk",
     "cosmic_ray_hits",
     "detector_maps",
     "expose",
@@ -58,6 +68,7 @@ class DetectorModel:
     cosmic_ray_electrons: float = 4000.0  # median charge of one event, e- (log-normal, 0.3 dex)
     variable_fraction: float = 2.0e-4  # random-telegraph pixels
     variable_duty: float = 0.3  # probability that a variable pixel is in its high state in a frame
+    crosstalk_coefficient: float = 1.46e-5  # extra ADU per pixel of a row pair per ADU summed over the pair
     flat_rms: float = 0.02  # pixel-to-pixel response rms
     illumination_amplitude: float = 0.03  # peak-to-centre large-scale sky response variation
     dome_amplitude: float = 0.05  # large-scale pattern of the dome lamp
@@ -155,6 +166,20 @@ def saturating_counts(model: DetectorModel) -> float:
     return high
 
 
+def add_row_crosstalk(counts: NDArray[np.float64], coefficient: float) -> NDArray[np.float64]:
+    """The inter-quadrant row cross-talk added to counts above the reset level (ADU).
+
+    Every pixel of the rows read at the same time, r and r + N/2 (N rows), reads ``coefficient`` times
+    the two rows' summed counts more. Returns a new array; an odd number of rows is refused.
+    """
+    ny = counts.shape[0]
+    if ny % 2:
+        raise ValueError(f"row cross-talk pairs row r with r + N/2; got N = {ny} rows")
+    half = ny // 2
+    pair_sum = counts[:half].sum(axis=1) + counts[half:].sum(axis=1)
+    return counts + coefficient * np.tile(pair_sum, 2)[:, None]
+
+
 def cosmic_ray_hits(model: DetectorModel, seconds: float, rng: np.random.Generator) -> NDArray[np.float64]:
     """Charge (e-) deposited by the cosmic rays of one integration of ``seconds``.
 
@@ -214,7 +239,7 @@ def expose(
     -------
     numpy.ndarray (float32)
         The raw frame: reset level + dark + response * signal, with shot and
-        read noise, non-linearity, saturation, defects, variable pixels and cosmic rays.
+        read noise, non-linearity, saturation, row cross-talk, defects, variable pixels and cosmic rays.
     """
     large_scale = maps.dome_pattern if lamp_pattern else maps.illumination
     response = np.where(maps.dead, 0.0, maps.pixel_flat * large_scale)
@@ -229,6 +254,8 @@ def expose(
     # the well fills: above the charge that reads as the saturation level the pixel reads saturation
     adu = measured_counts(model, np.minimum((signal_e + noise + cosmic) / model.gain, saturating_counts(model)))
     adu = np.minimum(adu, model.saturation)
+    if model.crosstalk_coefficient > 0:
+        adu = add_row_crosstalk(adu, model.crosstalk_coefficient)
     adu = adu + model.reset_level
     adu[maps.bad_column] = model.reset_level + 0.5 * model.saturation
     return adu.astype(np.float32)

@@ -80,6 +80,7 @@ class NightSimulation:
             nonlinearity_power=det["nonlinearity_power"],
             cosmic_ray_rate=det["cosmic_ray_rate"],
             variable_fraction=det["variable_pixel_fraction"],
+            crosstalk_coefficient=det["row_crosstalk"],
             bad_column=det["size"] * 11 // 16,
         )
         self.photometry = PhotometricSystem(
