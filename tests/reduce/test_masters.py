@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 import yaml
 from astropy.io import fits
+from astropy.table import Table
 from conftest import CI_CONFIG, REPO
 from snakemake.utils import validate
 
 from astropipe.reduce.cosmic_rays import DetectorNoise
+from astropipe.reduce.crosstalk import SOFI_ROW_CROSSTALK
 from astropipe.reduce.illumination import IlluminationError, fit_illumination, measure_grid_star
 from astropipe.reduce.ingest import classify_frames, validate_night
 from astropipe.reduce.linearity import SOFI_2007
@@ -75,11 +77,23 @@ def masters(tmp_path_factory):
     frames = classify_frames(paths)
     validate_night(frames)
     outdir = tmp_path_factory.mktemp("masters")
-    # as the workflow builds them: linearised frames, cosmic rays removed from the grid frames
+    # as the workflow builds them: frames freed of the row cross-talk and linearised, cosmic rays removed from the
+    # grid frames
     build_masters(
-        frames, outdir, linearity=SOFI_2007, detector=DetectorNoise(gain=5.4, read_noise=12.0, saturation=15000.0)
+        frames,
+        outdir,
+        linearity=SOFI_2007,
+        detector=DetectorNoise(gain=5.4, read_noise=12.0, saturation=15000.0),
+        crosstalk=SOFI_ROW_CROSSTALK,
     )
     return night, outdir
+
+
+def test_frames_of_an_odd_number_of_rows_are_refused_by_the_cross_talk_correction_naming_the_frame(tmp_path):
+    frames = Table({"path": ["a.fits", "window.fits"], "rows": [1024, 511], "columns": [1024, 1024]})
+    with pytest.raises(ValueError, match=r"window.fits: 1 frame\(s\) of an odd number of rows.*row_crosstalk: 0"):
+        build_masters(frames, tmp_path / "masters", crosstalk=SOFI_ROW_CROSSTALK)
+    assert not (tmp_path / "masters").exists()
 
 
 def test_the_grid_illumination_matches_the_true_one(masters):

@@ -98,7 +98,19 @@ def build_masters(
     :mod:`astropipe.reduce.illumination`), measured in apertures of ``aperture_radius_arcsec`` (about
     :data:`GRID_APERTURE_FWHM` FWHM, so the star's FWHM fit starts from the radius over that), with the
     seeing term of :func:`~astropipe.reduce.illumination.fit_illumination` from each frame's FWHM.
+
+    Raises
+    ------
+    ValueError
+        With a cross-talk correction to apply and a frame of an odd number of rows (a windowed readout: the
+        correction pairs row r with r + rows/2), naming the frame and the setting.
     """
+    odd = [str(path) for path, rows in zip(frames["path"], frames["rows"], strict=True) if int(rows) % 2]
+    if crosstalk > 0 and odd:
+        raise ValueError(
+            f"{odd[0]}: {len(odd)} frame(s) of an odd number of rows; the row cross-talk correction pairs row r "
+            "with r + rows/2 of a full-array readout. Set imaging.reduction.row_crosstalk: 0 for windowed frames"
+        )
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
