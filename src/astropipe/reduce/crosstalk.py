@@ -16,7 +16,7 @@ kappa = 1.5 % / 1024 = 1.46e-5 for SOFI's 1024 columns. A bright star draws a fa
 and those half an array away; the stripe moves with the dither, so the sky frame made from the neighbouring
 exposures does not remove it. The correction acts on the counts above the reset level (raw minus the master
 dark, itself a raw frame with the same cross-talk, which the difference carries linearly), before the
-non-linearity correction, as ESO's reductions remove it from the raw frames.
+non-linearity correction (it arises in the readout, after the pixels' non-linear response).
 """
 
 from __future__ import annotations
