@@ -127,6 +127,53 @@ def test_artificial_stars_show_the_completeness_and_bias_of_the_real_stars(crowd
     assert table["completeness"][0] > 0.9 and table["completeness"][-1] < 0.3
 
 
+class _BlankPSF:
+    """A PSF that adds nothing: the draws alone are under test."""
+
+    def image(self, shape, x, y, flux):
+        return np.zeros(shape)
+
+
+def _nothing_found(image):
+    return Table({"x": [-1e4], "y": [-1e4], "mag_inst": [0.0]})
+
+
+def _draw(image, n_stars, magnitude_range, seed=5):
+    return inject_and_recover(
+        image, _BlankPSF(), _nothing_found, n_stars, magnitude_range, 3, np.random.default_rng(seed), gain=GAIN
+    )
+
+
+def test_one_star_more_per_round_injects_the_same_stars_plus_one():
+    """A catalogue a star longer (which sets the number per round) or a magnitude range a little wider (its
+    percentiles) changes the test by the star added and by a little, not by a new draw of every star."""
+    image = np.ones((300, 300))
+    image[:, 200:] = np.nan  # an uncovered strip
+    shorter, longer = _draw(image, 40, (-10.0, -5.0)), _draw(image, 41, (-10.0, -5.0))
+    wider = _draw(image, 40, (-10.0, -4.99))
+    for r in range(3):
+        a, b, c = (t[t["round"] == r] for t in (shorter, longer, wider))
+        assert len(a) == 40 and len(b) == 41
+        for column in ("x", "y", "mag_in"):
+            np.testing.assert_array_equal(a[column], b[column][:40])
+        np.testing.assert_array_equal(a["x"], c["x"])
+        assert np.max(np.abs(c["mag_in"] - a["mag_in"])) <= 0.01
+    assert not np.array_equal(shorter["x"][:40], shorter["x"][40:80])  # each round draws its own stars
+
+
+def test_artificial_stars_fall_uniformly_on_covered_pixels_only():
+    image = np.ones((300, 300))
+    image[:, 200:] = np.nan
+    stars = _draw(image, 1000, (-10.0, -5.0))
+    x, y = np.asarray(stars["x"]), np.asarray(stars["y"])
+    assert np.all(np.round(x) < 200) and np.all((x >= 10) & (y >= 10) & (y <= 289))
+    # uniform: a quarter of the covered area holds a quarter of the stars (binomial, 3000 draws)
+    share = np.mean((x < 105) & (y < 150))
+    assert share == pytest.approx(0.25, abs=4 * np.sqrt(0.25 * 0.75 / x.size))
+    with pytest.raises(ValueError, match=r"no covered pixel lies 10\.0 px inside"):
+        _draw(np.full((300, 300), np.nan), 10, (-10.0, -5.0))
+
+
 # the completeness limit read from an artificial-star table
 def _counts(m50: float, alpha: float, plateau: float, n: int, rng) -> Table:
     """Bins of 0.5 mag from 12 to 20 with ``n`` stars each, recovered as a binomial draw of Fleming et al.'s curve."""

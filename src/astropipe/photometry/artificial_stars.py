@@ -5,6 +5,15 @@ positions in rounds of a few per cent of the detected stars, so that the
 crowding is not changed appreciably; each round re-runs the same photometry
 (same detection threshold, fitting and passes) and matches the injected
 stars within one pixel and one magnitude.
+
+The draws change smoothly with the image: each round has its own random streams
+(``Generator.spawn``) for the positions, the magnitudes and the noise, and the
+positions are drawn by rejection in fixed blocks, so a round of one star more
+injects the same stars plus one, and a slightly different magnitude range moves
+each star's magnitude slightly. (With one stream for everything, a catalogue one
+star longer, which sets the number per round, drew all new stars: the default
+night's 50 % limit in H moved by 0.24 mag, 2.4 times its error, under a 1 %
+change of the cross-talk correction.)
 """
 
 from __future__ import annotations
@@ -23,6 +32,9 @@ from astropipe.photometry.completeness_curve import fit_completeness_curve
 from astropipe.photometry.psf_model import PSFModel
 
 __all__ = ["completeness_limit", "completeness_limit_with_error", "completeness_table", "inject_and_recover"]
+
+#: candidate positions drawn at a time per round (those on uncovered pixels are dropped)
+POSITION_BLOCK = 1024
 
 
 def inject_and_recover(
@@ -53,10 +65,11 @@ def inject_and_recover(
     magnitude_range : (float, float)
         Instrumental magnitudes drawn uniformly.
     rng : numpy.random.Generator
+        Spawns each round's streams (module docstring).
     gain : float, optional
         Effective gain (e- per image unit) for the injected stars' Poisson noise.
     edge : float
-        Distance (pixels) kept from uncovered pixels and the image border.
+        Distance (pixels) kept from the image border; stars land on covered (finite) pixels only.
 
     Returns
     -------
@@ -64,20 +77,16 @@ def inject_and_recover(
         ``round``, ``x``, ``y``, ``mag_in``, ``recovered``, ``mag_out``.
     """
     log = log or logging.getLogger(__name__)
-    ny, nx = image.shape
-    covered = np.flatnonzero(np.isfinite(image).ravel())
+    covered = np.isfinite(image)
     rows = []
-    for r in range(rounds):
-        pick = rng.choice(covered, size=4 * n_stars, replace=False)
-        x = (pick % nx) + rng.uniform(-0.5, 0.5, pick.size)
-        y = (pick // nx) + rng.uniform(-0.5, 0.5, pick.size)
-        inside = (x > edge) & (x < nx - 1 - edge) & (y > edge) & (y < ny - 1 - edge)
-        x, y = x[inside][:n_stars], y[inside][:n_stars]
-        mag = rng.uniform(*magnitude_range, x.size)
+    for r, round_rng in enumerate(rng.spawn(rounds)):
+        position_rng, magnitude_rng, noise_rng = round_rng.spawn(3)
+        x, y = _random_positions(covered, n_stars, edge, position_rng)
+        mag = magnitude_rng.uniform(*magnitude_range, x.size)
         flux = 10 ** (-0.4 * mag)
         stars = psf.image(image.shape, x, y, flux)
         if gain:
-            stars = stars + rng.standard_normal(stars.shape) * np.sqrt(np.clip(stars, 0, None) / gain)
+            stars = stars + noise_rng.standard_normal(stars.shape) * np.sqrt(np.clip(stars, 0, None) / gain)
         catalog = measure(image + stars)
         distance, index = cKDTree(np.column_stack([catalog["x"], catalog["y"]])).query(np.column_stack([x, y]))
         mag_out = np.asarray(catalog["mag_inst"], float)[index]
@@ -96,6 +105,27 @@ def inject_and_recover(
             )
         )
     return vstack(rows)
+
+
+def _random_positions(
+    covered: NDArray[np.bool_], n_stars: int, edge: float, rng: np.random.Generator
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``n_stars`` positions uniform over the ``covered`` pixels at least ``edge`` pixels inside the border:
+    drawn over the border's inside in blocks of :data:`POSITION_BLOCK`, those on uncovered pixels dropped, so
+    the first n of a longer draw are the n of a shorter one."""
+    ny, nx = covered.shape
+    low, high_x, high_y = round(edge), round(nx - 1 - edge), round(ny - 1 - edge)
+    if not covered[low : high_y + 1, low : high_x + 1].any():
+        raise ValueError(f"no covered pixel lies {edge} px inside the image's border for the artificial stars")
+    x_kept, y_kept, found = [], [], 0
+    while found < n_stars:
+        x = rng.uniform(edge, nx - 1 - edge, POSITION_BLOCK)
+        y = rng.uniform(edge, ny - 1 - edge, POSITION_BLOCK)
+        on = covered[np.round(y).astype(int), np.round(x).astype(int)]
+        x_kept.append(x[on])
+        y_kept.append(y[on])
+        found += int(on.sum())
+    return np.concatenate(x_kept)[:n_stars], np.concatenate(y_kept)[:n_stars]
 
 
 def completeness_table(injected: Table, bin_width: float = 0.5) -> Table:
