@@ -33,6 +33,7 @@ test: $(STAMP)
 validate: $(STAMP)
 	$(VENV)/bin/python validation/object11_nights.py
 	$(VENV)/bin/python validation/row_crosstalk.py
+	$(VENV)/bin/python validation/numerical_noise.py
 	$(VENV)/bin/python validation/photometry_maps.py
 	$(VENV)/bin/python validation/object11_limits.py
 	$(VENV)/bin/python validation/upper_ms_selection.py

@@ -39,12 +39,11 @@ import numpy as np
 import yaml
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
-from snakemake.utils import validate
 
 from astropipe.distance.reddening import upper_main_sequence_box
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded as a module (the tests do)
-from workflow_runs import REPO, add_forcerun_argument, run_workflow
+from workflow_runs import REPO, add_forcerun_argument, run_workflow, validated_config
 
 OUT = REPO / "results" / "validation"
 TUNING_SEEDS = (20020704, 101, 202, 303)
@@ -165,8 +164,7 @@ def main() -> None:
         "--seeing", type=float, default=None, help="logged seeing in arcsec (default: the configuration's, 0.8)"
     )
     args = parser.parse_args()
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
+    config = validated_config()
     night = config["imaging"]["night"]
     rows = []
     for seed in args.seeds:

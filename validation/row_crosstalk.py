@@ -25,16 +25,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
 from photutils.aperture import ApertureStats, CircularAnnulus, CircularAperture, aperture_photometry
-from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded as a module (the tests do)
 from object11_nights import OUT
-from workflow_runs import REPO, run_workflow
+from workflow_runs import run_workflow, validated_config
 
 BANDS = {"H": "H", "Ks": "K"}
 EDGE_PX = 40
@@ -111,8 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args()
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
+    config = validated_config()
     imaging = config["imaging"]
     reference = run_variant(config, None, args.cores)
     truth = Table.read(reference / "truth" / imaging["night"] / "stars.ecsv", format="ascii.ecsv")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
+from snakemake.utils import validate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,6 +41,14 @@ def run_workflow(workdir: Path, config: dict, targets: list[str], cores: int, fo
     with open(workdir / "snakemake.log", "w") as log:
         subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT)
     return workdir / "results"
+
+
+def validated_config() -> dict:
+    """The repository's ``config.yaml`` checked against its schema, with the schema's defaults filled in (as the
+    workflow reads it)."""
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    validate(config, str(REPO / "schemas" / "config.schema.yaml"), set_default=True)
+    return config
 
 
 def add_forcerun_argument(parser: argparse.ArgumentParser) -> None:

@@ -40,3 +40,11 @@ def test_the_scripts_option_lists_the_rules():
         "imaging_cmd",
     ]
     assert parser.parse_args([]).forcerun == []
+
+
+def test_the_scripts_read_the_configuration_with_the_schemas_defaults():
+    raw = yaml.safe_load((REPO / "config.yaml").read_text())
+    config = workflow_runs.validated_config()
+    assert "reduction" not in raw["imaging"]  # left to the schema's default in the shipped file
+    assert config["imaging"]["reduction"]["row_crosstalk"] == 1.46e-5
+    assert config["imaging"]["seed"] == raw["imaging"]["seed"]
