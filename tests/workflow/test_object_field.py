@@ -96,11 +96,11 @@ def test_registration_recovers_the_true_offsets(reduced):
 def test_frame_flux_scales_and_seeing_follow_the_injected_ones(reduced, band):
     """Transparency varies by ~1 % between the frames (thin cirrus); the measured flux scales follow it to
     half of that, each frame within four of its stated errors (the errors come from the scatter of the stars
-    about the fit, which misses their common error from the seeing matching: the pulls' rms is 1.5 in Ks,
-    whose seeing drifts through the sequence, 1.0 in H), and the measured FWHM (a Gaussian fitted to the
-    stars) follows the seeing. (The residual's spread is bounded by half the transparency's, not by a fixed
-    0.6 %: one frame's 3-sigma clipping keeping two more of its 30 stars moves its scale by 0.5 %, within its
-    stated error, which the pulls bound.)"""
+    about the biweight fit, which misses their common error from the seeing matching: the pulls' rms is 1.3
+    in Ks, whose seeing drifts through the sequence, 0.7 in H), and the measured FWHM (a Gaussian fitted to
+    the stars) follows the seeing. (The residual's spread, 0.22 % in H and 0.48 % in Ks, is bounded by half
+    the transparency's rather than by one night's value: it moves with any change of the frames that moves
+    the stars' fluxes by a fraction of their noise.)"""
     offsets = Table.read(reduced["base"] / f"object11/{band}/offsets.ecsv", format="ascii.ecsv")
     truth = _frame_truth(reduced, band, "HIERARCH ASTROPIPE TRANSPARENCY")
     truth /= np.median(truth)
