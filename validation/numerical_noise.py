@@ -7,9 +7,9 @@ offsets of 0.001 adu/s in the stacks; the stacks' pixels differ by 0.001 adu/s i
 noise), by more than 0.03 adu/s on 2 % of them: on stars, by 1.5e-4 of their level, as the frames' flux scales
 moved by a few 1e-4. A statistic whose estimate is smooth in its data moves by a small fraction of its error;
 one that keeps or drops stars by a threshold can move by its whole error. Prints, per band, the photometry's
-FWHM and the frames' flux scales, and for Object 11 the detections, E(H-K), K10, the B0V distance and the
-mixture's members, each as the three runs' values and their spread in units of the quoted error; writes
-``results/validation/numerical_noise.ecsv``.
+FWHM and the frames' flux scales, and for Object 11 the stars catalogued in its object area, E(H-K), K10, the
+B0V distance and the mixture's members, each as the three runs' values and their spread in units of the quoted
+error; writes ``results/validation/numerical_noise.ecsv``.
 
 About 4 minutes per run with ``--cores 2`` (each run simulates the same raw frames: the seed is the same); a
 run already made is only brought up to date.
@@ -60,7 +60,7 @@ def night_numbers(results: Path, imaging: dict) -> dict[str, float]:
         for k, (scale, err) in enumerate(zip(offsets["flux_scale"], offsets["flux_scale_err"], strict=True)):
             numbers[f"flux_scale_{band}_{k}"], numbers[f"flux_scale_{band}_{k}_err"] = float(scale), float(err)
     members = Table.read(results / "imaging" / night / field / "membership.ecsv", format="ascii.ecsv")
-    numbers["detections"] = float(len(members))
+    numbers["object_area_stars"] = float(len(members))
     mixture = json.loads((results / "imaging" / night / field / "decontamination.json").read_text())["mixture"]
     numbers["mixture_members"], numbers["mixture_members_err"] = mixture["n_members"], mixture["n_members_err"]
     return numbers
@@ -80,7 +80,12 @@ def main() -> None:
     quantities += [
         (name, f"{name}_err") for name in table.colnames if name.startswith("flux_scale_") and not name.endswith("_err")
     ]
-    quantities += [("detections", None), ("e_hk", "e_hk_err"), ("k10", "k10_err"), ("d_b0v_kpc", "d_b0v_err_kpc")]
+    quantities += [
+        ("object_area_stars", None),
+        ("e_hk", "e_hk_err"),
+        ("k10", "k10_err"),
+        ("d_b0v_kpc", "d_b0v_err_kpc"),
+    ]
     quantities += [("mixture_members", "mixture_members_err")]
     for name, error in quantities:
         values = np.asarray(table[name], float)
