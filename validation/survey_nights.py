@@ -9,7 +9,8 @@ its own positions, classes and stars. Prints one line per night and per misclass
 evidence it was decided on), the summed confusion matrix, and writes
 ``results/validation/survey_nights.ecsv`` (one row per field and night).
 
-About 9 minutes per night with ``--cores 2``; a night already run is only brought up to date.
+About 11 minutes per night with ``--cores 2`` (96 min for the eight held-out and fresh nights, 2026-12-06); a night
+already run is only brought up to date.
 
 The held-out and fresh seeds are those of ``object11_nights.py``: no survey threshold was chosen on them.
 
