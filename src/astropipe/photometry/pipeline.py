@@ -198,10 +198,12 @@ def psf_photometry(
     stars = StarList.detected(detections, psf, found_in=1)
     for pass_number in range(1, settings.passes + 1):
         stars.fit(settings, signal, noise, psf, fit_radius, saturated, fwhm, cores)
-        stars_model = psf.image(signal.shape, stars.x, stars.y, stars.flux)
         if pass_number == 1:
-            # background again on the image with every fitted star removed, then the ePSF
-            # again from PSF stars with their neighbours subtracted (DAOPHOT's second PSF pass)
+            # background again on the image with every fitted star removed, then the ePSF again from
+            # PSF stars with their neighbours subtracted (DAOPHOT's second PSF pass); both with the ePSF
+            # models alone: the saturated stars' wings are measured against the background they would
+            # change, and were measured against the first one
+            stars_model = psf.image(signal.shape, stars.x, stars.y, stars.flux)
             signal, noise, background = _background_and_noise(
                 image - stars_model,
                 image,
@@ -227,7 +229,7 @@ def psf_photometry(
                     log=log,
                     saturated=saturated,
                 )
-            stars_model = psf.image(signal.shape, stars.x, stars.y, stars.flux)
+        stars_model = stars.model(psf, signal.shape)
         residual = signal - stars_model
         if pass_number == settings.passes:
             break

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from astropy.table import Table
@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from astropipe.photometry.fit_engines import fit_with_engine
 from astropipe.photometry.psf_model import PSFModel, StampModel
 from astropipe.photometry.saturated_stars import SaturatedCores
+from astropipe.photometry.saturated_wings import SaturatedWings
 from astropipe.photometry.settings import PhotometrySettings
 
 __all__ = ["StarList"]
@@ -33,6 +34,10 @@ class StarList:
         The pass whose detection added the star (1 the first).
     chi : numpy.ndarray or None
         The fit's chi, None until the first fit.
+    saturated : numpy.ndarray or None
+        Which stars are the saturated cores' stars, None until the first fit.
+    wings : SaturatedWings
+        What the ePSF fit leaves around the saturated stars, measured by the last fit.
     """
 
     x: NDArray[np.float64]
@@ -43,6 +48,8 @@ class StarList:
     found_in: NDArray[np.int64]
     flux_err: NDArray[np.float64] | None = None
     chi: NDArray[np.float64] | None = None
+    saturated: NDArray[np.bool_] | None = None
+    wings: SaturatedWings = field(default_factory=SaturatedWings.none)
 
     @classmethod
     def detected(cls, found: Table, psf: PSFModel, found_in: int) -> StarList:
@@ -66,6 +73,8 @@ class StarList:
                 extra = getattr(other, name)
                 extra = np.full(other.x.size, np.nan) if extra is None else extra
                 setattr(self, name, np.concatenate([getattr(self, name), extra]))
+        if self.saturated is not None:  # the fit settles new stars on cores
+            self.saturated = np.concatenate([self.saturated, np.zeros(other.x.size, dtype=bool)])
 
     def fit(
         self,
@@ -83,20 +92,24 @@ class StarList:
         Each saturated core has one star (:meth:`SaturatedCores.claim`: the pieces on it dropped, a star
         added at the centroid of a core without one); those are fitted first, against the image less the
         other stars, over the largest core's radius plus ``fit_radius`` (within the ePSF's stamp) with the
-        saturated pixels ``bad`` left out; then the others, against the image less the saturated stars.
+        saturated pixels ``bad`` left out; then the others, against the image less the saturated stars and
+        the light their fit leaves around them within the ePSF's stamp (:class:`SaturatedWings`, measured on
+        this image).
         """
         on_core = self._settle_on_cores(cores, fwhm)
         self.flux_err = np.full(self.x.size, np.nan) if self.flux_err is None else self.flux_err
         self.chi = np.full(self.x.size, np.nan) if self.chi is None else self.chi
         kept = np.ones(self.x.size, dtype=bool)
+        self.saturated, self.wings, saturated_model = on_core, SaturatedWings.none(), np.zeros(signal.shape)
         if on_core.any():
             others = psf.image(signal.shape, self.x[~on_core], self.y[~on_core], self.flux[~on_core])
             radius = min(float(cores.radius.max()) + fit_radius, psf.half - 1.0)
             kept[on_core] = self._fit_some(on_core, settings.engine, signal - others, noise, psf, radius, bad, 0.0)
-        saturated_stars = on_core & kept
-        saturated_model = psf.image(
-            signal.shape, self.x[saturated_stars], self.y[saturated_stars], self.flux[saturated_stars]
-        )
+            self.saturated = on_core & kept
+            sx, sy, sflux = self.x[self.saturated], self.y[self.saturated], self.flux[self.saturated]
+            saturated_model = psf.image(signal.shape, sx, sy, sflux)
+            self.wings = SaturatedWings.measure(signal - others - saturated_model, sx, sy, sflux, psf.half, bad)
+            saturated_model += self.wings.image(signal.shape, sx, sy, sflux)
         merge_separation = settings.merge_separation_fwhm * fwhm
         kept[~on_core] = self._fit_some(
             ~on_core, settings.engine, signal - saturated_model, noise, psf, fit_radius, bad, merge_separation
@@ -145,7 +158,15 @@ class StarList:
             )
         return cores.claim(self.x, self.y, fwhm)[2] >= 0
 
+    def model(self, psf: StampModel, shape: tuple[int, int]) -> NDArray[np.float64]:
+        """Every star's ePSF model on an image of ``shape``, with the saturated stars' wings."""
+        model = psf.image(shape, self.x, self.y, self.flux)
+        if self.saturated is not None and self.saturated.any():
+            which = self.saturated
+            model += self.wings.image(shape, self.x[which], self.y[which], self.flux[which])
+        return model
+
     def _keep(self, kept: NDArray[np.bool_]) -> None:
-        for name in ("x", "y", "flux", "sharp", "round_", "found_in", "flux_err", "chi"):
+        for name in ("x", "y", "flux", "sharp", "round_", "found_in", "flux_err", "chi", "saturated"):
             if getattr(self, name) is not None:
                 setattr(self, name, getattr(self, name)[kept])
