@@ -2,9 +2,9 @@
 
 A saturated star is fitted on its wings alone (:mod:`astropipe.photometry.saturated_stars`), with an
 ePSF built from unsaturated stars. Where the ePSF's outer part does not have the shape of the bright
-stars' wings (its outer pixels carry the noise and background errors of a few dozen stamps, and the
-background mesh follows part of a scattered-light halo) the fit leaves a ring of light that scales with
-the star's flux, and the stars in it are fitted on that light. On twelve simulated SOFI nights of the
+stars' wings the fit leaves a ring of light that scales with the star's flux, and the stars in it are
+fitted on that light (why the shapes differ is not traced: the ePSF's outer pixels carry the noise and
+background errors of a few dozen stamps, and the background mesh follows part of a scattered-light halo). On twelve simulated SOFI nights of the
 Object 11 field (24 H and Ks stacks, a 10 % halo of 3 core FWHM) the bright stars 8-24 px from a
 saturated star came out -0.046 ... +0.050 mag off those more than 60 px away (either sign, from night to
 night; rms over the stacks 0.019); with the wings subtracted, -0.021 ... +0.006 (rms 0.009).
